@@ -1,0 +1,378 @@
+//! The SAML response as captured (`SamlResponse`, base64) and the facts saml-login
+//! reads from it (`Assertion`): the AWS roles, session name and duration, expiry and
+//! where it was addressed. Parsed once, namespace-aware, with DTDs refused.
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use saml_login_capture::Secret;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{Error, Result};
+use crate::role::AwsRole;
+
+const SAML_ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const SAML_PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const ROLE_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/Role";
+const SESSION_NAME_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/RoleSessionName";
+const SESSION_DURATION_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/SessionDuration";
+
+/// The `SAMLResponse` form value exactly as the IdP posted it (base64). A secret.
+#[derive(Clone, Debug)]
+pub struct SamlResponse(Secret);
+
+impl SamlResponse {
+    pub fn new(base64: impl Into<String>) -> Self {
+        Self(Secret::new(base64.into().trim().to_owned()))
+    }
+
+    /// The base64 text, as STS wants it.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// Decode (line breaks and spaces tolerated) and parse.
+    pub fn parse(&self) -> Result<Assertion> {
+        let compact: Vec<u8> = self
+            .expose()
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if compact.is_empty() {
+            return Err(Error::Assertion("the response is empty".into()));
+        }
+        let xml = base64::engine::general_purpose::STANDARD
+            .decode(&compact)
+            .map_err(|e| Error::Assertion(format!("not valid base64 ({e})")))?;
+        let xml = String::from_utf8(xml)
+            .map_err(|_| Error::Assertion("the decoded response is not UTF-8 text".into()))?;
+        Assertion::parse_xml(&xml)
+    }
+}
+
+/// What saml-login needs from a SAML response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assertion {
+    /// Granted roles, sorted, duplicates removed.
+    pub roles: Vec<AwsRole>,
+    pub session_name: Option<String>,
+    /// The `SessionDuration` attribute, seconds.
+    pub session_duration: Option<i32>,
+    /// The earliest `NotOnOrAfter` of the conditions and subject confirmations.
+    pub not_on_or_after: Option<OffsetDateTime>,
+    /// The response's `Destination`.
+    pub destination: Option<String>,
+    /// The subject confirmation's `Recipient`.
+    pub recipient: Option<String>,
+}
+
+/// Where the parser is, for attribute values.
+struct OpenAttribute {
+    name: String,
+    values: Vec<String>,
+    depth: usize,
+}
+
+impl Assertion {
+    /// Parse the decoded XML of a SAML 2.0 response.
+    pub fn parse_xml(xml: &str) -> Result<Self> {
+        let mut reader = NsReader::from_str(xml);
+        let mut out = Assertion::default();
+        let mut roles = BTreeSet::new();
+        let mut depth = 0usize;
+        let mut attribute: Option<OpenAttribute> = None;
+        // Text of the AttributeValue being read: Some while inside one.
+        let mut value: Option<String> = None;
+        let mut saw_root = false;
+
+        loop {
+            let position = reader.buffer_position();
+            let (ns, event) = reader
+                .read_resolved_event()
+                .map_err(|e| xml_error(position, &e))?;
+            let in_saml = matches!(ns, ResolveResult::Bound(n) if n.0 == SAML_ASSERTION_NS);
+            let in_protocol = matches!(ns, ResolveResult::Bound(n) if n.0 == SAML_PROTOCOL_NS);
+            match event {
+                Event::DocType(_) => {
+                    return Err(Error::Assertion(
+                        "a DOCTYPE or entity declaration is not allowed".into(),
+                    ));
+                }
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    saw_root = true;
+                    let local = e.local_name();
+                    match (in_saml, in_protocol, local.as_ref()) {
+                        (_, true, "Response") => out.destination = attr(e, "Destination")?,
+                        (true, _, "SubjectConfirmationData") => {
+                            out.recipient = attr(e, "Recipient")?;
+                            out.note_expiry(attr(e, "NotOnOrAfter")?)?;
+                        }
+                        (true, _, "Conditions") => {
+                            out.note_expiry(attr(e, "NotOnOrAfter")?)?;
+                        }
+                        (true, _, "Attribute") if !empty => {
+                            attribute = Some(OpenAttribute {
+                                name: attr(e, "Name")?.unwrap_or_default(),
+                                values: Vec::new(),
+                                depth,
+                            });
+                        }
+                        (true, _, "AttributeValue") if attribute.is_some() => {
+                            if empty {
+                                attribute.as_mut().map(|a| a.values.push(String::new()));
+                            } else {
+                                value = Some(String::new());
+                            }
+                        }
+                        _ => {}
+                    }
+                    if !empty {
+                        depth += 1;
+                    }
+                }
+                Event::Text(t) => {
+                    if let Some(v) = value.as_mut() {
+                        v.push_str(&t.xml10_content());
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(v) = value.as_mut() {
+                        v.push_str(&t.into_inner());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    if let Some(v) = value.as_mut() {
+                        let c = resolve_reference(&r.xml10_content(), r.resolve_char_ref())?;
+                        v.push(c);
+                    }
+                }
+                Event::End(ref e) => {
+                    depth = depth.saturating_sub(1);
+                    let local = e.local_name();
+                    if in_saml && local.as_ref() == "AttributeValue" {
+                        if let (Some(v), Some(a)) = (value.take(), attribute.as_mut()) {
+                            a.values.push(v);
+                        }
+                    } else if in_saml
+                        && local.as_ref() == "Attribute"
+                        && attribute.as_ref().is_some_and(|a| a.depth == depth)
+                    {
+                        let a = attribute.take().expect("checked above");
+                        out.take_attribute(a, &mut roles)?;
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        if !saw_root {
+            return Err(Error::Assertion("the decoded response holds no XML element".into()));
+        }
+        if roles.is_empty() {
+            return Err(Error::Assertion(format!(
+                "no {ROLE_ATTRIBUTE} attribute with a role: the IdP grants no AWS role"
+            )));
+        }
+        out.roles = roles.into_iter().collect();
+        Ok(out)
+    }
+
+    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut BTreeSet<AwsRole>) -> Result<()> {
+        match a.name.as_str() {
+            ROLE_ATTRIBUTE => {
+                for v in &a.values {
+                    roles.insert(AwsRole::parse(v).map_err(Error::Assertion)?);
+                }
+            }
+            SESSION_NAME_ATTRIBUTE => {
+                self.session_name = a.values.first().map(|v| v.trim().to_owned());
+            }
+            SESSION_DURATION_ATTRIBUTE => {
+                if let Some(v) = a.values.first() {
+                    let seconds = v.trim().parse::<i32>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                        Error::Assertion(format!("SessionDuration {v:?} is not a number of seconds"))
+                    })?;
+                    self.session_duration = Some(seconds);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn note_expiry(&mut self, value: Option<String>) -> Result<()> {
+        let Some(value) = value else { return Ok(()) };
+        let at = OffsetDateTime::parse(value.trim(), &Rfc3339)
+            .map_err(|_| Error::Assertion(format!("NotOnOrAfter {value:?} is not a date-time")))?;
+        self.not_on_or_after = Some(self.not_on_or_after.map_or(at, |t| t.min(at)));
+        Ok(())
+    }
+
+    /// The granted roles with account numbers shown through `name`.
+    pub fn role_names(&self) -> String {
+        self.roles
+            .iter()
+            .map(|r| r.role_arn.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| Error::Assertion(format!("bad XML attribute: {err}")))?;
+        if a.key.local_name().as_ref() == name {
+            let v = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| Error::Assertion(format!("bad XML attribute {name}: {err}")))?;
+            return Ok(Some(v.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn resolve_reference(
+    name: &str,
+    char_ref: std::result::Result<Option<char>, quick_xml::Error>,
+) -> Result<char> {
+    if let Ok(Some(c)) = char_ref {
+        return Ok(c);
+    }
+    match name {
+        "amp" => Ok('&'),
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "quot" => Ok('"'),
+        "apos" => Ok('\''),
+        other => Err(Error::Assertion(format!(
+            "unknown entity reference &{other}; (entity declarations are not allowed)"
+        ))),
+    }
+}
+
+fn xml_error(position: u64, e: &quick_xml::Error) -> Error {
+    Error::Assertion(format!("not well-formed XML near byte {position}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R1: &str = "arn:aws:iam::123456789012:role/Developer";
+    const P1: &str = "arn:aws:iam::123456789012:saml-provider/test-idp";
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/fixtures/saml/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn parse_b64(name: &str) -> Result<Assertion> {
+        SamlResponse::new(fixture(name)).parse()
+    }
+
+    fn parse_xml(name: &str) -> Result<Assertion> {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(fixture(name));
+        SamlResponse::new(b64).parse()
+    }
+
+    fn err(r: Result<Assertion>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn real_auth0_two_roles() {
+        let a = parse_b64("auth0-two-roles.b64").unwrap();
+        let names: Vec<_> = a.roles.iter().map(AwsRole::name).collect();
+        assert_eq!(names, ["OAuthAdministrator", "OAuthIdentity"]);
+        assert!(a.roles.iter().all(|r| r.account() == "245111612214"));
+        assert_eq!(
+            a.roles[0].provider_arn,
+            "arn:aws:iam::245111612214:saml-provider/auth0-mvanholsteijn-eu-auth0-com-provider"
+        );
+        assert_eq!(a.session_name.as_deref(), Some("mark@binx.io"));
+        assert_eq!(a.destination.as_deref(), Some("http://localhost:12200/saml"));
+        assert_eq!(a.recipient.as_deref(), Some("https://signin.aws.amazon.com/saml"));
+        assert_eq!(
+            a.not_on_or_after.unwrap().format(&Rfc3339).unwrap(),
+            "2019-01-15T13:28:09.997Z"
+        );
+        assert_eq!(a.session_duration, None);
+    }
+
+    #[test]
+    fn real_auth0_one_role() {
+        let a = parse_b64("auth0-one-role.b64").unwrap();
+        assert_eq!(a.roles.len(), 1);
+        assert_eq!(a.roles[0].role_arn, "arn:aws:iam::245111612214:role/OAuthAdministrator");
+    }
+
+    #[test]
+    fn line_broken_base64() {
+        let a = parse_b64("line-broken.b64").unwrap();
+        assert_eq!(a.roles.len(), 2);
+        assert_eq!(a.roles[1].name(), "Admin");
+        assert_eq!(a.roles[1].account(), "210987654321");
+    }
+
+    #[test]
+    fn reversed_order_whitespace_duplicates_and_prefixes() {
+        for name in [
+            "reversed-role-order.xml",
+            "whitespace-and-duplicates.xml",
+            "other-prefixes.xml",
+        ] {
+            let a = parse_xml(name).unwrap();
+            assert_eq!(a.roles.len(), 1, "{name}");
+            assert_eq!(a.roles[0].role_arn, R1, "{name}");
+            assert_eq!(a.roles[0].provider_arn, P1, "{name}");
+            assert_eq!(a.session_name.as_deref(), Some("dev@example.com"), "{name}");
+        }
+    }
+
+    #[test]
+    fn earliest_not_on_or_after() {
+        let a = parse_xml("two-roles-two-accounts.xml").unwrap();
+        assert_eq!(
+            a.not_on_or_after.unwrap().format(&Rfc3339).unwrap(),
+            "2030-01-01T00:30:00.5Z"
+        );
+    }
+
+    #[test]
+    fn session_duration() {
+        assert_eq!(parse_xml("session-duration.xml").unwrap().session_duration, Some(7200));
+        assert!(err(parse_xml("bad-session-duration.xml")).contains("SessionDuration"));
+    }
+
+    #[test]
+    fn refusals_are_clear_errors() {
+        let cases = [
+            (parse_xml("doctype.xml"), "DOCTYPE"),
+            (parse_xml("undeclared-entity.xml"), "entity"),
+            (parse_xml("no-role-attribute.xml"), "no https://aws.amazon.com/SAML/Attributes/Role"),
+            (parse_xml("wrong-namespace.xml"), "no https://aws.amazon.com/SAML/Attributes/Role"),
+            (parse_xml("not-a-role-pair.xml"), "not a pair"),
+            (parse_xml("role-and-role.xml"), "not a role ARN and a saml-provider ARN"),
+            (parse_xml("not-well-formed.xml"), "not well-formed XML"),
+            (parse_b64("not-base64.b64"), "not valid base64"),
+            (parse_b64("base64-of-text.b64"), "no XML element"),
+            (SamlResponse::new("  \n").parse(), "empty"),
+        ];
+        for (result, expected) in cases {
+            let message = err(result);
+            assert!(message.starts_with("SAML response: "), "{message}");
+            assert!(message.contains(expected), "{message} lacks {expected}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_the_response() {
+        let r = SamlResponse::new(fixture("auth0-one-role.b64"));
+        assert!(!format!("{r:?}").contains("PHNhbWxw"));
+    }
+}

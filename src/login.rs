@@ -1,0 +1,104 @@
+//! Getting a `SamlResponse`: from a browser (any kind, through the capture interface)
+//! or from a saved response (a file or stdin). Builds the login request once: the
+//! start URL with our random `RelayState`, the callback to wait for, the timeout.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use saml_login_capture::{
+    Browser, Callback, Cancel, CaptureError, LoginRequest, Method, random_token,
+};
+
+use crate::assertion::SamlResponse;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+
+/// Where the response comes from.
+pub enum Source<'a> {
+    /// Run a login in this browser.
+    Browser(&'a mut dyn Browser),
+    /// Read a saved response: a file, or `-` for stdin.
+    Saved(&'a Path),
+}
+
+/// Build the login request for `settings`: `{idp_url}/samlp/{client_id}?RelayState=R`
+/// and a POST to the callback carrying `SAMLResponse` and, if any, `RelayState` = R.
+pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> LoginRequest {
+    let relay_state = random_token();
+    let mut start_url = settings.samlp_url();
+    start_url
+        .query_pairs_mut()
+        .append_pair("RelayState", &relay_state);
+    LoginRequest {
+        start_url,
+        callback: Callback::new(Method::Post, settings.callback_url())
+            .requiring(&["SAMLResponse"])
+            .with_state("RelayState", relay_state, false),
+        timeout: settings.timeout,
+        cancel,
+        title,
+    }
+}
+
+/// Get the SAML response from `source`.
+pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<SamlResponse> {
+    match source {
+        Source::Saved(path) => read_saved(path),
+        Source::Browser(browser) => {
+            tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
+            let spinner = spinner(browser.name());
+            let captured = browser.capture(request);
+            spinner.finish_and_clear();
+            let captured = captured.map_err(|e| match e {
+                CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
+                e => Error::Capture(e),
+            })?;
+            let response = captured
+                .field("SAMLResponse")
+                .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
+            tracing::debug!(bytes = response.len(), "captured the SAML response");
+            Ok(SamlResponse::new(response.expose()))
+        }
+    }
+}
+
+fn read_saved(path: &Path) -> Result<SamlResponse> {
+    let mut text = String::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
+    };
+    read.map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    // Accept the bare value or a form body `SAMLResponse=...&RelayState=...`.
+    let value = if text.trim_start().starts_with("SAMLResponse=") {
+        saml_login_capture::decode_form(text.trim().as_bytes())
+            .into_iter()
+            .find(|(k, _)| k == "SAMLResponse")
+            .map(|(_, v)| v.into_inner())
+            .unwrap_or_default()
+    } else {
+        text
+    };
+    if value.trim().is_empty() {
+        return Err(Error::Malformed {
+            path: path.to_owned(),
+            message: "holds no SAML response".into(),
+        });
+    }
+    Ok(SamlResponse::new(value))
+}
+
+/// A spinner on stderr, drawn only when stderr is a terminal.
+fn spinner(browser: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
+    bar.set_message(format!("waiting for the login in the {browser}"));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}

@@ -1,0 +1,117 @@
+//! An AWS role granted by the IdP: the role ARN and the SAML provider ARN of one value
+//! of the `https://aws.amazon.com/SAML/Attributes/Role` attribute.
+
+use std::fmt;
+
+/// One role the assertion grants.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AwsRole {
+    /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`
+    pub role_arn: String,
+    /// `arn:PARTITION:iam::ACCOUNT:saml-provider/NAME`
+    pub provider_arn: String,
+}
+
+impl AwsRole {
+    /// Parse `role_arn,provider_arn` in either order, whitespace trimmed.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+        let [a, b] = parts.as_slice() else {
+            return Err(format!(
+                "role value {value:?} is not a pair `role_arn,provider_arn`"
+            ));
+        };
+        let (role, provider) = match (arn_kind(a), arn_kind(b)) {
+            (Some(ArnKind::Role), Some(ArnKind::Provider)) => (a, b),
+            (Some(ArnKind::Provider), Some(ArnKind::Role)) => (b, a),
+            _ => {
+                return Err(format!(
+                    "role value {value:?} is not a role ARN and a saml-provider ARN"
+                ));
+            }
+        };
+        Ok(Self {
+            role_arn: (*role).to_owned(),
+            provider_arn: (*provider).to_owned(),
+        })
+    }
+
+    /// The account number (the fifth field of the ARN).
+    pub fn account(&self) -> &str {
+        self.role_arn.split(':').nth(4).unwrap_or_default()
+    }
+
+    /// The role name: the last path element after `role/`.
+    pub fn name(&self) -> &str {
+        self.role_arn.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The partition (`aws`, `aws-us-gov`, `aws-cn`).
+    pub fn partition(&self) -> &str {
+        self.role_arn.split(':').nth(1).unwrap_or("aws")
+    }
+}
+
+impl fmt::Display for AwsRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.role_arn)
+    }
+}
+
+enum ArnKind {
+    Role,
+    Provider,
+}
+
+fn arn_kind(arn: &str) -> Option<ArnKind> {
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = fields.as_slice() else {
+        return None;
+    };
+    let well_formed = *prefix == "arn"
+        && !partition.is_empty()
+        && *service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return None;
+    }
+    match resource.split_once('/') {
+        Some(("role", name)) if !name.is_empty() => Some(ArnKind::Role),
+        Some(("saml-provider", name)) if !name.is_empty() => Some(ArnKind::Provider),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/team/Developer";
+    const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/auth0";
+
+    #[test]
+    fn either_order_and_whitespace() {
+        let a = AwsRole::parse(&format!("{ROLE},{PROVIDER}")).unwrap();
+        let b = AwsRole::parse(&format!("  {PROVIDER} ,\n {ROLE} ")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.account(), "123456789012");
+        assert_eq!(a.name(), "Developer");
+        assert_eq!(a.partition(), "aws");
+    }
+
+    #[test]
+    fn not_a_pair() {
+        for bad in [
+            ROLE,
+            "",
+            "a,b",
+            &format!("{ROLE},{ROLE}"),
+            &format!("{ROLE},{PROVIDER},x"),
+            "arn:aws:iam::12345:role/x,arn:aws:iam::12345:saml-provider/y",
+        ] {
+            assert!(AwsRole::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

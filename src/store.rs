@@ -1,0 +1,330 @@
+//! The credential store: puts one profile's keys into the AWS shared credentials file.
+//!
+//! Only the target section changes; every other byte (sections, comments, blank lines,
+//! order, line endings) stays as it was. Secret-holding files are written like a
+//! database writes them: under an exclusive lock, to a temporary file in the same
+//! directory, fsync, rename, mode 0600. A failed run leaves the file byte-identical.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Return `text` with section `[profile]` holding `entries` (replacing those keys,
+/// keeping the section's other lines), appending the section when it is missing.
+pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> String {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let header = lines
+        .iter()
+        .position(|l| section_name(l).is_some_and(|n| n == profile));
+    let Some(start) = header else {
+        return append_section(text, profile, entries, newline);
+    };
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| section_name(l).is_some())
+        .map_or(lines.len(), |i| start + 1 + i);
+
+    let mut out = String::with_capacity(text.len() + 256);
+    for l in &lines[..=start] {
+        out.push_str(l);
+    }
+    // The section body: replace our keys in place, drop their duplicates and
+    // continuation lines, remember where the last key line was.
+    let mut body: Vec<String> = Vec::new();
+    let mut written: Vec<&str> = Vec::new();
+    let mut last_key_line = None;
+    let mut skipping_continuation = false;
+    for l in &lines[start + 1..end] {
+        if skipping_continuation && is_continuation(l) {
+            continue;
+        }
+        skipping_continuation = false;
+        match key_of(l) {
+            Some(key) => {
+                if let Some((k, v)) = entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+                    skipping_continuation = true;
+                    if written.contains(k) {
+                        continue;
+                    }
+                    written.push(k);
+                    body.push(format!("{k} = {v}{}", line_end(l, newline)));
+                } else {
+                    body.push((*l).to_owned());
+                }
+                last_key_line = Some(body.len());
+            }
+            None => body.push((*l).to_owned()),
+        }
+    }
+    let missing: Vec<String> = entries
+        .iter()
+        .filter(|(k, _)| !written.contains(k))
+        .map(|(k, v)| format!("{k} = {v}{newline}"))
+        .collect();
+    let at = last_key_line.unwrap_or(0);
+    if at > 0 && !body[at - 1].ends_with('\n') {
+        body[at - 1].push_str(newline);
+    }
+    body.splice(at..at, missing);
+    for l in &body {
+        out.push_str(l);
+    }
+    for l in &lines[end..] {
+        out.push_str(l);
+    }
+    out
+}
+
+fn append_section(text: &str, profile: &str, entries: &[(&str, String)], nl: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 512);
+    out.push_str(text);
+    if !text.is_empty() {
+        if !text.ends_with('\n') {
+            out.push_str(nl);
+        }
+        if !text.trim_end_matches(['\r', '\n']).is_empty() && !out.ends_with(&format!("{nl}{nl}"))
+        {
+            out.push_str(nl);
+        }
+    }
+    out.push_str(&format!("[{profile}]{nl}"));
+    for (k, v) in entries {
+        out.push_str(&format!("{k} = {v}{nl}"));
+    }
+    out
+}
+
+fn line_end<'a>(line: &str, default: &'a str) -> &'a str {
+    if line.ends_with("\r\n") {
+        "\r\n"
+    } else if line.ends_with('\n') {
+        "\n"
+    } else {
+        default
+    }
+}
+
+/// `[name]` on a line of its own.
+fn section_name(line: &str) -> Option<&str> {
+    let t = line.trim();
+    t.strip_prefix('[')?.strip_suffix(']').map(str::trim)
+}
+
+fn is_continuation(line: &str) -> bool {
+    line.starts_with([' ', '\t']) && !line.trim().is_empty()
+}
+
+/// The key of a `key = value` line (not a comment or continuation).
+fn key_of(line: &str) -> Option<String> {
+    if line.starts_with([' ', '\t']) {
+        return None;
+    }
+    let t = line.trim();
+    if t.is_empty() || t.starts_with(['#', ';']) {
+        return None;
+    }
+    let (k, _) = t.split_once(['=', ':'])?;
+    Some(k.trim().to_owned())
+}
+
+/// A file holding secrets, written atomically under a lock.
+#[derive(Clone, Debug)]
+pub struct SecretFile {
+    pub path: PathBuf,
+}
+
+impl SecretFile {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// Read the file (empty when missing), let `edit` build the new content, and
+    /// replace the file with it. Nothing changes if `edit` or any step fails.
+    pub fn update(&self, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
+        let dir = self.parent();
+        create_private_dir(&dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let _lock = self.lock()?;
+        let old = match fs::read(&self.path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::Malformed {
+                path: self.path.clone(),
+                message: "the file is not UTF-8 text; not changing it".into(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(Error::Read {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let new = edit(&old)?;
+        self.replace(new.as_bytes())
+    }
+
+    /// Write `bytes` as the file's whole new content: temporary file in the same
+    /// directory, fsync, rename over, fsync the directory. Mode 0600.
+    pub fn replace(&self, bytes: &[u8]) -> Result<()> {
+        let dir = self.parent();
+        let err = |source| Error::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".saml-login-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(err)?;
+        set_private(tmp.as_file()).map_err(err)?;
+        tmp.write_all(bytes).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        tmp.persist(&self.path).map_err(|e| err(e.error))?;
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    fn parent(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// An exclusive lock on a sibling lock file (the file itself is replaced by
+    /// rename, so it cannot carry the lock). Released when dropped.
+    fn lock(&self) -> Result<File> {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let lock_path = self.parent().join(format!(".{name}.lock"));
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&lock_path).map_err(|source| Error::Write {
+            path: lock_path.clone(),
+            source,
+        })?;
+        file.lock().map_err(|source| Error::Write {
+            path: lock_path,
+            source,
+        })?;
+        Ok(file)
+    }
+}
+
+/// Create `dir` (and parents) with mode 0700 when missing.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+fn set_private(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries() -> Vec<(&'static str, String)> {
+        vec![
+            ("aws_access_key_id", "AKIANEW".into()),
+            ("aws_secret_access_key", "secret".into()),
+            ("aws_session_token", "token".into()),
+        ]
+    }
+
+    #[test]
+    fn replaces_only_the_target_section() {
+        let before = "# top comment\n[default]\naws_access_key_id = AKIADEFAULT\n\n; keep me\n[dev]\nregion = eu-west-1\naws_access_key_id = AKIAOLD\n# note in dev\naws_session_token = old\n    continued\n\n[prod]\naws_access_key_id = AKIAPROD\n";
+        let after = update_profile(before, "dev", &entries());
+        assert_eq!(
+            after,
+            "# top comment\n[default]\naws_access_key_id = AKIADEFAULT\n\n; keep me\n[dev]\nregion = eu-west-1\naws_access_key_id = AKIANEW\n# note in dev\naws_session_token = token\naws_secret_access_key = secret\n\n[prod]\naws_access_key_id = AKIAPROD\n"
+        );
+    }
+
+    #[test]
+    fn appends_a_missing_section() {
+        let after = update_profile("[a]\nx = 1", "b", &entries()[..1]);
+        assert_eq!(after, "[a]\nx = 1\n\n[b]\naws_access_key_id = AKIANEW\n");
+        assert_eq!(
+            update_profile("", "b", &entries()[..1]),
+            "[b]\naws_access_key_id = AKIANEW\n"
+        );
+        assert_eq!(
+            update_profile("[a]\n\n", "b", &entries()[..1]),
+            "[a]\n\n[b]\naws_access_key_id = AKIANEW\n"
+        );
+    }
+
+    #[test]
+    fn keeps_crlf_and_removes_duplicate_keys() {
+        let before = "[dev]\r\naws_access_key_id = A\r\naws_access_key_id = B\r\n[x]\r\n";
+        let after = update_profile(before, "dev", &entries()[..1]);
+        assert_eq!(after, "[dev]\r\naws_access_key_id = AKIANEW\r\n[x]\r\n");
+    }
+
+    #[test]
+    fn empty_section_gets_keys_after_header() {
+        let after = update_profile("[dev]\n[x]\ny = 1\n", "dev", &entries()[..1]);
+        assert_eq!(after, "[dev]\naws_access_key_id = AKIANEW\n[x]\ny = 1\n");
+    }
+
+    #[test]
+    fn second_update_is_stable() {
+        let once = update_profile("[a]\nk = v\n", "dev", &entries());
+        let twice = update_profile(&once, "dev", &entries());
+        assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn atomic_write_mode_and_failure_leaves_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aws").join("credentials");
+        let file = SecretFile::new(&path);
+        file.update(|old| Ok(update_profile(old, "p", &entries()))).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
+        }
+        let before = fs::read(&path).unwrap();
+        let r = file.update(|_| Err(Error::Assertion("boom".into())));
+        assert!(r.is_err());
+        assert_eq!(fs::read(&path).unwrap(), before);
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}
