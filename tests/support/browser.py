@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""A stand-in for the system browser in tests: an HTTP client that does what a browser
+does with the IdP's pages.
+
+saml-login opens the login URL with the command in $BROWSER (`python3 browser.py %s`).
+This program fetches the URL, follows redirects, keeps cookies, fills a login form
+when `--user NAME:PASSWORD` is given, and submits the IdP's auto-submitting form to its
+action (the loopback callback), exactly as a browser's JavaScript would.
+
+Options: `--user NAME:PASSWORD` or the variable BROWSER_LOGIN (fill login forms; the
+variable exists because $BROWSER splits its commands on `:`), `--cookie NAME=VALUE` (start with a
+cookie), `--delay SECONDS` (wait before the final POST), `--log FILE` (append what it did).
+"""
+
+import argparse
+import os
+import http.cookiejar
+import sys
+import time
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+
+
+class Forms(HTMLParser):
+    """Collects the forms of a page: action, method and input fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "method": (a.get("method") or "get").lower(), "fields": []})
+        elif tag in ("input", "button") and self.forms and a.get("name"):
+            if a.get("type") in ("submit",) and tag == "input":
+                return
+            self.forms[-1]["fields"].append([a["name"], a.get("value", "")])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("url")
+    p.add_argument("--user")
+    p.add_argument("--cookie", action="append", default=[])
+    p.add_argument("--delay", type=float, default=0)
+    p.add_argument("--log")
+    args = p.parse_args()
+    args.user = args.user or os.environ.get("BROWSER_LOGIN")
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    if args.cookie:
+        opener.addheaders.append(("Cookie", "; ".join(args.cookie)))
+
+    def log(msg):
+        if args.log:
+            with open(args.log, "a") as f:
+                f.write(msg + "\n")
+
+    url, data = args.url, None
+    for _ in range(10):
+        with opener.open(url, data=data, timeout=20) as r:
+            page, url = r.read().decode(), r.geturl()
+        forms = Forms()
+        forms.feed(page)
+        if not forms.forms:
+            log(f"page without a form at {url}")
+            print(page)
+            return 0
+        form = forms.forms[0]
+        fields = dict(form["fields"])
+        if "password" in fields or "username" in fields:
+            if not args.user:
+                log("login form and no --user")
+                return 3
+            name, password = args.user.split(":", 1)
+            if "username" in fields:
+                fields["username"] = name
+            if "password" in fields:
+                fields["password"] = password
+        action = urllib.parse.urljoin(url, form["action"] or url)
+        if "SAMLResponse" in fields and args.delay:
+            time.sleep(args.delay)
+        log(f"{form['method'].upper()} {action}")
+        data = urllib.parse.urlencode(list(fields.items())).encode()
+        url = action
+        if "SAMLResponse" in fields:
+            with opener.open(urllib.request.Request(action, data=data, method="POST"), timeout=20) as r:
+                log(f"callback answered {r.status}")
+            return 0
+    return 4
+
+
+if __name__ == "__main__":
+    sys.exit(main())

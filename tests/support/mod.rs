@@ -1,0 +1,269 @@
+//! The integration-test harness: a temporary HOME per test, no inherited `AWS_*`
+//! variables, and real peers on loopback: moto's STS server, the project's Auth0-like
+//! test IdP (`idp.py`), the STS error responder (`sts_errors.py`) and a browser
+//! stand-in (`browser.py`). Every server is killed when its handle drops.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/Developer";
+pub const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/test-idp";
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn support(file: &str) -> PathBuf {
+    repo().join("tests/support").join(file)
+}
+
+/// The real Python interpreter (not a pyenv shim, whose children outlive a kill).
+pub fn python() -> &'static str {
+    static PY: OnceLock<String> = OnceLock::new();
+    PY.get_or_init(|| {
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 is installed (the README's test command installs it)");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    })
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process on loopback, killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Start a support script that prints `listening on URL` first.
+    fn python_script(script: &str, args: &[&str]) -> Server {
+        let mut child = Command::new(python())
+            .arg(support(script))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {script}: {e}"));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{script} said {line:?}"))
+            .to_owned();
+        let port = url.rsplit(':').next().unwrap().parse().unwrap();
+        Server { child, port, url }
+    }
+
+    /// GET a path and return the body.
+    pub fn get(&self, path: &str) -> String {
+        http_get(&format!("{}{path}", self.url))
+    }
+}
+
+/// The test IdP with `args` (see tests/support/README.md).
+pub fn idp(args: &[&str]) -> Server {
+    Server::python_script("idp.py", args)
+}
+
+/// The STS error responder replaying `kind`.
+pub fn sts_errors(kind: &str, upstream: Option<&str>) -> Server {
+    let mut args = vec!["--error", kind];
+    if let Some(u) = upstream {
+        args.extend(["--upstream", u]);
+    }
+    Server::python_script("sts_errors.py", &args)
+}
+
+/// moto's server: a real STS implementation.
+pub fn moto() -> Server {
+    let port = free_port();
+    let moto_server = which("moto_server").expect("moto_server is installed (pip install 'moto[server]')");
+    let child = Command::new(moto_server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let server = Server {
+        child,
+        port,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// A program on PATH, resolved past pyenv shims where possible.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            &format!(
+                "import shutil, sys, os; p = os.path.join(os.path.dirname(sys.executable), '{name}'); print(p if os.path.exists(p) else (shutil.which('{name}') or ''))"
+            ),
+        ])
+        .output()
+        .ok()?;
+    let p = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (!p.is_empty()).then(|| PathBuf::from(p))
+}
+
+pub fn http_get(url: &str) -> String {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=20).read().decode())",
+            url,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "GET {url}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The SAMLResponse of the IdP's auto-submitting form (an IdP run with --auto-session).
+pub fn fetch_saml_response(idp: &Server) -> String {
+    let page = idp.get("/samlp/test-client");
+    let start = page.find("name=\"SAMLResponse\" value=\"").expect("form has SAMLResponse")
+        + "name=\"SAMLResponse\" value=\"".len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_owned()
+}
+
+/// Ask moto who the credentials of `profile` in `credentials_file` belong to.
+pub fn caller_identity(moto: &Server, credentials_file: &Path, profile: &str) -> String {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import boto3, sys; s = boto3.Session(profile_name=sys.argv[1]); \
+             print(s.client('sts', endpoint_url=sys.argv[2], region_name='us-east-1').get_caller_identity()['Arn'])",
+            profile,
+            &moto.url,
+        ])
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials_file)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "GetCallerIdentity: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// One test's world: a temporary HOME and the environment saml-login runs in.
+pub struct Env {
+    pub home: tempfile::TempDir,
+    pub vars: Vec<(String, String)>,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let path = std::env::var("PATH").unwrap_or_default();
+        Env {
+            vars: vec![
+                ("HOME".into(), home.path().display().to_string()),
+                ("PATH".into(), path),
+                ("LANG".into(), "C.UTF-8".into()),
+                ("NO_COLOR".into(), "1".into()),
+                // Nothing of the machine's AWS setup leaks in.
+                ("AWS_CONFIG_FILE".into(), home.path().join(".aws/config").display().to_string()),
+                ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            ],
+            home,
+        }
+    }
+
+    pub fn var(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.vars.push((key.into(), value.into()));
+        self
+    }
+
+    /// Point STS at `server`.
+    pub fn sts(self, server: &Server) -> Self {
+        self.var("AWS_ENDPOINT_URL_STS", server.url.clone())
+    }
+
+    /// Use browser.py as the system browser, with extra arguments.
+    pub fn test_browser(self, args: &str) -> Self {
+        let cmd = format!("{} {} {args} %s", python(), support("browser.py").display());
+        self.var("BROWSER", cmd)
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.home.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Write ~/.saml-login.
+    pub fn config(&self, text: &str) -> &Self {
+        self.write(".saml-login", text);
+        self
+    }
+
+    pub fn credentials_path(&self) -> PathBuf {
+        self.path(".aws/credentials")
+    }
+
+    pub fn credentials(&self) -> String {
+        std::fs::read_to_string(self.credentials_path()).unwrap_or_default()
+    }
+
+    /// The saml-login binary in this world.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("saml-login").unwrap();
+        cmd.env_clear();
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd.timeout(Duration::from_secs(120));
+        cmd
+    }
+}
+
+/// A configuration whose [DEFAULT] points at `idp` with callback port `port`.
+pub fn config_for(idp: &Server, port: u16) -> String {
+    format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = system\ntimeout = 30\n",
+        idp.url
+    )
+}
