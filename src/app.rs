@@ -3,13 +3,14 @@
 
 use std::io::Write;
 
-use saml_login_capture::{Cancel, LoginRequest};
+use saml_login_capture::{Cancel, LoginRequest, Secret};
 
 use crate::accounts::{Account, Accounts};
 use crate::assertion::{Assertion, SamlResponse};
 use crate::browser::{self, BrowserKind, BrowserOptions};
 use crate::cli::{AssumeRoleArgs, Cli, Command};
 use crate::config::{IniFile, Overrides, Settings};
+use crate::cookie_jar::{self, JarSource};
 use crate::error::{Error, Result};
 use crate::login::{self, Source};
 use crate::paths::Paths;
@@ -58,6 +59,11 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
     o.flag("role_duration", "--role-duration", g.role_duration.clone());
     o.flag("region", "--region", g.region.clone());
     o.flag("timeout", "--timeout", g.timeout.clone());
+    o.flag(
+        "cookies",
+        "--cookies",
+        g.cookies.as_ref().map(|p| p.display().to_string()),
+    );
     o.flag(
         "browser",
         "--browser",
@@ -178,28 +184,65 @@ fn print_roles(cx: &Context, assertion: &Assertion) -> Result<()> {
 /// Get the SAML response: a saved one, or a login in the chosen browser.
 fn obtain(cx: &Context, title: String) -> Result<SamlResponse> {
     let request: LoginRequest = login::saml_request(&cx.settings, title, cx.cancel.clone());
-    if let Some(path) = &cx.cli.global.saml_response_file {
+    let g = &cx.cli.global;
+    if let Some(path) = &g.saml_response_file {
         return login::saml_response(Source::Saved(path), &request);
     }
     let kind = cx
         .settings
         .browser
         .unwrap_or_else(BrowserKind::default_for_this_machine);
-    let options = browser_options(cx);
+    if g.save_cookies.is_some() && kind == BrowserKind::System {
+        return Err(Error::Usage(
+            "--save-cookies needs --headless or --webview: the system browser keeps its cookies to itself".into(),
+        ));
+    }
+    if g.cookies.is_some() && kind != BrowserKind::Headless {
+        return Err(Error::Usage("--cookies is for --headless".into()));
+    }
+    let options = browser_options(cx, kind)?;
     let mut browser = browser::open(kind, &options)?;
-    login::saml_response(Source::Browser(browser.as_mut()), &request)
+    let response = login::saml_response(Source::Browser(browser.as_mut()), &request)?;
+    if let Some(path) = &g.save_cookies {
+        let host = request.start_url.host_str().unwrap_or_default();
+        let saved = cookie_jar::save(path, &browser.cookies(), host)?;
+        eprintln!(
+            "saml-login: saved {saved} cookie(s) of {host} to {}",
+            path.display()
+        );
+    }
+    Ok(response)
 }
 
-fn browser_options(cx: &Context) -> BrowserOptions {
+fn browser_options(cx: &Context, kind: BrowserKind) -> Result<BrowserOptions> {
     let g = &cx.cli.global;
-    BrowserOptions {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut options = BrowserOptions {
         no_open: g.no_open,
         chrome: g.chrome.clone(),
         show_browser: g.show_browser,
         fresh: g.fresh,
         export_cookies: g.save_cookies.is_some(),
         ..BrowserOptions::default()
+    };
+    if kind == BrowserKind::Headless {
+        let jar = match (&g.cookies, env("SAML_LOGIN_COOKIES"), &cx.settings.cookies) {
+            (Some(flag), _, _) => Some(JarSource::File(flag.clone())),
+            (None, Some(content), _) => Some(JarSource::Env(content)),
+            (None, None, Some(file)) => Some(JarSource::File(file.clone())),
+            (None, None, None) => None,
+        };
+        if let Some(jar) = jar {
+            options.cookies = cookie_jar::read(&jar)?;
+            tracing::debug!(cookies = options.cookies.len(), "read the cookie jar");
+        }
+        if let (Some(user), Some(password)) =
+            (env("SAML_LOGIN_USERNAME"), env("SAML_LOGIN_PASSWORD"))
+        {
+            options.login = Some((user, Secret::new(password)));
+        }
     }
+    Ok(options)
 }
 
 fn stdout_error(source: std::io::Error) -> Error {

@@ -69,8 +69,13 @@ pub fn open(kind: BrowserKind, options: &BrowserOptions) -> Result<Box<dyn Brows
 
 #[cfg(feature = "headless")]
 fn open_headless(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
-    let _ = options;
-    Err(Error::NotEnabled("headless"))
+    use saml_login_headless::{Headless, HeadlessOptions};
+    Ok(Box::new(Headless::new(HeadlessOptions {
+        chrome: options.chrome.clone(),
+        cookies: options.cookies.clone(),
+        show_window: options.show_browser,
+        login: options.login.clone(),
+    })))
 }
 
 #[cfg(not(feature = "headless"))]

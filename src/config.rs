@@ -261,6 +261,9 @@ pub struct Settings {
     pub browser: Option<BrowserKind>,
     pub region: Option<String>,
     pub timeout: Duration,
+    /// Headless: the cookie jar file (`cookies`; flag `--cookies`; not an environment
+    /// variable, as `SAML_LOGIN_COOKIES` holds a jar's content).
+    pub cookies: Option<PathBuf>,
 }
 
 impl Settings {
@@ -349,6 +352,7 @@ impl Settings {
                         .ok_or_else(|| format!("{v:?} is not a number of seconds"))
                 })?
                 .unwrap_or(DEFAULT_TIMEOUT),
+            cookies: layers.string("cookies").map(|p| expand_home(&p)),
         })
     }
 
@@ -362,6 +366,14 @@ impl Settings {
     pub fn callback_url(&self) -> Url {
         Url::parse(&format!("http://localhost:{}/saml", self.listen_port))
             .expect("a valid URL")
+    }
+}
+
+/// `~/x` relative to the user's home.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
     }
 }
 

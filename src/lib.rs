@@ -10,6 +10,7 @@ pub mod assertion;
 pub mod browser;
 pub mod cli;
 pub mod config;
+pub mod cookie_jar;
 pub mod credentials;
 pub mod error;
 pub mod login;

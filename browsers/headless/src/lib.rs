@@ -1,0 +1,853 @@
+//! saml-login's headless Chromium browser.
+//!
+//! Runs the IdP login in a Chromium driven over the DevTools protocol (the
+//! `headless_chrome` crate), with a fresh temporary profile, optional cookies from a jar
+//! and optional service-account credentials for Auth0 Universal Login. The callback
+//! request (the IdP's POST of `SAMLResponse`, or an OAuth redirect) is intercepted inside
+//! Chromium with the Fetch domain and answered there, so nothing of ours listens on any
+//! port and the callback port may be in use by another program.
+//!
+//! No browser is ever downloaded: [`find_chrome`] looks for an installed one.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use headless_chrome::browser::tab::{RequestInterceptor, RequestPausedDecision};
+use headless_chrome::protocol::cdp::Fetch::{
+    self, FulfillRequest, HeaderEntry, RequestPattern, RequestStage,
+};
+use headless_chrome::protocol::cdp::Network;
+use headless_chrome::{Browser as Chrome, LaunchOptions, Tab};
+use saml_login_capture::{
+    Browser, CaptureError, Captured, Cookie, LoginRequest, MAX_BODY_BYTES, Secret,
+};
+use url::Url;
+
+const NAME: &str = "headless Chromium";
+
+/// How often the wait loop looks at the page, the clock and the cancel flag.
+const POLL: Duration = Duration::from_millis(150);
+
+/// How the headless login runs.
+#[derive(Clone, Debug, Default)]
+pub struct HeadlessOptions {
+    /// The Chromium/Chrome binary (`--chrome PATH`); `None`: see [`find_chrome`].
+    pub chrome: Option<PathBuf>,
+    /// Cookies set in the fresh profile before the login page is opened (an IdP session).
+    pub cookies: Vec<Cookie>,
+    /// Show the browser window (`--show-browser`): the same Chromium, not headless.
+    pub show_window: bool,
+    /// Service-account username and password typed into Auth0 Universal Login.
+    pub login: Option<(String, Secret)>,
+}
+
+/// The headless Chromium [`Browser`].
+pub struct Headless {
+    opts: HeadlessOptions,
+    cookies: Vec<Cookie>,
+    last_profile: Option<PathBuf>,
+}
+
+impl Headless {
+    pub fn new(opts: HeadlessOptions) -> Self {
+        Self {
+            opts,
+            cookies: Vec::new(),
+            last_profile: None,
+        }
+    }
+
+    /// The temporary profile directory of the last capture (already removed), so tests
+    /// can check that no Chromium process of that run is left.
+    #[doc(hidden)]
+    pub fn last_profile_dir(&self) -> Option<&Path> {
+        self.last_profile.as_deref()
+    }
+
+    /// The browser's cookies, read after the last successful capture (before Chromium
+    /// closed). Empty before a successful capture.
+    pub fn cookies(&self) -> &[Cookie] {
+        &self.cookies
+    }
+}
+
+impl Browser for Headless {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn cookies(&self) -> Vec<Cookie> {
+        self.cookies.clone()
+    }
+
+    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+        let chrome = find_chrome(self.opts.chrome.as_deref())?;
+        let profile = tempfile::Builder::new()
+            .prefix("saml-login-chromium-")
+            .tempdir()
+            .map_err(|e| CaptureError::io("creating a temporary Chromium profile", e))?;
+        self.last_profile = Some(profile.path().to_path_buf());
+        write_preferences(profile.path())?;
+        let started = Instant::now();
+        let result = run(&self.opts, &chrome, profile.path(), request);
+        // `run` has dropped the browser (killing Chromium) on every path; wait for its
+        // helper processes before the profile goes away.
+        wait_for_exit(profile.path(), Duration::from_secs(5));
+        if let Err(e) = profile.close() {
+            tracing::debug!("could not remove the temporary Chromium profile: {e}");
+        }
+        let (captured, cookies) = result?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            cookies = cookies.len(),
+            "headless capture done"
+        );
+        self.cookies = cookies;
+        Ok(captured)
+    }
+}
+
+/// Profile preferences: no network prediction, so Chromium opens no speculative
+/// connection (to the callback port or anywhere else) before a request is intercepted.
+fn write_preferences(profile: &Path) -> Result<(), CaptureError> {
+    let dir = profile.join("Default");
+    let prefs = r#"{"net":{"network_prediction_options":2},"search":{"suggest_enabled":false}}"#;
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("Preferences"), prefs))
+        .map_err(|e| CaptureError::io("writing the temporary Chromium profile", e))
+}
+
+/// Find a Chromium or Chrome: `explicit`, else `$CHROME`, else `chromium`,
+/// `chromium-browser`, `google-chrome`, `google-chrome-stable` on `PATH`, else the usual
+/// macOS and Windows install locations.
+pub fn find_chrome(explicit: Option<&Path>) -> Result<PathBuf, CaptureError> {
+    if let Some(path) = explicit {
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(CaptureError::NotAvailable(format!(
+                "the Chromium given with --chrome does not exist: {}",
+                path.display()
+            )))
+        };
+    }
+    if let Some(env) = std::env::var_os("CHROME").filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(env);
+        if path.is_file() {
+            return Ok(path);
+        }
+        if let Some(found) = search_path(&path.to_string_lossy()) {
+            return Ok(found);
+        }
+        return Err(CaptureError::NotAvailable(format!(
+            "the Chromium named by the CHROME environment variable does not exist: {}",
+            path.display()
+        )));
+    }
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
+        if let Some(found) = search_path(name) {
+            return Ok(found);
+        }
+    }
+    for candidate in platform_paths() {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(CaptureError::NotAvailable(
+        "no Chromium or Google Chrome found for --headless. Install one \
+         (Debian/Ubuntu: `apt-get install chromium`; Fedora: `dnf install chromium`; \
+         macOS: `brew install --cask chromium` or Google Chrome; Windows: Google Chrome or \
+         Microsoft Edge), or give its path with --chrome PATH or the CHROME environment variable"
+            .into(),
+    ))
+}
+
+fn search_path(name: &str) -> Option<PathBuf> {
+    if name.contains(std::path::MAIN_SEPARATOR) {
+        return None;
+    }
+    let exts: &[&str] = if cfg!(windows) { &[".exe", ""] } else { &[""] };
+    std::env::split_paths(&std::env::var_os("PATH")?).find_map(|dir| {
+        exts.iter()
+            .map(|ext| dir.join(format!("{name}{ext}")))
+            .find(|p| is_executable(p))
+    })
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+fn platform_paths() -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if cfg!(target_os = "macos") {
+        for p in [
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+            "/Applications/Chromium.app/Contents/MacOS/Chromium",
+            "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+        ] {
+            paths.push(PathBuf::from(p));
+        }
+        if let Some(home) = std::env::var_os("HOME") {
+            paths.push(
+                PathBuf::from(home)
+                    .join("Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
+            );
+        }
+    }
+    if cfg!(windows) {
+        for var in ["ProgramFiles", "ProgramFiles(x86)", "LOCALAPPDATA"] {
+            if let Some(base) = std::env::var_os(var) {
+                let base = PathBuf::from(base);
+                paths.push(base.join(r"Google\Chrome\Application\chrome.exe"));
+                paths.push(base.join(r"Chromium\Application\chrome.exe"));
+                paths.push(base.join(r"Microsoft\Edge\Application\msedge.exe"));
+            }
+        }
+    }
+    paths
+}
+
+/// Whether this process runs as root (Chromium's sandbox refuses to start as root).
+#[cfg(unix)]
+fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+#[cfg(not(unix))]
+fn running_as_root() -> bool {
+    false
+}
+
+/// What the interceptor hands to the wait loop.
+enum Intercepted {
+    Captured(Captured),
+    TooLarge(usize),
+}
+
+/// Launch Chromium, run the login and return the capture plus the browser's cookies.
+/// The browser is dropped (Chromium killed) before this returns, on every path.
+fn run(
+    opts: &HeadlessOptions,
+    chrome: &Path,
+    profile: &Path,
+    request: &LoginRequest,
+) -> Result<(Captured, Vec<Cookie>), CaptureError> {
+    let as_root = running_as_root();
+    let args: Vec<&std::ffi::OsStr> = [
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--metrics-recording-only",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let launch = LaunchOptions::default_builder()
+        .path(Some(chrome.to_path_buf()))
+        .headless(!opts.show_window)
+        .sandbox(!as_root)
+        .ignore_certificate_errors(false)
+        .user_data_dir(Some(profile.to_path_buf()))
+        .idle_browser_timeout(request.timeout + Duration::from_secs(60))
+        .args(args)
+        .build()
+        .map_err(|e| CaptureError::browser(NAME, format!("bad launch options: {e}")))?;
+    tracing::debug!(
+        chrome = %chrome.display(),
+        headless = !opts.show_window,
+        sandbox = !as_root,
+        "launching Chromium"
+    );
+    let browser = Chrome::new(launch).map_err(|e| {
+        CaptureError::browser(NAME, format!("could not start {}: {e}", chrome.display()))
+    })?;
+    let result = drive(&browser, opts, request);
+    drop(browser);
+    result
+}
+
+fn drive(
+    browser: &Chrome,
+    opts: &HeadlessOptions,
+    request: &LoginRequest,
+) -> Result<(Captured, Vec<Cookie>), CaptureError> {
+    let fail =
+        |what: &str, e: &dyn std::fmt::Display| CaptureError::browser(NAME, format!("{what}: {e}"));
+    // Deprecated in favour of new_tab(), but the first tab is there already and waiting
+    // for it is faster than opening another.
+    #[allow(deprecated)]
+    let tab = browser
+        .wait_for_initial_tab()
+        .map_err(|e| fail("Chromium opened no tab", &e))?;
+
+    if !opts.cookies.is_empty() {
+        let params: Vec<Network::CookieParam> = opts.cookies.iter().map(cookie_param).collect();
+        tab.set_cookies(params)
+            .map_err(|e| fail("could not set the cookies from the cookie jar", &e))?;
+        tracing::debug!(count = opts.cookies.len(), "cookies set");
+    }
+
+    let (tx, rx) = mpsc::channel::<Intercepted>();
+    let tx = Mutex::new(tx);
+    let callback = request.callback.clone();
+    let interceptor = move |_transport, _session, event: Fetch::events::RequestPausedEvent| {
+        let params = event.params;
+        let url = Url::parse(&params.request.url);
+        let matched = url
+            .as_ref()
+            .is_ok_and(|u| callback.matches(&params.request.method, u));
+        if !matched {
+            // The patterns cover the callback's whole origin: nothing else on it (the
+            // favicon of the answer page) may reach whatever listens on that port.
+            tracing::debug!(method = %params.request.method, "answering a non-callback request to the callback origin");
+            return RequestPausedDecision::Fulfill(FulfillRequest {
+                request_id: params.request_id,
+                ..html_page(404, "Not found.")
+            });
+        }
+        let url = url.expect("matched above");
+        let body = request_body(&params.request);
+        let (page, sent) = if body.len() > MAX_BODY_BYTES {
+            (
+                html_page(
+                    413,
+                    "The login response is too large; saml-login refused it.",
+                ),
+                Intercepted::TooLarge(body.len()),
+            )
+        } else {
+            (
+                html_page(
+                    200,
+                    "saml-login has the response; this window can be closed.",
+                ),
+                Intercepted::Captured(Captured::from_request(&callback, url, &body)),
+            )
+        };
+        if let Ok(tx) = tx.lock() {
+            let _ = tx.send(sent);
+        }
+        RequestPausedDecision::Fulfill(FulfillRequest {
+            request_id: params.request_id,
+            ..page
+        })
+    };
+    let patterns = callback_patterns(&request.callback.url);
+    tab.enable_fetch(Some(&patterns), None)
+        .map_err(|e| fail("could not enable request interception", &e))?;
+    tab.enable_request_interception(
+        Arc::new(interceptor) as Arc<dyn RequestInterceptor + Send + Sync>
+    )
+    .map_err(|e| fail("could not enable request interception", &e))?;
+
+    let host = request
+        .start_url
+        .host_str()
+        .unwrap_or("the IdP")
+        .to_string();
+    tracing::debug!(host = %host, "opening the login page");
+    if let Err(e) = tab.navigate_to(request.start_url.as_str()) {
+        return Err(navigation_error(&host, &e.to_string()));
+    }
+
+    let started = Instant::now();
+    let deadline = request.deadline(started);
+    let mut login = LoginState::default();
+    loop {
+        match rx.recv_timeout(POLL) {
+            Ok(Intercepted::Captured(captured)) => {
+                tracing::debug!(
+                    method = captured.method.as_str(),
+                    fields = captured.fields.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "callback captured"
+                );
+                let cookies = read_cookies(&tab);
+                return Ok((captured, cookies));
+            }
+            Ok(Intercepted::TooLarge(len)) => {
+                return Err(CaptureError::browser(
+                    NAME,
+                    format!(
+                        "the callback request body is {len} bytes, more than the {MAX_BODY_BYTES} accepted"
+                    ),
+                ));
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(CaptureError::browser(
+                    NAME,
+                    "Chromium stopped intercepting requests",
+                ));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if request.cancel.is_cancelled() {
+            return Err(CaptureError::Cancelled);
+        }
+        if Instant::now() >= deadline {
+            return Err(CaptureError::Timeout(request.timeout));
+        }
+        let page = match page_state(&tab) {
+            Ok(page) => page,
+            Err(e) => {
+                // A page between documents cannot be evaluated; a dead browser cannot
+                // answer anything.
+                if browser.get_version().is_err() {
+                    return Err(CaptureError::browser(
+                        NAME,
+                        format!("Chromium exited or crashed during the login ({e})"),
+                    ));
+                }
+                continue;
+            }
+        };
+        if let Some(failed) = page.error_url.as_deref() {
+            let failed_host = Url::parse(failed)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| host.clone());
+            return Err(navigation_error(
+                &failed_host,
+                "the page could not be loaded",
+            ));
+        }
+        if page.submitted || !(page.password || page.username) {
+            continue;
+        }
+        let Some((user, password)) = opts.login.as_ref() else {
+            return Err(CaptureError::SessionExpired(
+                "the IdP asks for a login and no credentials are configured. Refresh the \
+                 cookie jar with `saml-login --headless --show-browser --save-cookies FILE \
+                 get-token`, or set SAML_LOGIN_USERNAME and SAML_LOGIN_PASSWORD"
+                    .into(),
+            ));
+        };
+        login.step(&tab, &page, user, password)?;
+    }
+}
+
+/// The parts of the current page the wait loop looks at.
+#[derive(Debug)]
+struct PageState {
+    password: bool,
+    username: bool,
+    /// Set on a document where saml-login already submitted the form.
+    submitted: bool,
+    /// The URL of a failed navigation (Chromium's error page).
+    error_url: Option<String>,
+}
+
+const PAGE_STATE_JS: &str = r#"JSON.stringify({
+  password: !!document.querySelector('input[type=password]'),
+  username: !!document.querySelector('input[name=username]'),
+  submitted: !!window.__samlLoginSubmitted,
+  error: location.href.startsWith('chrome-error:') ? (document.URL || '') : null,
+  ready: document.readyState
+})"#;
+
+fn page_state(tab: &Tab) -> Result<PageState, String> {
+    let result = tab
+        .evaluate(PAGE_STATE_JS, false)
+        .map_err(|e| e.to_string())?;
+    let text = result
+        .value
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .ok_or("no page state")?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let error_url = v["error"].as_str().map(|_| tab.get_url());
+    Ok(PageState {
+        password: v["password"].as_bool().unwrap_or(false),
+        username: v["username"].as_bool().unwrap_or(false),
+        submitted: v["submitted"].as_bool().unwrap_or(false),
+        error_url,
+    })
+}
+
+/// Fills Auth0 Universal Login: the identifier step, then the password step.
+#[derive(Default)]
+struct LoginState {
+    identifier_submitted: u32,
+    password_submitted: u32,
+}
+
+/// Sets an input's value as typing would (the value is a call argument, never part of
+/// the script text), then marks the document as submitted.
+const FILL_JS: &str = r#"function (value) {
+  this.focus();
+  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  setter.call(this, value);
+  this.dispatchEvent(new Event('input', { bubbles: true }));
+  this.dispatchEvent(new Event('change', { bubbles: true }));
+}"#;
+
+const SUBMIT_JS: &str = r#"function () {
+  window.__samlLoginSubmitted = true;
+  const form = this.form;
+  const button = form && (form.querySelector('button[type=submit][name=action][value=default]')
+    || form.querySelector('button[type=submit], input[type=submit]'));
+  if (button) { button.click(); }
+  else if (form && form.requestSubmit) { form.requestSubmit(); }
+  else if (form) { form.submit(); }
+}"#;
+
+impl LoginState {
+    fn step(
+        &mut self,
+        tab: &Tab,
+        page: &PageState,
+        user: &str,
+        password: &Secret,
+    ) -> Result<(), CaptureError> {
+        let js_err = |what: &str| {
+            CaptureError::browser(NAME, format!("could not fill the login form ({what})"))
+        };
+        if page.password {
+            if self.password_submitted > 0 {
+                return Err(CaptureError::browser(
+                    NAME,
+                    format!(
+                        "the IdP rejected the password for user `{user}` (the password form came back)"
+                    ),
+                ));
+            }
+            // Auth0 repeats the username (read-only) on the password page; fill it only
+            // when it is an empty, editable field (a one-page login form).
+            if let Ok(input) =
+                tab.find_element("input[name=username]:not([readonly]):not([type=hidden])")
+            {
+                let empty = input
+                    .call_js_fn("function () { return this.value === ''; }", vec![], false)
+                    .ok()
+                    .and_then(|r| r.value)
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
+                if empty {
+                    input
+                        .call_js_fn(FILL_JS, vec![serde_json::Value::from(user)], false)
+                        .map_err(|_| js_err("username"))?;
+                }
+            }
+            let input = tab
+                .find_element("input[type=password]")
+                .map_err(|_| js_err("password field"))?;
+            input
+                .call_js_fn(
+                    FILL_JS,
+                    vec![serde_json::Value::from(password.expose())],
+                    false,
+                )
+                .map_err(|_| js_err("password"))?;
+            input
+                .call_js_fn(SUBMIT_JS, vec![], false)
+                .map_err(|_| js_err("submit"))?;
+            self.password_submitted += 1;
+            tracing::debug!("password step submitted");
+        } else if page.username {
+            if self.identifier_submitted > 0 {
+                return Err(CaptureError::browser(
+                    NAME,
+                    format!(
+                        "the IdP did not accept the username `{user}` (the username form came back)"
+                    ),
+                ));
+            }
+            let input = tab
+                .find_element("input[name=username]")
+                .map_err(|_| js_err("username field"))?;
+            input
+                .call_js_fn(FILL_JS, vec![serde_json::Value::from(user)], false)
+                .map_err(|_| js_err("username"))?;
+            input
+                .call_js_fn(SUBMIT_JS, vec![], false)
+                .map_err(|_| js_err("submit"))?;
+            self.identifier_submitted += 1;
+            tracing::debug!("identifier step submitted");
+        }
+        Ok(())
+    }
+}
+
+fn navigation_error(host: &str, detail: &str) -> CaptureError {
+    CaptureError::browser(
+        NAME,
+        format!(
+            "could not open the login page on {host} ({detail}); check the IdP URL and the network"
+        ),
+    )
+}
+
+/// URL patterns (Fetch domain syntax: `*`, `?`, `\` escapes) that catch every request to
+/// the callback's origin; every loopback name when the callback is on loopback.
+fn callback_patterns(url: &Url) -> Vec<RequestPattern> {
+    let hosts: Vec<String> =
+        if saml_login_capture::Callback::new(saml_login_capture::Method::Post, url.clone())
+            .is_loopback()
+        {
+            vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()]
+        } else {
+            vec![url.host_str().unwrap_or_default().to_string()]
+        };
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let escape = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('*', "\\*")
+            .replace('?', "\\?")
+    };
+    hosts
+        .iter()
+        .map(|host| RequestPattern {
+            url_pattern: Some(format!("{}://{}{port}/*", url.scheme(), escape(host))),
+            resource_Type: None,
+            request_stage: Some(RequestStage::Request),
+        })
+        .collect()
+}
+
+/// The request body as Chromium reported it.
+fn request_body(request: &Network::Request) -> Vec<u8> {
+    if let Some(data) = &request.post_data {
+        return data.as_bytes().to_vec();
+    }
+    let mut body = Vec::new();
+    for entry in request.post_data_entries.iter().flatten() {
+        if let Some(bytes) = entry.bytes.as_deref()
+            && let Some(decoded) = base64_decode(bytes)
+        {
+            body.extend(decoded);
+        }
+    }
+    body
+}
+
+fn html_page(status: u32, message: &str) -> FulfillRequest {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>saml-login</title></head>\
+         <body><p>{message}</p></body></html>"
+    );
+    FulfillRequest {
+        request_id: String::new(),
+        response_code: status,
+        response_headers: Some(vec![
+            HeaderEntry {
+                name: "Content-Type".into(),
+                value: "text/html; charset=utf-8".into(),
+            },
+            HeaderEntry {
+                name: "Cache-Control".into(),
+                value: "no-store".into(),
+            },
+        ]),
+        binary_response_headers: None,
+        body: Some(base64_encode(html.as_bytes())),
+        response_phrase: None,
+    }
+}
+
+fn cookie_param(c: &Cookie) -> Network::CookieParam {
+    let host_only = !c.domain.starts_with('.');
+    let scheme = if c.secure { "https" } else { "http" };
+    Network::CookieParam {
+        name: c.name.clone(),
+        value: c.value.expose().to_string(),
+        // A host-only cookie is set through a URL (a `domain` would make it a domain
+        // cookie); a domain cookie keeps its leading dot.
+        url: host_only.then(|| format!("{scheme}://{}{}", c.domain, c.path)),
+        domain: (!host_only).then(|| c.domain.clone()),
+        path: Some(c.path.clone()),
+        secure: Some(c.secure),
+        http_only: Some(c.http_only),
+        same_site: None,
+        expires: c.expires.map(|e| e as f64),
+        priority: None,
+        same_party: None,
+        source_scheme: None,
+        source_port: None,
+        partition_key: None,
+    }
+}
+
+/// All of the browser's cookies (not only the current page's).
+fn read_cookies(tab: &Tab) -> Vec<Cookie> {
+    match tab.call_method(Network::GetAllCookies(None)) {
+        Ok(all) => all
+            .cookies
+            .into_iter()
+            .map(|c| Cookie {
+                name: c.name,
+                value: Secret::new(c.value),
+                domain: c.domain,
+                path: c.path,
+                expires: (!c.session && c.expires > 0.0).then_some(c.expires as i64),
+                secure: c.secure,
+                http_only: c.http_only,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::debug!("could not read the browser's cookies: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// Wait until no process has `profile` on its command line (Chromium's helpers exit
+/// shortly after the browser process). Linux only; elsewhere a short grace period.
+fn wait_for_exit(profile: &Path, limit: Duration) {
+    let needle = profile.to_string_lossy().into_owned();
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        match processes_with(&needle) {
+            Some(0) => return,
+            Some(_) => std::thread::sleep(Duration::from_millis(50)),
+            None => {
+                std::thread::sleep(Duration::from_millis(200));
+                return;
+            }
+        }
+    }
+    tracing::debug!("Chromium helper processes still running after {limit:?}");
+}
+
+/// How many processes have `needle` in their command line; `None` without `/proc`.
+fn processes_with(needle: &str) -> Option<usize> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let count = entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|cmd| {
+            String::from_utf8_lossy(cmd)
+                .split('\0')
+                .any(|arg| arg.contains(needle))
+        })
+        .count();
+    Some(count)
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
+        let v = B64.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
+            let e = base64_encode(s.as_bytes());
+            assert_eq!(base64_decode(&e).unwrap(), s.as_bytes());
+        }
+        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+    }
+
+    #[test]
+    fn loopback_callback_patterns_cover_every_name() {
+        let p = callback_patterns(&Url::parse("http://localhost:12200/saml").unwrap());
+        let p: Vec<_> = p.into_iter().map(|p| p.url_pattern.unwrap()).collect();
+        assert_eq!(
+            p,
+            [
+                "http://localhost:12200/*",
+                "http://127.0.0.1:12200/*",
+                "http://[::1]:12200/*"
+            ]
+        );
+        let p = callback_patterns(&Url::parse("https://signin.aws.amazon.com/saml").unwrap());
+        assert_eq!(
+            p[0].url_pattern.as_deref(),
+            Some("https://signin.aws.amazon.com/*")
+        );
+    }
+
+    #[test]
+    fn explicit_missing_chrome_is_not_available() {
+        let err = find_chrome(Some(Path::new("/nonexistent/chromium"))).unwrap_err();
+        assert!(matches!(err, CaptureError::NotAvailable(_)), "{err}");
+    }
+
+    #[test]
+    fn host_only_and_domain_cookies() {
+        let mut c = Cookie {
+            name: "n".into(),
+            value: Secret::new("v"),
+            domain: "127.0.0.1".into(),
+            path: "/".into(),
+            expires: None,
+            secure: false,
+            http_only: true,
+        };
+        let p = cookie_param(&c);
+        assert_eq!(p.url.as_deref(), Some("http://127.0.0.1/"));
+        assert_eq!(p.domain, None);
+        c.domain = ".example.com".into();
+        let p = cookie_param(&c);
+        assert_eq!(p.url, None);
+        assert_eq!(p.domain.as_deref(), Some(".example.com"));
+    }
+}

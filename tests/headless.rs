@@ -1,0 +1,190 @@
+//! `--headless`: real Debian Chromium driven through DevTools, with cookie jars, the
+//! service-account login, and the shared pipeline ending at moto's STS.
+
+mod support;
+
+use std::net::TcpListener;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// Chromium runs one at a time, so "no Chromium left" checks see only their own run.
+static CHROMIUM: Mutex<()> = Mutex::new(());
+
+const SESSION: &str = "valid-session-0123456789";
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    CHROMIUM.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn netscape_jar(value: &str) -> String {
+    format!("# Netscape HTTP Cookie File\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\t{value}\n")
+}
+
+fn private(env: &Env, rel: &str, text: &str) -> std::path::PathBuf {
+    let p = env.write(rel, text);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    p
+}
+
+fn chromium_left() -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("saml-login-chromium-"))
+        .collect()
+}
+
+fn headless_config(idp: &Server, port: u16) -> String {
+    format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 60\n\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        idp.url
+    )
+}
+
+#[test]
+fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
+    let _serial = serial();
+    let moto = moto();
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
+    let env = Env::new().sts(&moto);
+    env.config(&headless_config(&idp, port));
+    let jar = private(&env, "jar.txt", &netscape_jar(SESSION));
+
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "--cookies"])
+        .arg(&jar)
+        .arg("aws-assume-role")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        caller_identity(&moto, &env.credentials_path(), "dev"),
+        "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
+    );
+    assert!(idp.get("/stats").contains("\"login_posts\": 0"));
+    holder.set_nonblocking(true).unwrap();
+    assert!(holder.accept().is_err(), "nothing reached the callback port");
+    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+}
+
+#[test]
+fn json_jar_from_the_environment() {
+    let _serial = serial();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
+    let env = Env::new().var(
+        "SAML_LOGIN_COOKIES",
+        format!(
+            "{{\"cookies\": [{{\"name\": \"idp_session\", \"value\": \"{SESSION}\", \"domain\": \"127.0.0.1\", \"path\": \"/\", \"expires\": -1, \"httpOnly\": true, \"secure\": false, \"sameSite\": \"Lax\"}}], \"origins\": []}}"
+        ),
+    );
+    env.config(&headless_config(&idp, port));
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().trim().len() > 100);
+}
+
+#[test]
+fn password_login_then_saved_jar_needs_no_password() {
+    let _serial = serial();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--callback", &callback, "--user", "robot:s3cret-Pa55"]);
+    let env = Env::new()
+        .var("SAML_LOGIN_USERNAME", "robot")
+        .var("SAML_LOGIN_PASSWORD", "s3cret-Pa55");
+    env.config(&headless_config(&idp, port));
+    let saved = env.path("ci/jar.txt");
+    std::fs::create_dir_all(saved.parent().unwrap()).unwrap();
+
+    let out = env
+        .cmd()
+        .args(["--verbose", "--save-cookies"])
+        .arg(&saved)
+        .arg("get-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("s3cret-Pa55"), "password leaked: {stderr}");
+    let jar = std::fs::read_to_string(&saved).unwrap();
+    assert!(jar.contains("\tidp_session\t"), "{jar}");
+    let cookie_value = jar.lines().find(|l| l.contains("idp_session")).unwrap().rsplit('\t').next().unwrap();
+    assert!(!stderr.contains(cookie_value), "cookie leaked");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert!(idp.get("/stats").contains("\"login_posts\": 2"));
+
+    // Second run: the saved jar alone, no password in the environment.
+    let env2 = Env::new();
+    env2.config(&headless_config(&idp, port));
+    let out = env2.cmd().arg("--cookies").arg(&saved).arg("get-token").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(idp.get("/stats").contains("\"login_posts\": 2"), "no new login");
+}
+
+#[test]
+fn expired_session_fails_fast_and_leaves_no_chromium() {
+    let _serial = serial();
+    let port = free_port();
+    let idp = idp(&[]);
+    let env = Env::new();
+    env.config(&headless_config(&idp, port));
+    let jar = private(&env, "jar.txt", &netscape_jar("expired-value"));
+    let started = Instant::now();
+    let out = env.cmd().arg("--cookies").arg(&jar).arg("get-token").output().unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the stored IdP session has expired"), "{stderr}");
+    assert!(stderr.contains("--save-cookies"), "{stderr}");
+    assert!(!stderr.contains("expired-value"));
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?} with a 60 s timeout");
+    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+}
+
+#[test]
+fn loose_jar_permissions_refused() {
+    let env = Env::new();
+    let idp = idp(&[]);
+    env.config(&headless_config(&idp, free_port()));
+    let jar = env.write("jar.txt", &netscape_jar(SESSION));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&jar, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let out = env.cmd().arg("--cookies").arg(&jar).arg("get-token").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("readable by group or others"), "{stderr}");
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    assert!(idp.get("/stats").contains("\"samlp\": 0"), "no login attempted");
+}
+
+#[test]
+fn missing_chromium_says_how_to_install() {
+    let env = Env::new().var("CHROME", "/nonexistent/chromium");
+    let idp = idp(&[]);
+    env.config(&headless_config(&idp, free_port()));
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/chromium"), "{stderr}");
+}
