@@ -103,6 +103,15 @@ async fn call(
     })
 }
 
+/// The deepest cause of an error: "Connection refused" rather than "io error".
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = e;
+    while let Some(source) = e.source() {
+        e = source;
+    }
+    e.to_string()
+}
+
 fn is_max_duration(code: &str, message: &str) -> bool {
     code == "ValidationError" && message.contains("MaxSessionDuration")
 }
@@ -137,7 +146,7 @@ where
         SdkError::DispatchFailure(d) => Error::StsTransport(format!(
             "cannot reach STS ({})",
             d.as_connector_error()
-                .map_or_else(|| "connection failed".to_owned(), ToString::to_string)
+                .map_or_else(|| "connection failed".to_owned(), |c| innermost(c))
         )),
         SdkError::TimeoutError(_) => Error::StsTransport("STS did not answer in time".into()),
         SdkError::ResponseError(r) => {
