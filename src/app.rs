@@ -76,7 +76,11 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
         o.flag("aws_role", "--role", a.role.clone());
         o.flag("aws_profile", "--profile", a.profile.clone());
         if !a.policy_arns.is_empty() {
-            o.flag("policy_arns", "--policy-arn", Some(a.policy_arns.join("\n")));
+            o.flag(
+                "policy_arns",
+                "--policy-arn",
+                Some(a.policy_arns.join("\n")),
+            );
         }
         o.flag("inline_policy", "--inline-policy", a.inline_policy.clone());
         if a.open_console {

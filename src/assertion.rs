@@ -124,7 +124,9 @@ impl Assertion {
                         }
                         (true, _, "AttributeValue") if attribute.is_some() => {
                             if empty {
-                                attribute.as_mut().map(|a| a.values.push(String::new()));
+                                if let Some(a) = attribute.as_mut() {
+                                    a.values.push(String::new());
+                                }
                             } else {
                                 value = Some(String::new());
                             }
@@ -171,7 +173,9 @@ impl Assertion {
             }
         }
         if !saw_root {
-            return Err(Error::Assertion("the decoded response holds no XML element".into()));
+            return Err(Error::Assertion(
+                "the decoded response holds no XML element".into(),
+            ));
         }
         if roles.is_empty() {
             return Err(Error::Assertion(format!(
@@ -194,9 +198,16 @@ impl Assertion {
             }
             SESSION_DURATION_ATTRIBUTE => {
                 if let Some(v) = a.values.first() {
-                    let seconds = v.trim().parse::<i32>().ok().filter(|s| *s > 0).ok_or_else(|| {
-                        Error::Assertion(format!("SessionDuration {v:?} is not a number of seconds"))
-                    })?;
+                    let seconds =
+                        v.trim()
+                            .parse::<i32>()
+                            .ok()
+                            .filter(|s| *s > 0)
+                            .ok_or_else(|| {
+                                Error::Assertion(format!(
+                                    "SessionDuration {v:?} is not a number of seconds"
+                                ))
+                            })?;
                     self.session_duration = Some(seconds);
                 }
             }
@@ -295,8 +306,14 @@ mod tests {
             "arn:aws:iam::245111612214:saml-provider/auth0-mvanholsteijn-eu-auth0-com-provider"
         );
         assert_eq!(a.session_name.as_deref(), Some("mark@binx.io"));
-        assert_eq!(a.destination.as_deref(), Some("http://localhost:12200/saml"));
-        assert_eq!(a.recipient.as_deref(), Some("https://signin.aws.amazon.com/saml"));
+        assert_eq!(
+            a.destination.as_deref(),
+            Some("http://localhost:12200/saml")
+        );
+        assert_eq!(
+            a.recipient.as_deref(),
+            Some("https://signin.aws.amazon.com/saml")
+        );
         assert_eq!(
             a.not_on_or_after.unwrap().format(&Rfc3339).unwrap(),
             "2019-01-15T13:28:09.997Z"
@@ -308,7 +325,10 @@ mod tests {
     fn real_auth0_one_role() {
         let a = parse_b64("auth0-one-role.b64").unwrap();
         assert_eq!(a.roles.len(), 1);
-        assert_eq!(a.roles[0].role_arn, "arn:aws:iam::245111612214:role/OAuthAdministrator");
+        assert_eq!(
+            a.roles[0].role_arn,
+            "arn:aws:iam::245111612214:role/OAuthAdministrator"
+        );
     }
 
     #[test]
@@ -345,7 +365,10 @@ mod tests {
 
     #[test]
     fn session_duration() {
-        assert_eq!(parse_xml("session-duration.xml").unwrap().session_duration, Some(7200));
+        assert_eq!(
+            parse_xml("session-duration.xml").unwrap().session_duration,
+            Some(7200)
+        );
         assert!(err(parse_xml("bad-session-duration.xml")).contains("SessionDuration"));
     }
 
@@ -354,10 +377,19 @@ mod tests {
         let cases = [
             (parse_xml("doctype.xml"), "DOCTYPE"),
             (parse_xml("undeclared-entity.xml"), "entity"),
-            (parse_xml("no-role-attribute.xml"), "no https://aws.amazon.com/SAML/Attributes/Role"),
-            (parse_xml("wrong-namespace.xml"), "no https://aws.amazon.com/SAML/Attributes/Role"),
+            (
+                parse_xml("no-role-attribute.xml"),
+                "no https://aws.amazon.com/SAML/Attributes/Role",
+            ),
+            (
+                parse_xml("wrong-namespace.xml"),
+                "no https://aws.amazon.com/SAML/Attributes/Role",
+            ),
             (parse_xml("not-a-role-pair.xml"), "not a pair"),
-            (parse_xml("role-and-role.xml"), "not a role ARN and a saml-provider ARN"),
+            (
+                parse_xml("role-and-role.xml"),
+                "not a role ARN and a saml-provider ARN",
+            ),
             (parse_xml("not-well-formed.xml"), "not well-formed XML"),
             (parse_b64("not-base64.b64"), "not valid base64"),
             (parse_b64("base64-of-text.b64"), "no XML element"),

@@ -31,7 +31,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The section of ~/.saml-login to use (keys inherit [DEFAULT])
-    #[arg(short = 'c', long, value_name = "SECTION", default_value = "DEFAULT", global = true)]
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "SECTION",
+        default_value = "DEFAULT",
+        global = true
+    )]
     pub configuration: String,
 
     /// Read the configuration from FILE instead of ~/.saml-login

@@ -288,7 +288,10 @@ impl Settings {
         if client_id.contains(['/', '?', '#']) {
             return Err(Error::BadValue {
                 field: "client_id".into(),
-                origin: layers.get("client_id").map(|s| s.origin).unwrap_or_default(),
+                origin: layers
+                    .get("client_id")
+                    .map(|s| s.origin)
+                    .unwrap_or_default(),
                 message: format!("{client_id:?} is not a client id"),
             });
         }
@@ -338,9 +341,8 @@ impl Settings {
             })?,
             aws_console: layers.parsed("aws_console", parse_bool)?.unwrap_or(false),
             browser: layers.parsed("browser", |v| {
-                <BrowserKind as clap::ValueEnum>::from_str(v, true).map_err(|_| {
-                    format!("{v:?} is not a browser (webview, headless, system)")
-                })
+                <BrowserKind as clap::ValueEnum>::from_str(v, true)
+                    .map_err(|_| format!("{v:?} is not a browser (webview, headless, system)"))
             })?,
             region: layers.string("region"),
             timeout: layers
@@ -364,8 +366,7 @@ impl Settings {
 
     /// `http://localhost:{listen_port}/saml`: where the IdP posts the response.
     pub fn callback_url(&self) -> Url {
-        Url::parse(&format!("http://localhost:{}/saml", self.listen_port))
-            .expect("a valid URL")
+        Url::parse(&format!("http://localhost:{}/saml", self.listen_port)).expect("a valid URL")
     }
 }
 
@@ -390,7 +391,9 @@ pub fn parse_bool(v: &str) -> std::result::Result<bool, String> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "yes" | "true" | "on" => Ok(true),
         "0" | "no" | "false" | "off" => Ok(false),
-        _ => Err(format!("{v:?} is not a boolean (true/false, yes/no, on/off, 1/0)")),
+        _ => Err(format!(
+            "{v:?} is not a boolean (true/false, yes/no, on/off, 1/0)"
+        )),
     }
 }
 
@@ -439,7 +442,10 @@ listen_port = http
         assert!(s.aws_console);
         assert_eq!(
             s.policy_arns,
-            ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/Billing"]
+            [
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "arn:aws:iam::aws:policy/Billing"
+            ]
         );
         assert!(s.inline_policy.as_deref().unwrap().contains("Statement"));
         assert_eq!(s.role_duration, None);
@@ -477,14 +483,20 @@ listen_port = http
     #[test]
     fn missing_section_named() {
         let e = resolve("nope", &Overrides::default()).unwrap_err();
-        assert_eq!(e.to_string(), "no configuration nope found in /home/u/.saml-login");
+        assert_eq!(
+            e.to_string(),
+            "no configuration nope found in /home/u/.saml-login"
+        );
     }
 
     #[test]
     fn missing_key_named() {
         let f = IniFile::parse("[x]\nidp_url = https://a.example\n", Path::new("f")).unwrap();
         let e = Settings::resolve(&f, "x", &Overrides::default()).unwrap_err();
-        assert_eq!(e.to_string(), "property client_id is missing from section [x] of f");
+        assert_eq!(
+            e.to_string(),
+            "property client_id is missing from section [x] of f"
+        );
         let f = IniFile::parse("[x]\nclient_id = c\n", Path::new("f")).unwrap();
         let e = Settings::resolve(&f, "x", &Overrides::default()).unwrap_err();
         assert!(e.to_string().contains("idp_url"), "{e}");
@@ -500,7 +512,11 @@ listen_port = http
         let mut o = Overrides::default();
         o.flag("inline_policy", "--inline-policy", Some("{nope".into()));
         let e = resolve("dev", &o).unwrap_err();
-        assert!(e.to_string().starts_with("inline_policy in --inline-policy: not valid JSON"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("inline_policy in --inline-policy: not valid JSON"),
+            "{e}"
+        );
         let mut o = Overrides::default();
         o.read_env(|k| (k == "SAML_LOGIN_AWS_CONSOLE").then(|| "maybe".into()));
         let e = resolve("dev", &o).unwrap_err();
@@ -510,7 +526,10 @@ listen_port = http
     #[test]
     fn malformed_file_names_path_and_line() {
         let e = IniFile::parse("[ok]\na = 1\n[broken\nb = 2\n", Path::new("/x/cfg")).unwrap_err();
-        assert_eq!(e.to_string(), "/x/cfg, line 3: a section header must end with ]");
+        assert_eq!(
+            e.to_string(),
+            "/x/cfg, line 3: a section header must end with ]"
+        );
         let e = IniFile::parse("[ok]\na = 1\n\njust words\n", Path::new("/x/cfg")).unwrap_err();
         assert_eq!(e.to_string(), "/x/cfg, line 4: expected `key = value`");
     }

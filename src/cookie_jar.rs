@@ -91,7 +91,9 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let e = read(&JarSource::File(path.clone())).unwrap_err().to_string();
+            let e = read(&JarSource::File(path.clone()))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("chmod 600"), "{e}");
             assert!(!e.contains("abc"));
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -101,9 +103,13 @@ mod tests {
 
     #[test]
     fn env_jar_and_empty_jar() {
-        let jar = JarSource::Env("[{\"name\":\"a\",\"value\":\"b\",\"domain\":\"x\",\"path\":\"/\"}]".into());
+        let jar = JarSource::Env(
+            "[{\"name\":\"a\",\"value\":\"b\",\"domain\":\"x\",\"path\":\"/\"}]".into(),
+        );
         assert_eq!(read(&jar).unwrap()[0].name, "a");
-        let e = read(&JarSource::Env("# nothing\n".into())).unwrap_err().to_string();
+        let e = read(&JarSource::Env("# nothing\n".into()))
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "SAML_LOGIN_COOKIES: the cookie jar holds no cookie");
     }
 }

@@ -59,9 +59,15 @@ fn init_tracing(verbose: bool) {
     // Only saml-login's own crates log; the AWS SDK's and the browsers' libraries stay
     // quiet (their debug output could carry request bodies).
     let level = if verbose { "debug" } else { "warn" };
-    let filter = ["saml_login", "saml_login_capture", "saml_login_system", "saml_login_headless", "saml_login_webview"]
-        .map(|c| format!("{c}={level}"))
-        .join(",");
+    let filter = [
+        "saml_login",
+        "saml_login_capture",
+        "saml_login_system",
+        "saml_login_headless",
+        "saml_login_webview",
+    ]
+    .map(|c| format!("{c}={level}"))
+    .join(",");
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(format!("off,{filter}")))

@@ -85,8 +85,7 @@ fn append_section(text: &str, profile: &str, entries: &[(&str, String)], nl: &st
         if !text.ends_with('\n') {
             out.push_str(nl);
         }
-        if !text.trim_end_matches(['\r', '\n']).is_empty() && !out.ends_with(&format!("{nl}{nl}"))
-        {
+        if !text.trim_end_matches(['\r', '\n']).is_empty() && !out.ends_with(&format!("{nl}{nl}")) {
             out.push_str(nl);
         }
     }
@@ -306,13 +305,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("aws").join("credentials");
         let file = SecretFile::new(&path);
-        file.update(|old| Ok(update_profile(old, "p", &entries()))).unwrap();
+        file.update(|old| Ok(update_profile(old, "p", &entries())))
+            .unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
             assert_eq!(
-                fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                fs::metadata(path.parent().unwrap())
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
                 0o700
             );
         }

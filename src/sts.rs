@@ -55,9 +55,10 @@ pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
 }
 
 async fn client(region: Option<&str>) -> aws_sdk_sts::Client {
-    let chain = RegionProviderChain::first_try(region.map(|r| aws_config::Region::new(r.to_owned())))
-        .or_default_provider()
-        .or_else("us-east-1");
+    let chain =
+        RegionProviderChain::first_try(region.map(|r| aws_config::Region::new(r.to_owned())))
+            .or_default_provider()
+            .or_else("us-east-1");
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(chain)
         .no_credentials()
@@ -132,9 +133,9 @@ where
                 "AccessDenied" => Some(
                     "the role's trust policy does not let this SAML provider assume it".to_owned(),
                 ),
-                "InvalidIdentityToken" | "IDPRejectedClaim" => Some(
-                    "check the SAML provider in IAM and the IdP's role attribute".to_owned(),
-                ),
+                "InvalidIdentityToken" | "IDPRejectedClaim" => {
+                    Some("check the SAML provider in IAM and the IdP's role attribute".to_owned())
+                }
                 _ => None,
             };
             Error::Sts {
@@ -149,12 +150,10 @@ where
                 .map_or_else(|| "connection failed".to_owned(), |c| innermost(c))
         )),
         SdkError::TimeoutError(_) => Error::StsTransport("STS did not answer in time".into()),
-        SdkError::ResponseError(r) => {
-            Error::StsTransport(format!(
-                "STS sent a reply that is not STS XML (HTTP {})",
-                r.raw().status().as_u16()
-            ))
-        }
+        SdkError::ResponseError(r) => Error::StsTransport(format!(
+            "STS sent a reply that is not STS XML (HTTP {})",
+            r.raw().status().as_u16()
+        )),
         _ => Error::StsTransport(e.to_string()),
     }
 }

@@ -38,7 +38,11 @@ fn usage_errors_exit_2() {
     let env = Env::new();
     let out = env.cmd().arg("no-such-command").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = env.cmd().args(["--webview", "--headless", "get-token"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["--webview", "--headless", "get-token"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("cannot be used with"));
 }
@@ -47,7 +51,11 @@ fn usage_errors_exit_2() {
 fn missing_section() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
-    let out = env.cmd().args(["-c", "prod", "get-token"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["-c", "prod", "get-token"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).starts_with(&format!(
         "saml-login: error: no configuration prod found in {}\n",
@@ -63,15 +71,32 @@ fn missing_key_and_malformed_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("property client_id is missing from section [DEFAULT]"));
 
-    let other = env.write("elsewhere.ini", "[DEFAULT]\nidp_url = https://x.example\n[oops\n");
-    let out = env.cmd().arg("--config").arg(&other).arg("get-token").output().unwrap();
+    let other = env.write(
+        "elsewhere.ini",
+        "[DEFAULT]\nidp_url = https://x.example\n[oops\n",
+    );
+    let out = env
+        .cmd()
+        .arg("--config")
+        .arg(&other)
+        .arg("get-token")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr_of(&out),
-        format!("saml-login: error: {}, line 3: a section header must end with ]\n", other.display())
+        format!(
+            "saml-login: error: {}, line 3: a section header must end with ]\n",
+            other.display()
+        )
     );
     // SAML_LOGIN_CONFIG does the same.
-    let out = env.cmd().env("SAML_LOGIN_CONFIG", &other).arg("get-token").output().unwrap();
+    let out = env
+        .cmd()
+        .env("SAML_LOGIN_CONFIG", &other)
+        .arg("get-token")
+        .output()
+        .unwrap();
     assert!(stderr_of(&out).contains("elsewhere.ini, line 3"));
 }
 
@@ -80,12 +105,28 @@ fn bad_inline_policy_fails_before_login() {
     let (env, idp) = saved_response_env();
     let out = env
         .cmd()
-        .args(["aws-assume-role", "--account", "1", "--role", "r", "--profile", "p", "--inline-policy", "{not json"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "1",
+            "--role",
+            "r",
+            "--profile",
+            "p",
+            "--inline-policy",
+            "{not json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr_of(&out).starts_with("saml-login: error: inline_policy in --inline-policy: not valid JSON"));
-    assert!(idp.get("/stats").contains("\"samlp\": 1"), "only the test's own fetch");
+    assert!(
+        stderr_of(&out)
+            .starts_with("saml-login: error: inline_policy in --inline-policy: not valid JSON")
+    );
+    assert!(
+        idp.get("/stats").contains("\"samlp\": 1"),
+        "only the test's own fetch"
+    );
 }
 
 #[test]
@@ -94,7 +135,15 @@ fn unknown_alias_names_the_accounts_file() {
     env.write(".aws-accounts", "[DEFAULT]\nprod = 111111111111\n");
     let out = env
         .cmd()
-        .args(["aws-assume-role", "--account", "staging", "--role", "r", "--profile", "p"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "staging",
+            "--role",
+            "r",
+            "--profile",
+            "p",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -110,7 +159,11 @@ fn unknown_alias_names_the_accounts_file() {
 #[test]
 fn account_role_and_profile_are_required() {
     let (env, _idp) = saved_response_env();
-    let out = env.cmd().args(["aws-assume-role", "--role", "r"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["aws-assume-role", "--role", "r"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("--account, --role and --profile are required"));
 }
@@ -124,7 +177,15 @@ fn role_not_granted_lists_granted_roles_before_any_sts_call() {
         .cmd()
         .arg("--saml-response-file")
         .arg(env.path("saved.b64"))
-        .args(["aws-assume-role", "--account", "sandbox", "--role", "Admin", "--profile", "p"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "sandbox",
+            "--role",
+            "Admin",
+            "--profile",
+            "p",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -182,12 +243,23 @@ fn verbose_run_redacts_secrets() {
         .cmd()
         .args(["--verbose", "--saml-response-file"])
         .arg(env.path("saved.b64"))
-        .args(["aws-assume-role", "--account", "123456789012", "--role", "Developer", "--profile", "dev"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "123456789012",
+            "--role",
+            "Developer",
+            "--profile",
+            "dev",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("calling STS AssumeRoleWithSAML"), "verbose says something: {stderr}");
+    assert!(
+        stderr.contains("calling STS AssumeRoleWithSAML"),
+        "verbose says something: {stderr}"
+    );
     let creds = env.credentials();
     let value = |k: &str| {
         creds
@@ -196,7 +268,14 @@ fn verbose_run_redacts_secrets() {
             .unwrap()
             .to_owned()
     };
-    for secret in [value("aws_secret_access_key"), value("aws_session_token"), saved.trim().to_owned()] {
-        assert!(!stderr.contains(&secret[..24.min(secret.len())]), "secret in output: {stderr}");
+    for secret in [
+        value("aws_secret_access_key"),
+        value("aws_session_token"),
+        saved.trim().to_owned(),
+    ] {
+        assert!(
+            !stderr.contains(&secret[..24.min(secret.len())]),
+            "secret in output: {stderr}"
+        );
     }
 }

@@ -47,7 +47,11 @@ fn check(text: &str) -> Result<usize, String> {
             if v.is_empty() {
                 return Err(format!("empty value in {t:?}"));
             }
-            current.as_mut().ok_or("key outside a section")?.1.push(k.to_owned());
+            current
+                .as_mut()
+                .ok_or("key outside a section")?
+                .1
+                .push(k.to_owned());
         }
     }
     close(current.take())?;
@@ -88,7 +92,13 @@ fn sixteen_concurrent_writers() {
                 .envs(env.vars.iter().map(|(k, v)| (k, v)))
                 .arg("--saml-response-file")
                 .arg(&saved)
-                .args(["aws-assume-role", "--account", "123456789012", "--role", "Developer"])
+                .args([
+                    "aws-assume-role",
+                    "--account",
+                    "123456789012",
+                    "--role",
+                    "Developer",
+                ])
                 .args(["--profile", &format!("p{i:02}")])
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -97,11 +107,21 @@ fn sixteen_concurrent_writers() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     done.store(true, Ordering::SeqCst);
-    reader.join().unwrap().expect("the file parsed at every read");
-    assert!(reads.load(Ordering::SeqCst) > 10, "the reader ran during the writes");
+    reader
+        .join()
+        .unwrap()
+        .expect("the file parsed at every read");
+    assert!(
+        reads.load(Ordering::SeqCst) > 10,
+        "the reader ran during the writes"
+    );
 
     let text = env.credentials();
     assert!(text.starts_with(head));

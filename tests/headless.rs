@@ -19,7 +19,9 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn netscape_jar(value: &str) -> String {
-    format!("# Netscape HTTP Cookie File\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\t{value}\n")
+    format!(
+        "# Netscape HTTP Cookie File\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\t{value}\n"
+    )
 }
 
 fn private(env: &Env, rel: &str, text: &str) -> std::path::PathBuf {
@@ -68,14 +70,21 @@ fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
         .arg("aws-assume-role")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "dev"),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
     );
     assert!(idp.get("/stats").contains("\"login_posts\": 0"));
     holder.set_nonblocking(true).unwrap();
-    assert!(holder.accept().is_err(), "nothing reached the callback port");
+    assert!(
+        holder.accept().is_err(),
+        "nothing reached the callback port"
+    );
     assert!(chromium_left().is_empty(), "{:?}", chromium_left());
 }
 
@@ -93,7 +102,11 @@ fn json_jar_from_the_environment() {
     );
     env.config(&headless_config(&idp, port));
     let out = env.cmd().arg("get-token").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8(out.stdout).unwrap().trim().len() > 100);
 }
 
@@ -122,21 +135,43 @@ fn password_login_then_saved_jar_needs_no_password() {
     assert!(!stderr.contains("s3cret-Pa55"), "password leaked: {stderr}");
     let jar = std::fs::read_to_string(&saved).unwrap();
     assert!(jar.contains("\tidp_session\t"), "{jar}");
-    let cookie_value = jar.lines().find(|l| l.contains("idp_session")).unwrap().rsplit('\t').next().unwrap();
+    let cookie_value = jar
+        .lines()
+        .find(|l| l.contains("idp_session"))
+        .unwrap()
+        .rsplit('\t')
+        .next()
+        .unwrap();
     assert!(!stderr.contains(cookie_value), "cookie leaked");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     assert!(idp.get("/stats").contains("\"login_posts\": 2"));
 
     // Second run: the saved jar alone, no password in the environment.
     let env2 = Env::new();
     env2.config(&headless_config(&idp, port));
-    let out = env2.cmd().arg("--cookies").arg(&saved).arg("get-token").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(idp.get("/stats").contains("\"login_posts\": 2"), "no new login");
+    let out = env2
+        .cmd()
+        .arg("--cookies")
+        .arg(&saved)
+        .arg("get-token")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        idp.get("/stats").contains("\"login_posts\": 2"),
+        "no new login"
+    );
 }
 
 #[test]
@@ -148,14 +183,26 @@ fn expired_session_fails_fast_and_leaves_no_chromium() {
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar("expired-value"));
     let started = Instant::now();
-    let out = env.cmd().arg("--cookies").arg(&jar).arg("get-token").output().unwrap();
+    let out = env
+        .cmd()
+        .arg("--cookies")
+        .arg(&jar)
+        .arg("get-token")
+        .output()
+        .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("the stored IdP session has expired"), "{stderr}");
+    assert!(
+        stderr.contains("the stored IdP session has expired"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--save-cookies"), "{stderr}");
     assert!(!stderr.contains("expired-value"));
-    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?} with a 60 s timeout");
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "took {elapsed:?} with a 60 s timeout"
+    );
     assert!(chromium_left().is_empty(), "{:?}", chromium_left());
 }
 
@@ -170,12 +217,21 @@ fn loose_jar_permissions_refused() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&jar, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let out = env.cmd().arg("--cookies").arg(&jar).arg("get-token").output().unwrap();
+    let out = env
+        .cmd()
+        .arg("--cookies")
+        .arg(&jar)
+        .arg("get-token")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("readable by group or others"), "{stderr}");
     assert!(stderr.contains("chmod 600"), "{stderr}");
-    assert!(idp.get("/stats").contains("\"samlp\": 0"), "no login attempted");
+    assert!(
+        idp.get("/stats").contains("\"samlp\": 0"),
+        "no login attempted"
+    );
 }
 
 #[test]

@@ -34,12 +34,20 @@ fn refused(kind: &str, code: &str, message: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr.lines().next().unwrap_or_default();
     assert_eq!(first, format!("saml-login: error: STS {code}: {message}"));
-    assert_eq!(env.credentials(), EXISTING, "credentials file byte-identical");
+    assert_eq!(
+        env.credentials(),
+        EXISTING,
+        "credentials file byte-identical"
+    );
 }
 
 #[test]
 fn access_denied() {
-    refused("AccessDenied", "AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML");
+    refused(
+        "AccessDenied",
+        "AccessDenied",
+        "Not authorized to perform sts:AssumeRoleWithSAML",
+    );
 }
 
 #[test]
@@ -53,7 +61,11 @@ fn expired_assertion() {
 
 #[test]
 fn invalid_identity_token() {
-    refused("InvalidIdentityToken", "InvalidIdentityToken", "Specified provider doesn't exist");
+    refused(
+        "InvalidIdentityToken",
+        "InvalidIdentityToken",
+        "Specified provider doesn't exist",
+    );
 }
 
 #[test]
@@ -63,7 +75,13 @@ fn max_session_duration_retries_once_at_3600() {
     let (env, _idp) = world(&sts);
     let out = env
         .cmd()
-        .args(["-c", "dev", "--role-duration", "43200", "--saml-response-file"])
+        .args([
+            "-c",
+            "dev",
+            "--role-duration",
+            "43200",
+            "--saml-response-file",
+        ])
         .arg(env.path("saved.b64"))
         .arg("aws-assume-role")
         .output()
@@ -91,12 +109,23 @@ fn sts_unreachable_is_one_line_and_keeps_the_file() {
         .cmd()
         .arg("--saml-response-file")
         .arg(env.path("saved.b64"))
-        .args(["aws-assume-role", "--account", "123456789012", "--role", "Developer", "--profile", "dev"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "123456789012",
+            "--role",
+            "Developer",
+            "--profile",
+            "dev",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("saml-login: error: STS: cannot reach STS"), "{stderr}");
+    assert!(
+        stderr.starts_with("saml-login: error: STS: cannot reach STS"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(env.credentials(), EXISTING);
 }

@@ -26,16 +26,26 @@ fn assume_role_end_to_end_with_moto() {
     let idp = idp(&["--auto-session", "--callback", &callback]);
     let env = Env::new().sts(&moto).test_browser("");
     env.config(&dev_config(&idp, port));
-    env.write(".aws/credentials", "# mine\n[default]\naws_access_key_id = AKIAKEEP\n");
+    env.write(
+        ".aws/credentials",
+        "# mine\n[default]\naws_access_key_id = AKIAKEEP\n",
+    );
 
-    let out = env.cmd().args(["-c", "dev", "aws-assume-role"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "aws-assume-role"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(out.stdout.is_empty(), "stdout carries only machine output");
     assert!(stderr.contains("saved under AWS profile dev"), "{stderr}");
 
     let creds = env.credentials();
-    assert!(creds.starts_with("# mine\n[default]\naws_access_key_id = AKIAKEEP\n\n[dev]\n"), "{creds}");
+    assert!(
+        creds.starts_with("# mine\n[default]\naws_access_key_id = AKIAKEEP\n\n[dev]\n"),
+        "{creds}"
+    );
     for key in [
         "aws_access_key_id = ",
         "aws_secret_access_key = ",
@@ -52,7 +62,10 @@ fn assume_role_end_to_end_with_moto() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.credentials_path()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(env.credentials_path())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     // The secret key never reaches the terminal.
@@ -74,7 +87,11 @@ fn login_form_then_get_token() {
     env.config(&config_for(&idp, port));
 
     let out = env.cmd().arg("get-token").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.lines().count(), 1);
     let xml = decode_b64(token.trim());
@@ -101,8 +118,16 @@ fn show_prints_one_section_per_role() {
     env.config(&config_for(&idp, port));
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
 
-    let out = env.cmd().args(["aws-assume-role", "--show"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd()
+        .args(["aws-assume-role", "--show"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected = format!(
         "[Developer@sandbox]\nidp_url = {url}\nclient_id = test-client\naws_account = sandbox\naws_role = Developer\naws_profile = Developer@sandbox\n\n\
          [Admin@210987654321]\nidp_url = {url}\nclient_id = test-client\naws_account = 210987654321\naws_role = Admin\naws_profile = Admin@210987654321\n\n",
@@ -115,7 +140,13 @@ fn show_prints_one_section_per_role() {
 fn wrong_relay_state_is_refused() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback, "--relay-state-override", "forged"]);
+    let idp = idp(&[
+        "--auto-session",
+        "--callback",
+        &callback,
+        "--relay-state-override",
+        "forged",
+    ]);
     let log = tempfile::NamedTempFile::new().unwrap();
     let env = Env::new().test_browser(&format!("--log {}", log.path().display()));
     env.config(&config_for(&idp, port).replace("timeout = 30", "timeout = 4"));
@@ -127,8 +158,14 @@ fn wrong_relay_state_is_refused() {
     assert!(stderr.contains("no login completed within 4 s"), "{stderr}");
     // The browser's post was answered, with a refusal.
     let browser_log = std::fs::read_to_string(log.path()).unwrap();
-    assert!(browser_log.contains(&format!("POST {callback}")), "{browser_log}");
-    assert!(!browser_log.contains("callback answered 200"), "{browser_log}");
+    assert!(
+        browser_log.contains(&format!("POST {callback}")),
+        "{browser_log}"
+    );
+    assert!(
+        !browser_log.contains("callback answered 200"),
+        "{browser_log}"
+    );
 }
 
 #[test]
@@ -150,8 +187,12 @@ fn stray_requests_do_not_end_the_wait() {
     let stray = [
         format!("GET /favicon.ico HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"),
         format!("GET /saml HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"),
-        format!("POST /other HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 14\r\nConnection: close\r\n\r\nSAMLResponse=x"),
-        format!("POST /saml HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope="),
+        format!(
+            "POST /other HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 14\r\nConnection: close\r\n\r\nSAMLResponse=x"
+        ),
+        format!(
+            "POST /saml HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnope="
+        ),
     ];
     let mut answers = Vec::new();
     for request in &stray {
@@ -169,7 +210,11 @@ fn stray_requests_do_not_end_the_wait() {
         answers.push(reply.lines().next().unwrap_or_default().to_owned());
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(decode_b64(String::from_utf8(out.stdout).unwrap().trim()).contains(ROLE));
     assert!(answers[0].contains("404"), "{answers:?}");
     assert!(answers[1].contains("404"), "{answers:?}");
@@ -216,11 +261,21 @@ fn listens_on_loopback_only() {
     let hex_port = format!(":{port:04X}");
     let listening: Vec<&str> = tcp
         .lines()
-        .filter(|l| l.split_whitespace().nth(1).is_some_and(|a| a.ends_with(&hex_port)))
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| a.ends_with(&hex_port))
+        })
         .filter(|l| l.split_whitespace().nth(3) == Some("0A"))
         .collect();
     assert_eq!(listening.len(), 1, "{tcp}");
-    assert!(listening[0].split_whitespace().nth(1).unwrap().starts_with("0100007F:"));
+    assert!(
+        listening[0]
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .starts_with("0100007F:")
+    );
 }
 
 fn decode_b64(s: &str) -> String {

@@ -8,18 +8,22 @@ when `--user NAME:PASSWORD` is given, and submits the IdP's auto-submitting form
 action (the loopback callback), exactly as a browser's JavaScript would.
 
 Options: `--user NAME:PASSWORD` or the variable BROWSER_LOGIN (fill login forms; the
-variable exists because $BROWSER splits its commands on `:`), `--cookie NAME=VALUE` (start with a
-cookie), `--delay SECONDS` (wait before the final POST), `--log FILE` (append what it did).
+variable exists because $BROWSER splits its commands on `:`), `--cookie NAME=VALUE`
+(start with a cookie), `--delay SECONDS` (wait before the final POST), `--log FILE` (append what it did),
+`--timing FILE` (write the seconds it ran, for scripts/bench.sh).
 """
 
-import argparse
-import os
-import http.cookiejar
-import sys
 import time
-import urllib.parse
-import urllib.request
-from html.parser import HTMLParser
+
+_T0 = time.perf_counter()
+
+import argparse  # noqa: E402 (imported after the clock starts)
+import http.cookiejar  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import urllib.parse  # noqa: E402
+import urllib.request  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
 
 
 class Forms(HTMLParser):
@@ -46,7 +50,19 @@ def main():
     p.add_argument("--cookie", action="append", default=[])
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--log")
+    p.add_argument("--timing", help="write the seconds this program ran to this file")
     args = p.parse_args()
+    try:
+        return run(args)
+    finally:
+        if args.timing:
+            # From the first line of this file: the interpreter's own start-up is not
+            # counted, so the figure left to saml-login is an overestimate.
+            with open(args.timing, "w") as f:
+                f.write(f"{time.perf_counter() - _T0}")
+
+
+def run(args):
     args.user = args.user or os.environ.get("BROWSER_LOGIN")
 
     jar = http.cookiejar.CookieJar()

@@ -104,7 +104,8 @@ pub fn sts_errors(kind: &str, upstream: Option<&str>) -> Server {
 /// moto's server: a real STS implementation.
 pub fn moto() -> Server {
     let port = free_port();
-    let moto_server = which("moto_server").expect("moto_server is installed (pip install 'moto[server]')");
+    let moto_server =
+        which("moto_server").expect("moto_server is installed (pip install 'moto[server]')");
     let child = Command::new(moto_server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -148,14 +149,20 @@ pub fn http_get(url: &str) -> String {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "GET {url}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "GET {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// The SAMLResponse of the IdP's auto-submitting form (an IdP run with --auto-session).
 pub fn fetch_saml_response(idp: &Server) -> String {
     let page = idp.get("/samlp/test-client");
-    let start = page.find("name=\"SAMLResponse\" value=\"").expect("form has SAMLResponse")
+    let start = page
+        .find("name=\"SAMLResponse\" value=\"")
+        .expect("form has SAMLResponse")
         + "name=\"SAMLResponse\" value=\"".len();
     let end = start + page[start..].find('"').unwrap();
     page[start..end].to_owned()
@@ -200,7 +207,10 @@ impl Env {
                 ("LANG".into(), "C.UTF-8".into()),
                 ("NO_COLOR".into(), "1".into()),
                 // Nothing of the machine's AWS setup leaks in.
-                ("AWS_CONFIG_FILE".into(), home.path().join(".aws/config").display().to_string()),
+                (
+                    "AWS_CONFIG_FILE".into(),
+                    home.path().join(".aws/config").display().to_string(),
+                ),
                 ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
             ],
             home,

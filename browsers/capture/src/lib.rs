@@ -102,7 +102,10 @@ impl Callback {
     /// Check a captured callback's fields; the error says why it was refused.
     pub fn accepts(&self, captured: &Captured) -> Result<(), String> {
         if !self.required_any.is_empty()
-            && !self.required_any.iter().any(|f| captured.field(f).is_some())
+            && !self
+                .required_any
+                .iter()
+                .any(|f| captured.field(f).is_some())
         {
             return Err(format!(
                 "the request carries no {}",
@@ -311,7 +314,9 @@ pub enum CaptureError {
     Cancelled,
     #[error("no login completed within {} s (the `timeout` setting)", .0.as_secs())]
     Timeout(Duration),
-    #[error("port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `listen_port`")]
+    #[error(
+        "port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `listen_port`"
+    )]
     PortInUse { port: u16 },
     #[error("{0}")]
     NotAvailable(String),
@@ -378,7 +383,10 @@ mod tests {
         let c = cb("http://localhost:12200/saml");
         assert!(c.matches("POST", &Url::parse("http://127.0.0.1:12200/saml").unwrap()));
         assert!(c.matches("post", &Url::parse("http://localhost:12200/saml/").unwrap()));
-        assert!(c.matches("POST", &Url::parse("http://localhost:12200/saml?x=1").unwrap()));
+        assert!(c.matches(
+            "POST",
+            &Url::parse("http://localhost:12200/saml?x=1").unwrap()
+        ));
     }
 
     #[test]
@@ -414,7 +422,10 @@ mod tests {
 
     #[test]
     fn get_callback_reads_query() {
-        let c = Callback::new(Method::Get, Url::parse("http://localhost:1/callback").unwrap());
+        let c = Callback::new(
+            Method::Get,
+            Url::parse("http://localhost:1/callback").unwrap(),
+        );
         let url = Url::parse("http://localhost:1/callback?code=xyz&state=s").unwrap();
         let got = Captured::from_request(&c, url, b"");
         assert_eq!(got.field("code").unwrap().expose(), "xyz");

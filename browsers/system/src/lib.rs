@@ -10,9 +10,7 @@ use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::time::{Duration, Instant};
 
-use saml_login_capture::{
-    Browser, Callback, CaptureError, Captured, LoginRequest, MAX_BODY_BYTES,
-};
+use saml_login_capture::{Browser, Callback, CaptureError, Captured, LoginRequest, MAX_BODY_BYTES};
 use tiny_http::{Header, Request, Response, Server};
 use url::Url;
 
@@ -74,13 +72,14 @@ fn listen(callback: &Callback) -> Result<Server, CaptureError> {
         )));
     }
     let port = callback.port().unwrap_or(80);
-    let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            CaptureError::PortInUse { port }
-        } else {
-            CaptureError::io(format!("cannot listen on 127.0.0.1:{port}"), e)
-        }
-    })?;
+    let listener =
+        TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                CaptureError::PortInUse { port }
+            } else {
+                CaptureError::io(format!("cannot listen on 127.0.0.1:{port}"), e)
+            }
+        })?;
     tracing::debug!(port, "listening for the callback on 127.0.0.1");
     Server::from_listener(listener, None)
         .map_err(|e| CaptureError::browser("system browser", format!("callback server: {e}")))
@@ -134,13 +133,21 @@ fn handle(mut incoming: Request, callback: &Callback) -> Option<Captured> {
         .take(MAX_BODY_BYTES as u64 + 1)
         .read_to_end(&mut body);
     if read.is_err() || body.len() > MAX_BODY_BYTES {
-        respond(incoming, 413, "the callback body is too large or unreadable");
+        respond(
+            incoming,
+            413,
+            "the callback body is too large or unreadable",
+        );
         return None;
     }
     let captured = Captured::from_request(callback, url, &body);
     if let Err(why) = callback.accepts(&captured) {
         tracing::warn!("refused a callback request: {why}");
-        respond(incoming, 400, &format!("saml-login refused this request: {why}"));
+        respond(
+            incoming,
+            400,
+            &format!("saml-login refused this request: {why}"),
+        );
         return None;
     }
     respond_html(incoming, DONE_PAGE);

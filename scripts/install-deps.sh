@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install what saml-login's demo and tests need on Debian: Chromium (--headless),
+# WebKitGTK and Xvfb (--webview), xdotool (closing windows in tests), and moto's STS
+# server (pip). Packages already present are not installed again.
+set -euo pipefail
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+
+need_apt=()
+for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c "import moto, boto3, flask" >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
+  echo "==> pip install 'moto[server]'"
+  python3 -m pip install -q 'moto[server]'
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
