@@ -1,0 +1,708 @@
+//! saml-login's embedded browser: a small native window (tao) holding the platform's
+//! webview (wry: WebKitGTK on Linux, WKWebView on macOS, WebView2 on Windows) that shows
+//! the IdP's login pages and captures the SAML POST before it leaves the window.
+//!
+//! How the capture works (see README.md for the security reasoning):
+//! - an initialization script, installed only into the main frame and active only on
+//!   pages of the start URL's origin, hooks `HTMLFormElement.prototype.submit` and a
+//!   capture-phase `submit` listener; a POST form whose action is the callback is not
+//!   submitted, its fields go to Rust through `window.ipc.postMessage` together with a
+//!   per-run random token;
+//! - the IPC handler accepts a message only from a page of the IdP origin, with the
+//!   token, whose action matches the callback;
+//! - a navigation handler blocks every navigation to the callback URL, so nothing has to
+//!   listen there.
+//!
+//! [`Webview::capture`] must run on the process's main thread (the GUI toolkits require
+//! it); it runs its own event loop with `run_return` and returns when the login is over.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use saml_login_capture::{
+    Browser, Callback, CaptureError, Captured, Cookie, LoginRequest, MAX_BODY_BYTES, Method,
+    Secret, random_token,
+};
+use tao::dpi::LogicalSize;
+use tao::event::{Event, StartCause, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::window::{Window, WindowBuilder};
+use url::Url;
+use wry::{WebContext, WebView, WebViewBuilder};
+
+const NAME: &str = "webview";
+const TICK: Duration = Duration::from_millis(100);
+const NO_DISPLAY: &str =
+    "no display: the webview needs DISPLAY or WAYLAND_DISPLAY; use --headless or --system-browser";
+const CAPTURE_JS: &str = include_str!("capture.js");
+
+/// How the webview keeps its browser profile and what it hands back besides the callback.
+#[derive(Clone, Debug, Default)]
+pub struct WebviewOptions {
+    /// A persistent profile directory (cookies, local storage) so the IdP session survives
+    /// between runs; the caller passes a per-IdP directory, see [`profile_dir_for`].
+    /// `None`: a throwaway profile in a temporary directory (`--fresh` / `--private`).
+    pub data_dir: Option<PathBuf>,
+    /// After the capture, read the IdP's cookies (for `--save-cookies`); see
+    /// [`Webview::cookies`].
+    pub export_cookies: bool,
+}
+
+/// The webview browser. Create it with [`Webview::new`], then call
+/// [`Browser::capture`] on the main thread.
+#[derive(Debug)]
+pub struct Webview {
+    opts: WebviewOptions,
+    cookies: Vec<Cookie>,
+}
+
+impl Webview {
+    pub fn new(opts: WebviewOptions) -> Self {
+        Self {
+            opts,
+            cookies: Vec::new(),
+        }
+    }
+
+    /// The IdP's cookies as they were right after the last successful capture; empty
+    /// unless [`WebviewOptions::export_cookies`] was set.
+    pub fn cookies(&self) -> &[Cookie] {
+        &self.cookies
+    }
+}
+
+/// Whether a webview window can be opened at all: always on macOS and Windows; elsewhere
+/// only when `DISPLAY` or `WAYLAND_DISPLAY` is set and not empty. (It does not prove that
+/// the display can be opened; [`Browser::capture`] reports that as `NotAvailable`.)
+pub fn display_available() -> bool {
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+}
+
+/// The persistent profile directory for logins at `idp_origin`:
+/// `{app_data_dir}/webview/{host}_{port}` (the caller passes saml-login's own data
+/// directory, e.g. `~/.local/share/saml-login`), with every character other than
+/// ASCII letters, digits, `.` and `-` replaced by `_`.
+pub fn profile_dir_for(app_data_dir: &Path, idp_origin: &Url) -> PathBuf {
+    let host = idp_origin.host_str().unwrap_or("unknown");
+    let name = match idp_origin.port_or_known_default() {
+        Some(port) => format!("{host}_{port}"),
+        None => host.to_string(),
+    };
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // "." and ".." alone would not name a subdirectory.
+    let name = if name.chars().all(|c| c == '.') {
+        name.replace('.', "_")
+    } else {
+        name
+    };
+    app_data_dir.join("webview").join(name)
+}
+
+impl Browser for Webview {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// Open a window on `request.start_url` and wait for the callback POST.
+    ///
+    /// Must be called on the main thread. Blocks until the callback is captured
+    /// (`Ok`), the window is closed or `request.cancel` is set (`Cancelled`), or
+    /// `request.timeout` passes (`Timeout`).
+    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+        self.cookies.clear();
+        let (captured, cookies) = run(&self.opts, request)?;
+        self.cookies = cookies;
+        Ok(captured)
+    }
+
+    /// The same as [`Webview::cookies`], for callers holding a `dyn Browser`.
+    fn cookies(&self) -> Vec<Cookie> {
+        self.cookies.clone()
+    }
+}
+
+/// What ends the event loop.
+enum Outcome {
+    Captured(Captured),
+    Failed(CaptureError),
+}
+
+/// Sent to the event loop: by the IPC handler, and by the ticker thread.
+#[derive(Debug)]
+enum UserEvent {
+    Captured,
+    /// Time to check the deadline and the cancel flag. (On Linux tao's `WaitUntil` does
+    /// not wake an idle loop by itself, so a thread sends these.)
+    Tick,
+}
+
+/// Sends [`UserEvent::Tick`] every [`TICK`] until stopped or the loop is gone.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(proxy: EventLoopProxy<UserEvent>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("saml-login-webview-ticker".into())
+            .spawn(move || {
+                while !flag.load(Ordering::SeqCst) {
+                    std::thread::sleep(TICK);
+                    if proxy.send_event(UserEvent::Tick).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(
+    opts: &WebviewOptions,
+    request: &LoginRequest,
+) -> Result<(Captured, Vec<Cookie>), CaptureError> {
+    if !display_available() {
+        return Err(CaptureError::NotAvailable(NO_DISPLAY.into()));
+    }
+    if request.callback.method != Method::Post {
+        // Only the SAML HTTP-POST binding is captured; a GET callback would need the
+        // navigation handler to capture (not done: nothing uses it yet).
+        return Err(CaptureError::browser(
+            NAME,
+            "only POST callbacks (the SAML HTTP-POST binding) can be captured",
+        ));
+    }
+    if !matches!(request.start_url.scheme(), "http" | "https") {
+        return Err(CaptureError::browser(
+            NAME,
+            format!("the start URL must be http or https: {}", request.start_url),
+        ));
+    }
+    check_main_thread()?;
+    init_toolkit()?;
+
+    // The profile: persistent (0700) or a temporary directory removed afterwards.
+    let (_temp_profile, profile) = match &opts.data_dir {
+        Some(dir) => {
+            create_private_dir(dir)?;
+            (None, dir.clone())
+        }
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("saml-login-webview-")
+                .tempdir()
+                .map_err(|e| CaptureError::io("creating a temporary webview profile", e))?;
+            let path = temp.path().to_path_buf();
+            (Some(temp), path)
+        }
+    };
+
+    let started = Instant::now();
+    let deadline = request.deadline(started);
+    let idp_origin = request.start_url.origin();
+    let token = random_token();
+    let script = capture_script(&request.start_url, &request.callback.url, &token);
+
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = event_loop.create_proxy();
+    let ticker = Ticker::start(event_loop.create_proxy());
+    let window = WindowBuilder::new()
+        .with_title(format!("saml-login — {}", request.title))
+        .with_inner_size(LogicalSize::new(480.0, 720.0))
+        .build(&event_loop)
+        .map_err(|e| CaptureError::browser(NAME, format!("cannot open a window: {e}")))?;
+
+    let slot: Rc<RefCell<Option<Captured>>> = Rc::new(RefCell::new(None));
+    let mut web_context = WebContext::new(Some(profile));
+    let ipc = ipc_handler(
+        idp_origin.clone(),
+        token,
+        request.callback.clone(),
+        slot.clone(),
+        proxy,
+    );
+    let callback = request.callback.clone();
+    let builder = WebViewBuilder::new_with_web_context(&mut web_context)
+        .with_url(request.start_url.as_str())
+        .with_initialization_script(script)
+        .with_ipc_handler(ipc)
+        .with_navigation_handler(move |uri| navigation_allowed(&callback, &uri))
+        // Without a profile directory: a non-persistent data store as well as the
+        // temporary directory (macOS ignores the WebContext's directory).
+        .with_incognito(opts.data_dir.is_none())
+        .with_devtools(false);
+    let webview = build_webview(builder, &window)
+        .map_err(|e| CaptureError::browser(NAME, format!("cannot create the webview: {e}")))?;
+    tracing::debug!(idp = %idp_origin.ascii_serialization(), "webview opened");
+
+    let mut outcome: Option<Outcome> = None;
+    let mut window = Some(window);
+    let mut webview = Some(webview);
+    let export_cookies = opts.export_cookies;
+    let mut cookies = Vec::new();
+    let cookie_host = request.start_url.host_str().unwrap_or_default().to_string();
+
+    let code = event_loop.run_return(|event, _target, control_flow| {
+        if outcome.is_none() {
+            match event {
+                Event::UserEvent(UserEvent::Captured) => {
+                    if let Some(captured) = slot.borrow_mut().take() {
+                        tracing::debug!(
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "callback captured"
+                        );
+                        outcome = Some(Outcome::Captured(captured));
+                    }
+                }
+                Event::WindowEvent {
+                    event: WindowEvent::CloseRequested | WindowEvent::Destroyed,
+                    ..
+                } => outcome = Some(Outcome::Failed(CaptureError::Cancelled)),
+                Event::UserEvent(UserEvent::Tick)
+                | Event::NewEvents(StartCause::Init)
+                | Event::NewEvents(StartCause::ResumeTimeReached { .. }) => {
+                    if request.cancel.is_cancelled() {
+                        outcome = Some(Outcome::Failed(CaptureError::Cancelled));
+                    } else if Instant::now() >= deadline {
+                        outcome = Some(Outcome::Failed(CaptureError::Timeout(request.timeout)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        match &outcome {
+            None => {
+                let next = (Instant::now() + TICK).min(deadline);
+                *control_flow = ControlFlow::WaitUntil(next);
+            }
+            Some(done) => {
+                if export_cookies
+                    && matches!(done, Outcome::Captured(_))
+                    && let Some(view) = &webview
+                {
+                    cookies = read_cookies(view, &cookie_host);
+                }
+                // Close the window (drops the webview first, then its window).
+                webview.take();
+                window.take();
+                *control_flow = ControlFlow::Exit;
+            }
+        }
+    });
+    drop(ticker);
+    drop(webview);
+    drop(window);
+    drop(web_context);
+
+    match outcome {
+        Some(Outcome::Captured(captured)) => Ok((captured, cookies)),
+        Some(Outcome::Failed(err)) => Err(err),
+        None => Err(CaptureError::browser(
+            NAME,
+            format!("the window system ended the event loop (code {code})"),
+        )),
+    }
+}
+
+/// The initialization script with its configuration filled in as JSON literals.
+fn capture_script(start_url: &Url, callback: &Url, token: &str) -> String {
+    let config = serde_json::json!({
+        "origin": start_url.origin().ascii_serialization(),
+        "callback": callback.as_str(),
+        "token": token,
+    });
+    CAPTURE_JS.replace("__SAML_LOGIN_CONFIG__", &config.to_string())
+}
+
+/// The IPC handler: accepts one message that passes every check, ignores the rest.
+fn ipc_handler(
+    idp_origin: url::Origin,
+    token: String,
+    callback: Callback,
+    slot: Rc<RefCell<Option<Captured>>>,
+    proxy: EventLoopProxy<UserEvent>,
+) -> impl Fn(wry::http::Request<String>) + 'static {
+    move |req| {
+        let page = req.uri().to_string();
+        match accept_message(&idp_origin, &token, &callback, &page, req.body()) {
+            Ok(captured) => {
+                let mut slot = slot.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(captured);
+                    if proxy.send_event(UserEvent::Captured).is_err() {
+                        tracing::warn!("webview: the event loop is gone; capture dropped");
+                    }
+                }
+            }
+            Err(reason) => {
+                // Never log the message itself: it may hold the assertion.
+                tracing::warn!(
+                    page = %origin_of(&page),
+                    reason = %reason,
+                    "webview: ignored an IPC message"
+                );
+            }
+        }
+    }
+}
+
+/// Check one IPC message; the error is a reason fit for a log (no field values).
+/// A refused message leaves the wait going on (the page may post again).
+fn accept_message(
+    idp_origin: &url::Origin,
+    token: &str,
+    callback: &Callback,
+    page: &str,
+    body: &str,
+) -> Result<Captured, Cow<'static, str>> {
+    let page = Url::parse(page).map_err(|_| Cow::Borrowed("the sending page has no valid URL"))?;
+    if &page.origin() != idp_origin {
+        return Err("the sending page is not on the IdP's origin".into());
+    }
+    // JSON escaping can at most sextuple a byte (\u00XX); anything larger is not a form
+    // we would accept anyway.
+    if body.len() > 6 * MAX_BODY_BYTES {
+        return Err("the message is too large".into());
+    }
+    let message: serde_json::Value =
+        serde_json::from_str(body).map_err(|_| Cow::Borrowed("the message is not JSON"))?;
+    let sent_token = message
+        .get("token")
+        .and_then(|t| t.as_str())
+        .ok_or(Cow::Borrowed("the message has no token"))?;
+    if !constant_time_eq(sent_token.as_bytes(), token.as_bytes()) {
+        return Err("the message has the wrong token".into());
+    }
+    let action = message
+        .get("action")
+        .and_then(|a| a.as_str())
+        .and_then(|a| Url::parse(a).ok())
+        .ok_or(Cow::Borrowed("the message has no valid action URL"))?;
+    if !callback.matches_url(&action) {
+        return Err("the form's action is not the callback".into());
+    }
+    let pairs = message
+        .get("fields")
+        .and_then(|f| f.as_array())
+        .ok_or(Cow::Borrowed("the message has no fields"))?;
+    let mut fields = Vec::with_capacity(pairs.len());
+    let mut total = 0usize;
+    for pair in pairs {
+        let (k, v) = match pair.as_array().map(Vec::as_slice) {
+            Some([serde_json::Value::String(k), serde_json::Value::String(v)]) => (k, v),
+            _ => return Err("a field is not a [name, value] pair of strings".into()),
+        };
+        total += k.len() + v.len() + 2;
+        if total > MAX_BODY_BYTES {
+            return Err("the form is larger than MAX_BODY_BYTES".into());
+        }
+        fields.push((k.clone(), Secret::new(v.clone())));
+    }
+    let captured = Captured {
+        method: Method::Post,
+        url: action,
+        fields,
+    };
+    // Required fields and the echoed RelayState; the reason names fields, not values.
+    callback
+        .accepts(&captured)
+        .map_err(|why| format!("refused: {why}"))?;
+    Ok(captured)
+}
+
+/// The navigation guard: nothing in the window ever reaches the callback URL.
+fn navigation_allowed(callback: &Callback, uri: &str) -> bool {
+    match Url::parse(uri) {
+        Ok(url) if callback.matches_url(&url) => {
+            tracing::debug!("webview: blocked a navigation to the callback URL");
+            false
+        }
+        _ => true,
+    }
+}
+
+fn origin_of(page: &str) -> String {
+    Url::parse(page)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "(invalid URL)".into())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Cookies the webview holds for the IdP host (host-only and domain cookies).
+fn read_cookies(view: &WebView, host: &str) -> Vec<Cookie> {
+    let all = match view.cookies() {
+        Ok(all) => all,
+        Err(e) => {
+            tracing::warn!("webview: cannot read cookies: {e}");
+            return Vec::new();
+        }
+    };
+    all.into_iter()
+        .filter(|c| c.domain().is_some_and(|d| domain_matches(host, d)))
+        .map(|c| Cookie {
+            name: c.name().to_string(),
+            value: Secret::new(c.value()),
+            domain: c.domain().unwrap_or(host).to_string(),
+            path: c.path().unwrap_or("/").to_string(),
+            expires: c.expires_datetime().map(|t| t.unix_timestamp()),
+            secure: c.secure().unwrap_or(false),
+            http_only: c.http_only().unwrap_or(false),
+        })
+        .collect()
+}
+
+/// RFC 6265 domain matching; a leading dot (as libsoup stores domain cookies) is ignored.
+fn domain_matches(host: &str, domain: &str) -> bool {
+    let domain = domain.trim_start_matches('.');
+    host.eq_ignore_ascii_case(domain)
+        || (host.len() > domain.len()
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+            && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain))
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), CaptureError> {
+    let ctx = || format!("creating the webview profile {}", dir.display());
+    std::fs::create_dir_all(dir).map_err(|e| CaptureError::io(ctx(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| CaptureError::io(ctx(), e))?;
+    }
+    Ok(())
+}
+
+#[cfg(any(
+    target_os = "linux",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+))]
+mod unix_toolkit {
+    use super::*;
+
+    /// GTK (and so tao) needs the main thread; tao would panic elsewhere.
+    pub fn check_main_thread() -> Result<(), CaptureError> {
+        if std::thread::current().name() == Some("main") {
+            Ok(())
+        } else {
+            Err(CaptureError::browser(
+                NAME,
+                "the webview must run on the main thread",
+            ))
+        }
+    }
+
+    /// Open the display ourselves first: tao panics when GTK cannot.
+    pub fn init_toolkit() -> Result<(), CaptureError> {
+        gtk::init().map_err(|e| {
+            CaptureError::NotAvailable(format!(
+                "cannot open the display ({e}); use --headless or --system-browser"
+            ))
+        })
+    }
+
+    /// `build_gtk` on tao's GTK box works on both X11 and Wayland.
+    pub fn build_webview(builder: WebViewBuilder<'_>, window: &Window) -> wry::Result<WebView> {
+        use tao::platform::unix::WindowExtUnix;
+        use wry::WebViewBuilderExtUnix;
+        let vbox = window.default_vbox().ok_or(wry::Error::MessageSender)?;
+        builder.build_gtk(vbox)
+    }
+}
+
+#[cfg(any(
+    target_os = "linux",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+))]
+use unix_toolkit::{build_webview, check_main_thread, init_toolkit};
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+)))]
+mod other_toolkit {
+    use super::*;
+
+    /// tao itself enforces the main thread on macOS (and Windows is documented the same).
+    pub fn check_main_thread() -> Result<(), CaptureError> {
+        Ok(())
+    }
+
+    pub fn init_toolkit() -> Result<(), CaptureError> {
+        Ok(())
+    }
+
+    pub fn build_webview(builder: WebViewBuilder<'_>, window: &Window) -> wry::Result<WebView> {
+        builder.build(window)
+    }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+)))]
+use other_toolkit::{build_webview, check_main_thread, init_toolkit};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(u: &str) -> url::Origin {
+        Url::parse(u).unwrap().origin()
+    }
+
+    fn cb() -> Callback {
+        Callback::new(
+            Method::Post,
+            Url::parse("http://localhost:12200/saml").unwrap(),
+        )
+    }
+
+    fn msg(token: &str, action: &str) -> String {
+        serde_json::json!({"token": token, "action": action,
+            "fields": [["SAMLResponse", "PHNh"], ["RelayState", "r"]]})
+        .to_string()
+    }
+
+    #[test]
+    fn accepts_only_idp_origin_token_and_callback() {
+        let idp = origin("https://idp.example.com/samlp/x");
+        let ok = accept_message(
+            &idp,
+            "tok",
+            &cb(),
+            "https://idp.example.com/samlp/x",
+            &msg("tok", "http://127.0.0.1:12200/saml"),
+        )
+        .unwrap();
+        assert_eq!(ok.field("SAMLResponse").unwrap().expose(), "PHNh");
+        assert_eq!(ok.method, Method::Post);
+
+        let other_page = "https://evil.example.com/";
+        let good = msg("tok", "http://localhost:12200/saml");
+        assert!(accept_message(&idp, "tok", &cb(), other_page, &good).is_err());
+        let page = "https://idp.example.com/p";
+        assert!(
+            accept_message(
+                &idp,
+                "tok",
+                &cb(),
+                page,
+                &msg("tok2", "http://localhost:12200/saml")
+            )
+            .is_err()
+        );
+        assert!(
+            accept_message(
+                &idp,
+                "tok",
+                &cb(),
+                page,
+                &msg("", "http://localhost:12200/saml")
+            )
+            .is_err()
+        );
+        assert!(
+            accept_message(
+                &idp,
+                "tok",
+                &cb(),
+                page,
+                &msg("tok", "http://localhost:12201/saml")
+            )
+            .is_err()
+        );
+        assert!(accept_message(&idp, "tok", &cb(), page, "not json").is_err());
+        let bad_fields =
+            r#"{"token":"tok","action":"http://localhost:12200/saml","fields":[["a",1]]}"#;
+        assert!(accept_message(&idp, "tok", &cb(), page, bad_fields).is_err());
+    }
+
+    #[test]
+    fn navigation_to_callback_is_blocked() {
+        assert!(!navigation_allowed(&cb(), "http://127.0.0.1:12200/saml"));
+        assert!(navigation_allowed(&cb(), "https://idp.example.com/u/login"));
+    }
+
+    #[test]
+    fn profile_dirs() {
+        let base = Path::new("/data/saml-login");
+        let u = Url::parse("https://login.example.com/samlp/abc").unwrap();
+        assert_eq!(
+            profile_dir_for(base, &u),
+            PathBuf::from("/data/saml-login/webview/login.example.com_443")
+        );
+        let u = Url::parse("http://[::1]:8080/").unwrap();
+        assert_eq!(
+            profile_dir_for(base, &u),
+            PathBuf::from("/data/saml-login/webview/___1__8080")
+        );
+    }
+
+    #[test]
+    fn script_has_config_literals() {
+        let s = capture_script(
+            &Url::parse("https://idp.example.com:8443/samlp/x").unwrap(),
+            &Url::parse("http://localhost:12200/saml").unwrap(),
+            "abc",
+        );
+        assert!(s.contains(r#""origin":"https://idp.example.com:8443""#));
+        assert!(s.contains(r#""token":"abc""#));
+        assert!(!s.contains("__SAML_LOGIN_CONFIG__"));
+    }
+
+    #[test]
+    fn cookie_domains() {
+        assert!(domain_matches("idp.example.com", "idp.example.com"));
+        assert!(domain_matches("idp.example.com", ".example.com"));
+        assert!(!domain_matches("idp.example.com", "other.com"));
+        assert!(!domain_matches("badexample.com", "example.com"));
+    }
+}
