@@ -224,14 +224,25 @@ impl Assertion {
         Ok(())
     }
 
-    /// The granted roles with account numbers shown through `name`.
-    pub fn role_names(&self) -> String {
-        self.roles
-            .iter()
-            .map(|r| r.role_arn.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The region of the AWS sign-in endpoint the assertion is addressed to
+    /// (`https://REGION.signin.aws.amazon.com/saml`), if it names one.
+    pub fn signin_region(&self) -> Option<String> {
+        [&self.destination, &self.recipient]
+            .into_iter()
+            .flatten()
+            .find_map(|u| signin_region(u))
     }
+}
+
+/// `eu-west-1` from `https://eu-west-1.signin.aws.amazon.com/saml`.
+pub fn signin_region(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    let region = ["signin.aws.amazon.com", "signin.amazonaws-us-gov.com", "signin.amazonaws.cn"]
+        .iter()
+        .find_map(|base| host.strip_suffix(base)?.strip_suffix('.'))?;
+    (!region.is_empty() && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .then(|| region.to_owned())
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
@@ -400,6 +411,21 @@ mod tests {
             assert!(message.starts_with("SAML response: "), "{message}");
             assert!(message.contains(expected), "{message} lacks {expected}");
         }
+    }
+
+    #[test]
+    fn regional_signin_endpoint() {
+        assert_eq!(
+            signin_region("https://eu-west-1.signin.aws.amazon.com/saml").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            signin_region("https://cn-north-1.signin.amazonaws.cn/saml").as_deref(),
+            Some("cn-north-1")
+        );
+        assert_eq!(signin_region("https://signin.aws.amazon.com/saml"), None);
+        assert_eq!(signin_region("http://localhost:12200/saml"), None);
+        assert_eq!(signin_region("https://evil.example/eu-west-1.signin.aws.amazon.com"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use saml_login_capture::{Browser, Cookie, Secret};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The ways saml-login can run the login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -46,7 +46,7 @@ pub struct BrowserOptions {
     pub login: Option<(String, Secret)>,
     /// Webview: a throwaway profile instead of the remembered one.
     pub fresh: bool,
-    /// Webview: where the remembered profile lives.
+    /// Webview: the remembered profile of this IdP (unless `fresh`).
     pub webview_profile: Option<PathBuf>,
     /// Read the browser's cookies after the login (for `--save-cookies`).
     pub export_cookies: bool,
@@ -80,16 +80,23 @@ fn open_headless(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
 
 #[cfg(not(feature = "headless"))]
 fn open_headless(_: &BrowserOptions) -> Result<Box<dyn Browser>> {
-    Err(Error::NotEnabled("headless"))
+    Err(crate::error::Error::NotEnabled("headless"))
 }
 
 #[cfg(feature = "webview")]
 fn open_webview(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
-    let _ = options;
-    Err(Error::NotEnabled("webview"))
+    use saml_login_webview::{Webview, WebviewOptions};
+    Ok(Box::new(Webview::new(WebviewOptions {
+        data_dir: if options.fresh {
+            None
+        } else {
+            options.webview_profile.clone()
+        },
+        export_cookies: options.export_cookies,
+    })))
 }
 
 #[cfg(not(feature = "webview"))]
 fn open_webview(_: &BrowserOptions) -> Result<Box<dyn Browser>> {
-    Err(Error::NotEnabled("webview"))
+    Err(crate::error::Error::NotEnabled("webview"))
 }

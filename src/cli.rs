@@ -115,6 +115,11 @@ pub struct Global {
     /// Take the SAMLResponse (base64) from FILE, or `-` for stdin, instead of logging in
     #[arg(long, value_name = "FILE", global = true)]
     pub saml_response_file: Option<PathBuf>,
+
+    /// Neither reuse nor keep the last SAML assertion (one login serves several roles
+    /// while it is valid)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 impl Global {
@@ -143,6 +148,86 @@ pub enum Command {
     /// --role (or aws_account and aws_role in the section), and where to store the
     /// keys with --profile. --show lists the roles granted, as configuration sections.
     AwsAssumeRole(AssumeRoleArgs),
+
+    /// Open the AWS console with a profile's credentials
+    AwsConsole(ConsoleArgs),
+
+    /// Print credentials as the AWS SDKs' `credential_process` reads them (JSON)
+    ///
+    /// Served from a cache (per section and role) while more than 10 minutes remain;
+    /// otherwise logs in with the configured browser. Configure it in ~/.aws/config:
+    ///
+    ///   [profile dev]
+    ///   credential_process = saml-login -c dev credential-process
+    CredentialProcess(FreshArgs),
+
+    /// Run COMMAND with the role's credentials in its environment
+    ///
+    /// Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+    /// AWS_CREDENTIAL_EXPIRATION and AWS_REGION (when known); passes its exit status on.
+    Exec(ExecArgs),
+
+    /// Print shell commands that export the role's credentials
+    Env(EnvArgs),
+
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff)
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct FreshArgs {
+    /// Log in again even if cached credentials are still valid
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub fresh: FreshArgs,
+
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub fresh: FreshArgs,
+
+    /// The shell syntax
+    #[arg(long, value_enum, default_value = "sh")]
+    pub shell: EnvShell,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvShell {
+    Sh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The profile whose credentials open the console (setting `aws_profile`)
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// Where the console opens: an https URL, or a service name such as `s3`
+    #[arg(long, value_name = "URL_OR_SERVICE")]
+    pub destination: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening a browser
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]
@@ -178,4 +263,16 @@ pub struct AssumeRoleArgs {
     /// A JSON policy limiting the session (setting `inline_policy`)
     #[arg(long, value_name = "JSON")]
     pub inline_policy: Option<String>,
+
+    /// Assume every granted role, one profile each (`Role@alias`), from one login
+    #[arg(long, conflicts_with_all = ["show", "account", "role", "profile"])]
+    pub all: bool,
+
+    /// Log in even if the stored profile is valid for more than 10 minutes
+    #[arg(long)]
+    pub force: bool,
+
+    /// Console: where it opens (with -C)
+    #[arg(long, value_name = "URL_OR_SERVICE")]
+    pub destination: Option<String>,
 }

@@ -78,6 +78,9 @@ pub enum Error {
     Capture(#[from] CaptureError),
     #[error("interrupted")]
     Interrupted,
+    /// `exec`: the command ran and exited with this code (no message).
+    #[error("the command exited with status {0}")]
+    Child(i32),
     #[error("the {0} browser is not enabled in this build (rebuild with `--features {0}`)")]
     NotEnabled(&'static str),
 }
@@ -91,6 +94,7 @@ impl Error {
             Error::Capture(CaptureError::Timeout(_)) => exit::TIMEOUT,
             Error::Sts { .. } => exit::STS,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::Child(code) => *code,
             _ => exit::FAILURE,
         }
     }

@@ -5,16 +5,21 @@
 //! credentials; [`store`] writes them into the shared credentials file.
 
 pub mod accounts;
-mod app;
+pub(crate) mod app;
 pub mod assertion;
 pub mod browser;
+pub mod cache;
 pub mod cli;
+pub mod console;
+pub mod console_cli;
 pub mod config;
 pub mod cookie_jar;
 pub mod credentials;
 pub mod error;
 pub mod login;
 pub mod paths;
+pub mod pkce;
+pub mod pkce_cli;
 pub mod role;
 pub mod store;
 pub mod sts;
@@ -45,6 +50,7 @@ pub fn main_entry() -> i32 {
     });
     match app::run(cli, cancel) {
         Ok(()) => exit::OK,
+        Err(error::Error::Child(code)) => code,
         Err(e) => {
             eprintln!("saml-login: error: {e}");
             if let Some(hint) = e.hint() {
@@ -55,7 +61,7 @@ pub fn main_entry() -> i32 {
     }
 }
 
-fn init_tracing(verbose: bool) {
+pub(crate) fn init_tracing(verbose: bool) {
     // Only saml-login's own crates log; the AWS SDK's and the browsers' libraries stay
     // quiet (their debug output could carry request bodies).
     let level = if verbose { "debug" } else { "warn" };

@@ -78,6 +78,20 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
     out
 }
 
+/// The `key = value` pairs of section `[profile]`, keys as written.
+pub fn profile_values(text: &str, profile: &str) -> Option<Vec<(String, String)>> {
+    let mut lines = text.lines();
+    lines.find(|l| section_name(l).is_some_and(|n| n == profile))?;
+    Some(
+        lines
+            .take_while(|l| section_name(l).is_none())
+            .filter(|l| key_of(l).is_some())
+            .filter_map(|l| l.split_once(['=', ':']))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect(),
+    )
+}
+
 fn append_section(text: &str, profile: &str, entries: &[(&str, String)], nl: &str) -> String {
     let mut out = String::with_capacity(text.len() + 512);
     out.push_str(text);
@@ -164,6 +178,13 @@ impl SecretFile {
         };
         let new = edit(&old)?;
         self.replace(new.as_bytes())
+    }
+
+    /// [`Self::replace`], creating the directory (mode 0700) when missing.
+    pub fn replace_creating_dir(&self, bytes: &[u8]) -> Result<()> {
+        let dir = self.parent();
+        create_private_dir(&dir).map_err(|source| Error::Write { path: dir, source })?;
+        self.replace(bytes)
     }
 
     /// Write `bytes` as the file's whole new content: temporary file in the same
@@ -291,6 +312,16 @@ mod tests {
     fn empty_section_gets_keys_after_header() {
         let after = update_profile("[dev]\n[x]\ny = 1\n", "dev", &entries()[..1]);
         assert_eq!(after, "[dev]\naws_access_key_id = AKIANEW\n[x]\ny = 1\n");
+    }
+
+    #[test]
+    fn reads_a_profile() {
+        let text = "[a]\nx = 1\n[dev]\n# c\nk = v = w\nregion: eu\n[z]\nq = 2\n";
+        assert_eq!(
+            profile_values(text, "dev").unwrap(),
+            [("k".to_owned(), "v = w".to_owned()), ("region".to_owned(), "eu".to_owned())]
+        );
+        assert!(profile_values(text, "nope").is_none());
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub struct AssumeRequest<'a> {
     pub duration: i32,
     pub policy_arns: &'a [String],
     pub inline_policy: Option<&'a str>,
+    /// The region asked for (setting, or the sign-in endpoint that got the assertion).
     pub region: Option<&'a str>,
+    /// The region when neither that nor the AWS sources name one (the partition's).
+    pub fallback_region: &'a str,
 }
 
 /// Assume the role; when STS says the duration exceeds the role's maximum, retry
@@ -37,7 +40,7 @@ pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
         .build()
         .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let client = client(request.region).await;
+        let client = client(request.region, request.fallback_region, None).await;
         match call(&client, request, request.duration).await {
             Err(Error::Sts { code, message, .. })
                 if request.duration > SAFE_DURATION && is_max_duration(&code, &message) =>
@@ -54,17 +57,71 @@ pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
     })
 }
 
-async fn client(region: Option<&str>) -> aws_sdk_sts::Client {
+/// An STS client: unsigned unless `keys` are given.
+async fn client(
+    region: Option<&str>,
+    fallback: &str,
+    keys: Option<aws_sdk_sts::config::Credentials>,
+) -> aws_sdk_sts::Client {
     let chain =
         RegionProviderChain::first_try(region.map(|r| aws_config::Region::new(r.to_owned())))
             .or_default_provider()
-            .or_else("us-east-1");
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(chain)
-        .no_credentials()
-        .load()
-        .await;
-    aws_sdk_sts::Client::new(&config)
+            .or_else(aws_config::Region::new(fallback.to_owned()));
+    let loader = aws_config::defaults(BehaviorVersion::latest()).region(chain);
+    let loader = match keys {
+        Some(keys) => loader.credentials_provider(keys),
+        None => loader.no_credentials(),
+    };
+    aws_sdk_sts::Client::new(&loader.load().await)
+}
+
+/// Long-term keys to temporary credentials (`GetFederationToken`), for the console's
+/// federation endpoint, which takes only temporary credentials. The session may do
+/// what the user may do (AdministratorAccess intersected with the user's own rights).
+pub fn federation_token(
+    access_key_id: &str,
+    secret_access_key: &str,
+    region: &str,
+) -> Result<Credentials> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let keys = aws_sdk_sts::config::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "saml-login profile",
+        );
+        let client = client(Some(region), region, Some(keys)).await;
+        let output = client
+            .get_federation_token()
+            .name("saml-login")
+            .duration_seconds(SAFE_DURATION * 12)
+            .policy_arns(
+                PolicyDescriptorType::builder()
+                    .arn("arn:aws:iam::aws:policy/AdministratorAccess")
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(sts_error)?;
+        to_credentials(output.credentials())
+    })
+}
+
+fn to_credentials(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials> {
+    let c = c.ok_or_else(|| Error::StsTransport("the reply holds no credentials".into()))?;
+    let expiration = OffsetDateTime::from_unix_timestamp(c.expiration().secs())
+        .map_err(|_| Error::StsTransport("the reply's expiration is out of range".into()))?;
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Secret::new(c.session_token()),
+        expiration,
+    })
 }
 
 async fn call(
@@ -91,17 +148,7 @@ async fn call(
         call = call.policy(policy);
     }
     let output = call.send().await.map_err(sts_error)?;
-    let c = output
-        .credentials()
-        .ok_or_else(|| Error::StsTransport("the reply holds no credentials".into()))?;
-    let expiration = OffsetDateTime::from_unix_timestamp(c.expiration().secs())
-        .map_err(|_| Error::StsTransport("the reply's expiration is out of range".into()))?;
-    Ok(Credentials {
-        access_key_id: c.access_key_id().to_owned(),
-        secret_access_key: Secret::new(c.secret_access_key()),
-        session_token: Secret::new(c.session_token()),
-        expiration,
-    })
+    to_credentials(output.credentials())
 }
 
 /// The deepest cause of an error: "Connection refused" rather than "io error".

@@ -161,11 +161,17 @@ fn account_role_and_profile_are_required() {
     let (env, _idp) = saved_response_env();
     let out = env
         .cmd()
+        .arg("--saml-response-file")
+        .arg(env.path("saved.b64"))
         .args(["aws-assume-role", "--role", "r"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("--account, --role and --profile are required"));
+    // Without a terminal for the picker: the original's error, and what is granted.
+    assert_eq!(
+        stderr_of(&out),
+        "saml-login: error: --account, --role and --profile are required (or aws_account, aws_role and aws_profile in the section); granted: Developer@123456789012\n"
+    );
 }
 
 #[test]
