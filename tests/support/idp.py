@@ -397,6 +397,9 @@ class IdpHandler(BaseHTTPRequestHandler):
             self.state.sessions[session] = pending.username
             del self.state.logins[key]
         cookie = f"{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax"
+        if self.state.config.persistent_cookie:
+            # Like Auth0's own session cookie, which outlives the browser.
+            cookie += "; Max-Age=86400"
         self.redirect(pending.return_to, {"Set-Cookie": cookie})
 
     # -- OAuth authorization code + PKCE --------------------------------------
@@ -513,6 +516,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="a pre-issued valid idp_session cookie value (repeatable)")
     p.add_argument("--no-relay-state-echo", action="store_true", help="do not post RelayState back")
     p.add_argument("--relay-state-override", metavar="VALUE", help="post this RelayState instead")
+    p.add_argument("--persistent-cookie", action="store_true",
+                   help="the session cookie gets Max-Age (as Auth0's does), so browsers keep it")
     p.add_argument("--autofill", action="store_true",
                    help="login pages fill in the first --user and submit themselves")
     p.add_argument("--deny-authorize", action="store_true", help="/authorize answers access_denied")
