@@ -14,9 +14,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ini::{Ini, ParseOption};
-use saml_login_capture::{
-    Callback, Cancel, Captured, LoginRequest, Method, Secret, random_token,
-};
+use saml_login_capture::{Callback, Cancel, Captured, LoginRequest, Method, Secret, random_token};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -46,8 +44,7 @@ impl Pkce {
     /// A fresh verifier: 32 random bytes, base64url without padding (43 characters).
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .expect("the operating system's random number generator failed");
+        getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
         Self::from_bytes(&bytes)
     }
 
@@ -191,13 +188,12 @@ impl PkceSettings {
         let (template, origin) = file
             .get(section, "pkce_callback_url")
             .unwrap_or_else(|| (DEFAULT_CALLBACK_URL.to_owned(), "the default".to_owned()));
-        let callback_url = parse_callback(&template, common.listen_port).map_err(|message| {
-            Error::BadValue {
+        let callback_url =
+            parse_callback(&template, common.listen_port).map_err(|message| Error::BadValue {
                 field: "pkce_callback_url".into(),
                 origin,
                 message,
-            }
-        })?;
+            })?;
         Ok(Self {
             section: common.section,
             idp_url: common.idp_url,
@@ -282,10 +278,12 @@ pub fn authorization_code(
 ) -> Result<Secret> {
     // The system browser checks this before it stops waiting; check again for browsers
     // that hand back whatever reached the callback.
-    request
-        .callback
-        .accepts(captured)
-        .map_err(|why| idp_error(&request.callback.url, format!("refused the callback: {why}")))?;
+    request.callback.accepts(captured).map_err(|why| {
+        idp_error(
+            &request.callback.url,
+            format!("refused the callback: {why}"),
+        )
+    })?;
     let authorize = settings.endpoint("authorize");
     if let Some(error) = captured.field("error") {
         let mut message = format!("the IdP answered {}", one_line(error.expose()));

@@ -248,7 +248,9 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     };
     let token = tokens.token(kind).ok_or_else(|| {
         malformed(match kind {
-            TokenKind::Id => "the token response carries no id_token (is `openid` in the scope?)".into(),
+            TokenKind::Id => {
+                "the token response carries no id_token (is `openid` in the scope?)".into()
+            }
             TokenKind::Access => "the token response carries no access_token".into(),
         })
     })?;
@@ -309,7 +311,11 @@ fn overrides(cli: &Cli) -> PkceOverrides {
     }
 }
 
-fn browser_options(g: &Global, settings: &PkceSettings, kind: BrowserKind) -> Result<BrowserOptions> {
+fn browser_options(
+    g: &Global,
+    settings: &PkceSettings,
+    kind: BrowserKind,
+) -> Result<BrowserOptions> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let mut options = BrowserOptions {
         no_open: g.no_open,

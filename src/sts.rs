@@ -132,6 +132,7 @@ async fn call(
     tracing::debug!(
         role = %request.role,
         duration,
+        region = %client.config().region().map_or("none", |r| r.as_ref()),
         policies = request.policy_arns.len(),
         "calling STS AssumeRoleWithSAML"
     );

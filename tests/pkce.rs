@@ -98,10 +98,7 @@ fn login_url(child: &mut Child) -> (url::Url, BufReader<std::process::ChildStder
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "no URL printed"
-        );
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no URL printed");
         if let Some(url) = line.trim().strip_prefix("http") {
             return (url::Url::parse(&format!("http{url}")).unwrap(), stderr);
         }
@@ -231,7 +228,10 @@ fn forged_state_is_refused_and_the_wait_goes_on() {
     let reply = raw_get(port, "/callback?code=stolen&state=forged");
     assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
     let reply = raw_get(port, &format!("/callback?state={}", query(&url, "state")));
-    assert!(reply.starts_with("HTTP/1.1 400"), "no code nor error: {reply}");
+    assert!(
+        reply.starts_with("HTTP/1.1 400"),
+        "no code nor error: {reply}"
+    );
 
     let status = child.wait().unwrap();
     let mut rest = String::new();
@@ -332,7 +332,10 @@ fn configuration_errors_are_named() {
         "{stderr}"
     );
 
-    env.write(".pkce-login", &format!("[DEFAULT]\nidp_url = {}\n", idp.url));
+    env.write(
+        ".pkce-login",
+        &format!("[DEFAULT]\nidp_url = {}\n", idp.url),
+    );
     let out = pkce(&env).arg("get-access-jwt").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -354,7 +357,10 @@ fn configuration_errors_are_named() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with(&format!("pkce-login: error: cannot read {}", missing.display())),
+        stderr.starts_with(&format!(
+            "pkce-login: error: cannot read {}",
+            missing.display()
+        )),
         "{stderr}"
     );
 
@@ -370,13 +376,22 @@ fn configuration_errors_are_named() {
 fn help_says_no_signature_is_checked() {
     let env = Env::new();
     let help = ok(pkce(&env).arg("--help"));
-    assert!(help.contains("get-id-jwt") && help.contains("get-access-jwt"), "{help}");
+    assert!(
+        help.contains("get-id-jwt") && help.contains("get-access-jwt"),
+        "{help}"
+    );
     assert!(help.contains("no signature is checked"), "{help}");
     let help = ok(pkce(&env).args(["get-access-jwt", "--help"]));
-    assert!(help.contains("--audience") && help.contains("--scope"), "{help}");
+    assert!(
+        help.contains("--audience") && help.contains("--scope"),
+        "{help}"
+    );
     assert!(help.contains("no signature is"), "{help}");
     let version = ok(pkce(&env).arg("--version"));
-    assert_eq!(version, format!("pkce-login {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        version,
+        format!("pkce-login {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -416,7 +431,10 @@ fn headless_with_a_cookie_jar() {
         .arg(&jar)
         .arg("get-access-jwt"));
     let response: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(claims(response["access_token"].as_str().unwrap())["aud"], API);
+    assert_eq!(
+        claims(response["access_token"].as_str().unwrap())["aud"],
+        API
+    );
     let s = stats(&idp);
     assert_eq!(s["login_posts"], 0);
     assert_eq!(s["token"], 2);

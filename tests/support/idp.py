@@ -120,7 +120,13 @@ def build_saml_response(config: argparse.Namespace) -> str:
     issued, not_before, expires = saml_time(now), saml_time(now - timedelta(minutes=5)), saml_time(now + timedelta(hours=1))
     callback = quoteattr(config.callback)
     roles = [",".join(reversed(r.split(",", 1))) if config.reversed_roles else r for r in config.role]
-    attributes = attribute(ATTR_ROLE, roles) + attribute(ATTR_SESSION_NAME, [config.session_name])
+    if config.split_role_attributes:
+        # One Role attribute per role: moto reads one value per attribute (it fails on
+        # several values in one), so multi-role logins can still reach moto.
+        attributes = "".join(attribute(ATTR_ROLE, [r]) for r in roles)
+    else:
+        attributes = attribute(ATTR_ROLE, roles)
+    attributes += attribute(ATTR_SESSION_NAME, [config.session_name])
     if config.session_duration is not None:
         attributes += attribute(ATTR_SESSION_DURATION, [str(config.session_duration)])
     xml = (
@@ -516,6 +522,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="a pre-issued valid idp_session cookie value (repeatable)")
     p.add_argument("--no-relay-state-echo", action="store_true", help="do not post RelayState back")
     p.add_argument("--relay-state-override", metavar="VALUE", help="post this RelayState instead")
+    p.add_argument("--split-role-attributes", action="store_true",
+                   help="one Role attribute per role instead of one attribute with every value")
     p.add_argument("--persistent-cookie", action="store_true",
                    help="the session cookie gets Max-Age (as Auth0's does), so browsers keep it")
     p.add_argument("--autofill", action="store_true",

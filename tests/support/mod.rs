@@ -60,6 +60,10 @@ impl Drop for Server {
 
 impl Server {
     /// Start a support script that prints `listening on URL` first.
+    pub fn python(script: &str, args: &[&str]) -> Server {
+        Self::python_script(script, args)
+    }
+
     fn python_script(script: &str, args: &[&str]) -> Server {
         let mut child = Command::new(python())
             .arg(support(script))
