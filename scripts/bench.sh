@@ -58,3 +58,40 @@ try:
 finally:
     moto.kill(); idp.kill()
 PY
+
+echo "==> credential-process on a cache hit, whole process, 200 runs"
+"$PY" - "$BIN" "$PY" <<'PY'
+import os, socket, subprocess, sys, tempfile, time
+bin_, py = sys.argv[1], sys.argv[2]
+def free():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+sts = free(); port = free()
+moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(sts)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+idp = subprocess.Popen([py, "tests/support/idp.py", "--auto-session", "--callback", f"http://localhost:{port}/saml"], stdout=subprocess.PIPE, text=True)
+url = idp.stdout.readline().split()[-1]
+for _ in range(100):
+    try: socket.create_connection(("127.0.0.1", sts), 0.2).close(); break
+    except OSError: time.sleep(0.1)
+home = tempfile.mkdtemp()
+open(f"{home}/.saml-login", "w").write(
+    f"[DEFAULT]\nidp_url = {url}\nclient_id = test-client\nlisten_port = {port}\nbrowser = system\n"
+    "[dev]\naws_account = 123456789012\naws_role = Developer\n")
+env = {"HOME": home, "PATH": os.environ["PATH"], "AWS_ENDPOINT_URL_STS": f"http://127.0.0.1:{sts}",
+       "BROWSER": f"{py} {os.getcwd()}/tests/support/browser.py %s"}
+cmd = [bin_, "-c", "dev", "credential-process"]
+try:
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)  # fills the cache
+    walls, peaks = [], []
+    for _ in range(200):
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        walls.append(time.perf_counter() - t)
+        peaks.append(usage.ru_maxrss)
+        assert status == 0
+    walls.sort()
+    print(f"credential-process (cache hit): median {walls[100]*1000:.2f} ms, p90 {walls[180]*1000:.2f} ms, "
+          f"peak RSS {max(peaks)/1024:.1f} MB")
+finally:
+    moto.kill(); idp.kill()
+PY

@@ -98,7 +98,11 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
             o.flag("aws_role", "--role", a.role.clone());
             o.flag("aws_profile", "--profile", a.profile.clone());
             if !a.policy_arns.is_empty() {
-                o.flag("policy_arns", "--policy-arn", Some(a.policy_arns.join("\n")));
+                o.flag(
+                    "policy_arns",
+                    "--policy-arn",
+                    Some(a.policy_arns.join("\n")),
+                );
             }
             o.flag("inline_policy", "--inline-policy", a.inline_policy.clone());
             if a.open_console {
@@ -152,7 +156,11 @@ fn assume_role(cx: &Context, args: &AssumeRoleArgs) -> Result<()> {
         // Fail on a bad destination before the login rather than after.
         console::destination(args.destination.as_deref(), "us-east-1")?;
     }
-    let account = s.aws_account.as_deref().map(|a| cx.accounts.get(a)).transpose()?;
+    let account = s
+        .aws_account
+        .as_deref()
+        .map(|a| cx.accounts.get(a))
+        .transpose()?;
     let title = format!(
         "[{}] {}",
         s.section,
@@ -220,11 +228,8 @@ fn stored_profile_valid_until(cx: &Context, profile: &str) -> Option<String> {
     let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
     let values = store::profile_values(&text, profile)?;
     let expiration = values.iter().find(|(k, _)| k == "expiration")?.1.clone();
-    let until = OffsetDateTime::parse(
-        &expiration,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .ok()?;
+    let until =
+        OffsetDateTime::parse(&expiration, &time::format_description::well_known::Rfc3339).ok()?;
     (until - cx.now > cache::CREDENTIALS_MARGIN).then_some(expiration)
 }
 
@@ -272,7 +277,11 @@ fn pick_role<'a>(cx: &Context, assertion: &'a Assertion) -> Result<&'a AwsRole> 
     if let [only] = assertion.roles.as_slice() {
         return Ok(only);
     }
-    let items: Vec<String> = assertion.roles.iter().map(|r| profile_name(cx, r)).collect();
+    let items: Vec<String> = assertion
+        .roles
+        .iter()
+        .map(|r| profile_name(cx, r))
+        .collect();
     let chosen = dialoguer::Select::new()
         .with_prompt("Which role?")
         .items(&items)
@@ -353,7 +362,10 @@ fn exit_status_code(status: std::process::ExitStatus) -> i32 {
 fn env_vars(cx: &Context, c: &Credentials) -> Vec<(&'static str, String)> {
     let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.expose().to_owned()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            c.secret_access_key.expose().to_owned(),
+        ),
         ("AWS_SESSION_TOKEN", c.session_token.expose().to_owned()),
         ("AWS_CREDENTIAL_EXPIRATION", c.expiration_rfc3339()),
     ];
@@ -586,7 +598,10 @@ pub fn console_for_profile(
         ),
         None => {
             tracing::debug!("long-term keys: GetFederationToken first");
-            (sts::federation_token(&access_key_id, &secret, region)?, None)
+            (
+                sts::federation_token(&access_key_id, &secret, region)?,
+                None,
+            )
         }
     };
     open_console(&credentials, duration, region, destination, print)
@@ -610,7 +625,8 @@ fn open_console(
         return write_stdout(&format!("{url}\n"));
     }
     eprintln!("saml-login: opening the AWS console ({destination})");
-    webbrowser::open(url.as_str()).map_err(|e| Error::Usage(format!("cannot open a browser: {e}; use --print")))
+    webbrowser::open(url.as_str())
+        .map_err(|e| Error::Usage(format!("cannot open a browser: {e}; use --print")))
 }
 
 /// The console's region: the setting, the AWS variables, the profile's region in
@@ -647,7 +663,10 @@ fn completions(shell: clap_complete::Shell) -> Result<()> {
     let mut command = <Cli as clap::CommandFactory>::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "saml-login", &mut out);
-    std::io::stdout().lock().write_all(&out).map_err(stdout_error)
+    std::io::stdout()
+        .lock()
+        .write_all(&out)
+        .map_err(stdout_error)
 }
 
 fn man_page() -> Result<()> {
@@ -656,7 +675,10 @@ fn man_page() -> Result<()> {
     clap_mangen::Man::new(command)
         .render(&mut out)
         .map_err(stdout_error)?;
-    std::io::stdout().lock().write_all(&out).map_err(stdout_error)
+    std::io::stdout()
+        .lock()
+        .write_all(&out)
+        .map_err(stdout_error)
 }
 
 fn write_stdout(text: &str) -> Result<()> {

@@ -238,11 +238,18 @@ impl Assertion {
 pub fn signin_region(url: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
     let host = url.host_str()?;
-    let region = ["signin.aws.amazon.com", "signin.amazonaws-us-gov.com", "signin.amazonaws.cn"]
-        .iter()
-        .find_map(|base| host.strip_suffix(base)?.strip_suffix('.'))?;
-    (!region.is_empty() && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .then(|| region.to_owned())
+    let region = [
+        "signin.aws.amazon.com",
+        "signin.amazonaws-us-gov.com",
+        "signin.amazonaws.cn",
+    ]
+    .iter()
+    .find_map(|base| host.strip_suffix(base)?.strip_suffix('.'))?;
+    (!region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    .then(|| region.to_owned())
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
@@ -425,7 +432,10 @@ mod tests {
         );
         assert_eq!(signin_region("https://signin.aws.amazon.com/saml"), None);
         assert_eq!(signin_region("http://localhost:12200/saml"), None);
-        assert_eq!(signin_region("https://evil.example/eu-west-1.signin.aws.amazon.com"), None);
+        assert_eq!(
+            signin_region("https://evil.example/eu-west-1.signin.aws.amazon.com"),
+            None
+        );
     }
 
     #[test]

@@ -45,19 +45,26 @@ impl Cache {
     }
 
     fn credentials_path(&self, section: &str, role_arn: &str) -> PathBuf {
-        self.dir
-            .join("credentials")
-            .join(format!("{}.json", file_name(&format!("{section}--{role_arn}"))))
+        self.dir.join("credentials").join(format!(
+            "{}.json",
+            file_name(&format!("{section}--{role_arn}"))
+        ))
     }
 
     fn assertion_path(&self, idp_url: &str, client_id: &str) -> PathBuf {
-        self.dir
-            .join("assertions")
-            .join(format!("{}.json", file_name(&format!("{idp_url}--{client_id}"))))
+        self.dir.join("assertions").join(format!(
+            "{}.json",
+            file_name(&format!("{idp_url}--{client_id}"))
+        ))
     }
 
     /// Cached credentials with more than [`CREDENTIALS_MARGIN`] left at `now`.
-    pub fn credentials(&self, section: &str, role_arn: &str, now: OffsetDateTime) -> Option<Credentials> {
+    pub fn credentials(
+        &self,
+        section: &str,
+        role_arn: &str,
+        now: OffsetDateTime,
+    ) -> Option<Credentials> {
         let path = self.credentials_path(section, role_arn);
         let cached: CachedCredentials = read_json(&path)?;
         let expiration = OffsetDateTime::parse(&cached.expiration, &Rfc3339).ok()?;
@@ -84,7 +91,12 @@ impl Cache {
     }
 
     /// The last assertion of this IdP and client, while it is still valid at `now`.
-    pub fn assertion(&self, idp_url: &str, client_id: &str, now: OffsetDateTime) -> Option<SamlResponse> {
+    pub fn assertion(
+        &self,
+        idp_url: &str,
+        client_id: &str,
+        now: OffsetDateTime,
+    ) -> Option<SamlResponse> {
         let path = self.assertion_path(idp_url, client_id);
         let cached: CachedAssertion = read_json(&path)?;
         let until = OffsetDateTime::parse(&cached.not_on_or_after, &Rfc3339).ok()?;
@@ -167,17 +179,49 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().join("c"));
         let exp = datetime!(2030-01-01 12:00 UTC);
-        cache.store_credentials("dev", "arn:aws:iam::1:role/r", &creds(exp)).unwrap();
-        assert!(cache.credentials("dev", "arn:aws:iam::1:role/r", datetime!(2030-01-01 11:49 UTC)).is_some());
-        assert!(cache.credentials("dev", "arn:aws:iam::1:role/r", datetime!(2030-01-01 11:50 UTC)).is_none());
-        assert!(cache.credentials("prod", "arn:aws:iam::1:role/r", datetime!(2030-01-01 11:00 UTC)).is_none());
+        cache
+            .store_credentials("dev", "arn:aws:iam::1:role/r", &creds(exp))
+            .unwrap();
+        assert!(
+            cache
+                .credentials(
+                    "dev",
+                    "arn:aws:iam::1:role/r",
+                    datetime!(2030-01-01 11:49 UTC)
+                )
+                .is_some()
+        );
+        assert!(
+            cache
+                .credentials(
+                    "dev",
+                    "arn:aws:iam::1:role/r",
+                    datetime!(2030-01-01 11:50 UTC)
+                )
+                .is_none()
+        );
+        assert!(
+            cache
+                .credentials(
+                    "prod",
+                    "arn:aws:iam::1:role/r",
+                    datetime!(2030-01-01 11:00 UTC)
+                )
+                .is_none()
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let f = cache.credentials_path("dev", "arn:aws:iam::1:role/r");
-            assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
             let d = f.parent().unwrap();
-            assert_eq!(std::fs::metadata(d).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                std::fs::metadata(d).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
         }
     }
 
@@ -186,17 +230,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().to_owned());
         let r = SamlResponse::new("PHNhbWw+");
-        cache.store_assertion("https://idp", "c", &r, datetime!(2030-01-01 12:00 UTC)).unwrap();
+        cache
+            .store_assertion("https://idp", "c", &r, datetime!(2030-01-01 12:00 UTC))
+            .unwrap();
         let before = datetime!(2030-01-01 11:58 UTC);
-        assert_eq!(cache.assertion("https://idp", "c", before).unwrap().expose(), "PHNhbWw+");
+        assert_eq!(
+            cache
+                .assertion("https://idp", "c", before)
+                .unwrap()
+                .expose(),
+            "PHNhbWw+"
+        );
         assert!(cache.assertion("https://idp", "other", before).is_none());
-        assert!(cache.assertion("https://idp", "c", datetime!(2030-01-01 11:59:30 UTC)).is_none());
+        assert!(
+            cache
+                .assertion("https://idp", "c", datetime!(2030-01-01 11:59:30 UTC))
+                .is_none()
+        );
         // ... and the expired one is gone.
         assert!(cache.assertion("https://idp", "c", before).is_none());
     }
 
     #[test]
     fn file_names_are_safe() {
-        assert_eq!(file_name("dev--arn:aws:iam::1:role/a b"), "dev--arn%3aaws%3aiam%3a%3a1%3arole%2fa%20b");
+        assert_eq!(
+            file_name("dev--arn:aws:iam::1:role/a b"),
+            "dev--arn%3aaws%3aiam%3a%3a1%3arole%2fa%20b"
+        );
     }
 }

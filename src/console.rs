@@ -148,10 +148,11 @@ pub fn fetch_signin_token(request: &Url) -> Result<String> {
     let mut reply = ureq::get(request.as_str())
         .call()
         .map_err(|e| fail(format!("getSigninToken failed: {e}")))?;
-    let token: SigninToken = reply
-        .body_mut()
-        .read_json()
-        .map_err(|e| fail(format!("getSigninToken reply is not the expected JSON: {e}")))?;
+    let token: SigninToken = reply.body_mut().read_json().map_err(|e| {
+        fail(format!(
+            "getSigninToken reply is not the expected JSON: {e}"
+        ))
+    })?;
     Ok(token.signin_token)
 }
 
@@ -190,7 +191,9 @@ mod tests {
             "https://signin.amazonaws-us-gov.com/federation"
         );
         assert_eq!(
-            federation_endpoint("cn-northwest-1", none).unwrap().as_str(),
+            federation_endpoint("cn-northwest-1", none)
+                .unwrap()
+                .as_str(),
             "https://signin.amazonaws.cn/federation"
         );
         assert_eq!(
@@ -198,7 +201,13 @@ mod tests {
             "https://signin.aws.amazon.com/federation"
         );
         let over = |k: &str| (k == FEDERATION_URL_ENV).then(|| "http://127.0.0.1:9/f".to_owned());
-        assert_eq!(federation_endpoint("eu-central-1", over).unwrap().as_str(), "http://127.0.0.1:9/f");
-        assert_eq!(Partition::of_arn("arn:aws-cn:iam::1:role/x"), Partition::AwsCn);
+        assert_eq!(
+            federation_endpoint("eu-central-1", over).unwrap().as_str(),
+            "http://127.0.0.1:9/f"
+        );
+        assert_eq!(
+            Partition::of_arn("arn:aws-cn:iam::1:role/x"),
+            Partition::AwsCn
+        );
     }
 }

@@ -132,7 +132,7 @@ impl PkceFile {
                 .flat_map(|props| props.iter())
                 .filter(|(k, _)| k.trim().eq_ignore_ascii_case(key))
                 .map(|(_, v)| v.trim().to_owned())
-                .last()
+                .next_back()
         };
         let path = self.file.path.display();
         lookup(section)

@@ -13,6 +13,7 @@ use crate::browser::{self, BrowserKind, BrowserOptions};
 use crate::config::Overrides;
 use crate::cookie_jar::{self, JarSource};
 use crate::error::{Error, Result, exit};
+use crate::paths::Paths;
 use crate::pkce::{self, PkceFile, PkceOverrides, PkceSettings, TokenKind};
 
 const EXAMPLES: &str = "\
@@ -323,6 +324,7 @@ fn browser_options(
         show_browser: g.show_browser,
         fresh: g.fresh,
         export_cookies: g.save_cookies.is_some(),
+        webview_profile: webview_profile(settings),
         ..BrowserOptions::default()
     };
     if kind == BrowserKind::Headless {
@@ -343,6 +345,23 @@ fn browser_options(
         }
     }
     Ok(options)
+}
+
+/// The webview profile saml-login remembers for this IdP, so both tools share the
+/// session.
+fn webview_profile(settings: &PkceSettings) -> Option<PathBuf> {
+    let env = |k: &str| std::env::var(k).ok();
+    let data = Paths::resolve(None, env).ok()?.data;
+    #[cfg(feature = "webview")]
+    return Some(saml_login_webview::profile_dir_for(
+        &data,
+        &settings.idp_url,
+    ));
+    #[cfg(not(feature = "webview"))]
+    {
+        let _ = settings;
+        Some(data.join("webview"))
+    }
 }
 
 /// Run the login in `browser` with a spinner on stderr.

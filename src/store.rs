@@ -319,7 +319,10 @@ mod tests {
         let text = "[a]\nx = 1\n[dev]\n# c\nk = v = w\nregion: eu\n[z]\nq = 2\n";
         assert_eq!(
             profile_values(text, "dev").unwrap(),
-            [("k".to_owned(), "v = w".to_owned()), ("region".to_owned(), "eu".to_owned())]
+            [
+                ("k".to_owned(), "v = w".to_owned()),
+                ("region".to_owned(), "eu".to_owned())
+            ]
         );
         assert!(profile_values(text, "nope").is_none());
     }

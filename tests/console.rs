@@ -19,26 +19,43 @@ fn query(url: &str) -> Vec<(String, String)> {
 }
 
 fn get<'a>(q: &'a [(String, String)], k: &str) -> &'a str {
-    q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or_default()
+    q.iter()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
 }
 
 #[test]
 fn print_url_for_assumed_role_profile_in_its_region() {
     let fed = federation();
-    let env = Env::new().var("SAML_LOGIN_FEDERATION_URL", format!("{}/federation", fed.url));
+    let env = Env::new().var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
     env.write(
         ".aws/credentials",
         "[dev]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = sekrit\naws_session_token = tok\n",
     );
     env.write(".aws/config", "[profile dev]\nregion = eu-central-1\n");
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
-    let out = env.cmd().args(["aws-console", "--profile", "dev", "--print"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd()
+        .args(["aws-console", "--profile", "dev", "--print"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let url = String::from_utf8(out.stdout).unwrap();
     let q = query(url.trim());
     assert_eq!(get(&q, "Action"), "login");
     assert_eq!(get(&q, "Issuer"), "saml-login");
-    assert_eq!(get(&q, "Destination"), "https://console.aws.amazon.com/console/home?region=eu-central-1");
+    assert_eq!(
+        get(&q, "Destination"),
+        "https://console.aws.amazon.com/console/home?region=eu-central-1"
+    );
     assert_eq!(get(&q, "SigninToken"), "signin-token-for-ASIAEXAMPLE");
     // What the stand-in was asked.
     let seen = fed.get("/requests");
@@ -50,7 +67,10 @@ fn print_url_for_assumed_role_profile_in_its_region() {
 #[test]
 fn standalone_aws_console_with_service_destination_and_partitions() {
     let fed = federation();
-    let env = Env::new().var("SAML_LOGIN_FEDERATION_URL", format!("{}/federation", fed.url));
+    let env = Env::new().var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
     env.write(
         ".aws/credentials",
         "[gov]\naws_access_key_id = ASIAGOV\naws_secret_access_key = s\naws_session_token = t\n",
@@ -64,12 +84,27 @@ fn standalone_aws_console_with_service_destination_and_partitions() {
         let out = std::process::Command::new(&bin)
             .env_clear()
             .envs(env.vars.iter().map(|(k, v)| (k, v)))
-            .args(["--profile", "gov", "--region", region, "--destination", "s3", "--print"])
+            .args([
+                "--profile",
+                "gov",
+                "--region",
+                region,
+                "--destination",
+                "s3",
+                "--print",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let q = query(String::from_utf8(out.stdout).unwrap().trim());
-        assert_eq!(get(&q, "Destination"), format!("https://{host}/s3/home?region={region}"));
+        assert_eq!(
+            get(&q, "Destination"),
+            format!("https://{host}/s3/home?region={region}")
+        );
     }
 }
 
@@ -77,9 +112,10 @@ fn standalone_aws_console_with_service_destination_and_partitions() {
 fn long_term_keys_go_through_get_federation_token() {
     let fed = federation();
     let moto = moto();
-    let env = Env::new()
-        .sts(&moto)
-        .var("SAML_LOGIN_FEDERATION_URL", format!("{}/federation", fed.url));
+    let env = Env::new().sts(&moto).var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
     env.write(
         ".aws/credentials",
         "[user]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = longTermSecretThatMustNotTravel0000000000\n",
@@ -91,11 +127,21 @@ fn long_term_keys_go_through_get_federation_token() {
         .args(["--profile", "user", "--print"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let seen = fed.get("/requests");
-    assert!(!seen.contains("AKIALONGTERMKEY00001"), "long-term keys never reach the endpoint: {seen}");
+    assert!(
+        !seen.contains("AKIALONGTERMKEY00001"),
+        "long-term keys never reach the endpoint: {seen}"
+    );
     assert!(seen.contains("\"sessionToken\": \""), "{seen}");
-    assert!(!seen.contains("SessionDuration"), "federation tokens carry their own duration");
+    assert!(
+        !seen.contains("SessionDuration"),
+        "federation tokens carry their own duration"
+    );
 }
 
 #[test]

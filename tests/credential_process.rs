@@ -32,18 +32,34 @@ fn samlp_requests(idp: &Server) -> u64 {
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is only the JSON")
 }
 
 #[test]
 fn credential_process_json_cache_hit_and_refresh() {
     let (env, idp, _moto) = world(&[]);
-    let out = env.cmd().args(["-c", "dev", "credential-process"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "credential-process"])
+        .output()
+        .unwrap();
     let first = json(&out);
     assert_eq!(first["Version"], 1);
-    for k in ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"] {
-        assert!(first[k].as_str().is_some_and(|v| !v.is_empty()), "{k} in {first}");
+    for k in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
+        assert!(
+            first[k].as_str().is_some_and(|v| !v.is_empty()),
+            "{k} in {first}"
+        );
     }
     let exp = first["Expiration"].as_str().unwrap();
     assert!(
@@ -53,41 +69,82 @@ fn credential_process_json_cache_hit_and_refresh() {
     assert_eq!(samlp_requests(&idp), 1);
 
     // A cache hit: the same keys, no request to the IdP.
-    let again = json(&env.cmd().args(["-c", "dev", "credential-process"]).output().unwrap());
+    let again = json(
+        &env.cmd()
+            .args(["-c", "dev", "credential-process"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(again["AccessKeyId"], first["AccessKeyId"]);
     assert_eq!(samlp_requests(&idp), 1, "a cache hit makes no login");
     let cache_dir = env.path(".cache/saml-login/credentials");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&cache_dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&cache_dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         for e in std::fs::read_dir(&cache_dir).unwrap() {
-            assert_eq!(e.unwrap().metadata().unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                e.unwrap().metadata().unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 
     // Credentials with under 10 minutes left are refreshed: by the cached assertion
     // (still valid), so still no login.
-    let entry = std::fs::read_dir(&cache_dir).unwrap().next().unwrap().unwrap().path();
-    let mut cached: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    let entry = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
     cached["expiration"] = soon
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
         .into();
     std::fs::write(&entry, cached.to_string()).unwrap();
-    let refreshed = json(&env.cmd().args(["-c", "dev", "credential-process"]).output().unwrap());
+    let refreshed = json(
+        &env.cmd()
+            .args(["-c", "dev", "credential-process"])
+            .output()
+            .unwrap(),
+    );
     assert_ne!(refreshed["AccessKeyId"], first["AccessKeyId"]);
-    assert_eq!(samlp_requests(&idp), 1, "the cached assertion served the refresh");
+    assert_eq!(
+        samlp_requests(&idp),
+        1,
+        "the cached assertion served the refresh"
+    );
 
     // An expired assertion is never used: a new login.
     let assertions = env.path(".cache/saml-login/assertions");
-    let entry = std::fs::read_dir(&assertions).unwrap().next().unwrap().unwrap().path();
-    let mut cached: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    let entry = std::fs::read_dir(&assertions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     cached["not_on_or_after"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(&entry, cached.to_string()).unwrap();
-    json(&env.cmd().args(["-c", "dev", "credential-process", "--force"]).output().unwrap());
-    assert_eq!(samlp_requests(&idp), 2, "an expired assertion means a new login");
+    json(
+        &env.cmd()
+            .args(["-c", "dev", "credential-process", "--force"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        samlp_requests(&idp),
+        2,
+        "an expired assertion means a new login"
+    );
 }
 
 #[test]
@@ -96,7 +153,10 @@ fn aws_sdk_uses_credential_process() {
     let bin = assert_cmd::cargo::cargo_bin("saml-login");
     env.write(
         ".aws/config",
-        &format!("[profile dev]\ncredential_process = {} -c dev credential-process\n", bin.display()),
+        &format!(
+            "[profile dev]\ncredential_process = {} -c dev credential-process\n",
+            bin.display()
+        ),
     );
     let out = std::process::Command::new(python())
         .args([
@@ -109,7 +169,11 @@ fn aws_sdk_uses_credential_process() {
         .env("AWS_SHARED_CREDENTIALS_FILE", env.path(".aws/credentials"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
@@ -125,7 +189,12 @@ fn exec_passes_environment_and_exit_status() {
         .arg("echo \"$AWS_ACCESS_KEY_ID|${#AWS_SECRET_ACCESS_KEY}|${#AWS_SESSION_TOKEN}|$AWS_REGION|$AWS_CREDENTIAL_EXPIRATION\"; exit 7")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8(out.stdout).unwrap();
     let fields: Vec<&str> = line.trim().split('|').collect();
     assert!(fields[0].starts_with("ASIA"), "{line}");
@@ -139,7 +208,11 @@ fn exec_passes_environment_and_exit_status() {
 fn env_prints_exports_a_shell_can_eval() {
     let (env, _idp, _moto) = world(&[]);
     let out = env.cmd().args(["-c", "dev", "env"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let script = String::from_utf8(out.stdout).unwrap();
     let check = std::process::Command::new("sh")
         .arg("-c")
@@ -147,10 +220,26 @@ fn env_prints_exports_a_shell_can_eval() {
         .output()
         .unwrap();
     assert!(String::from_utf8(check.stdout).unwrap().starts_with("ASIA"));
-    let fish = env.cmd().args(["-c", "dev", "env", "--shell", "fish"]).output().unwrap();
-    assert!(String::from_utf8(fish.stdout).unwrap().contains("set -gx AWS_SESSION_TOKEN '"));
-    let ps = env.cmd().args(["-c", "dev", "env", "--shell", "powershell"]).output().unwrap();
-    assert!(String::from_utf8(ps.stdout).unwrap().contains("$Env:AWS_ACCESS_KEY_ID = '"));
+    let fish = env
+        .cmd()
+        .args(["-c", "dev", "env", "--shell", "fish"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(fish.stdout)
+            .unwrap()
+            .contains("set -gx AWS_SESSION_TOKEN '")
+    );
+    let ps = env
+        .cmd()
+        .args(["-c", "dev", "env", "--shell", "powershell"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(ps.stdout)
+            .unwrap()
+            .contains("$Env:AWS_ACCESS_KEY_ID = '")
+    );
 }
 
 #[test]
@@ -166,24 +255,50 @@ fn all_roles_from_one_login() {
         "arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/test-idp",
     ]);
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
-    let out = env.cmd().args(["aws-assume-role", "--all"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd()
+        .args(["aws-assume-role", "--all"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(samlp_requests(&idp), 1, "one login");
     let creds = env.credentials();
-    assert!(creds.contains("[Admin@sandbox]\n") && creds.contains("[Developer@sandbox]\n"), "{creds}");
+    assert!(
+        creds.contains("[Admin@sandbox]\n") && creds.contains("[Developer@sandbox]\n"),
+        "{creds}"
+    );
     for profile in ["Admin@sandbox", "Developer@sandbox"] {
         let arn = caller_identity(&moto, &env.credentials_path(), profile);
-        assert!(arn.starts_with("arn:aws:sts::123456789012:assumed-role/"), "{arn}");
+        assert!(
+            arn.starts_with("arn:aws:sts::123456789012:assumed-role/"),
+            "{arn}"
+        );
     }
 }
 
 #[test]
 fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role() {
     let (env, idp, moto) = world(&[]);
-    let out = env.cmd().args(["-c", "dev", "aws-assume-role"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "aws-assume-role"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let before = env.credentials();
-    let out = env.cmd().args(["-c", "dev", "aws-assume-role"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "aws-assume-role"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no login needed"));
     assert_eq!(env.credentials(), before, "nothing rewritten");
     assert_eq!(samlp_requests(&idp), 1);
@@ -193,7 +308,11 @@ fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role
         .args(["-c", "dev", "aws-assume-role", "--profile", "second"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(samlp_requests(&idp), 1, "the assertion cache served it");
     caller_identity(&moto, &env.credentials_path(), "second");
     // --force and --no-cache: a login.
@@ -209,7 +328,11 @@ fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role
 #[test]
 fn sts_region_follows_the_regional_signin_endpoint_and_the_partition() {
     let moto = moto();
-    let regional = idp(&["--auto-session", "--callback", "https://eu-north-1.signin.aws.amazon.com/saml"]);
+    let regional = idp(&[
+        "--auto-session",
+        "--callback",
+        "https://eu-north-1.signin.aws.amazon.com/saml",
+    ]);
     let env = Env::new().sts(&moto);
     env.config(&config_for(&regional, free_port()));
     let saved = env.write("regional.b64", &fetch_saml_response(&regional));
@@ -220,15 +343,31 @@ fn sts_region_follows_the_regional_signin_endpoint_and_the_partition() {
             .args(extra)
             .arg("--saml-response-file")
             .arg(saved)
-            .args(["aws-assume-role", "--force", "--account", "123456789012", "--role", "Developer", "--profile", "r"])
+            .args([
+                "aws-assume-role",
+                "--force",
+                "--account",
+                "123456789012",
+                "--role",
+                "Developer",
+                "--profile",
+                "r",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     let log = run(&saved, &[]);
     assert!(log.contains("region=eu-north-1"), "{log}");
-    assert!(run(&saved, &["--region", "ap-south-1"]).contains("region=ap-south-1"), "the setting wins");
+    assert!(
+        run(&saved, &["--region", "ap-south-1"]).contains("region=ap-south-1"),
+        "the setting wins"
+    );
     // A role in the China partition, no region anywhere: cn-north-1.
     let cn = idp(&[
         "--auto-session",
@@ -243,16 +382,30 @@ fn sts_region_follows_the_regional_signin_endpoint_and_the_partition() {
 fn open_console_after_assume_role() {
     let (env, _idp, _moto) = world(&[]);
     let fed = Server::python("federation.py", &[]);
-    let env = env.var("SAML_LOGIN_FEDERATION_URL", format!("{}/federation", fed.url));
-    let out = env.cmd().args(["-c", "dev", "aws-assume-role", "-C"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = env.var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "aws-assume-role", "-C"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key = env
         .credentials()
         .lines()
         .find_map(|l| l.strip_prefix("aws_access_key_id = ").map(str::to_owned))
         .unwrap();
     let seen = fed.get("/requests");
-    assert!(seen.contains(&format!("\"sessionId\": \"{key}\"")), "{seen}");
+    assert!(
+        seen.contains(&format!("\"sessionId\": \"{key}\"")),
+        "{seen}"
+    );
     assert!(seen.contains("\"SessionDuration\": \"3600\""), "{seen}");
 }
 
@@ -267,7 +420,10 @@ fn completions_and_man_page() {
     }
     let out = env.cmd().arg("man").output().unwrap();
     let roff = String::from_utf8(out.stdout).unwrap();
-    assert!(roff.starts_with(".ie") || roff.contains(".TH saml-login"), "{roff}");
+    assert!(
+        roff.starts_with(".ie") || roff.contains(".TH saml-login"),
+        "{roff}"
+    );
 }
 
 #[test]
@@ -318,7 +474,14 @@ sys.exit(os.waitstatus_to_exitcode(status))
         .unwrap();
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
-    assert!(screen.contains("Admin@sandbox") && screen.contains("Developer@sandbox"), "{screen}");
-    assert!(env.credentials().contains("[Developer@sandbox]\n"), "{}", env.credentials());
+    assert!(
+        screen.contains("Admin@sandbox") && screen.contains("Developer@sandbox"),
+        "{screen}"
+    );
+    assert!(
+        env.credentials().contains("[Developer@sandbox]\n"),
+        "{}",
+        env.credentials()
+    );
     caller_identity(&moto, &env.credentials_path(), "Developer@sandbox");
 }

@@ -244,3 +244,28 @@ fn missing_chromium_says_how_to_install() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/chromium"), "{stderr}");
 }
+
+#[test]
+fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
+    let _serial = serial();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&[
+        "--auto-session",
+        "--callback",
+        &callback,
+        "--relay-state-override",
+        "forged",
+    ]);
+    let env = Env::new();
+    env.config(&headless_config(&idp, port).replace("timeout = 60", "timeout = 5"));
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+}

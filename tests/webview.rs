@@ -9,7 +9,8 @@ use support::*;
 
 /// The display the suite runs under; its absence is a failure, not a skip.
 fn display() -> String {
-    std::env::var("DISPLAY").expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)")
+    std::env::var("DISPLAY")
+        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)")
 }
 
 fn webview_env(moto: Option<&Server>) -> Env {
@@ -38,16 +39,31 @@ fn webview_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
     // No browser chosen and a display present: the webview is the default.
     let out = env
         .cmd()
-        .args(["aws-assume-role", "--account", "123456789012", "--role", "Developer", "--profile", "wv"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "123456789012",
+            "--role",
+            "Developer",
+            "--profile",
+            "wv",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "wv"),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
     );
     holder.set_nonblocking(true).unwrap();
-    assert!(holder.accept().is_err(), "nothing reached the callback port");
+    assert!(
+        holder.accept().is_err(),
+        "nothing reached the callback port"
+    );
 }
 
 #[test]
@@ -63,11 +79,25 @@ fn webview_remembers_the_session_and_fresh_does_not() {
     let login_posts = || -> u64 {
         let stats = idp.get("/stats");
         let at = stats.find("\"login_posts\": ").unwrap() + "\"login_posts\": ".len();
-        stats[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+        stats[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let run = |extra: &[&str]| {
-        let out = env.cmd().args(extra).args(["--no-cache", "get-token"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = env
+            .cmd()
+            .args(extra)
+            .args(["--no-cache", "get-token"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&[]);
     let after_first = login_posts();
@@ -82,7 +112,11 @@ fn webview_remembers_the_session_and_fresh_does_not() {
         assert_eq!(mode & 0o077, 0, "profile readable by others: {mode:o}");
     }
     run(&[]);
-    assert_eq!(login_posts(), after_first, "the second run needed no password");
+    assert_eq!(
+        login_posts(),
+        after_first,
+        "the second run needed no password"
+    );
     run(&["--fresh"]);
     assert!(login_posts() > after_first, "--fresh logged in again");
 }

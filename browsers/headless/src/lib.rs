@@ -337,12 +337,22 @@ fn drive(
                 Intercepted::TooLarge(body.len()),
             )
         } else {
+            let captured = Captured::from_request(&callback, url, &body);
+            if let Err(why) = callback.accepts(&captured) {
+                // Not ours (a foreign RelayState/state, no SAMLResponse/code): refuse it
+                // in the browser and keep waiting, as the loopback server does.
+                tracing::warn!("refused a callback request: {why}");
+                return RequestPausedDecision::Fulfill(FulfillRequest {
+                    request_id: params.request_id,
+                    ..html_page(400, "saml-login refused this request.")
+                });
+            }
             (
                 html_page(
                     200,
                     "saml-login has the response; this window can be closed.",
                 ),
-                Intercepted::Captured(Captured::from_request(&callback, url, &body)),
+                Intercepted::Captured(captured),
             )
         };
         if let Ok(tx) = tx.lock() {
