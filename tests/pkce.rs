@@ -486,3 +486,96 @@ fn headless_denied_authorization() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------
+// Webview (WebKitGTK under the test process's display: the suite runs under xvfb-run)
+// ---------------------------------------------------------------------------------
+
+/// The display the suite runs under; its absence is a failure, not a skip.
+fn display() -> String {
+    std::env::var("DISPLAY")
+        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)")
+}
+
+/// `~/.pkce-login` choosing the webview, with the callback on a port held by a socket
+/// that never accepts: the webview captures the redirect without reaching it.
+fn pkce_webview_env(idp: &Server) -> (Env, std::net::TcpListener) {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let mut env = Env::new().var("DISPLAY", display());
+    if let Ok(auth) = std::env::var("XAUTHORITY") {
+        env = env.var("XAUTHORITY", auth);
+    }
+    env.write(".pkce-login", &pkce_config(idp, port, "webview"));
+    (env, holder)
+}
+
+fn assert_untouched(holder: &std::net::TcpListener) {
+    holder.set_nonblocking(true).unwrap();
+    assert!(
+        holder.accept().is_err(),
+        "a request reached the callback port"
+    );
+}
+
+#[test]
+fn webview_captures_the_redirect_and_the_code_is_exchanged() {
+    let idp = idp(&["--auto-session"]);
+    let (env, holder) = pkce_webview_env(&idp);
+
+    let out = ok(pkce(&env).args(["--webview", "get-id-jwt"]));
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let response: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(response["token_type"], "Bearer");
+    assert!(response["access_token"].is_string());
+    let id = claims(response["id_token"].as_str().unwrap());
+    assert_eq!(id["aud"], "test-client");
+    assert_eq!(id["iss"], format!("{}/", idp.url));
+    assert_eq!(id["sub"], "auth0|alice");
+    // One authorization, one token request, and it succeeded (pkce-login prints tokens
+    // only from a 200 answer): the IdP found SHA-256(code_verifier) equal to the
+    // challenge, so the captured code and state were the ones of this run.
+    let s = stats(&idp);
+    assert_eq!(s["authorize"], 1);
+    assert_eq!(s["token"], 1);
+    assert_untouched(&holder);
+}
+
+#[test]
+fn webview_two_step_login_then_the_code_is_exchanged() {
+    let idp = idp(&["--autofill"]);
+    let (env, holder) = pkce_webview_env(&idp);
+
+    let out = ok(pkce(&env).args(["--webview", "get-id-jwt", "--decode"]));
+    let decoded: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(decoded["aud"], "test-client");
+    assert_eq!(decoded["sub"], "auth0|alice");
+    let s = stats(&idp);
+    assert_eq!(s["login_posts"], 2, "the identifier and password forms");
+    assert_eq!(s["authorize"], 2, "before and after the login");
+    assert_eq!(s["token"], 1);
+    assert_untouched(&holder);
+}
+
+#[test]
+fn webview_denied_authorization_is_one_clear_error() {
+    let idp = idp(&["--auto-session", "--deny-authorize"]);
+    let (env, holder) = pkce_webview_env(&idp);
+    let out = pkce(&env)
+        .args(["--webview", "get-id-jwt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        error_lines(&stderr),
+        [format!(
+            "pkce-login: error: {}/authorize: the IdP answered access_denied: User did not authorize",
+            idp.url
+        )],
+        "{stderr}"
+    );
+    assert_eq!(stats(&idp)["token"], 0);
+    assert_untouched(&holder);
+}

@@ -24,7 +24,17 @@
     var p = u.pathname;
     return p.length > 1 ? p.replace(/\/+$/, '') : p;
   }
+  // Every AWS SAML sign-in endpoint (callback_url = aws); the Rust side checks again.
+  var AWS_SIGNIN = /^([a-z0-9-]+\.)?signin\.(aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)$/;
+  function isAwsSignin(u) {
+    return u.protocol === 'https:' && port(u) === '443' &&
+      AWS_SIGNIN.test(u.hostname.toLowerCase()) &&
+      (u.pathname === '/saml' || /^\/saml\/acs\/[^\/]+$/.test(u.pathname));
+  }
   function isCallback(u) {
+    if (config.awsSignin) {
+      return isAwsSignin(u);
+    }
     var sameHost = (isLoopback(u.hostname) && isLoopback(callback.hostname)) ||
       u.hostname.toLowerCase() === callback.hostname.toLowerCase();
     return u.protocol === callback.protocol && sameHost &&

@@ -1,8 +1,9 @@
 //! saml-login's embedded browser: a small native window (tao) holding the platform's
 //! webview (wry: WebKitGTK on Linux, WKWebView on macOS, WebView2 on Windows) that shows
-//! the IdP's login pages and captures the SAML POST before it leaves the window.
+//! the IdP's login pages and captures the callback request before it leaves the window:
+//! the SAML POST (`Method::Post`) or the OAuth redirect (`Method::Get`, pkce-login).
 //!
-//! How the capture works (see README.md for the security reasoning):
+//! How the POST capture works (see README.md for the security reasoning):
 //! - an initialization script, installed only into the main frame and active only on
 //!   pages of the start URL's origin, hooks `HTMLFormElement.prototype.submit` and a
 //!   capture-phase `submit` listener; a POST form whose action is the callback is not
@@ -12,6 +13,10 @@
 //!   token, whose action matches the callback;
 //! - a navigation handler blocks every navigation to the callback URL, so nothing has to
 //!   listen there.
+//!
+//! A GET callback needs no script: the navigation handler sees every navigation
+//! (WebKitGTK reports the target of a server-side 302 too), so a navigation to the callback
+//! URL is decoded from its query, checked with `Callback::accepts`, and blocked.
 //!
 //! [`Webview::capture`] must run on the process's main thread (the GUI toolkits require
 //! it); it runs its own event loop with `run_return` and returns when the login is over.
@@ -123,7 +128,8 @@ impl Browser for Webview {
         NAME
     }
 
-    /// Open a window on `request.start_url` and wait for the callback POST.
+    /// Open a window on `request.start_url` and wait for the callback (the POST through
+    /// the IPC hook, or a GET navigation to the callback URL).
     ///
     /// Must be called on the main thread. Blocks until the callback is captured
     /// (`Ok`), the window is closed or `request.cancel` is set (`Cancelled`), or
@@ -147,7 +153,7 @@ enum Outcome {
     Failed(CaptureError),
 }
 
-/// Sent to the event loop: by the IPC handler, and by the ticker thread.
+/// Sent to the event loop: by the IPC and navigation handlers, and by the ticker thread.
 #[derive(Debug)]
 enum UserEvent {
     Captured,
@@ -197,14 +203,6 @@ fn run(
     if !display_available() {
         return Err(CaptureError::NotAvailable(NO_DISPLAY.into()));
     }
-    if request.callback.method != Method::Post {
-        // Only the SAML HTTP-POST binding is captured; a GET callback would need the
-        // navigation handler to capture (not done: nothing uses it yet).
-        return Err(CaptureError::browser(
-            NAME,
-            "only POST callbacks (the SAML HTTP-POST binding) can be captured",
-        ));
-    }
     if !matches!(request.start_url.scheme(), "http" | "https") {
         return Err(CaptureError::browser(
             NAME,
@@ -233,8 +231,6 @@ fn run(
     let started = Instant::now();
     let deadline = request.deadline(started);
     let idp_origin = request.start_url.origin();
-    let token = random_token();
-    let script = capture_script(&request.start_url, &request.callback.url, &token);
 
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = event_loop.create_proxy();
@@ -246,20 +242,32 @@ fn run(
         .map_err(|e| CaptureError::browser(NAME, format!("cannot open a window: {e}")))?;
 
     let slot: Rc<RefCell<Option<Captured>>> = Rc::new(RefCell::new(None));
-    let mut web_context = WebContext::new(Some(profile));
-    let ipc = ipc_handler(
-        idp_origin.clone(),
-        token,
-        request.callback.clone(),
-        slot.clone(),
+    let delivery = Delivery {
+        slot: slot.clone(),
         proxy,
-    );
+    };
+    let mut web_context = WebContext::new(Some(profile));
     let callback = request.callback.clone();
-    let builder = WebViewBuilder::new_with_web_context(&mut web_context)
+    let navigation = delivery.clone();
+    let mut builder = WebViewBuilder::new_with_web_context(&mut web_context)
         .with_url(request.start_url.as_str())
-        .with_initialization_script(script)
-        .with_ipc_handler(ipc)
-        .with_navigation_handler(move |uri| navigation_allowed(&callback, &uri))
+        .with_navigation_handler(move |uri| navigation_handler(&callback, &navigation, &uri));
+    if request.callback.method == Method::Post {
+        // The POST is captured in the page (the navigation carries no body); a GET
+        // callback needs neither the script nor the IPC channel.
+        let token = random_token();
+        let script = capture_script(&request.start_url, &request.callback, &token);
+        let ipc = ipc_handler(
+            idp_origin.clone(),
+            token,
+            request.callback.clone(),
+            delivery,
+        );
+        builder = builder
+            .with_initialization_script(script)
+            .with_ipc_handler(ipc);
+    }
+    let builder = builder
         // Without a profile directory: a non-persistent data store as well as the
         // temporary directory (macOS ignores the WebContext's directory).
         .with_incognito(opts.data_dir.is_none())
@@ -338,13 +346,34 @@ fn run(
 }
 
 /// The initialization script with its configuration filled in as JSON literals.
-fn capture_script(start_url: &Url, callback: &Url, token: &str) -> String {
+fn capture_script(start_url: &Url, callback: &Callback, token: &str) -> String {
     let config = serde_json::json!({
         "origin": start_url.origin().ascii_serialization(),
-        "callback": callback.as_str(),
+        "callback": callback.url.as_str(),
+        "awsSignin": callback.any_aws_signin,
         "token": token,
     });
     CAPTURE_JS.replace("__SAML_LOGIN_CONFIG__", &config.to_string())
+}
+
+/// Hands an accepted capture to the event loop (from the IPC or the navigation handler,
+/// both on the main thread); the first one wins.
+#[derive(Clone)]
+struct Delivery {
+    slot: Rc<RefCell<Option<Captured>>>,
+    proxy: EventLoopProxy<UserEvent>,
+}
+
+impl Delivery {
+    fn deliver(&self, captured: Captured) {
+        let mut slot = self.slot.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(captured);
+            if self.proxy.send_event(UserEvent::Captured).is_err() {
+                tracing::warn!("webview: the event loop is gone; capture dropped");
+            }
+        }
+    }
 }
 
 /// The IPC handler: accepts one message that passes every check, ignores the rest.
@@ -352,21 +381,12 @@ fn ipc_handler(
     idp_origin: url::Origin,
     token: String,
     callback: Callback,
-    slot: Rc<RefCell<Option<Captured>>>,
-    proxy: EventLoopProxy<UserEvent>,
+    delivery: Delivery,
 ) -> impl Fn(wry::http::Request<String>) + 'static {
     move |req| {
         let page = req.uri().to_string();
         match accept_message(&idp_origin, &token, &callback, &page, req.body()) {
-            Ok(captured) => {
-                let mut slot = slot.borrow_mut();
-                if slot.is_none() {
-                    *slot = Some(captured);
-                    if proxy.send_event(UserEvent::Captured).is_err() {
-                        tracing::warn!("webview: the event loop is gone; capture dropped");
-                    }
-                }
-            }
+            Ok(captured) => delivery.deliver(captured),
             Err(reason) => {
                 // Never log the message itself: it may hold the assertion.
                 tracing::warn!(
@@ -388,6 +408,9 @@ fn accept_message(
     page: &str,
     body: &str,
 ) -> Result<Captured, Cow<'static, str>> {
+    if callback.method != Method::Post {
+        return Err("the callback is not a POST".into());
+    }
     let page = Url::parse(page).map_err(|_| Cow::Borrowed("the sending page has no valid URL"))?;
     if &page.origin() != idp_origin {
         return Err("the sending page is not on the IdP's origin".into());
@@ -443,14 +466,58 @@ fn accept_message(
     Ok(captured)
 }
 
-/// The navigation guard: nothing in the window ever reaches the callback URL.
-fn navigation_allowed(callback: &Callback, uri: &str) -> bool {
-    match Url::parse(uri) {
-        Ok(url) if callback.matches_url(&url) => {
+/// What the navigation handler does with one navigation.
+#[derive(Debug)]
+enum Navigation {
+    /// Not the callback: let it load.
+    Allow,
+    /// The callback URL, not captured here (a POST callback is captured through IPC).
+    Block,
+    /// A GET callback that passed `Callback::accepts`: block it and hand it over.
+    Capture(Captured),
+    /// A GET callback that failed the checks: block it, keep waiting. The reason names
+    /// fields, never their values.
+    Refuse(String),
+}
+
+/// Decide one navigation: nothing in the window ever reaches the callback URL, and a
+/// navigation to a GET callback is the capture itself.
+fn classify_navigation(callback: &Callback, uri: &str) -> Navigation {
+    let url = match Url::parse(uri) {
+        Ok(url) if callback.matches_url(&url) => url,
+        _ => return Navigation::Allow,
+    };
+    if callback.method != Method::Get {
+        return Navigation::Block;
+    }
+    if url.query().is_some_and(|q| q.len() > MAX_BODY_BYTES) {
+        return Navigation::Refuse("the query is larger than MAX_BODY_BYTES".into());
+    }
+    let captured = Captured::from_request(callback, url, b"");
+    match callback.accepts(&captured) {
+        Ok(()) => Navigation::Capture(captured),
+        Err(why) => Navigation::Refuse(why),
+    }
+}
+
+/// The navigation handler: `true` lets the navigation happen.
+fn navigation_handler(callback: &Callback, delivery: &Delivery, uri: &str) -> bool {
+    match classify_navigation(callback, uri) {
+        Navigation::Allow => true,
+        Navigation::Block => {
             tracing::debug!("webview: blocked a navigation to the callback URL");
             false
         }
-        _ => true,
+        Navigation::Capture(captured) => {
+            tracing::debug!("webview: captured the callback navigation (blocked)");
+            delivery.deliver(captured);
+            false
+        }
+        Navigation::Refuse(reason) => {
+            // Never the URL: its query holds the code.
+            tracing::warn!(reason = %reason, "webview: refused a navigation to the callback");
+            false
+        }
     }
 }
 
@@ -666,9 +733,83 @@ mod tests {
     }
 
     #[test]
-    fn navigation_to_callback_is_blocked() {
-        assert!(!navigation_allowed(&cb(), "http://127.0.0.1:12200/saml"));
-        assert!(navigation_allowed(&cb(), "https://idp.example.com/u/login"));
+    fn ipc_is_refused_for_a_get_callback() {
+        let idp = origin("https://idp.example.com/samlp/x");
+        let get = Callback::new(
+            Method::Get,
+            Url::parse("http://localhost:12200/saml").unwrap(),
+        );
+        let message = msg("tok", "http://localhost:12200/saml");
+        assert!(accept_message(&idp, "tok", &get, "https://idp.example.com/p", &message).is_err());
+    }
+
+    #[test]
+    fn navigation_to_post_callback_is_blocked() {
+        assert!(matches!(
+            classify_navigation(&cb(), "http://127.0.0.1:12200/saml"),
+            Navigation::Block
+        ));
+        assert!(matches!(
+            classify_navigation(&cb(), "http://127.0.0.1:12200/saml?code=a&state=s"),
+            Navigation::Block
+        ));
+        assert!(matches!(
+            classify_navigation(&cb(), "https://idp.example.com/u/login"),
+            Navigation::Allow
+        ));
+    }
+
+    fn get_cb() -> Callback {
+        Callback::new(
+            Method::Get,
+            Url::parse("http://localhost:12300/callback").unwrap(),
+        )
+        .requiring(&["code", "error"])
+        .with_state("state", "s3".into(), true)
+    }
+
+    #[test]
+    fn navigation_to_get_callback_is_captured_and_blocked() {
+        match classify_navigation(
+            &get_cb(),
+            "http://127.0.0.1:12300/callback?code=c0de&state=s3",
+        ) {
+            Navigation::Capture(got) => {
+                assert_eq!(got.method, Method::Get);
+                assert_eq!(got.field("code").unwrap().expose(), "c0de");
+                assert_eq!(got.field("state").unwrap().expose(), "s3");
+            }
+            other => panic!("{other:?}"),
+        }
+        let error = "http://localhost:12300/callback/?error=access_denied&state=s3";
+        assert!(matches!(
+            classify_navigation(&get_cb(), error),
+            Navigation::Capture(_)
+        ));
+        for refused in [
+            "http://localhost:12300/callback?code=c0de&state=s4",
+            "http://localhost:12300/callback?code=c0de",
+            "http://localhost:12300/callback?state=s3",
+            "http://localhost:12300/callback",
+        ] {
+            match classify_navigation(&get_cb(), refused) {
+                Navigation::Refuse(why) => {
+                    assert!(!why.contains("c0de") && !why.contains("s4"), "{why}")
+                }
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
+        for other in [
+            "http://localhost:12301/callback?code=c0de&state=s3",
+            "http://localhost:12300/other?code=c0de&state=s3",
+            "https://idp.example.com/authorize?state=s3",
+            "not a url",
+        ] {
+            assert!(
+                matches!(classify_navigation(&get_cb(), other), Navigation::Allow),
+                "{other}"
+            );
+        }
     }
 
     #[test]
@@ -690,10 +831,14 @@ mod tests {
     fn script_has_config_literals() {
         let s = capture_script(
             &Url::parse("https://idp.example.com:8443/samlp/x").unwrap(),
-            &Url::parse("http://localhost:12200/saml").unwrap(),
+            &Callback::new(
+                saml_login_capture::Method::Post,
+                Url::parse("http://localhost:12200/saml").unwrap(),
+            ),
             "abc",
         );
         assert!(s.contains(r#""origin":"https://idp.example.com:8443""#));
+        assert!(s.contains(r#""awsSignin":false"#));
         assert!(s.contains(r#""token":"abc""#));
         assert!(!s.contains("__SAML_LOGIN_CONFIG__"));
     }

@@ -96,6 +96,18 @@ fn main() {
             "fresh_profile_needs_login_again",
             fresh_profile_needs_login_again,
         ),
+        (
+            "get_callback_redirect_is_captured",
+            get_callback_redirect_is_captured,
+        ),
+        (
+            "get_callback_after_two_step_login",
+            get_callback_after_two_step_login,
+        ),
+        (
+            "get_callback_wrong_state_is_refused",
+            get_callback_wrong_state_is_refused,
+        ),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, case) in cases {
@@ -407,6 +419,70 @@ fn fresh_profile_needs_login_again() -> CaseResult {
     Ok(())
 }
 
+/// OAuth (pkce-login): the IdP's `/authorize` answers with a 302 to the GET callback
+/// carrying `code` and `state`. WebKitGTK reports the redirect target to the navigation
+/// handler, which captures it and blocks it: the held callback port sees no connection.
+fn get_callback_redirect_is_captured() -> CaseResult {
+    let held = HeldPort::new();
+    let idp = Server::idp(&["--auto-session"])?;
+    let state = random_token();
+    let request = authorize_request(&idp, &held, &state, &state, Duration::from_secs(30));
+    let t = Instant::now();
+    let got = Webview::new(WebviewOptions::default())
+        .capture(&request)
+        .map_err(|e| format!("capture: {e}"))?;
+    println!("  start to capture: {} ms", t.elapsed().as_millis());
+    check_code(&got, &held, &state)?;
+    if idp.stat("authorize")? != 1 {
+        return Err("expected one /authorize request".into());
+    }
+    held.assert_untouched()
+}
+
+/// The two-step login first (its forms post to the IdP, whose last answer redirects to
+/// `/authorize`, which redirects to the callback): a chain of 302s after a form POST.
+fn get_callback_after_two_step_login() -> CaseResult {
+    let held = HeldPort::new();
+    let idp = Server::idp(&["--autofill"])?;
+    let state = random_token();
+    let request = authorize_request(&idp, &held, &state, &state, Duration::from_secs(30));
+    let got = Webview::new(WebviewOptions::default())
+        .capture(&request)
+        .map_err(|e| format!("capture: {e}"))?;
+    check_code(&got, &held, &state)?;
+    let posts = idp.stat("login_posts")?;
+    if posts < 2 {
+        return Err(format!(
+            "login_posts = {posts}, expected the two login forms"
+        ));
+    }
+    if idp.stat("authorize")? != 2 {
+        return Err("expected /authorize before and after the login".into());
+    }
+    held.assert_untouched()
+}
+
+/// A redirect whose `state` is not the one we expect is refused (`Callback::accepts`),
+/// still blocked, and the wait goes on until the timeout.
+fn get_callback_wrong_state_is_refused() -> CaseResult {
+    let held = HeldPort::new();
+    let idp = Server::idp(&["--auto-session"])?;
+    let expected = random_token();
+    let request = authorize_request(&idp, &held, "not-ours", &expected, Duration::from_secs(3));
+    let before = ignored_ipc();
+    match Webview::new(WebviewOptions::default()).capture(&request) {
+        Err(CaptureError::Timeout(_)) => {}
+        other => return Err(format!("expected a timeout, got {other:?}")),
+    }
+    if ignored_ipc() - before != 1 {
+        return Err(format!(
+            "expected one refused navigation, saw {}",
+            ignored_ipc() - before
+        ));
+    }
+    held.assert_untouched()
+}
+
 // ---------------------------------------------------------------------------------------
 // Helpers
 
@@ -452,6 +528,64 @@ fn request_for(start_url: Url, callback: &str, timeout: Duration) -> LoginReques
         cancel: Cancel::new(),
         title: "test".into(),
     }
+}
+
+/// pkce-login's request: `/authorize` on `idp` sending `sent_state`, and the GET callback
+/// on the held port requiring `code` or `error` and `expected_state`.
+fn authorize_request(
+    idp: &Server,
+    held: &HeldPort,
+    sent_state: &str,
+    expected_state: &str,
+    timeout: Duration,
+) -> LoginRequest {
+    let mut start = idp.url("/authorize");
+    start
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", "test-client")
+        .append_pair("redirect_uri", &held.get_callback())
+        .append_pair("scope", "openid profile")
+        .append_pair("state", sent_state)
+        .append_pair(
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+        .append_pair("code_challenge_method", "S256");
+    LoginRequest {
+        start_url: start,
+        callback: Callback::new(Method::Get, Url::parse(&held.get_callback()).unwrap())
+            .requiring(&["code", "error"])
+            .with_state("state", expected_state.to_string(), true),
+        timeout,
+        cancel: Cancel::new(),
+        title: "test".into(),
+    }
+}
+
+fn check_code(got: &Captured, held: &HeldPort, state: &str) -> CaseResult {
+    if got.method != Method::Get {
+        return Err(format!("method {:?}", got.method));
+    }
+    if got.url.port() != Some(held.port) || got.url.path() != "/callback" {
+        return Err(format!(
+            "captured url {}:{}",
+            got.url.origin().ascii_serialization(),
+            got.url.path()
+        ));
+    }
+    let names: Vec<&str> = got.fields.iter().map(|(k, _)| k.as_str()).collect();
+    if names != ["code", "state"] {
+        return Err(format!("fields {names:?}"));
+    }
+    if got.field("code").unwrap().len() < 16 {
+        return Err("the code is too short".into());
+    }
+    let got_state = got.field("state").unwrap().expose();
+    if got_state != state {
+        return Err(format!("state {got_state:?}, expected {state:?}"));
+    }
+    Ok(())
 }
 
 fn check_saml(got: &Captured, held: &HeldPort, relay: &str) -> CaseResult {
@@ -556,6 +690,11 @@ impl HeldPort {
 
     fn callback(&self) -> String {
         format!("http://localhost:{}/saml", self.port)
+    }
+
+    /// pkce-login's default callback on this port.
+    fn get_callback(&self) -> String {
+        format!("http://localhost:{}/callback", self.port)
     }
 
     fn assert_untouched(&self) -> CaseResult {
