@@ -11,7 +11,7 @@ use crate::assertion::{Assertion, SamlResponse};
 use crate::browser::{self, BrowserKind, BrowserOptions};
 use crate::cache::{self, Cache};
 use crate::cli::{AssumeRoleArgs, Cli, Command, ConsoleArgs, EnvShell, ExecArgs, FreshArgs};
-use crate::config::{IniFile, Overrides, Settings};
+use crate::config::{CallbackSetting, IniFile, Overrides, Settings};
 use crate::console::{self, Partition};
 use crate::cookie_jar::{self, JarSource};
 use crate::credentials::Credentials;
@@ -76,6 +76,8 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
     o.read_env(env);
     o.flag("idp_url", "--idp-url", g.idp_url.clone());
     o.flag("client_id", "--client-id", g.client_id.clone());
+    o.flag("login_url", "--login-url", g.login_url.clone());
+    o.flag("callback_url", "--callback-url", g.callback_url.clone());
     o.flag("listen_port", "--listen-port", g.listen_port.clone());
     o.flag("role_duration", "--role-duration", g.role_duration.clone());
     o.flag("region", "--region", g.region.clone());
@@ -127,13 +129,27 @@ fn get_token(cx: &Context) -> Result<()> {
 fn show(cx: &Context) -> Result<()> {
     let s = &cx.settings;
     let (_, assertion) = assertion(cx, format!("[{}] roles", s.section))?;
+    // The original's lines; login_url and callback_url when they are what is set.
+    let mut login = String::new();
+    if let Some(url) = &s.idp_url_text {
+        login.push_str(&format!("idp_url = {url}\n"));
+    }
+    if let Some(id) = &s.client_id {
+        login.push_str(&format!("client_id = {id}\n"));
+    }
+    if let Some(url) = &s.login_url {
+        login.push_str(&format!("login_url = {url}\n"));
+    }
+    match &s.callback {
+        CallbackSetting::Loopback => {}
+        CallbackSetting::AwsSignin => login.push_str("callback_url = aws\n"),
+        CallbackSetting::Url(url) => login.push_str(&format!("callback_url = {url}\n")),
+    }
     let mut out = String::new();
     for role in &assertion.roles {
         let profile = profile_name(cx, role);
         out.push_str(&format!(
-            "[{profile}]\nidp_url = {}\nclient_id = {}\naws_account = {}\naws_role = {}\naws_profile = {profile}\n\n",
-            s.idp_url_text,
-            s.client_id,
+            "[{profile}]\n{login}aws_account = {}\naws_role = {}\naws_profile = {profile}\n\n",
             cx.accounts.alias_for(role.account()),
             role.name(),
         ));
@@ -406,7 +422,10 @@ fn assume(
         .role_duration
         .or(assertion.session_duration)
         .unwrap_or(crate::config::DEFAULT_ROLE_DURATION);
-    let endpoint_region = assertion.signin_region();
+    // The endpoint that received the POST, else the one the assertion names.
+    let endpoint_region = response
+        .endpoint_region()
+        .or_else(|| assertion.signin_region());
     let request = AssumeRequest {
         role,
         saml_response: response,
@@ -421,7 +440,7 @@ fn assume(
             if code == "ExpiredTokenException" && assertion_was_cached(cx, response) =>
         {
             eprintln!("saml-login: the cached SAML assertion has expired; logging in again");
-            cx.cache.drop_assertion(s.idp_url.as_str(), &s.client_id);
+            cx.cache.drop_assertion(login_key(cx).as_str());
             let fresh = obtain(cx, format!("[{}]", s.section))?;
             let again = AssumeRequest {
                 saml_response: &fresh,
@@ -437,17 +456,22 @@ fn assertion_was_cached(cx: &Context, response: &SamlResponse) -> bool {
     !cx.cli.global.no_cache
         && cx
             .cache
-            .assertion(cx.settings.idp_url.as_str(), &cx.settings.client_id, cx.now)
+            .assertion(login_key(cx).as_str(), cx.now)
             .is_some_and(|c| c.expose() == response.expose())
+}
+
+/// What identifies a login for the assertion cache: its start page (the IdP and the
+/// application).
+fn login_key(cx: &Context) -> url::Url {
+    cx.settings.start_url()
 }
 
 /// The SAML response and its parsed assertion: a saved one, the cached one while it is
 /// valid, or a new login (then cached until its `NotOnOrAfter`).
 fn assertion(cx: &Context, title: String) -> Result<(SamlResponse, Assertion)> {
-    let s = &cx.settings;
     let use_cache = !cx.cli.global.no_cache && cx.cli.global.saml_response_file.is_none();
     if use_cache
-        && let Some(response) = cx.cache.assertion(s.idp_url.as_str(), &s.client_id, cx.now)
+        && let Some(response) = cx.cache.assertion(login_key(cx).as_str(), cx.now)
         && let Ok(parsed) = response.parse()
     {
         tracing::debug!("using the cached SAML assertion");
@@ -459,7 +483,7 @@ fn assertion(cx: &Context, title: String) -> Result<(SamlResponse, Assertion)> {
         && let Some(until) = parsed.not_on_or_after
         && let Err(e) = cx
             .cache
-            .store_assertion(s.idp_url.as_str(), &s.client_id, &response, until)
+            .store_assertion(login_key(cx).as_str(), &response, until)
     {
         eprintln!("saml-login: warning: cannot cache the SAML assertion: {e}");
     }
@@ -508,7 +532,7 @@ fn browser_options(cx: &Context, kind: BrowserKind) -> Result<BrowserOptions> {
         show_browser: g.show_browser,
         fresh: g.fresh,
         export_cookies: g.save_cookies.is_some(),
-        webview_profile: Some(webview_profile(&cx.paths.data, &cx.settings.idp_url)),
+        webview_profile: Some(webview_profile(&cx.paths.data, &cx.settings.start_url())),
         ..BrowserOptions::default()
     };
     if kind == BrowserKind::Headless {

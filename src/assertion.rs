@@ -21,18 +21,39 @@ const ROLE_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/Role";
 const SESSION_NAME_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/RoleSessionName";
 const SESSION_DURATION_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/SessionDuration";
 
-/// The `SAMLResponse` form value exactly as the IdP posted it (base64). A secret.
+/// The `SAMLResponse` form value exactly as the IdP posted it (base64), and where it
+/// was posted when a browser captured it. The value is a secret.
 #[derive(Clone, Debug)]
-pub struct SamlResponse(Secret);
+pub struct SamlResponse {
+    value: Secret,
+    posted_to: Option<url::Url>,
+}
 
 impl SamlResponse {
     pub fn new(base64: impl Into<String>) -> Self {
-        Self(Secret::new(base64.into().trim().to_owned()))
+        Self {
+            value: Secret::new(base64.into().trim().to_owned()),
+            posted_to: None,
+        }
+    }
+
+    /// Note the endpoint the response was posted to.
+    #[must_use]
+    pub fn posted_to(mut self, url: url::Url) -> Self {
+        self.posted_to = Some(url);
+        self
+    }
+
+    /// The region of the AWS sign-in endpoint the response was posted to, if any.
+    pub fn endpoint_region(&self) -> Option<String> {
+        self.posted_to
+            .as_ref()
+            .and_then(|u| signin_region(u.as_str()))
     }
 
     /// The base64 text, as STS wants it.
     pub fn expose(&self) -> &str {
-        self.0.expose()
+        self.value.expose()
     }
 
     /// Decode (line breaks and spaces tolerated) and parse.

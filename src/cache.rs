@@ -51,11 +51,10 @@ impl Cache {
         ))
     }
 
-    fn assertion_path(&self, idp_url: &str, client_id: &str) -> PathBuf {
-        self.dir.join("assertions").join(format!(
-            "{}.json",
-            file_name(&format!("{idp_url}--{client_id}"))
-        ))
+    fn assertion_path(&self, login: &str) -> PathBuf {
+        self.dir
+            .join("assertions")
+            .join(format!("{}.json", file_name(login)))
     }
 
     /// Cached credentials with more than [`CREDENTIALS_MARGIN`] left at `now`.
@@ -90,14 +89,10 @@ impl Cache {
         write_json(&self.credentials_path(section, role_arn), &cached)
     }
 
-    /// The last assertion of this IdP and client, while it is still valid at `now`.
-    pub fn assertion(
-        &self,
-        idp_url: &str,
-        client_id: &str,
-        now: OffsetDateTime,
-    ) -> Option<SamlResponse> {
-        let path = self.assertion_path(idp_url, client_id);
+    /// The last assertion of the login page `login` (the IdP and application), while
+    /// it is still valid at `now`.
+    pub fn assertion(&self, login: &str, now: OffsetDateTime) -> Option<SamlResponse> {
+        let path = self.assertion_path(login);
         let cached: CachedAssertion = read_json(&path)?;
         let until = OffsetDateTime::parse(&cached.not_on_or_after, &Rfc3339).ok()?;
         if until - ASSERTION_MARGIN <= now {
@@ -111,8 +106,7 @@ impl Cache {
     /// Keep `response` until `not_on_or_after`.
     pub fn store_assertion(
         &self,
-        idp_url: &str,
-        client_id: &str,
+        login: &str,
         response: &SamlResponse,
         not_on_or_after: OffsetDateTime,
     ) -> Result<()> {
@@ -120,12 +114,12 @@ impl Cache {
             saml_response: response.expose().to_owned(),
             not_on_or_after: not_on_or_after.format(&Rfc3339).unwrap_or_default(),
         };
-        write_json(&self.assertion_path(idp_url, client_id), &cached)
+        write_json(&self.assertion_path(login), &cached)
     }
 
     /// Forget the assertion (STS refused it).
-    pub fn drop_assertion(&self, idp_url: &str, client_id: &str) {
-        let _ = std::fs::remove_file(self.assertion_path(idp_url, client_id));
+    pub fn drop_assertion(&self, login: &str) {
+        let _ = std::fs::remove_file(self.assertion_path(login));
     }
 }
 
@@ -231,24 +225,24 @@ mod tests {
         let cache = Cache::new(dir.path().to_owned());
         let r = SamlResponse::new("PHNhbWw+");
         cache
-            .store_assertion("https://idp", "c", &r, datetime!(2030-01-01 12:00 UTC))
+            .store_assertion("https://idp/samlp/c", &r, datetime!(2030-01-01 12:00 UTC))
             .unwrap();
         let before = datetime!(2030-01-01 11:58 UTC);
         assert_eq!(
             cache
-                .assertion("https://idp", "c", before)
+                .assertion("https://idp/samlp/c", before)
                 .unwrap()
                 .expose(),
             "PHNhbWw+"
         );
-        assert!(cache.assertion("https://idp", "other", before).is_none());
+        assert!(cache.assertion("https://idp/samlp/other", before).is_none());
         assert!(
             cache
-                .assertion("https://idp", "c", datetime!(2030-01-01 11:59:30 UTC))
+                .assertion("https://idp/samlp/c", datetime!(2030-01-01 11:59:30 UTC))
                 .is_none()
         );
         // ... and the expired one is gone.
-        assert!(cache.assertion("https://idp", "c", before).is_none());
+        assert!(cache.assertion("https://idp/samlp/c", before).is_none());
     }
 
     #[test]

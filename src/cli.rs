@@ -56,6 +56,16 @@ pub struct Global {
     #[arg(long, value_name = "ID", global = true)]
     pub client_id: Option<String>,
 
+    /// The page that starts the login, for any IdP's IdP-initiated URL (setting
+    /// `login_url`; default {idp_url}/samlp/{client_id})
+    #[arg(long, value_name = "URL", global = true)]
+    pub login_url: Option<String>,
+
+    /// Where the IdP posts the response: a URL, or `aws` for every AWS sign-in endpoint
+    /// (setting `callback_url`; default http://localhost:{listen_port}/saml)
+    #[arg(long, value_name = "URL|aws", global = true)]
+    pub callback_url: Option<String>,
+
     /// Loopback port of the callback http://localhost:PORT/saml (setting `listen_port`)
     #[arg(long, value_name = "PORT", global = true)]
     pub listen_port: Option<String>,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ini::{Ini, ParseOption};
+use saml_login_capture::{Callback, Method};
 use url::Url;
 
 use crate::browser::BrowserKind;
@@ -34,6 +35,8 @@ pub const KEYS: &[&str] = &[
     "browser",
     "region",
     "timeout",
+    "login_url",
+    "callback_url",
 ];
 
 /// A parsed ini file: sections in file order, keys lowercased.
@@ -244,10 +247,17 @@ impl Layers<'_> {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub section: String,
-    pub idp_url: Url,
+    /// The Auth0 tenant; required unless `login_url` is set.
+    pub idp_url: Option<Url>,
     /// `idp_url` as written, for `--show`.
-    pub idp_url_text: String,
-    pub client_id: String,
+    pub idp_url_text: Option<String>,
+    /// The Auth0 SAML application; required unless `login_url` is set.
+    pub client_id: Option<String>,
+    /// The page that starts the login, when not `{idp_url}/samlp/{client_id}` (any
+    /// IdP's IdP-initiated login URL).
+    pub login_url: Option<Url>,
+    /// Where the IdP posts the response.
+    pub callback: CallbackSetting,
     pub aws_account: Option<String>,
     pub aws_role: Option<String>,
     pub aws_profile: Option<String>,
@@ -280,26 +290,43 @@ impl Settings {
             file,
             section,
         };
-        let idp_url_text = layers.required("idp_url")?;
-        let idp_url = layers
-            .parsed("idp_url", parse_http_url)?
-            .expect("required above");
-        let client_id = layers.required("client_id")?;
-        if client_id.contains(['/', '?', '#']) {
+        let login_url = layers.parsed("login_url", parse_http_url)?;
+        if login_url.is_none() {
+            layers.required("idp_url")?;
+            layers.required("client_id")?;
+        }
+        let idp_url_text = layers.string("idp_url");
+        let idp_url = layers.parsed("idp_url", parse_http_url)?;
+        let client_id = layers.string("client_id");
+        if let Some(id) = client_id
+            .as_deref()
+            .filter(|id| id.contains(['/', '?', '#']))
+        {
             return Err(Error::BadValue {
                 field: "client_id".into(),
                 origin: layers
                     .get("client_id")
                     .map(|s| s.origin)
                     .unwrap_or_default(),
-                message: format!("{client_id:?} is not a client id"),
+                message: format!("{id:?} is not a client id"),
             });
         }
+        let callback = layers
+            .parsed("callback_url", |v| {
+                if v.eq_ignore_ascii_case("aws") {
+                    Ok(CallbackSetting::AwsSignin)
+                } else {
+                    parse_http_url(v).map(CallbackSetting::Url)
+                }
+            })?
+            .unwrap_or(CallbackSetting::Loopback);
         Ok(Self {
             section: section.to_owned(),
             idp_url,
             idp_url_text,
             client_id,
+            login_url,
+            callback,
             aws_account: layers.string("aws_account"),
             aws_role: layers.string("aws_role"),
             aws_profile: layers.string("aws_profile"),
@@ -358,16 +385,56 @@ impl Settings {
         })
     }
 
-    /// `{idp_url}/samlp/{client_id}`: the page that starts the login.
-    pub fn samlp_url(&self) -> Url {
-        let base = self.idp_url.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}/samlp/{}", self.client_id)).expect("built from a valid URL")
+    /// The Auth0 tenant and application, or which of them is missing.
+    pub fn idp(&self, path: &Path) -> Result<(&Url, &str)> {
+        let missing = |key| Error::MissingKey {
+            key,
+            section: self.section.clone(),
+            path: path.to_owned(),
+        };
+        Ok((
+            self.idp_url.as_ref().ok_or_else(|| missing("idp_url"))?,
+            self.client_id
+                .as_deref()
+                .ok_or_else(|| missing("client_id"))?,
+        ))
     }
 
-    /// `http://localhost:{listen_port}/saml`: where the IdP posts the response.
-    pub fn callback_url(&self) -> Url {
-        Url::parse(&format!("http://localhost:{}/saml", self.listen_port)).expect("a valid URL")
+    /// The page that starts the login: `login_url`, else `{idp_url}/samlp/{client_id}`.
+    pub fn start_url(&self) -> Url {
+        if let Some(url) = &self.login_url {
+            return url.clone();
+        }
+        let (Some(idp), Some(client)) = (&self.idp_url, &self.client_id) else {
+            unreachable!("resolve requires idp_url and client_id without login_url");
+        };
+        let base = idp.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}/samlp/{client}")).expect("built from a valid URL")
     }
+
+    /// The callback the browsers wait for: a POST to `callback_url`.
+    pub fn callback(&self) -> Callback {
+        match &self.callback {
+            CallbackSetting::Loopback => Callback::new(
+                Method::Post,
+                Url::parse(&format!("http://localhost:{}/saml", self.listen_port))
+                    .expect("a valid URL"),
+            ),
+            CallbackSetting::AwsSignin => Callback::aws_signin(Method::Post),
+            CallbackSetting::Url(url) => Callback::new(Method::Post, url.clone()),
+        }
+    }
+}
+
+/// The `callback_url` setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackSetting {
+    /// `http://localhost:{listen_port}/saml` (the default, as the original).
+    Loopback,
+    /// `aws`: every AWS SAML sign-in endpoint, captured before the POST leaves.
+    AwsSignin,
+    /// Any other URL, matched exactly (scheme, host, port, path).
+    Url(Url),
 }
 
 /// `~/x` relative to the user's home.
@@ -435,8 +502,11 @@ listen_port = http
     #[test]
     fn sections_inherit_default() {
         let s = resolve("dev", &Overrides::default()).unwrap();
-        assert_eq!(s.idp_url.as_str(), "https://example.eu.auth0.com/");
-        assert_eq!(s.client_id, "devclient");
+        assert_eq!(
+            s.idp_url.as_ref().unwrap().as_str(),
+            "https://example.eu.auth0.com/"
+        );
+        assert_eq!(s.client_id.as_deref(), Some("devclient"));
         assert_eq!(s.listen_port, 12300);
         assert_eq!(s.aws_account.as_deref(), Some("dev"));
         assert!(s.aws_console);
@@ -451,16 +521,16 @@ listen_port = http
         assert_eq!(s.role_duration, None);
         assert_eq!(s.timeout, DEFAULT_TIMEOUT);
         assert_eq!(
-            s.samlp_url().as_str(),
+            s.start_url().as_str(),
             "https://example.eu.auth0.com/samlp/devclient"
         );
-        assert_eq!(s.callback_url().as_str(), "http://localhost:12300/saml");
+        assert_eq!(s.callback().url.as_str(), "http://localhost:12300/saml");
     }
 
     #[test]
     fn default_section_alone() {
         let s = resolve("DEFAULT", &Overrides::default()).unwrap();
-        assert_eq!(s.client_id, "dEfAuLt");
+        assert_eq!(s.client_id.as_deref(), Some("dEfAuLt"));
         assert_eq!(s.aws_role, None);
     }
 
@@ -473,11 +543,11 @@ listen_port = http
             _ => None,
         });
         let s = resolve("dev", &o).unwrap();
-        assert_eq!(s.client_id, "from-env");
+        assert_eq!(s.client_id.as_deref(), Some("from-env"));
         assert_eq!(s.listen_port, 1234);
         o.flag("client_id", "--client-id", Some("from-flag".into()));
         let s = resolve("dev", &o).unwrap();
-        assert_eq!(s.client_id, "from-flag");
+        assert_eq!(s.client_id.as_deref(), Some("from-flag"));
     }
 
     #[test]
@@ -500,6 +570,35 @@ listen_port = http
         let f = IniFile::parse("[x]\nclient_id = c\n", Path::new("f")).unwrap();
         let e = Settings::resolve(&f, "x", &Overrides::default()).unwrap_err();
         assert!(e.to_string().contains("idp_url"), "{e}");
+    }
+
+    #[test]
+    fn login_url_and_callback_url() {
+        let f = IniFile::parse(
+            "[okta]\nlogin_url = https://corp.okta.com/app/amazon_aws/exk1/sso/saml\ncallback_url = aws\n[x]\nidp_url = https://a.example\nclient_id = c\ncallback_url = https://sso.example/acs\n[bad]\nlogin_url = https://a.example\ncallback_url = ftp://x\n",
+            Path::new("f"),
+        )
+        .unwrap();
+        let s = Settings::resolve(&f, "okta", &Overrides::default()).unwrap();
+        assert_eq!(
+            s.start_url().as_str(),
+            "https://corp.okta.com/app/amazon_aws/exk1/sso/saml"
+        );
+        assert_eq!(s.callback, CallbackSetting::AwsSignin);
+        assert!(s.callback().any_aws_signin);
+        assert!(
+            s.idp(Path::new("f"))
+                .unwrap_err()
+                .to_string()
+                .contains("idp_url")
+        );
+        let s = Settings::resolve(&f, "x", &Overrides::default()).unwrap();
+        assert_eq!(s.callback().url.as_str(), "https://sso.example/acs");
+        let e = Settings::resolve(&f, "bad", &Overrides::default()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("callback_url in [bad] of f"),
+            "{e}"
+        );
     }
 
     #[test]

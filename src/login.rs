@@ -7,9 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use saml_login_capture::{
-    Browser, Callback, Cancel, CaptureError, LoginRequest, Method, random_token,
-};
+use saml_login_capture::{Browser, Cancel, CaptureError, LoginRequest, random_token};
 
 use crate::assertion::SamlResponse;
 use crate::config::Settings;
@@ -23,19 +21,22 @@ pub enum Source<'a> {
     Saved(&'a Path),
 }
 
-/// Build the login request for `settings`: `{idp_url}/samlp/{client_id}?RelayState=R`
-/// and a POST to the callback carrying `SAMLResponse` and, if any, `RelayState` = R.
+/// Build the login request for `settings`: the start URL (`login_url`, or
+/// `{idp_url}/samlp/{client_id}`) with `RelayState=R`, and a POST to the callback
+/// carrying `SAMLResponse` and, if the IdP passes it back, `RelayState` = R.
 pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> LoginRequest {
     let relay_state = random_token();
-    let mut start_url = settings.samlp_url();
+    let mut start_url = settings.start_url();
     start_url
         .query_pairs_mut()
         .append_pair("RelayState", &relay_state);
     LoginRequest {
         start_url,
-        callback: Callback::new(Method::Post, settings.callback_url())
-            .requiring(&["SAMLResponse"])
-            .with_state("RelayState", relay_state, false),
+        callback: settings.callback().requiring(&["SAMLResponse"]).with_state(
+            "RelayState",
+            relay_state,
+            false,
+        ),
         timeout: settings.timeout,
         cancel,
         title,
@@ -58,8 +59,8 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<SamlR
             let response = captured
                 .field("SAMLResponse")
                 .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
-            tracing::debug!(bytes = response.len(), "captured the SAML response");
-            Ok(SamlResponse::new(response.expose()))
+            tracing::debug!(bytes = response.len(), to = %captured.url, "captured the SAML response");
+            Ok(SamlResponse::new(response.expose()).posted_to(captured.url.clone()))
         }
     }
 }

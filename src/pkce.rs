@@ -173,6 +173,9 @@ impl PkceSettings {
     /// `[DEFAULT]`, then the built-in default.
     pub fn resolve(file: &PkceFile, section: &str, overrides: &PkceOverrides) -> Result<Self> {
         let common = Settings::resolve(&file.file, section, &overrides.common)?;
+        let (idp_url, client_id) = common
+            .idp(&file.file.path)
+            .map(|(u, c)| (u.clone(), c.to_owned()))?;
         let flag = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -196,8 +199,8 @@ impl PkceSettings {
             })?;
         Ok(Self {
             section: common.section,
-            idp_url: common.idp_url,
-            client_id: common.client_id,
+            idp_url,
+            client_id,
             listen_port: common.listen_port,
             audience,
             scope,

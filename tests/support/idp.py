@@ -320,6 +320,9 @@ class IdpHandler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         if url.path.startswith("/samlp/"):
             self.get_samlp(url.path[len("/samlp/"):], query)
+        elif url.path == f"/app/amazon_aws/{self.state.config.client_id}/sso/saml":
+            # Shaped like another vendor's IdP-initiated link (Okta's AWS app).
+            self.get_samlp(self.state.config.client_id, query)
         elif url.path == "/authorize":
             self.get_authorize(query)
         elif url.path in ("/u/login/identifier", "/u/login/password"):

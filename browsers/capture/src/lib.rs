@@ -59,6 +59,45 @@ pub struct Callback {
     pub required_any: Vec<&'static str>,
     /// The state field and the value we sent.
     pub state: Option<StateCheck>,
+    /// Match every AWS SAML sign-in endpoint (`callback_url = aws`) instead of `url`
+    /// alone; `url` is then the global endpoint, for display.
+    pub any_aws_signin: bool,
+}
+
+/// The AWS sign-in hosts of each partition; each also has `REGION.` forms.
+pub const AWS_SIGNIN_HOSTS: &[&str] = &[
+    "signin.aws.amazon.com",
+    "signin.amazonaws-us-gov.com",
+    "signin.amazonaws.cn",
+];
+
+/// Whether `url` is an AWS SAML sign-in endpoint: `https://[REGION.]signin.<partition
+/// domain>/saml`, or `/saml/acs/ID` (encrypted assertions), on the default port.
+pub fn is_aws_signin(url: &Url) -> bool {
+    if url.scheme() != "https" || url.port().is_some_and(|p| p != 443) {
+        return false;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host_ok = AWS_SIGNIN_HOSTS.iter().any(|base| {
+        host.eq_ignore_ascii_case(base)
+            || host
+                .strip_suffix(base)
+                .and_then(|h| h.strip_suffix('.'))
+                .is_some_and(|region| {
+                    !region.is_empty()
+                        && region
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                })
+    });
+    let path = url.path();
+    let path_ok = path == "/saml"
+        || path
+            .strip_prefix("/saml/acs/")
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    host_ok && path_ok
 }
 
 /// The random state a callback must echo.
@@ -78,6 +117,16 @@ impl Callback {
             url,
             required_any: Vec::new(),
             state: None,
+            any_aws_signin: false,
+        }
+    }
+
+    /// A callback matching every AWS SAML sign-in endpoint (see [`is_aws_signin`]).
+    pub fn aws_signin(method: Method) -> Self {
+        let url = Url::parse("https://signin.aws.amazon.com/saml").expect("a valid URL");
+        Self {
+            any_aws_signin: true,
+            ..Self::new(method, url)
         }
     }
 
@@ -125,6 +174,9 @@ impl Callback {
 
     /// Whether `url` points at this callback (scheme, host, port, path; query ignored).
     pub fn matches_url(&self, url: &Url) -> bool {
+        if self.any_aws_signin {
+            return is_aws_signin(url);
+        }
         url.scheme() == self.url.scheme()
             && same_host(url, &self.url)
             && url.port_or_known_default() == self.url.port_or_known_default()
@@ -143,7 +195,27 @@ impl Callback {
 
     /// Whether the callback is on this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
     pub fn is_loopback(&self) -> bool {
-        is_loopback_host(&self.url)
+        !self.any_aws_signin && is_loopback_host(&self.url)
+    }
+
+    /// The hosts (`host` or `host:port`) whose requests a browser must intercept to see
+    /// the callback: every loopback name, every AWS sign-in host (`*.` for regions), or
+    /// the callback's own host.
+    pub fn intercept_hosts(&self) -> Vec<String> {
+        let port = self.url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        if self.any_aws_signin {
+            AWS_SIGNIN_HOSTS
+                .iter()
+                .flat_map(|h| [(*h).to_owned(), format!("*.{h}")])
+                .collect()
+        } else if self.is_loopback() {
+            ["localhost", "127.0.0.1", "[::1]"]
+                .iter()
+                .map(|h| format!("{h}{port}"))
+                .collect()
+        } else {
+            vec![format!("{}{port}", self.url.host_str().unwrap_or_default())]
+        }
     }
 }
 
@@ -409,6 +481,41 @@ mod tests {
         let c = cb("https://signin.aws.amazon.com/saml");
         assert!(c.matches_url(&Url::parse("https://signin.aws.amazon.com:443/saml").unwrap()));
         assert!(!c.is_loopback());
+    }
+
+    #[test]
+    fn every_aws_signin_endpoint() {
+        let c = Callback::aws_signin(Method::Post);
+        for u in [
+            "https://signin.aws.amazon.com/saml",
+            "https://eu-west-1.signin.aws.amazon.com/saml",
+            "https://signin.amazonaws-us-gov.com/saml",
+            "https://us-gov-west-1.signin.amazonaws-us-gov.com/saml",
+            "https://signin.amazonaws.cn/saml",
+            "https://cn-north-1.signin.amazonaws.cn/saml",
+            "https://signin.aws.amazon.com/saml/acs/SAMLSP4SHN3UIS2D558H46",
+            "https://signin.aws.amazon.com:443/saml",
+        ] {
+            assert!(c.matches("POST", &Url::parse(u).unwrap()), "{u}");
+        }
+        for u in [
+            "http://signin.aws.amazon.com/saml",
+            "https://signin.aws.amazon.com:8443/saml",
+            "https://evil.example/saml",
+            "https://signin.aws.amazon.com.evil.example/saml",
+            "https://a.b.signin.aws.amazon.com/saml",
+            "https://signin.aws.amazon.com/saml/acs/",
+            "https://signin.aws.amazon.com/saml/acs/x/y",
+            "https://signin.aws.amazon.com/federation",
+            "http://localhost:12200/saml",
+        ] {
+            assert!(!c.matches("POST", &Url::parse(u).unwrap()), "{u}");
+        }
+        assert!(!c.is_loopback());
+        assert!(
+            c.intercept_hosts()
+                .contains(&"*.signin.amazonaws.cn".to_owned())
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use headless_chrome::browser::tab::{RequestInterceptor, RequestPausedDecision};
 use headless_chrome::protocol::cdp::Fetch::{
     self, FulfillRequest, HeaderEntry, RequestPattern, RequestStage,
@@ -363,7 +364,7 @@ fn drive(
             ..page
         })
     };
-    let patterns = callback_patterns(&request.callback.url);
+    let patterns = callback_patterns(&request.callback);
     tab.enable_fetch(Some(&patterns), None)
         .map_err(|e| fail("could not enable request interception", &e))?;
     tab.enable_request_interception(
@@ -610,25 +611,13 @@ fn navigation_error(host: &str, detail: &str) -> CaptureError {
 
 /// URL patterns (Fetch domain syntax: `*`, `?`, `\` escapes) that catch every request to
 /// the callback's origin; every loopback name when the callback is on loopback.
-fn callback_patterns(url: &Url) -> Vec<RequestPattern> {
-    let hosts: Vec<String> =
-        if saml_login_capture::Callback::new(saml_login_capture::Method::Post, url.clone())
-            .is_loopback()
-        {
-            vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()]
-        } else {
-            vec![url.host_str().unwrap_or_default().to_string()]
-        };
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let escape = |s: &str| {
-        s.replace('\\', "\\\\")
-            .replace('*', "\\*")
-            .replace('?', "\\?")
-    };
-    hosts
+fn callback_patterns(callback: &saml_login_capture::Callback) -> Vec<RequestPattern> {
+    let escape = |s: &str| s.replace('\\', "\\\\").replace('?', "\\?");
+    callback
+        .intercept_hosts()
         .iter()
         .map(|host| RequestPattern {
-            url_pattern: Some(format!("{}://{}{port}/*", url.scheme(), escape(host))),
+            url_pattern: Some(format!("{}://{}/*", callback.url.scheme(), escape(host))),
             resource_Type: None,
             request_stage: Some(RequestStage::Request),
         })
@@ -760,51 +749,21 @@ fn processes_with(needle: &str) -> Option<usize> {
     Some(count)
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let v = B64.iter().position(|&b| b == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    let compact: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use saml_login_capture::{Callback, Method};
 
     #[test]
     fn base64_round_trip() {
@@ -818,7 +777,8 @@ mod tests {
 
     #[test]
     fn loopback_callback_patterns_cover_every_name() {
-        let p = callback_patterns(&Url::parse("http://localhost:12200/saml").unwrap());
+        let post = |u: &str| Callback::new(Method::Post, Url::parse(u).unwrap());
+        let p = callback_patterns(&post("http://localhost:12200/saml"));
         let p: Vec<_> = p.into_iter().map(|p| p.url_pattern.unwrap()).collect();
         assert_eq!(
             p,
@@ -828,10 +788,21 @@ mod tests {
                 "http://[::1]:12200/*"
             ]
         );
-        let p = callback_patterns(&Url::parse("https://signin.aws.amazon.com/saml").unwrap());
-        assert_eq!(
-            p[0].url_pattern.as_deref(),
-            Some("https://signin.aws.amazon.com/*")
+        let p = callback_patterns(&post("https://idp.example/saml"));
+        assert_eq!(p[0].url_pattern.as_deref(), Some("https://idp.example/*"));
+        let p = callback_patterns(&Callback::aws_signin(Method::Post));
+        let p: Vec<_> = p.into_iter().map(|p| p.url_pattern.unwrap()).collect();
+        assert!(
+            p.contains(&"https://signin.aws.amazon.com/*".to_owned()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"https://*.signin.aws.amazon.com/*".to_owned()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"https://*.signin.amazonaws.cn/*".to_owned()),
+            "{p:?}"
         );
     }
 
