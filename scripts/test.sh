@@ -13,5 +13,8 @@ echo "==> cargo clippy (default features, then none)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --all-targets --no-default-features --locked -- -D warnings
 
+echo "==> cargo test --no-default-features --lib (a build without the browser features)"
+cargo test --no-default-features --locked --lib
+
 echo "==> cargo test (under Xvfb for the webview)"
 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --workspace --locked -- --test-threads=4

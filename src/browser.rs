@@ -100,3 +100,27 @@ fn open_webview(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
 fn open_webview(_: &BrowserOptions) -> Result<Box<dyn Browser>> {
     Err(crate::error::Error::NotEnabled("webview"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A build without a browser's feature says so when that browser is asked for.
+    #[test]
+    fn browsers_left_out_of_the_build_say_so() {
+        let options = BrowserOptions::default();
+        for (kind, enabled) in [
+            (BrowserKind::Webview, cfg!(feature = "webview")),
+            (BrowserKind::Headless, cfg!(feature = "headless")),
+        ] {
+            let result = open(kind, &options);
+            if enabled {
+                assert!(result.is_ok());
+            } else {
+                let message = result.err().unwrap().to_string();
+                assert!(message.contains("not enabled in this build"), "{message}");
+            }
+        }
+        assert!(open(BrowserKind::System, &options).is_ok());
+    }
+}
