@@ -51,6 +51,10 @@ try:
         subprocess.run([bin_, "aws-assume-role", "--account", "123456789012", "--role", "Developer", "--profile", "p"],
                        env=env, check=True, stderr=subprocess.DEVNULL)
         total = time.perf_counter() - t
+        for _ in range(100):  # the stand-in writes its figure just after its last request
+            if os.path.exists(log) and open(log).read():
+                break
+            time.sleep(0.02)
         browser = float(open(log).read())
         if i: own.append(total - browser)
     own.sort()

@@ -13,7 +13,6 @@ use crate::cache::{self, Cache};
 use crate::cli::{AssumeRoleArgs, Cli, Command, ConsoleArgs, EnvShell, ExecArgs, FreshArgs};
 use crate::config::{CallbackSetting, IniFile, Overrides, Settings};
 use crate::console::{self, Partition};
-use crate::cookie_jar::{self, JarSource};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::login::{self, Source};
@@ -82,18 +81,7 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
     o.flag("role_duration", "--role-duration", g.role_duration.clone());
     o.flag("region", "--region", g.region.clone());
     o.flag("timeout", "--timeout", g.timeout.clone());
-    o.flag(
-        "cookies",
-        "--cookies",
-        g.cookies.as_ref().map(|p| p.display().to_string()),
-    );
-    o.flag(
-        "browser",
-        "--browser",
-        g.browser_choice()
-            .and_then(|b| clap::ValueEnum::to_possible_value(&b))
-            .map(|v| v.get_name().to_owned()),
-    );
+    g.browser.add_overrides(&mut o);
     match &cli.command {
         Command::AwsAssumeRole(a) => {
             o.flag("aws_account", "--account", a.account.clone());
@@ -501,69 +489,21 @@ fn obtain(cx: &Context, title: String) -> Result<SamlResponse> {
         .settings
         .browser
         .unwrap_or_else(BrowserKind::default_for_this_machine);
-    if g.save_cookies.is_some() && kind == BrowserKind::System {
-        return Err(Error::Usage(
-            "--save-cookies needs --headless or --webview: the system browser keeps its cookies to itself".into(),
-        ));
-    }
-    if g.cookies.is_some() && kind != BrowserKind::Headless {
-        return Err(Error::Usage("--cookies is for --headless".into()));
-    }
-    let options = browser_options(cx, kind)?;
+    let options = BrowserOptions::for_kind(
+        &g.browser,
+        kind,
+        cx.settings.cookies.as_ref(),
+        Some(browser::webview_profile(&cx.paths.data, &request.start_url)),
+    )?;
     let mut browser = browser::open(kind, &options)?;
     let response = login::saml_response(Source::Browser(browser.as_mut()), &request)?;
-    if let Some(path) = &g.save_cookies {
-        let host = request.start_url.host_str().unwrap_or_default();
-        let saved = cookie_jar::save(path, &browser.cookies(), host)?;
-        eprintln!(
-            "saml-login: saved {saved} cookie(s) of {host} to {}",
-            path.display()
-        );
-    }
+    browser::save_cookies(
+        "saml-login",
+        &g.browser,
+        browser.as_ref(),
+        &request.start_url,
+    )?;
     Ok(response)
-}
-
-fn browser_options(cx: &Context, kind: BrowserKind) -> Result<BrowserOptions> {
-    let g = &cx.cli.global;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut options = BrowserOptions {
-        no_open: g.no_open,
-        chrome: g.chrome.clone(),
-        show_browser: g.show_browser,
-        fresh: g.fresh,
-        export_cookies: g.save_cookies.is_some(),
-        webview_profile: Some(webview_profile(&cx.paths.data, &cx.settings.start_url())),
-        ..BrowserOptions::default()
-    };
-    if kind == BrowserKind::Headless {
-        let jar = match (&g.cookies, env("SAML_LOGIN_COOKIES"), &cx.settings.cookies) {
-            (Some(flag), _, _) => Some(JarSource::File(flag.clone())),
-            (None, Some(content), _) => Some(JarSource::Env(content)),
-            (None, None, Some(file)) => Some(JarSource::File(file.clone())),
-            (None, None, None) => None,
-        };
-        if let Some(jar) = jar {
-            options.cookies = cookie_jar::read(&jar)?;
-            tracing::debug!(cookies = options.cookies.len(), "read the cookie jar");
-        }
-        if let (Some(user), Some(password)) =
-            (env("SAML_LOGIN_USERNAME"), env("SAML_LOGIN_PASSWORD"))
-        {
-            options.login = Some((user, Secret::new(password)));
-        }
-    }
-    Ok(options)
-}
-
-/// The remembered webview profile of an IdP: one per origin.
-#[cfg(feature = "webview")]
-fn webview_profile(data: &std::path::Path, idp_url: &url::Url) -> std::path::PathBuf {
-    saml_login_webview::profile_dir_for(data, idp_url)
-}
-
-#[cfg(not(feature = "webview"))]
-fn webview_profile(data: &std::path::Path, _: &url::Url) -> std::path::PathBuf {
-    data.join("webview")
 }
 
 fn aws_console(cx: &Context, args: &ConsoleArgs) -> Result<()> {

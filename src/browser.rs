@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use saml_login_capture::{Browser, Cookie, Secret};
 
+use crate::cli::BrowserArgs;
+use crate::cookie_jar::{self, JarSource};
 use crate::error::Result;
 
 /// The ways saml-login can run the login.
@@ -50,6 +52,88 @@ pub struct BrowserOptions {
     pub webview_profile: Option<PathBuf>,
     /// Read the browser's cookies after the login (for `--save-cookies`).
     pub export_cookies: bool,
+}
+
+impl BrowserOptions {
+    /// The options the command line and environment give a browser of `kind`: the
+    /// cookie jar (`--cookies`, else `SAML_LOGIN_COOKIES`, else the `cookies` setting)
+    /// and the service account (`SAML_LOGIN_USERNAME`, `SAML_LOGIN_PASSWORD`) for
+    /// headless Chromium; refuses flags that the kind cannot honour.
+    pub fn for_kind(
+        args: &BrowserArgs,
+        kind: BrowserKind,
+        cookies_setting: Option<&PathBuf>,
+        webview_profile: Option<PathBuf>,
+    ) -> Result<Self> {
+        if args.save_cookies.is_some() && kind == BrowserKind::System {
+            return Err(crate::error::Error::Usage(
+                "--save-cookies needs --headless or --webview: the system browser keeps its cookies to itself".into(),
+            ));
+        }
+        if args.cookies.is_some() && kind != BrowserKind::Headless {
+            return Err(crate::error::Error::Usage(
+                "--cookies is for --headless".into(),
+            ));
+        }
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let mut options = BrowserOptions {
+            no_open: args.no_open,
+            chrome: args.chrome.clone(),
+            show_browser: args.show_browser,
+            fresh: args.fresh,
+            export_cookies: args.save_cookies.is_some(),
+            webview_profile,
+            ..BrowserOptions::default()
+        };
+        if kind == BrowserKind::Headless {
+            let jar = match (&args.cookies, env("SAML_LOGIN_COOKIES"), cookies_setting) {
+                (Some(flag), _, _) => Some(JarSource::File(flag.clone())),
+                (None, Some(content), _) => Some(JarSource::Env(content)),
+                (None, None, Some(file)) => Some(JarSource::File(file.clone())),
+                (None, None, None) => None,
+            };
+            if let Some(jar) = jar {
+                options.cookies = cookie_jar::read(&jar)?;
+                tracing::debug!(cookies = options.cookies.len(), "read the cookie jar");
+            }
+            if let (Some(user), Some(password)) =
+                (env("SAML_LOGIN_USERNAME"), env("SAML_LOGIN_PASSWORD"))
+            {
+                options.login = Some((user, Secret::new(password)));
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// The remembered webview profile of the IdP at `start_url` (one per origin), under
+/// saml-login's data directory; shared by saml-login and pkce-login.
+pub fn webview_profile(data: &std::path::Path, start_url: &url::Url) -> PathBuf {
+    #[cfg(feature = "webview")]
+    return saml_login_webview::profile_dir_for(data, start_url);
+    #[cfg(not(feature = "webview"))]
+    {
+        let _ = start_url;
+        data.join("webview")
+    }
+}
+
+/// After a login, write the IdP's cookies to `--save-cookies FILE`, if asked.
+pub fn save_cookies(
+    tool: &str,
+    args: &BrowserArgs,
+    browser: &dyn Browser,
+    start_url: &url::Url,
+) -> Result<()> {
+    if let Some(path) = &args.save_cookies {
+        let host = start_url.host_str().unwrap_or_default();
+        let saved = cookie_jar::save(path, &browser.cookies(), host)?;
+        eprintln!(
+            "{tool}: saved {saved} cookie(s) of {host} to {}",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Open the browser of `kind`.

@@ -82,6 +82,22 @@ pub struct Global {
     #[arg(long, value_name = "SECONDS", global = true)]
     pub timeout: Option<String>,
 
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+
+    /// Take the SAMLResponse (base64) from FILE, or `-` for stdin, instead of logging in
+    #[arg(long, value_name = "FILE", global = true)]
+    pub saml_response_file: Option<PathBuf>,
+
+    /// Neither reuse nor keep the last SAML assertion (one login serves several roles
+    /// while it is valid)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+}
+
+/// How to log in: the browser and its options (shared with `pkce-login`).
+#[derive(Debug, Args)]
+pub struct BrowserArgs {
     /// How to log in (setting `browser`)
     #[arg(long, value_name = "KIND", global = true)]
     pub browser: Option<BrowserKind>,
@@ -121,20 +137,11 @@ pub struct Global {
     /// Webview: use a throwaway profile instead of the remembered session
     #[arg(long, visible_alias = "private", global = true)]
     pub fresh: bool,
-
-    /// Take the SAMLResponse (base64) from FILE, or `-` for stdin, instead of logging in
-    #[arg(long, value_name = "FILE", global = true)]
-    pub saml_response_file: Option<PathBuf>,
-
-    /// Neither reuse nor keep the last SAML assertion (one login serves several roles
-    /// while it is valid)
-    #[arg(long, global = true)]
-    pub no_cache: bool,
 }
 
-impl Global {
+impl BrowserArgs {
     /// The browser chosen on the command line, if any.
-    pub fn browser_choice(&self) -> Option<BrowserKind> {
+    pub fn choice(&self) -> Option<BrowserKind> {
         if self.webview {
             Some(BrowserKind::Webview)
         } else if self.headless {
@@ -144,6 +151,22 @@ impl Global {
         } else {
             self.browser
         }
+    }
+
+    /// The settings these flags give (`browser`, `cookies`).
+    pub fn add_overrides(&self, o: &mut crate::config::Overrides) {
+        o.flag(
+            "cookies",
+            "--cookies",
+            self.cookies.as_ref().map(|p| p.display().to_string()),
+        );
+        o.flag(
+            "browser",
+            "--browser",
+            self.choice()
+                .and_then(|b| clap::ValueEnum::to_possible_value(&b))
+                .map(|v| v.get_name().to_owned()),
+        );
     }
 }
 

@@ -2,8 +2,9 @@
 //! console with the credentials of a profile in the shared credentials file.
 
 use clap::Parser;
+use saml_login_capture::Cancel;
 
-use crate::error::exit;
+use crate::error::Result;
 use crate::paths::Paths;
 
 /// Open the AWS console with a profile's credentials.
@@ -33,32 +34,20 @@ struct ConsoleCli {
 
 /// Parse, run, report; returns the exit code.
 pub fn main_entry() -> i32 {
-    let cli = match ConsoleCli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return e.exit_code();
-        }
-    };
-    crate::init_tracing(cli.verbose);
-    let result = Paths::resolve(None, |k| std::env::var(k).ok()).and_then(|paths| {
-        let region = cli
-            .region
-            .clone()
-            .unwrap_or_else(|| crate::app::console_region(&paths, Some(&cli.profile)));
-        crate::app::console_for_profile(
-            &paths,
-            &cli.profile,
-            &region,
-            cli.destination.as_deref(),
-            cli.print,
-        )
-    });
-    match result {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("aws-console: error: {e}");
-            e.exit_code()
-        }
-    }
+    crate::entry::<ConsoleCli>("aws-console", |cli| cli.verbose, run)
+}
+
+fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
+    let paths = Paths::resolve(None, |k| std::env::var(k).ok())?;
+    let region = cli
+        .region
+        .clone()
+        .unwrap_or_else(|| crate::app::console_region(&paths, Some(&cli.profile)));
+    crate::app::console_for_profile(
+        &paths,
+        &cli.profile,
+        &region,
+        cli.destination.as_deref(),
+        cli.print,
+    )
 }

@@ -31,14 +31,24 @@ use crate::error::exit;
 
 /// Parse the command line, run it, report any error; returns the exit code.
 pub fn main_entry() -> i32 {
-    let cli = match cli::Cli::try_parse() {
+    entry::<cli::Cli>("saml-login", |cli| cli.global.verbose, app::run)
+}
+
+/// What every binary's `main` does: parse, set up tracing and Ctrl-C, run, print
+/// `TOOL: error: ...` (and a hint) on failure; returns the exit code.
+pub(crate) fn entry<C: Parser>(
+    tool: &str,
+    verbose: impl Fn(&C) -> bool,
+    run: impl FnOnce(C, Cancel) -> error::Result<()>,
+) -> i32 {
+    let cli = match C::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return e.exit_code();
         }
     };
-    init_tracing(cli.global.verbose);
+    init_tracing(verbose(&cli));
     let cancel = Cancel::new();
     let on_interrupt = cancel.clone();
     // First Ctrl-C: stop the wait and clean up; a second one: leave at once.
@@ -48,11 +58,11 @@ pub fn main_entry() -> i32 {
         }
         on_interrupt.cancel();
     });
-    match app::run(cli, cancel) {
+    match run(cli, cancel) {
         Ok(()) => exit::OK,
         Err(error::Error::Child(code)) => code,
         Err(e) => {
-            eprintln!("saml-login: error: {e}");
+            eprintln!("{tool}: error: {e}");
             if let Some(hint) = e.hint() {
                 eprintln!("  hint: {hint}");
             }

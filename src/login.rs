@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use saml_login_capture::{Browser, Cancel, CaptureError, LoginRequest, random_token};
+use saml_login_capture::{Browser, Cancel, CaptureError, Captured, LoginRequest, random_token};
 
 use crate::assertion::SamlResponse;
 use crate::config::Settings;
@@ -48,14 +48,7 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<SamlR
     match source {
         Source::Saved(path) => read_saved(path),
         Source::Browser(browser) => {
-            tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
-            let spinner = spinner(browser.name());
-            let captured = browser.capture(request);
-            spinner.finish_and_clear();
-            let captured = captured.map_err(|e| match e {
-                CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
-                e => Error::Capture(e),
-            })?;
+            let captured = capture(browser, request)?;
             let response = captured
                 .field("SAMLResponse")
                 .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
@@ -63,6 +56,18 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<SamlR
             Ok(SamlResponse::new(response.expose()).posted_to(captured.url.clone()))
         }
     }
+}
+
+/// Run the login in `browser`, with a spinner on stderr while it waits.
+pub fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Captured> {
+    tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
+    let spinner = spinner(browser.name());
+    let captured = browser.capture(request);
+    spinner.finish_and_clear();
+    captured.map_err(|e| match e {
+        CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
+        e => Error::Capture(e),
+    })
 }
 
 fn read_saved(path: &Path) -> Result<SamlResponse> {

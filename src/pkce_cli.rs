@@ -3,16 +3,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use saml_login_capture::{Browser, Cancel, CaptureError, Captured, LoginRequest, Secret};
+use saml_login_capture::Cancel;
 
 use crate::browser::{self, BrowserKind, BrowserOptions};
+use crate::cli::BrowserArgs;
 use crate::config::Overrides;
-use crate::cookie_jar::{self, JarSource};
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Result};
+use crate::login;
 use crate::paths::Paths;
 use crate::pkce::{self, PkceFile, PkceOverrides, PkceSettings, TokenKind};
 
@@ -78,61 +77,8 @@ pub struct Global {
     #[arg(long, value_name = "SECONDS", global = true)]
     pub timeout: Option<String>,
 
-    /// How to log in (setting `browser`)
-    #[arg(long, value_name = "KIND", global = true)]
-    pub browser: Option<BrowserKind>,
-
-    /// Log in in pkce-login's own window (same as --browser webview)
-    #[arg(long, global = true, conflicts_with_all = ["browser", "headless", "system_browser"])]
-    pub webview: bool,
-
-    /// Log in with headless Chromium (same as --browser headless)
-    #[arg(long, global = true, conflicts_with_all = ["browser", "system_browser"])]
-    pub headless: bool,
-
-    /// Log in with the default browser and a loopback callback (same as --browser system)
-    #[arg(long, global = true, conflicts_with = "browser")]
-    pub system_browser: bool,
-
-    /// System browser: print the login URL instead of opening a browser
-    #[arg(long, global = true)]
-    pub no_open: bool,
-
-    /// Headless: the Chromium binary (default: CHROME, then chromium on PATH)
-    #[arg(long, value_name = "PATH", global = true)]
-    pub chrome: Option<PathBuf>,
-
-    /// Headless: a cookie jar (cookies.txt or JSON) with the IdP session (setting
-    /// `cookies`; SAML_LOGIN_COOKIES holds a jar's content)
-    #[arg(long, value_name = "FILE", global = true)]
-    pub cookies: Option<PathBuf>,
-
-    /// After a successful login, write the IdP's cookies to FILE (mode 0600)
-    #[arg(long, value_name = "FILE", global = true)]
-    pub save_cookies: Option<PathBuf>,
-
-    /// Headless: show the Chromium window (first login, debugging)
-    #[arg(long, global = true)]
-    pub show_browser: bool,
-
-    /// Webview: use a throwaway profile instead of the remembered session
-    #[arg(long, visible_alias = "private", global = true)]
-    pub fresh: bool,
-}
-
-impl Global {
-    /// The browser chosen on the command line, if any.
-    pub fn browser_choice(&self) -> Option<BrowserKind> {
-        if self.webview {
-            Some(BrowserKind::Webview)
-        } else if self.headless {
-            Some(BrowserKind::Headless)
-        } else if self.system_browser {
-            Some(BrowserKind::System)
-        } else {
-            self.browser
-        }
-    }
+    #[command(flatten)]
+    pub browser: BrowserArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,33 +118,7 @@ pub struct AccessArgs {
 
 /// Parse the command line, run it, report any error; returns the exit code.
 pub fn main_entry() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return e.exit_code();
-        }
-    };
-    init_tracing(cli.global.verbose);
-    let cancel = Cancel::new();
-    let on_interrupt = cancel.clone();
-    // First Ctrl-C: stop the wait and clean up; a second one: leave at once.
-    let _ = ctrlc::set_handler(move || {
-        if on_interrupt.is_cancelled() {
-            std::process::exit(exit::INTERRUPTED);
-        }
-        on_interrupt.cancel();
-    });
-    match run(cli, cancel) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("pkce-login: error: {e}");
-            if let Some(hint) = e.hint() {
-                eprintln!("  hint: {hint}");
-            }
-            e.exit_code()
-        }
-    }
+    crate::entry::<Cli>("pkce-login", |cli| cli.global.verbose, run)
 }
 
 /// Run the parsed command line.
@@ -215,31 +135,26 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     let browser_kind = settings
         .browser
         .unwrap_or_else(BrowserKind::default_for_this_machine);
-    if g.save_cookies.is_some() && browser_kind == BrowserKind::System {
-        return Err(Error::Usage(
-            "--save-cookies needs --headless or --webview: the system browser keeps its cookies to itself".into(),
-        ));
-    }
-    if g.cookies.is_some() && browser_kind != BrowserKind::Headless {
-        return Err(Error::Usage("--cookies is for --headless".into()));
-    }
-    let options = browser_options(g, &settings, browser_kind)?;
     let auth = pkce::authorization(
         &settings,
         format!("pkce-login [{}]", settings.section),
         cancel,
     );
+    // saml-login's remembered webview profile for this IdP: both tools share the session.
+    let profile = Paths::resolve(None, |k| std::env::var(k).ok())
+        .ok()
+        .map(|paths| browser::webview_profile(&paths.data, &auth.request.start_url));
+    let options =
+        BrowserOptions::for_kind(&g.browser, browser_kind, settings.cookies.as_ref(), profile)?;
     let mut browser = browser::open(browser_kind, &options)?;
-    let captured = capture(browser.as_mut(), &auth.request)?;
+    let captured = login::capture(browser.as_mut(), &auth.request)?;
     let code = pkce::authorization_code(&settings, &auth.request, &captured)?;
-    if let Some(path) = &g.save_cookies {
-        let host = auth.request.start_url.host_str().unwrap_or_default();
-        let saved = cookie_jar::save(path, &browser.cookies(), host)?;
-        eprintln!(
-            "pkce-login: saved {saved} cookie(s) of {host} to {}",
-            path.display()
-        );
-    }
+    browser::save_cookies(
+        "pkce-login",
+        &g.browser,
+        browser.as_ref(),
+        &auth.request.start_url,
+    )?;
     let tokens = pkce::exchange(&settings, &code, &auth.pkce)?;
 
     let token_url = settings.endpoint("oauth/token");
@@ -289,18 +204,7 @@ fn overrides(cli: &Cli) -> PkceOverrides {
     o.flag("client_id", "--client-id", g.client_id.clone());
     o.flag("listen_port", "--listen-port", g.listen_port.clone());
     o.flag("timeout", "--timeout", g.timeout.clone());
-    o.flag(
-        "cookies",
-        "--cookies",
-        g.cookies.as_ref().map(|p| p.display().to_string()),
-    );
-    o.flag(
-        "browser",
-        "--browser",
-        g.browser_choice()
-            .and_then(|b| clap::ValueEnum::to_possible_value(&b))
-            .map(|v| v.get_name().to_owned()),
-    );
+    g.browser.add_overrides(&mut o);
     let (audience, scope) = match &cli.command {
         Command::GetAccessJwt(a) => (a.audience.clone(), a.scope.clone()),
         Command::GetIdJwt(_) => (None, None),
@@ -310,90 +214,4 @@ fn overrides(cli: &Cli) -> PkceOverrides {
         audience,
         scope,
     }
-}
-
-fn browser_options(
-    g: &Global,
-    settings: &PkceSettings,
-    kind: BrowserKind,
-) -> Result<BrowserOptions> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut options = BrowserOptions {
-        no_open: g.no_open,
-        chrome: g.chrome.clone(),
-        show_browser: g.show_browser,
-        fresh: g.fresh,
-        export_cookies: g.save_cookies.is_some(),
-        webview_profile: webview_profile(settings),
-        ..BrowserOptions::default()
-    };
-    if kind == BrowserKind::Headless {
-        let jar = match (&g.cookies, env("SAML_LOGIN_COOKIES"), &settings.cookies) {
-            (Some(flag), _, _) => Some(JarSource::File(flag.clone())),
-            (None, Some(content), _) => Some(JarSource::Env(content)),
-            (None, None, Some(file)) => Some(JarSource::File(file.clone())),
-            (None, None, None) => None,
-        };
-        if let Some(jar) = jar {
-            options.cookies = cookie_jar::read(&jar)?;
-            tracing::debug!(cookies = options.cookies.len(), "read the cookie jar");
-        }
-        if let (Some(user), Some(password)) =
-            (env("SAML_LOGIN_USERNAME"), env("SAML_LOGIN_PASSWORD"))
-        {
-            options.login = Some((user, Secret::new(password)));
-        }
-    }
-    Ok(options)
-}
-
-/// The webview profile saml-login remembers for this IdP, so both tools share the
-/// session.
-fn webview_profile(settings: &PkceSettings) -> Option<PathBuf> {
-    let env = |k: &str| std::env::var(k).ok();
-    let data = Paths::resolve(None, env).ok()?.data;
-    #[cfg(feature = "webview")]
-    return Some(saml_login_webview::profile_dir_for(
-        &data,
-        &settings.idp_url,
-    ));
-    #[cfg(not(feature = "webview"))]
-    {
-        let _ = settings;
-        Some(data.join("webview"))
-    }
-}
-
-/// Run the login in `browser` with a spinner on stderr.
-fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Captured> {
-    tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
-    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
-    bar.set_message(format!("waiting for the login in the {}", browser.name()));
-    bar.enable_steady_tick(Duration::from_millis(120));
-    let captured = browser.capture(request);
-    bar.finish_and_clear();
-    captured.map_err(|e| match e {
-        CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
-        e => Error::Capture(e),
-    })
-}
-
-fn init_tracing(verbose: bool) {
-    let level = if verbose { "debug" } else { "warn" };
-    let filter = [
-        "saml_login",
-        "saml_login_capture",
-        "saml_login_system",
-        "saml_login_headless",
-        "saml_login_webview",
-    ]
-    .map(|c| format!("{c}={level}"))
-    .join(",");
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(format!("off,{filter}")))
-        .with_target(false)
-        .without_time()
-        .try_init();
 }

@@ -241,7 +241,8 @@ fn webview_captures_at_the_aws_endpoint() {
   aws-assume-role --account 123456789012 --role Developer --profile p || exit 10
 {identity}
 "#,
-        servers = servers("--callback https://us-west-2.signin.aws.amazon.com/saml/acs/SAMLSPEXAMPLE"),
+        servers =
+            servers("--callback https://us-west-2.signin.aws.amazon.com/saml/acs/SAMLSPEXAMPLE"),
         bin = saml_login(),
         identity = caller_identity_in_namespace(),
     );
@@ -253,5 +254,9 @@ fn webview_captures_at_the_aws_endpoint() {
         seen.stdout,
         seen.stderr
     );
-    assert!(!seen.looked_up_aws(), "the AWS endpoint was looked up: {:?}", seen.lookups);
+    assert!(
+        !seen.looked_up_aws(),
+        "the AWS endpoint was looked up: {:?}",
+        seen.lookups
+    );
 }

@@ -565,7 +565,14 @@ fn domain_matches(host: &str, domain: &str) -> bool {
 
 fn create_private_dir(dir: &Path) -> Result<(), CaptureError> {
     let ctx = || format!("creating the webview profile {}", dir.display());
-    std::fs::create_dir_all(dir).map_err(|e| CaptureError::io(ctx(), e))?;
+    // Every directory created on the way is owner-only (others could list IdP hosts).
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| CaptureError::io(ctx(), e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
