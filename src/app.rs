@@ -340,6 +340,10 @@ fn exec(cx: &Context, args: &ExecArgs) -> Result<()> {
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = std::process::Command::new(program);
     command.args(rest);
+    // The command gets the role's keys, not the login's secrets.
+    for secret in ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"] {
+        command.env_remove(secret);
+    }
     for (k, v) in env_vars(cx, &c) {
         command.env(k, v);
     }

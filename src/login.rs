@@ -23,7 +23,8 @@ pub enum Source<'a> {
 
 /// Build the login request for `settings`: the start URL (`login_url`, or
 /// `{idp_url}/samlp/{client_id}`) with `RelayState=R`, and a POST to the callback
-/// carrying `SAMLResponse` and, if the IdP passes it back, `RelayState` = R.
+/// carrying `SAMLResponse` and `RelayState` = R (which an IdP-initiated `login_url`
+/// captured in the browser may leave out).
 pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> LoginRequest {
     let relay_state = random_token();
     let mut start_url = settings.start_url();
@@ -32,11 +33,14 @@ pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> Login
         .append_pair("RelayState", &relay_state);
     LoginRequest {
         start_url,
-        callback: settings.callback().requiring(&["SAMLResponse"]).with_state(
-            "RelayState",
-            relay_state,
-            false,
-        ),
+        callback: {
+            let callback = settings.callback().requiring(&["SAMLResponse"]);
+            // Auth0 echoes our RelayState, and a loopback server can be posted to by any
+            // local program: then a post without it is refused. Other IdPs' initiated
+            // logins may not echo it; their callback is captured inside the browser.
+            let required = settings.login_url.is_none() || callback.is_loopback();
+            callback.with_state("RelayState", relay_state, required)
+        },
         timeout: settings.timeout,
         cancel,
         title,
