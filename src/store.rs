@@ -31,6 +31,10 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
     for l in &lines[..=start] {
         out.push_str(l);
     }
+    // A header that is the file's last line, without a line end (found by fuzzing).
+    if !out.ends_with('\n') {
+        out.push_str(newline);
+    }
     // The section body: replace our keys in place, drop their duplicates and
     // continuation lines, remember where the last key line was.
     let mut body: Vec<String> = Vec::new();
@@ -325,6 +329,18 @@ mod tests {
             ]
         );
         assert!(profile_values(text, "nope").is_none());
+    }
+
+    /// fuzz/crashes/credentials_store-1: the header was lost.
+    #[test]
+    fn header_on_the_last_line_without_a_line_end() {
+        let once = update_profile("[dev]", "dev", &entries()[..1]);
+        assert_eq!(once, "[dev]\naws_access_key_id = AKIANEW\n");
+        assert_eq!(update_profile(&once, "dev", &entries()[..1]), once);
+        assert_eq!(
+            update_profile("[a]\r\n[dev]", "dev", &entries()[..1]),
+            "[a]\r\n[dev]\r\naws_access_key_id = AKIANEW\r\n"
+        );
     }
 
     #[test]

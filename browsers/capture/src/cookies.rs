@@ -193,6 +193,11 @@ fn json_cookie(index: usize, item: &serde_json::Value) -> Result<Cookie, JarErro
     if domain.is_empty() {
         return Err(bad("domain", "is empty"));
     }
+    // What a cookies.txt line cannot carry (found by fuzzing): the jar would come back
+    // changed or unreadable after --save-cookies.
+    if domain.trim() != domain || domain.starts_with('#') || domain.starts_with("..") {
+        return Err(bad("domain", "is not a host name"));
+    }
     let path = string("path", false)?
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "/".into());
@@ -269,6 +274,23 @@ pub fn filter_for_host(cookies: &[Cookie], host: &str) -> Vec<Cookie> {
         .filter(|c| c.matches_host(host))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// fuzz/crashes/cookie_jar-1..3: domains the Netscape format cannot carry.
+    #[test]
+    fn json_domains_that_cannot_round_trip_are_refused() {
+        for domain in ["#h", " ", " h", "..h", "#HttpOnly_h"] {
+            let jar = format!(r#"[{{"name":"n","value":"v","domain":"{domain}"}}]"#);
+            let e = parse_jar(&jar).unwrap_err().to_string();
+            assert!(e.contains("domain"), "{domain:?}: {e}");
+        }
+        let ok = parse_jar(r#"[{"name":"n","value":"v","domain":".h"}]"#).unwrap();
+        assert_eq!(parse_jar(&to_netscape(&ok)).unwrap(), ok);
+    }
 }
 
 #[cfg(test)]
