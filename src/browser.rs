@@ -26,7 +26,7 @@ impl BrowserKind {
     /// display is there, else the system browser.
     pub fn default_for_this_machine() -> Self {
         #[cfg(feature = "webview")]
-        if saml_login_webview::display_available() {
+        if saml_login_capture::webview::display_available() {
             return BrowserKind::Webview;
         }
         BrowserKind::System
@@ -109,13 +109,7 @@ impl BrowserOptions {
 /// The remembered webview profile of the IdP at `start_url` (one per origin), under
 /// saml-login's data directory; shared by saml-login and pkce-login.
 pub fn webview_profile(data: &std::path::Path, start_url: &url::Url) -> PathBuf {
-    #[cfg(feature = "webview")]
-    return saml_login_webview::profile_dir_for(data, start_url);
-    #[cfg(not(feature = "webview"))]
-    {
-        let _ = start_url;
-        data.join("webview")
-    }
+    saml_login_capture::webview::profile_dir_for(data, start_url)
 }
 
 /// After a login, write the IdP's cookies to `--save-cookies FILE`, if asked.
@@ -169,15 +163,14 @@ fn open_headless(_: &BrowserOptions) -> Result<Box<dyn Browser>> {
 
 #[cfg(feature = "webview")]
 fn open_webview(options: &BrowserOptions) -> Result<Box<dyn Browser>> {
-    use saml_login_webview::{Webview, WebviewOptions};
-    Ok(Box::new(Webview::new(WebviewOptions {
-        data_dir: if options.fresh {
+    Ok(Box::new(crate::webview_process::WebviewProcess::new(
+        if options.fresh {
             None
         } else {
             options.webview_profile.clone()
         },
-        export_cookies: options.export_cookies,
-    })))
+        options.export_cookies,
+    )))
 }
 
 #[cfg(not(feature = "webview"))]

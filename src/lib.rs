@@ -23,6 +23,8 @@ pub mod pkce_cli;
 pub mod role;
 pub mod store;
 pub mod sts;
+#[cfg(feature = "webview")]
+mod webview_process;
 
 use clap::Parser;
 use saml_login_capture::Cancel;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 pub mod cookies;
+pub mod webview;
 pub use cookies::Cookie;
 
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).

@@ -82,46 +82,7 @@ impl Webview {
     }
 }
 
-/// Whether a webview window can be opened at all: always on macOS and Windows; elsewhere
-/// only when `DISPLAY` or `WAYLAND_DISPLAY` is set and not empty. (It does not prove that
-/// the display can be opened; [`Browser::capture`] reports that as `NotAvailable`.)
-pub fn display_available() -> bool {
-    if cfg!(any(target_os = "macos", target_os = "windows")) {
-        return true;
-    }
-    ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
-}
-
-/// The persistent profile directory for logins at `idp_origin`:
-/// `{app_data_dir}/webview/{host}_{port}` (the caller passes saml-login's own data
-/// directory, e.g. `~/.local/share/saml-login`), with every character other than
-/// ASCII letters, digits, `.` and `-` replaced by `_`.
-pub fn profile_dir_for(app_data_dir: &Path, idp_origin: &Url) -> PathBuf {
-    let host = idp_origin.host_str().unwrap_or("unknown");
-    let name = match idp_origin.port_or_known_default() {
-        Some(port) => format!("{host}_{port}"),
-        None => host.to_string(),
-    };
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // "." and ".." alone would not name a subdirectory.
-    let name = if name.chars().all(|c| c == '.') {
-        name.replace('.', "_")
-    } else {
-        name
-    };
-    app_data_dir.join("webview").join(name)
-}
+pub use saml_login_capture::webview::{display_available, profile_dir_for};
 
 impl Browser for Webview {
     fn name(&self) -> &'static str {

@@ -1,0 +1,50 @@
+//! `saml-login-webview`: the webview in a process of its own, so that `saml-login`
+//! does not link GTK/WebKit. Reads one request (JSON, see
+//! `saml_login_capture::webview`) on stdin, opens the window on the main thread, and
+//! writes one outcome (JSON) on stdout. saml-login kills it to cancel.
+
+use std::io::{Read, Write};
+
+use saml_login_capture::webview::{HelperRequest, outcome_to_json};
+use saml_login_capture::{Browser, Cancel, CaptureError};
+use saml_login_webview::{Webview, WebviewOptions};
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SAML_LOGIN_WEBVIEW_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("saml_login_webview=warn")),
+        )
+        .with_target(false)
+        .without_time()
+        .init();
+    let outcome = run();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", outcome_to_json(&outcome));
+    let _ = out.flush();
+    std::process::exit(i32::from(outcome.is_err()));
+}
+
+fn run() -> Result<
+    (
+        saml_login_capture::Captured,
+        Vec<saml_login_capture::Cookie>,
+    ),
+    CaptureError,
+> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| CaptureError::io("reading the request", e))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CaptureError::browser("webview", format!("the request is not JSON: {e}")))?;
+    let wire = HelperRequest::from_json(&value, Cancel::new())
+        .map_err(|e| CaptureError::browser("webview", e))?;
+    let mut webview = Webview::new(WebviewOptions {
+        data_dir: wire.data_dir,
+        export_cookies: wire.export_cookies,
+    });
+    let captured = webview.capture(&wire.request)?;
+    Ok((captured, webview.cookies().to_vec()))
+}

@@ -1,0 +1,137 @@
+//! The webview browser, run as the helper process `saml-login-webview` (built from
+//! `browsers/webview`): saml-login itself then links no GTK/WebKit, which keeps every
+//! other command (and `credential-process`, run on each AWS call) small and quick.
+//! The request and the outcome cross as JSON (`saml_login_capture::webview`).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use saml_login_capture::webview::{HelperRequest, outcome_from_json};
+use saml_login_capture::{Browser, CaptureError, Captured, Cookie, LoginRequest};
+
+const NAME: &str = "webview";
+const HELPER: &str = "saml-login-webview";
+/// The variable naming the helper explicitly.
+pub const HELPER_ENV: &str = "SAML_LOGIN_WEBVIEW_HELPER";
+
+/// The webview, through its helper process.
+pub struct WebviewProcess {
+    data_dir: Option<PathBuf>,
+    export_cookies: bool,
+    cookies: Vec<Cookie>,
+}
+
+impl WebviewProcess {
+    pub fn new(data_dir: Option<PathBuf>, export_cookies: bool) -> Self {
+        Self {
+            data_dir,
+            export_cookies,
+            cookies: Vec::new(),
+        }
+    }
+}
+
+/// `SAML_LOGIN_WEBVIEW_HELPER`, else next to this program, else on PATH.
+fn find_helper() -> Result<PathBuf, CaptureError> {
+    if let Some(p) = std::env::var_os(HELPER_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let file = format!("{HELPER}{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(&file)));
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(&file));
+    beside
+        .into_iter()
+        .chain(on_path)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            CaptureError::NotAvailable(format!(
+                "the webview helper `{HELPER}` is not installed next to saml-login or on PATH \
+                 (cargo install --path browsers/webview); or use --headless or --system-browser"
+            ))
+        })
+}
+
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+impl Browser for WebviewProcess {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+        let helper = find_helper()?;
+        let wire = HelperRequest {
+            request: request.clone(),
+            data_dir: self.data_dir.clone(),
+            export_cookies: self.export_cookies,
+        };
+        tracing::debug!(helper = %helper.display(), "starting the webview helper");
+        let mut child = Command::new(&helper)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| CaptureError::io(format!("starting {}", helper.display()), e))?;
+        let sent = child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(wire.to_json().to_string().as_bytes());
+        if let Err(e) = sent {
+            stop(&mut child);
+            return Err(CaptureError::io(
+                "sending the request to the webview helper",
+                e,
+            ));
+        }
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            stdout.read_to_string(&mut text).map(|_| text)
+        });
+        // The helper keeps the timeout itself; this one only guards against a hang.
+        let deadline = Instant::now() + request.timeout + Duration::from_secs(30);
+        loop {
+            if request.cancel.is_cancelled() {
+                stop(&mut child);
+                return Err(CaptureError::Cancelled);
+            }
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() >= deadline => {
+                    stop(&mut child);
+                    return Err(CaptureError::Timeout(request.timeout));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => {
+                    stop(&mut child);
+                    return Err(CaptureError::io("waiting for the webview helper", e));
+                }
+            }
+        }
+        let text = reader
+            .join()
+            .map_err(|_| CaptureError::browser(NAME, "the helper's output could not be read"))?
+            .map_err(|e| CaptureError::io("reading the webview helper's answer", e))?;
+        let answer: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
+            CaptureError::browser(NAME, "the webview helper stopped without an answer")
+        })?;
+        let (captured, cookies) = outcome_from_json(&answer, NAME)?;
+        self.cookies = cookies;
+        Ok(captured)
+    }
+
+    fn cookies(&self) -> Vec<Cookie> {
+        self.cookies.clone()
+    }
+}
