@@ -46,6 +46,13 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
             continue;
         }
         skipping_continuation = false;
+        // A continuation of another key belongs to it: new keys go after it (found by
+        // fuzzing).
+        if last_key_line == Some(body.len()) && is_continuation(l) {
+            body.push((*l).to_owned());
+            last_key_line = Some(body.len());
+            continue;
+        }
         match key_of(l) {
             Some(key) => {
                 if let Some((k, v)) = entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
@@ -341,6 +348,18 @@ mod tests {
             update_profile("[a]\r\n[dev]", "dev", &entries()[..1]),
             "[a]\r\n[dev]\r\naws_access_key_id = AKIANEW\r\n"
         );
+    }
+
+    /// fuzz/crashes/credentials_store-2: a key was put inside another's continuation.
+    #[test]
+    fn new_keys_go_after_a_continued_value() {
+        let text = "[dev]\ns3 =\n  max_concurrent_requests = 20\n";
+        let once = update_profile(text, "dev", &entries()[..1]);
+        assert_eq!(
+            once,
+            "[dev]\ns3 =\n  max_concurrent_requests = 20\naws_access_key_id = AKIANEW\n"
+        );
+        assert_eq!(update_profile(&once, "dev", &entries()[..1]), once);
     }
 
     #[test]

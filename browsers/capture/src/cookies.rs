@@ -204,7 +204,9 @@ fn json_cookie(index: usize, item: &serde_json::Value) -> Result<Cookie, JarErro
     let expires = match obj.get("expires") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::Number(n)) => match n.as_f64() {
-            Some(f) if f > 0.0 && f.is_finite() => Some(f as i64),
+            // Whole seconds, as cookies.txt keeps them; under one second is a session
+            // cookie there (0), so here too (found by fuzzing).
+            Some(f) if f >= 1.0 && f.is_finite() => Some(f as i64),
             Some(_) => None,
             None => return Err(bad("expires", "must be a number")),
         },
@@ -290,6 +292,14 @@ mod fuzz_regressions {
         }
         let ok = parse_jar(r#"[{"name":"n","value":"v","domain":".h"}]"#).unwrap();
         assert_eq!(parse_jar(&to_netscape(&ok)).unwrap(), ok);
+    }
+
+    /// fuzz/crashes/cookie_jar-4: `expires` under a second came back as a session.
+    #[test]
+    fn expiry_under_a_second_is_a_session_cookie() {
+        let jar = parse_jar(r#"[{"name":"n","value":"v","domain":"h","expires":0.5}]"#).unwrap();
+        assert_eq!(jar[0].expires, None);
+        assert_eq!(parse_jar(&to_netscape(&jar)).unwrap(), jar);
     }
 }
 
