@@ -18,3 +18,7 @@ cargo test --no-default-features --locked --lib
 
 echo "==> cargo test (under Xvfb for the webview)"
 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --workspace --locked -- --test-threads=4
+
+echo "==> fuzz/run.sh 30 (every fuzz target for 30 s)"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+bash fuzz/run.sh 30
