@@ -14,23 +14,6 @@ fn writable(c: &Cookie) -> bool {
         && !c.domain.is_empty()
 }
 
-/// KNOWN ISSUE (fuzz/crashes/cookie_jar-1..3, reported to the lead): `to_netscape`
-/// writes a JSON-sourced domain as it is, but the Netscape reader trims it, strips all
-/// leading dots, and takes a line starting with `#` for a comment. A domain with
-/// surrounding whitespace, more than one leading dot or a leading `#` does not
-/// survive the trip (the cookie changes, vanishes, or the jar no longer parses). While
-/// that stands, such jars are skipped here; set this to `false` once it is fixed.
-const SKIP_KNOWN_DOMAIN_ISSUE: bool = false;
-
-fn domain_survives(d: &str) -> bool {
-    d.trim() == d && !d.starts_with('#') && !d.starts_with("..")
-}
-
-/// KNOWN ISSUE (fuzz/crashes/cookie_jar-4, reported to the lead): a JSON `expires`
-/// between 0 and 1 (exclusive) becomes `Some(0)`, which `to_netscape` writes as 0, a
-/// session cookie, read back as `None`. Skipped while that stands.
-const SKIP_KNOWN_EXPIRES_ZERO: bool = false;
-
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -41,12 +24,6 @@ fuzz_target!(|data: &[u8]| {
     for c in &cookies {
         let _ = c.matches_host(&c.domain);
         let _ = filter_for_host(&cookies, c.domain.trim_start_matches('.'));
-    }
-    if SKIP_KNOWN_DOMAIN_ISSUE && !cookies.iter().all(|c| domain_survives(&c.domain)) {
-        return;
-    }
-    if SKIP_KNOWN_EXPIRES_ZERO && cookies.iter().any(|c| c.expires == Some(0)) {
-        return;
     }
     let written = to_netscape(&cookies);
     let reread = match parse_jar(&written) {
