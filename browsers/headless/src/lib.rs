@@ -264,6 +264,14 @@ fn run(
     .iter()
     .map(std::ffi::OsStr::new)
     .collect();
+    // A callback off this machine (AWS's sign-in endpoint) is answered inside the
+    // browser: its host must never be resolved either, not even by a speculative
+    // lookup after the capture (seen in tests/any_idp.rs).
+    let never_resolve = never_resolve_rule(&request.callback);
+    let mut args = args;
+    if let Some(rule) = &never_resolve {
+        args.push(std::ffi::OsStr::new(rule));
+    }
     let launch = LaunchOptions::default_builder()
         .path(Some(chrome.to_path_buf()))
         .headless(!opts.show_window)
@@ -624,6 +632,25 @@ fn callback_patterns(callback: &saml_login_capture::Callback) -> Vec<RequestPatt
         .collect()
 }
 
+/// `--host-resolver-rules` that make Chromium's resolver fail every callback host at
+/// once without asking DNS, when the callback is not on this machine.
+fn never_resolve_rule(callback: &saml_login_capture::Callback) -> Option<String> {
+    if callback.is_loopback() {
+        return None;
+    }
+    let rules: Vec<String> = callback
+        .intercept_hosts()
+        .iter()
+        .map(|h| {
+            h.rsplit_once(':')
+                .map_or(h.as_str(), |(host, _)| host)
+                .to_owned()
+        })
+        .map(|h| format!("MAP {h} ~NOTFOUND"))
+        .collect();
+    Some(format!("--host-resolver-rules={}", rules.join(", ")))
+}
+
 /// The request body as Chromium reported it.
 fn request_body(request: &Network::Request) -> Vec<u8> {
     if let Some(data) = &request.post_data {
@@ -803,6 +830,26 @@ mod tests {
         assert!(
             p.contains(&"https://*.signin.amazonaws.cn/*".to_owned()),
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn callback_hosts_are_never_resolved() {
+        let aws = never_resolve_rule(&Callback::aws_signin(Method::Post)).unwrap();
+        assert!(aws.contains("MAP signin.aws.amazon.com ~NOTFOUND"), "{aws}");
+        assert!(aws.contains("MAP *.signin.amazonaws.cn ~NOTFOUND"), "{aws}");
+        let loopback = Callback::new(
+            Method::Post,
+            Url::parse("http://localhost:12200/saml").unwrap(),
+        );
+        assert_eq!(never_resolve_rule(&loopback), None);
+        let other = Callback::new(
+            Method::Post,
+            Url::parse("https://sso.example:8443/acs").unwrap(),
+        );
+        assert_eq!(
+            never_resolve_rule(&other).unwrap(),
+            "--host-resolver-rules=MAP sso.example ~NOTFOUND"
         );
     }
 
