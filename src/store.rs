@@ -75,7 +75,12 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
         .filter(|(k, _)| !written.contains(k))
         .map(|(k, v)| format!("{k} = {v}{newline}"))
         .collect();
-    let at = last_key_line.unwrap_or(0);
+    // Never insert before a continuation line: it would continue one of our keys
+    // (found by fuzzing: a section starting with an indented line).
+    let mut at = last_key_line.unwrap_or(0);
+    while body.get(at).is_some_and(|l| is_continuation(l)) {
+        at += 1;
+    }
     if at > 0 && !body[at - 1].ends_with('\n') {
         body[at - 1].push_str(newline);
     }
@@ -358,6 +363,18 @@ mod tests {
         assert_eq!(
             once,
             "[dev]\ns3 =\n  max_concurrent_requests = 20\naws_access_key_id = AKIANEW\n"
+        );
+        assert_eq!(update_profile(&once, "dev", &entries()[..1]), once);
+    }
+
+    /// fuzz/crashes/credentials_store-3: a section whose body starts with an indented line.
+    #[test]
+    fn section_starting_with_a_continuation_line() {
+        let text = "[dev]\r\n\tstray\r\n[x]\r\n";
+        let once = update_profile(text, "dev", &entries()[..1]);
+        assert_eq!(
+            once,
+            "[dev]\r\n\tstray\r\naws_access_key_id = AKIANEW\r\n[x]\r\n"
         );
         assert_eq!(update_profile(&once, "dev", &entries()[..1]), once);
     }
