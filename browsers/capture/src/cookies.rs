@@ -74,6 +74,18 @@ pub fn parse_jar(text: &str) -> Result<Vec<Cookie>, JarError> {
 
 const HTTP_ONLY_PREFIX: &str = "#HttpOnly_";
 
+/// Whether `bare`, a cookie domain without its leading dot, can be a host name that a
+/// cookies.txt line carries unchanged: not empty, no further leading dot, not starting
+/// with `#` (a comment line), no white space or control characters (the Netscape reader
+/// trims the field, and no host name holds them). Both readers refuse anything else, so
+/// a jar read by either one comes back the same after `--save-cookies` (found by
+/// fuzzing: `... "idp` lost its space on the trip).
+fn host_name_ok(bare: &str) -> bool {
+    !bare.is_empty()
+        && !bare.starts_with(['.', '#'])
+        && !bare.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 fn parse_netscape(text: &str) -> Result<Vec<Cookie>, JarError> {
     let mut cookies = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -119,6 +131,9 @@ fn parse_netscape(text: &str) -> Result<Vec<Cookie>, JarError> {
             return Err(err("field 6 (name) is empty".into()));
         }
         let bare = domain.trim_start_matches('.');
+        if !host_name_ok(bare) {
+            return Err(err("field 1 (domain) is not a host name".into()));
+        }
         let domain = if subdomains {
             format!(".{bare}")
         } else {
@@ -195,7 +210,7 @@ fn json_cookie(index: usize, item: &serde_json::Value) -> Result<Cookie, JarErro
     }
     // What a cookies.txt line cannot carry (found by fuzzing): the jar would come back
     // changed or unreadable after --save-cookies.
-    if domain.trim() != domain || domain.starts_with('#') || domain.starts_with("..") {
+    if !host_name_ok(domain.strip_prefix('.').unwrap_or(&domain)) {
         return Err(bad("domain", "is not a host name"));
     }
     let path = string("path", false)?
@@ -292,6 +307,35 @@ mod fuzz_regressions {
         }
         let ok = parse_jar(r#"[{"name":"n","value":"v","domain":".h"}]"#).unwrap();
         assert_eq!(parse_jar(&to_netscape(&ok)).unwrap(), ok);
+    }
+
+    /// fuzz/crashes/cookie_jar-5: a Netscape domain `.. h` lost its space on the trip
+    /// (the reader trimmed the field before stripping the dots, `to_netscape` wrote ` h`,
+    /// and the next read trimmed it away). Domains no host name has are refused, by line.
+    #[test]
+    fn netscape_domains_that_are_not_host_names_are_refused() {
+        for domain in ["..  h", ". h", "a b", "h\u{0}", "..", ".#h", "..#h"] {
+            let jar = format!("# jar\n{domain}\tFALSE\t/\tFALSE\t0\tn\tv\n");
+            let e = parse_jar(&jar).unwrap_err().to_string();
+            assert_eq!(
+                e, "cookie jar line 2: field 1 (domain) is not a host name",
+                "{domain:?}"
+            );
+        }
+        for domain in [". h", "a\u{3000}b", "."] {
+            let jar = format!(r#"[{{"name":"n","value":"v","domain":"{domain}"}}]"#);
+            let e = parse_jar(&jar).unwrap_err().to_string();
+            assert!(e.contains("`domain` is not a host name"), "{domain:?}: {e}");
+        }
+        let ok = parse_jar("  ..h  \tFALSE\t/\tFALSE\t0\tn\tv\n").unwrap();
+        assert_eq!(ok[0].domain, "h");
+        assert_eq!(parse_jar(&to_netscape(&ok)).unwrap(), ok);
+        let input = std::fs::read("../../fuzz/crashes/cookie_jar-5").unwrap();
+        let text = String::from_utf8(input).unwrap();
+        assert_eq!(
+            parse_jar(&text).unwrap_err().to_string(),
+            "cookie jar line 3: field 1 (domain) is not a host name"
+        );
     }
 
     /// fuzz/crashes/cookie_jar-4: `expires` under a second came back as a session.
