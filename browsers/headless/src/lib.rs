@@ -288,9 +288,14 @@ fn run(
         sandbox = !as_root,
         "launching Chromium"
     );
+    let launched = Instant::now();
     let browser = Chrome::new(launch).map_err(|e| {
         CaptureError::browser(NAME, format!("could not start {}: {e}", chrome.display()))
     })?;
+    tracing::debug!(
+        elapsed_ms = launched.elapsed().as_millis() as u64,
+        "Chromium is up (DevTools connected)"
+    );
     let result = drive(&browser, opts, request);
     drop(browser);
     result
@@ -303,12 +308,8 @@ fn drive(
 ) -> Result<(Captured, Vec<Cookie>), CaptureError> {
     let fail =
         |what: &str, e: &dyn std::fmt::Display| CaptureError::browser(NAME, format!("{what}: {e}"));
-    // Deprecated in favour of new_tab(), but the first tab is there already and waiting
-    // for it is faster than opening another.
-    #[allow(deprecated)]
-    let tab = browser
-        .wait_for_initial_tab()
-        .map_err(|e| fail("Chromium opened no tab", &e))?;
+    let tab = initial_tab(browser).map_err(|e| fail("Chromium opened no tab", &e))?;
+    tracing::debug!("first tab attached");
 
     if !opts.cookies.is_empty() {
         let params: Vec<Network::CookieParam> = opts.cookies.iter().map(cookie_param).collect();
@@ -464,6 +465,25 @@ fn drive(
         };
         login.step(&tab, &page, user, password)?;
     }
+}
+
+/// The tab Chromium opens at start. The crate's `wait_for_initial_tab` looks every
+/// 100 ms; the tab is usually attached a few ms after the DevTools connection, so look
+/// every 5 ms (a lock and a vector read) for up to 10 s, then open one.
+fn initial_tab(browser: &Chrome) -> Result<Arc<Tab>, String> {
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        let first = browser
+            .get_tabs()
+            .lock()
+            .ok()
+            .and_then(|t| t.first().cloned());
+        if let Some(tab) = first {
+            return Ok(tab);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    browser.new_tab().map_err(|e| e.to_string())
 }
 
 /// The parts of the current page the wait loop looks at.
