@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use saml_login_capture::webview::{HelperRequest, outcome_from_json};
@@ -95,34 +96,37 @@ impl Browser for WebviewProcess {
             ));
         }
         let mut stdout = child.stdout.take().expect("stdout is piped");
-        let reader = std::thread::spawn(move || {
+        // The answer arrives when the helper closes its stdout (it exits): the reader
+        // thread reports it at once; this thread looks at the cancel flag meanwhile.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
             let mut text = String::new();
-            stdout.read_to_string(&mut text).map(|_| text)
+            let _ = tx.send(stdout.read_to_string(&mut text).map(|_| text));
         });
         // The helper keeps the timeout itself; this one only guards against a hang.
         let deadline = Instant::now() + request.timeout + Duration::from_secs(30);
-        loop {
-            if request.cancel.is_cancelled() {
-                stop(&mut child);
-                return Err(CaptureError::Cancelled);
-            }
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() >= deadline => {
+        let read = loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(read) => break read,
+                Err(mpsc::RecvTimeoutError::Timeout) if request.cancel.is_cancelled() => {
+                    stop(&mut child);
+                    return Err(CaptureError::Cancelled);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
                     stop(&mut child);
                     return Err(CaptureError::Timeout(request.timeout));
                 }
-                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                Err(e) => {
-                    stop(&mut child);
-                    return Err(CaptureError::io("waiting for the webview helper", e));
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    break Err(std::io::Error::other("the reader thread stopped"));
                 }
             }
+        };
+        if let Err(e) = child.wait() {
+            stop(&mut child);
+            return Err(CaptureError::io("waiting for the webview helper", e));
         }
-        let text = reader
-            .join()
-            .map_err(|_| CaptureError::browser(NAME, "the helper's output could not be read"))?
-            .map_err(|e| CaptureError::io("reading the webview helper's answer", e))?;
+        let text = read.map_err(|e| CaptureError::io("reading the webview helper's answer", e))?;
         let answer: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
             CaptureError::browser(NAME, "the webview helper stopped without an answer")
         })?;

@@ -137,7 +137,11 @@ impl Ticker {
             .name("saml-login-webview-ticker".into())
             .spawn(move || {
                 while !flag.load(Ordering::SeqCst) {
-                    std::thread::sleep(TICK);
+                    // Parked, not asleep: dropping the ticker wakes it at once.
+                    std::thread::park_timeout(TICK);
+                    if flag.load(Ordering::SeqCst) {
+                        break;
+                    }
                     if proxy.send_event(UserEvent::Tick).is_err() {
                         break;
                     }
@@ -152,6 +156,7 @@ impl Drop for Ticker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
