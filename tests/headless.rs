@@ -269,3 +269,101 @@ fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
     assert!(out.stdout.is_empty());
     assert!(chromium_left().is_empty(), "{:?}", chromium_left());
 }
+
+/// Inodes of the TCP sockets in the LISTEN state (IPv4 and IPv6).
+fn listening_inodes() -> std::collections::HashSet<String> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|t| {
+            t.lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    (f.get(3) == Some(&"0A")).then(|| f.get(9).map(|s| s.to_string()))?
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// This run's Chromium processes: (cmdline, socket inodes they hold).
+fn chromium_sockets() -> Vec<(String, Vec<String>)> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if !cmd.contains("saml-login-chromium-") {
+                return None;
+            }
+            let sockets = std::fs::read_dir(e.path().join("fd"))
+                .map(|fds| {
+                    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                        .filter_map(|l| {
+                            let l = l.to_string_lossy().to_string();
+                            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some((cmd, sockets))
+        })
+        .collect()
+}
+
+/// DevTools travels over a pipe: during a whole login (one held open by a refused
+/// callback until the timeout) no Chromium process of the run listens on any TCP port,
+/// so no other local user can connect to the logged-in browser.
+#[test]
+fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
+    let _serial = serial();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&[
+        "--auto-session",
+        "--callback",
+        &callback,
+        "--relay-state-override",
+        "forged",
+    ]);
+    let env = Env::new();
+    env.config(&headless_config(&idp, port).replace("timeout = 60", "timeout = 4"));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
+        .env_clear()
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .arg("get-token")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut samples_with_chromium = 0;
+    let mut processes_seen = 0;
+    while child.try_wait().unwrap().is_none() {
+        let listening = listening_inodes();
+        let chromium = chromium_sockets();
+        for (cmd, sockets) in &chromium {
+            assert!(
+                !cmd.contains("--remote-debugging-port"),
+                "Chromium was given a DevTools port: {cmd}"
+            );
+            let listens: Vec<_> = sockets.iter().filter(|s| listening.contains(*s)).collect();
+            assert!(listens.is_empty(), "a Chromium process listens: {cmd}");
+        }
+        if chromium
+            .iter()
+            .any(|(cmd, _)| cmd.contains("--remote-debugging-pipe"))
+        {
+            samples_with_chromium += 1;
+            processes_seen = processes_seen.max(chromium.len());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(4), "the login times out");
+    assert!(
+        samples_with_chromium >= 10 && processes_seen >= 2,
+        "Chromium was seen in {samples_with_chromium} samples, at most {processes_seen} processes"
+    );
+    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+}

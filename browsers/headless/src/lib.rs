@@ -279,6 +279,9 @@ fn run(
         .ignore_certificate_errors(false)
         .user_data_dir(Some(profile.to_path_buf()))
         .idle_browser_timeout(request.timeout + Duration::from_secs(60))
+        // DevTools over a pipe, not a loopback port another local user could connect
+        // to and drive the logged-in browser through (vendor/README.md).
+        .pipe(cfg!(unix))
         .args(args)
         .build()
         .map_err(|e| CaptureError::browser(NAME, format!("bad launch options: {e}")))?;

@@ -96,15 +96,19 @@ impl Browser {
     /// The browser process will be killed when this struct is dropped.
     pub fn new(launch_options: LaunchOptions) -> Result<Self> {
         let idle_browser_timeout = launch_options.idle_browser_timeout;
-        let process = Process::new(launch_options)?;
+        let mut process = Process::new(launch_options)?;
         let process_id = process.get_id();
 
-        let transport = Arc::new(Transport::new(
-            process.debug_ws_url.clone(),
-            Some(process_id),
-            idle_browser_timeout,
-            None,
-        )?);
+        // saml-login patch: the DevTools pipe when LaunchOptions::pipe asked for it.
+        let transport = Arc::new(match process.take_pipe() {
+            Some(pipe) => Transport::new_pipe(pipe, Some(process_id), idle_browser_timeout)?,
+            None => Transport::new(
+                process.debug_ws_url.clone(),
+                Some(process_id),
+                idle_browser_timeout,
+                None,
+            )?,
+        });
 
         Self::create_browser(Some(process), transport, idle_browser_timeout, true)
     }

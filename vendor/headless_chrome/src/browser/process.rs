@@ -42,6 +42,16 @@ impl ForTesting {
 pub struct Process {
     child_process: TemporaryProcess,
     pub debug_ws_url: Url,
+    /// saml-login patch: the parent's ends of the DevTools pipe (`LaunchOptions::pipe`).
+    pipe: Option<PipeEnds>,
+}
+
+/// saml-login patch: the parent's ends of Chromium's `--remote-debugging-pipe`: Chromium
+/// reads commands on its fd 3 and writes replies and events on its fd 4, each message
+/// ending with a NUL byte.
+pub(crate) struct PipeEnds {
+    pub to_chrome: std::io::PipeWriter,
+    pub from_chrome: std::io::PipeReader,
 }
 
 #[derive(Debug, Error)]
@@ -112,6 +122,12 @@ pub struct LaunchOptions<'a> {
     /// Launch the browser with a specific debugging port.
     #[builder(default = "None")]
     pub port: Option<u16>,
+
+    /// saml-login patch: talk DevTools over a pipe (`--remote-debugging-pipe`) instead of
+    /// a WebSocket on a loopback port, which any local user could connect to. Unix only;
+    /// `port` is then ignored.
+    #[builder(default = "false")]
+    pub pipe: bool,
     /// Determines whether SSL certificates should be verified.
     /// This is unsafe and can lead to MiTM attacks. Make sure you understand the risks
     /// See <https://www.owasp.org/index.php/Man-in-the-middle_attack>
@@ -189,6 +205,7 @@ impl Default for LaunchOptions<'_> {
             path: None,
             user_data_dir: None,
             port: None,
+            pipe: false,
             ignore_certificate_errors: true,
             extensions: Vec::new(),
             process_envs: None,
@@ -217,6 +234,7 @@ impl Hash for LaunchOptions<'_> {
         self.enable_logging.hash(state);
         self.window_size.hash(state);
         self.port.hash(state);
+        self.pipe.hash(state);
         self.ignore_certificate_errors.hash(state);
         self.path.hash(state);
         self.user_data_dir.hash(state);
@@ -289,7 +307,17 @@ impl Process {
             }
         }
 
-        let mut process = Self::start_process(&launch_options)?;
+        if launch_options.pipe {
+            let (process, pipe) = Self::start_process(&launch_options)?;
+            info!("Started Chrome with a DevTools pipe. PID: {}", process.0.id());
+            return Ok(Self {
+                child_process: process,
+                debug_ws_url: Url::parse("ws://devtools.pipe/")?,
+                pipe,
+            });
+        }
+
+        let (mut process, _) = Self::start_process(&launch_options)?;
 
         info!("Started Chrome. PID: {}", process.0.id());
 
@@ -316,7 +344,7 @@ impl Process {
                     }
 
                     if launch_options.port.is_none() {
-                        process = Self::start_process(&launch_options)?;
+                        process = Self::start_process(&launch_options)?.0;
                     } else {
                         return Err(error);
                     }
@@ -333,16 +361,28 @@ impl Process {
         Ok(Self {
             child_process: process,
             debug_ws_url: url,
+            pipe: None,
         })
     }
 
-    fn start_process(launch_options: &LaunchOptions) -> Result<TemporaryProcess> {
-        let debug_port = if let Some(port) = launch_options.port {
-            port
+    /// saml-login patch: the DevTools pipe, once (`None` without `LaunchOptions::pipe`).
+    pub(crate) fn take_pipe(&mut self) -> Option<PipeEnds> {
+        self.pipe.take()
+    }
+
+    fn start_process(
+        launch_options: &LaunchOptions,
+    ) -> Result<(TemporaryProcess, Option<PipeEnds>)> {
+        let port_option = if launch_options.pipe {
+            "--remote-debugging-pipe".to_string()
         } else {
-            get_available_port().ok_or(ChromeLaunchError::NoAvailablePorts {})?
+            let debug_port = if let Some(port) = launch_options.port {
+                port
+            } else {
+                get_available_port().ok_or(ChromeLaunchError::NoAvailablePorts {})?
+            };
+            format!("--remote-debugging-port={debug_port}")
         };
-        let port_option = format!("--remote-debugging-port={debug_port}");
 
         let window_size_option = if let Some((width, height)) = launch_options.window_size {
             format!("--window-size={width},{height}")
@@ -473,6 +513,21 @@ impl Process {
             command.creation_flags(CREATE_NO_WINDOW);
         }
 
+        if launch_options.pipe {
+            let (child_ends, pipe) = pipe_ends()?;
+            child_ends.install(&mut command);
+            // Nobody reads Chromium's log in this mode: it must not fill a pipe.
+            let child = command
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            // The child's ends are closed here, so the parent sees end-of-file when
+            // Chromium exits.
+            drop(child_ends);
+            return Ok((TemporaryProcess(child, temp_user_data_dir), Some(pipe)));
+        }
+
         let process = TemporaryProcess(
             command
                 .args(&args)
@@ -481,7 +536,7 @@ impl Process {
                 .spawn()?,
             temp_user_data_dir,
         );
-        Ok(process)
+        Ok((process, None))
     }
 
     fn ws_url_from_reader<R>(reader: BufReader<R>) -> Result<Option<String>>
@@ -537,6 +592,70 @@ impl Process {
 
     pub fn get_id(&self) -> u32 {
         self.child_process.0.id()
+    }
+}
+
+/// saml-login patch: the child's ends of the DevTools pipe, put on fds 3 and 4 between
+/// fork and exec.
+#[cfg(unix)]
+struct ChildPipeEnds {
+    commands: std::io::PipeReader,
+    replies: std::io::PipeWriter,
+}
+
+#[cfg(unix)]
+fn pipe_ends() -> Result<(ChildPipeEnds, PipeEnds)> {
+    // std creates both pipes close-on-exec: Chromium gets only the fds 3 and 4 below.
+    let (commands, to_chrome) = std::io::pipe()?;
+    let (from_chrome, replies) = std::io::pipe()?;
+    Ok((
+        ChildPipeEnds { commands, replies },
+        PipeEnds {
+            to_chrome,
+            from_chrome,
+        },
+    ))
+}
+
+#[cfg(not(unix))]
+fn pipe_ends() -> Result<(ChildPipeEnds, PipeEnds)> {
+    Err(anyhow!("the DevTools pipe is only supported on Unix"))
+}
+
+#[cfg(not(unix))]
+struct ChildPipeEnds;
+
+#[cfg(not(unix))]
+impl ChildPipeEnds {
+    fn install(&self, _command: &mut Command) {}
+}
+
+#[cfg(unix)]
+impl ChildPipeEnds {
+    fn install(&self, command: &mut Command) {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let commands = self.commands.as_raw_fd();
+        let replies = self.replies.as_raw_fd();
+        // SAFETY: only async-signal-safe calls (fcntl, dup2) between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                // First move both above 4, so neither is overwritten by the other's
+                // dup2 (either may already be fd 3 or 4); dup2 then gives fds 3 and 4
+                // without close-on-exec.
+                let high = |fd| match libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10) {
+                    -1 => Err(std::io::Error::last_os_error()),
+                    fd => Ok(fd),
+                };
+                let (commands, replies) = (high(commands)?, high(replies)?);
+                for (from, to) in [(commands, 3), (replies, 4)] {
+                    if libc::dup2(from, to) == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
     }
 }
 

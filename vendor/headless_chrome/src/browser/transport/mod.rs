@@ -16,6 +16,8 @@ use url::Url;
 use waiting_call_registry::WaitingCallRegistry;
 use web_socket_connection::WebSocketConnection;
 
+pub(crate) use pipe_connection::PipeConnection;
+
 use crate::protocol::cdp::{Target, types::Event, types::Method};
 
 use crate::types::{CallId, Message, parse_raw_message, parse_response};
@@ -23,7 +25,31 @@ use crate::types::{CallId, Message, parse_raw_message, parse_response};
 use crate::util;
 
 mod waiting_call_registry;
+mod pipe_connection;
 mod web_socket_connection;
+
+/// saml-login patch: the connection to the browser, a WebSocket or the DevTools pipe.
+#[derive(Debug)]
+pub(crate) enum Connection {
+    WebSocket(WebSocketConnection),
+    Pipe(PipeConnection),
+}
+
+impl Connection {
+    fn send_message(&self, message_text: &str) -> Result<()> {
+        match self {
+            Self::WebSocket(c) => c.send_message(message_text),
+            Self::Pipe(c) => c.send_message(message_text),
+        }
+    }
+
+    fn shutdown(&self) {
+        match self {
+            Self::WebSocket(c) => c.shutdown(),
+            Self::Pipe(c) => c.shutdown(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(String);
@@ -56,7 +82,7 @@ type Listeners = Arc<Mutex<HashMap<ListenerId, Sender<Event>>>>;
 
 #[derive(Debug)]
 pub struct Transport {
-    web_socket_connection: Arc<WebSocketConnection>,
+    web_socket_connection: Arc<Connection>,
     waiting_call_registry: Arc<WaitingCallRegistry>,
     listeners: Listeners,
     open: Arc<AtomicBool>,
@@ -77,13 +103,46 @@ impl Transport {
         root_cert: Option<Vec<u8>>,
     ) -> Result<Self> {
         let (messages_tx, messages_rx) = mpsc::channel();
-        let web_socket_connection = Arc::new(WebSocketConnection::new(
+        let web_socket_connection = Arc::new(Connection::WebSocket(WebSocketConnection::new(
             &ws_url,
             process_id,
             messages_tx,
             root_cert,
-        )?);
+        )?));
+        Ok(Self::with_connection(
+            web_socket_connection,
+            messages_rx,
+            process_id,
+            idle_browser_timeout,
+        ))
+    }
 
+    /// saml-login patch: a transport over Chromium's DevTools pipe.
+    pub(crate) fn new_pipe(
+        pipe: crate::browser::process::PipeEnds,
+        process_id: Option<u32>,
+        idle_browser_timeout: Duration,
+    ) -> Result<Self> {
+        let (messages_tx, messages_rx) = mpsc::channel();
+        let connection = Arc::new(Connection::Pipe(PipeConnection::new(
+            pipe,
+            process_id,
+            messages_tx,
+        )?));
+        Ok(Self::with_connection(
+            connection,
+            messages_rx,
+            process_id,
+            idle_browser_timeout,
+        ))
+    }
+
+    fn with_connection(
+        web_socket_connection: Arc<Connection>,
+        messages_rx: Receiver<Message>,
+        process_id: Option<u32>,
+        idle_browser_timeout: Duration,
+    ) -> Self {
         let waiting_call_registry = Arc::new(WaitingCallRegistry::new());
 
         let listeners = Arc::new(Mutex::new(HashMap::new()));
@@ -105,7 +164,7 @@ impl Transport {
             idle_browser_timeout,
         );
 
-        Ok(Self {
+        Self {
             web_socket_connection,
             waiting_call_registry,
             listeners,
@@ -113,7 +172,7 @@ impl Transport {
             call_id_counter: Arc::new(AtomicU32::new(0)),
             loop_shutdown_tx: guarded_shutdown_tx,
             idle_browser_timeout,
-        })
+        }
     }
 
     /// Returns a number based on thread-safe unique counter, incrementing it so that the
@@ -231,7 +290,7 @@ impl Transport {
         waiting_call_registry: Arc<WaitingCallRegistry>,
         listeners: Listeners,
         open: Arc<AtomicBool>,
-        conn: Arc<WebSocketConnection>,
+        conn: Arc<Connection>,
         shutdown_rx: Receiver<()>,
         process_id: Option<u32>,
         idle_browser_timeout: Duration,
