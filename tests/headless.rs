@@ -245,20 +245,22 @@ fn missing_chromium_says_how_to_install() {
     assert!(stderr.contains("/nonexistent/chromium"), "{stderr}");
 }
 
+/// A headless login whose IdP posts a foreign `RelayState`: refused in the browser, so
+/// the run waits until it times out after `timeout` seconds (exit 4).
+fn forged_relay_state_login(timeout: u32) -> (Server, Env) {
+    let port = free_port();
+    let idp = forging_idp(&format!("http://localhost:{port}/saml"));
+    let env = Env::new();
+    env.config(
+        &headless_config(&idp, port).replace("timeout = 60", &format!("timeout = {timeout}")),
+    );
+    (idp, env)
+}
+
 #[test]
 fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
     let _serial = serial();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&[
-        "--auto-session",
-        "--callback",
-        &callback,
-        "--relay-state-override",
-        "forged",
-    ]);
-    let env = Env::new();
-    env.config(&headless_config(&idp, port).replace("timeout = 60", "timeout = 5"));
+    let (_idp, env) = forged_relay_state_login(5);
     let out = env.cmd().arg("get-token").output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -319,17 +321,7 @@ fn chromium_sockets() -> Vec<(String, Vec<String>)> {
 #[test]
 fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
     let _serial = serial();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&[
-        "--auto-session",
-        "--callback",
-        &callback,
-        "--relay-state-override",
-        "forged",
-    ]);
-    let env = Env::new();
-    env.config(&headless_config(&idp, port).replace("timeout = 60", "timeout = 4"));
+    let (_idp, env) = forged_relay_state_login(4);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
         .env_clear()
         .envs(env.vars.iter().map(|(k, v)| (k, v)))

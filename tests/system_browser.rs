@@ -140,13 +140,7 @@ fn show_prints_one_section_per_role() {
 fn wrong_relay_state_is_refused() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&[
-        "--auto-session",
-        "--callback",
-        &callback,
-        "--relay-state-override",
-        "forged",
-    ]);
+    let idp = forging_idp(&callback);
     let log = tempfile::NamedTempFile::new().unwrap();
     let env = Env::new().test_browser(&format!("--log {}", log.path().display()));
     env.config(&config_for(&idp, port).replace("timeout = 30", "timeout = 4"));

@@ -96,6 +96,18 @@ pub fn idp(args: &[&str]) -> Server {
     Server::python_script("idp.py", args)
 }
 
+/// A test IdP with a session for every browser that posts a `RelayState` of its own
+/// (`forged`) to `callback`: a capture that must be refused while the wait goes on.
+pub fn forging_idp(callback: &str) -> Server {
+    idp(&[
+        "--auto-session",
+        "--callback",
+        callback,
+        "--relay-state-override",
+        "forged",
+    ])
+}
+
 /// The STS error responder replaying `kind`.
 pub fn sts_errors(kind: &str, upstream: Option<&str>) -> Server {
     let mut args = vec!["--error", kind];
