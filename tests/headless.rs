@@ -359,3 +359,43 @@ fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
     );
     assert!(chromium_left().is_empty(), "{:?}", chromium_left());
 }
+
+/// saml-login killed with SIGKILL cannot clean up, but its Chromium must not outlive
+/// it: the DevTools pipe closes with the process, and Chromium exits on that.
+#[test]
+fn chromium_exits_when_saml_login_is_killed() {
+    let _serial = serial();
+    let (_idp, env) = forged_relay_state_login(30);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
+        .env_clear()
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .arg("get-token")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the login page is up (Chromium's renderer is among its processes).
+    let up = Instant::now();
+    while !chromium_left()
+        .iter()
+        .any(|c| c.contains("--type=renderer"))
+    {
+        assert!(
+            up.elapsed() < Duration::from_secs(20),
+            "Chromium did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = Instant::now();
+    while !chromium_left().is_empty() {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "Chromium outlived saml-login: {:?}",
+            chromium_left()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
