@@ -361,19 +361,27 @@ fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
 }
 
 /// saml-login killed with SIGKILL cannot clean up, but its Chromium must not outlive
-/// it: the DevTools pipe closes with the process, and Chromium exits on that.
+/// it (the DevTools pipe closes with the process, and Chromium exits on that), and the
+/// next headless run removes the profile it left, which holds the IdP session, while
+/// leaving a live run's profile and other names alone.
 #[test]
-fn chromium_exits_when_saml_login_is_killed() {
+fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
     let _serial = serial();
     let (_idp, env) = forged_relay_state_login(30);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
-        .arg("get-token")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let tmp = env.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let env = env.var("TMPDIR", tmp.to_string_lossy());
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
+            .env_clear()
+            .envs(env.vars.iter().map(|(k, v)| (k, v)))
+            .arg("get-token")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn();
     // Wait until the login page is up (Chromium's renderer is among its processes).
     let up = Instant::now();
     while !chromium_left()
@@ -398,4 +406,41 @@ fn chromium_exits_when_saml_login_is_killed() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let prefix = format!("saml-login-chromium-{}-", child.id());
+    let left = names();
+    assert!(
+        left.iter().any(|n| n.starts_with(&prefix)),
+        "the killed run's profile: {left:?}"
+    );
+    // A live process's profile (this test's PID) and a name without a PID stay.
+    let live = format!("saml-login-chromium-{}-live", std::process::id());
+    std::fs::create_dir(tmp.join(&live)).unwrap();
+    std::fs::create_dir(tmp.join("saml-login-chromium-old")).unwrap();
+
+    let mut next = spawn();
+    std::thread::sleep(Duration::from_secs(3));
+    next.kill().unwrap();
+    next.wait().unwrap();
+    let killed = Instant::now();
+    while !chromium_left().is_empty() && killed.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after = names();
+    assert!(
+        !after.iter().any(|n| n.starts_with(&prefix)),
+        "the next run did not remove the killed run's profile: {after:?}"
+    );
+    assert!(after.contains(&live), "{after:?}");
+    assert!(
+        after.contains(&"saml-login-chromium-old".to_string()),
+        "{after:?}"
+    );
 }

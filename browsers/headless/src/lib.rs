@@ -85,8 +85,9 @@ impl Browser for Headless {
 
     fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
         let chrome = find_chrome(self.opts.chrome.as_deref())?;
+        sweep_stale_profiles(&std::env::temp_dir());
         let profile = tempfile::Builder::new()
-            .prefix("saml-login-chromium-")
+            .prefix(&format!("{PROFILE_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| CaptureError::io("creating a temporary Chromium profile", e))?;
         self.last_profile = Some(profile.path().to_path_buf());
@@ -109,6 +110,54 @@ impl Browser for Headless {
         Ok(captured)
     }
 }
+
+/// Temporary profiles are `saml-login-chromium-PID-RANDOM` in the temp directory.
+const PROFILE_PREFIX: &str = "saml-login-chromium-";
+
+/// Removes the temporary profiles that a killed saml-login left behind (they hold the
+/// IdP session cookie): this user's `saml-login-chromium-PID-*` directories whose PID
+/// is no longer running. (Its Chromium is gone too: it exits when the DevTools pipe
+/// closes.) Others' directories, live runs' and unparsable names are left alone.
+#[cfg(unix)]
+fn sweep_stale_profiles(temp: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let me = rustix::process::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PROFILE_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            continue;
+        };
+        // symlink_metadata: a symbolic link planted under that name is not followed.
+        let ours =
+            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
+        let running = pid.as_raw_nonzero().get() == std::process::id() as i32
+            || !matches!(
+                rustix::process::test_kill_process(pid),
+                Err(rustix::io::Errno::SRCH)
+            );
+        if ours && !running {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => tracing::debug!(
+                    dir = %entry.path().display(),
+                    "removed the Chromium profile of a saml-login that was killed"
+                ),
+                Err(e) => tracing::debug!("could not remove a stale Chromium profile: {e}"),
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn sweep_stale_profiles(_temp: &Path) {}
 
 /// Profile preferences: no network prediction, so Chromium opens no speculative
 /// connection (to the callback port or anywhere else) before a request is intercepted.
