@@ -245,6 +245,18 @@ fn missing_chromium_says_how_to_install() {
     assert!(stderr.contains("/nonexistent/chromium"), "{stderr}");
 }
 
+/// `saml-login get-token` in `env`, running in the background, its output discarded.
+fn spawn_get_token(env: &Env) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
+        .env_clear()
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .arg("get-token")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// A headless login whose IdP posts a foreign `RelayState`: refused in the browser, so
 /// the run waits until it times out after `timeout` seconds (exit 4).
 fn forged_relay_state_login(timeout: u32) -> (Server, Env) {
@@ -322,14 +334,7 @@ fn chromium_sockets() -> Vec<(String, Vec<String>)> {
 fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
     let _serial = serial();
     let (_idp, env) = forged_relay_state_login(4);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
-        .arg("get-token")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_get_token(&env);
     let mut samples_with_chromium = 0;
     let mut processes_seen = 0;
     while child.try_wait().unwrap().is_none() {
@@ -371,17 +376,7 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
     let tmp = env.path("tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     let env = env.var("TMPDIR", tmp.to_string_lossy());
-    let spawn = || {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-            .env_clear()
-            .envs(env.vars.iter().map(|(k, v)| (k, v)))
-            .arg("get-token")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let mut child = spawn();
+    let mut child = spawn_get_token(&env);
     // Wait until the login page is up (Chromium's renderer is among its processes).
     let up = Instant::now();
     while !chromium_left()
@@ -425,7 +420,7 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
     std::fs::create_dir(tmp.join(&live)).unwrap();
     std::fs::create_dir(tmp.join("saml-login-chromium-old")).unwrap();
 
-    let mut next = spawn();
+    let mut next = spawn_get_token(&env);
     std::thread::sleep(Duration::from_secs(3));
     next.kill().unwrap();
     next.wait().unwrap();
