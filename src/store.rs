@@ -46,13 +46,6 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
             continue;
         }
         skipping_continuation = false;
-        // A continuation of another key belongs to it: new keys go after it (found by
-        // fuzzing).
-        if last_key_line == Some(body.len()) && is_continuation(l) {
-            body.push((*l).to_owned());
-            last_key_line = Some(body.len());
-            continue;
-        }
         match key_of(l) {
             Some(key) => {
                 if let Some((k, v)) = entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
@@ -75,8 +68,8 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
         .filter(|(k, _)| !written.contains(k))
         .map(|(k, v)| format!("{k} = {v}{newline}"))
         .collect();
-    // Never insert before a continuation line: it would continue one of our keys
-    // (found by fuzzing: a section starting with an indented line).
+    // Never insert before a continuation line: it belongs to the key above it (found by
+    // fuzzing: a key's indented continuation, a section starting with an indented line).
     let mut at = last_key_line.unwrap_or(0);
     while body.get(at).is_some_and(|l| is_continuation(l)) {
         at += 1;
