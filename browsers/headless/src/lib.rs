@@ -139,11 +139,10 @@ fn sweep_stale_profiles(temp: &Path) {
         // symlink_metadata: a symbolic link planted under that name is not followed.
         let ours =
             std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
-        let running = pid.as_raw_nonzero().get() == std::process::id() as i32
-            || !matches!(
-                rustix::process::test_kill_process(pid),
-                Err(rustix::io::Errno::SRCH)
-            );
+        let running = !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        );
         if ours && !running {
             match std::fs::remove_dir_all(entry.path()) {
                 Ok(()) => tracing::debug!(
