@@ -12,8 +12,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::*;
 
 /// What a namespace run saw.
@@ -67,10 +65,9 @@ exit $status
         py = python(),
         dns = support("dns_watch.py").display(),
     );
-    let out = Command::new("unshare")
+    let out = env
+        .command("unshare")
         .args(["--net", "--mount", "sh", "-c", &script])
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("unshare (util-linux) and ip (iproute2) are installed");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();

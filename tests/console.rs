@@ -81,9 +81,8 @@ fn standalone_aws_console_with_service_destination_and_partitions() {
         ("cn-north-1", "console.amazonaws.cn"),
         ("ap-southeast-2", "console.aws.amazon.com"),
     ] {
-        let out = std::process::Command::new(&bin)
-            .env_clear()
-            .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        let out = env
+            .command(&bin)
             .args([
                 "--profile",
                 "gov",
@@ -120,10 +119,8 @@ fn long_term_keys_go_through_get_federation_token() {
         ".aws/credentials",
         "[user]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = longTermSecretThatMustNotTravel0000000000\n",
     );
-    let out = assert_cmd::Command::cargo_bin("aws-console")
-        .unwrap()
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    let out = env
+        .cmd_for("aws-console")
         .args(["--profile", "user", "--print"])
         .output()
         .unwrap();
@@ -148,10 +145,8 @@ fn long_term_keys_go_through_get_federation_token() {
 fn missing_profile_is_named() {
     let env = Env::new();
     env.write(".aws/credentials", "[a]\nx = 1\n");
-    let out = assert_cmd::Command::cargo_bin("aws-console")
-        .unwrap()
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    let out = env
+        .cmd_for("aws-console")
         .args(["--profile", "nope", "--print"])
         .output()
         .unwrap();

@@ -17,14 +17,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-const KEYS: [&str; 5] = [
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "expiration",
-    "x_security_token_expires",
-];
-
 /// splitmix64: small, deterministic, good enough to spread kill moments.
 struct Rng(u64);
 
@@ -58,15 +50,28 @@ impl Rng {
 }
 
 fn spawn(env: &Env, args: &[&str]) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    env.saml_login()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// One run left alone; it must succeed.
+fn run_to_completion(env: &Env, args: &[&str]) {
+    let out = env
+        .saml_login()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a run left alone fails: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The longest of three complete runs (each must succeed): the machine is shared, so
@@ -76,18 +81,7 @@ fn normal_run(env: &Env, args: &[&str], before_each: &mut dyn FnMut()) -> Durati
         .map(|_| {
             before_each();
             let started = Instant::now();
-            let out = Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-                .env_clear()
-                .envs(env.vars.iter().map(|(k, v)| (k, v)))
-                .args(args)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "a normal run fails: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            run_to_completion(env, args);
             started.elapsed()
         })
         .collect();
@@ -198,7 +192,7 @@ fn valid_update(old: &str, new: &str, profile: &str) -> Result<(), String> {
     }
     let body = &new_sections.iter().find(|(n, _)| n == profile).unwrap().1;
     let keys = keys_of(body);
-    for k in KEYS {
+    for k in CREDENTIAL_KEYS {
         if !keys.iter().any(|(key, v)| key == k && !v.is_empty()) {
             return Err(format!("[{profile}] lacks {k}: {body:?}"));
         }
@@ -207,7 +201,9 @@ fn valid_update(old: &str, new: &str, profile: &str) -> Result<(), String> {
         // The profile's own other lines (a comment, its region) are kept.
         let old_body = &old_sections.iter().find(|(n, _)| n == profile).unwrap().1;
         for line in old_body.lines().skip(1) {
-            let is_key = KEYS.iter().any(|k| line.starts_with(&format!("{k} = ")));
+            let is_key = CREDENTIAL_KEYS
+                .iter()
+                .any(|k| line.starts_with(&format!("{k} = ")));
             if !is_key && !body.lines().any(|l| l == line) {
                 return Err(format!("[{profile}] lost {line:?}"));
             }
@@ -420,18 +416,7 @@ fn kill_loop(
     }
     // One run left alone ends with a whole new file.
     before_each();
-    let out = Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_to_completion(env, args);
     assert_eq!(
         check_json_files(dir, fields).unwrap().len(),
         1,

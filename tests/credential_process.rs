@@ -158,14 +158,12 @@ fn aws_sdk_uses_credential_process() {
             bin.display()
         ),
     );
-    let out = std::process::Command::new(python())
+    let out = env.command(python())
         .args([
             "-c",
             "import boto3, sys; print(boto3.Session(profile_name='dev').client('sts', endpoint_url=sys.argv[1], region_name='us-east-1').get_caller_identity()['Arn'])",
             &moto.url,
         ])
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
         .env("AWS_SHARED_CREDENTIALS_FILE", env.path(".aws/credentials"))
         .output()
         .unwrap();
@@ -464,11 +462,10 @@ _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
 "#;
-    let out = std::process::Command::new(python())
+    let out = env
+        .command(python())
         .args(["-c", script])
         .arg(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
         .env("TERM", "xterm")
         .output()
         .unwrap();

@@ -9,14 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use support::*;
 
-const KEYS: [&str; 5] = [
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "expiration",
-    "x_security_token_expires",
-];
-
 /// Check that `text` parses: headers close, lines are `key = value`, every profile
 /// written by saml-login is complete. Returns the number of complete profiles.
 fn check(text: &str) -> Result<usize, String> {
@@ -26,7 +18,7 @@ fn check(text: &str) -> Result<usize, String> {
         if let Some((name, keys)) = section
             && name.starts_with('p')
         {
-            if KEYS.iter().any(|k| !keys.iter().any(|x| x == k)) {
+            if CREDENTIAL_KEYS.iter().any(|k| !keys.iter().any(|x| x == k)) {
                 return Err(format!("profile {name} incomplete: {keys:?}"));
             }
             profiles += 1;
@@ -87,9 +79,7 @@ fn sixteen_concurrent_writers() {
 
     let children: Vec<_> = (0..16)
         .map(|i| {
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-                .env_clear()
-                .envs(env.vars.iter().map(|(k, v)| (k, v)))
+            env.saml_login()
                 .arg("--saml-response-file")
                 .arg(&saved)
                 .args([

@@ -247,9 +247,7 @@ fn missing_chromium_says_how_to_install() {
 
 /// `saml-login get-token` in `env`, running in the background, its output discarded.
 fn spawn_get_token(env: &Env) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    env.saml_login()
         .arg("get-token")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -141,9 +141,8 @@ fn real_login_while(forge: impl FnOnce(u16, &str) -> Vec<Option<String>>) -> Vec
     let forged = fetch_saml_response(&attacker);
     let env = Env::new().sts(&moto).test_browser("--delay 3");
     env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    let child = env
+        .saml_login()
         .args(["-c", "dev", "aws-assume-role"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

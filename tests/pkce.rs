@@ -39,19 +39,11 @@ fn pkce_env(idp: &Server, browser: &str) -> Env {
 }
 
 fn pkce(env: &Env) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("pkce-login").unwrap();
-    cmd.env_clear();
-    for (k, v) in &env.vars {
-        cmd.env(k, v);
-    }
-    cmd.timeout(Duration::from_secs(120));
-    cmd
+    env.cmd_for("pkce-login")
 }
 
 fn spawn(env: &Env, args: &[&str]) -> Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("pkce-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    env.command(assert_cmd::cargo::cargo_bin("pkce-login"))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

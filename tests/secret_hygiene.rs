@@ -233,12 +233,7 @@ impl World {
     /// secret by design.
     fn run(&mut self, bin: &str, label: &str, args: &[&str], stdout_is_secret: bool) -> String {
         let _ = std::fs::remove_dir_all(self.env.path(".cache/saml-login/assertions"));
-        let mut cmd = assert_cmd::Command::cargo_bin(bin).unwrap();
-        cmd.env_clear();
-        for (k, v) in &self.env.vars {
-            cmd.env(k, v);
-        }
-        cmd.timeout(Duration::from_secs(120));
+        let mut cmd = self.env.cmd_for(bin);
         cmd.arg("--verbose");
         if bin == "saml-login" {
             cmd.args(&self.global);

@@ -170,9 +170,8 @@ fn stray_requests_do_not_end_the_wait() {
     let env = Env::new().test_browser("--delay 2");
     env.config(&config_for(&idp, port));
 
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    let child = env
+        .saml_login()
         .arg("get-token")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -240,9 +239,8 @@ fn listens_on_loopback_only() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new().test_browser("--delay 3");
     env.config(&config_for(&idp, port));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("saml-login"))
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+    let mut child = env
+        .saml_login()
         .args(["get-token", "--timeout", "3"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

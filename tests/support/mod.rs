@@ -14,6 +14,14 @@ use std::time::{Duration, Instant};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/Developer";
 pub const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/test-idp";
+/// The keys saml-login writes into a credentials profile.
+pub const CREDENTIAL_KEYS: [&str; 5] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "expiration",
+    "x_security_token_expires",
+];
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -274,13 +282,29 @@ impl Env {
         std::fs::read_to_string(self.credentials_path()).unwrap_or_default()
     }
 
+    /// `program` as a plain `std::process::Command` with this environment only, for
+    /// children run in the background or under another program.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    /// saml-login as a plain `std::process::Command` (see [`Env::command`]).
+    pub fn saml_login(&self) -> Command {
+        self.command(assert_cmd::cargo::cargo_bin("saml-login"))
+    }
+
     /// The saml-login binary in this world.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("saml-login").unwrap();
-        cmd.env_clear();
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
+        self.cmd_for("saml-login")
+    }
+
+    /// One of the project's binaries (`saml-login`, `pkce-login`, `aws-console`) in
+    /// this world, with a 120 s limit.
+    pub fn cmd_for(&self, bin: &str) -> assert_cmd::Command {
+        let mut cmd =
+            assert_cmd::Command::from_std(self.command(assert_cmd::cargo::cargo_bin(bin)));
         cmd.timeout(Duration::from_secs(120));
         cmd
     }
