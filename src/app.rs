@@ -1,7 +1,9 @@
 //! What a run does: resolve paths and settings once, then carry out the command on the
 //! shared pipeline (response -> assertion -> role -> STS -> credential store).
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use saml_login_capture::{Cancel, LoginRequest, Secret};
 use time::OffsetDateTime;
@@ -10,12 +12,14 @@ use crate::accounts::{Account, Accounts};
 use crate::assertion::{Assertion, SamlResponse};
 use crate::browser::{self, BrowserKind, BrowserOptions};
 use crate::cache::{self, Cache};
-use crate::cli::{AssumeRoleArgs, Cli, Command, ConsoleArgs, EnvShell, ExecArgs, FreshArgs};
+use crate::cli::{AssumeRoleArgs, Cli, Command, ConsoleArgs, EnvShell, ExecArgs};
 use crate::config::{CallbackSetting, IniFile, Overrides, Settings};
 use crate::console::{self, Partition};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::login::{self, Source};
+use crate::identity::{RequestTerms, SessionIdentity};
+use crate::login::{self, Received, Source};
+use crate::login_lock::{Acquired, LoginLock};
 use crate::paths::Paths;
 use crate::role::AwsRole;
 use crate::store::{self, SecretFile};
@@ -31,6 +35,17 @@ struct Context {
     cancel: Cancel,
     /// The time, read once.
     now: OffsetDateTime,
+    /// The login's start page (IdP and application): what identifies a login.
+    idp: url::Url,
+    /// Log in even when a stored answer would serve (`--force`).
+    force: bool,
+    /// Read and write the assertion cache (not with `--no-cache` or a saved response).
+    use_assertion_cache: bool,
+    /// The command asks for one role named by `aws_account` and `aws_role`.
+    pinned_role: bool,
+    /// The IdP's login lock, once taken: held until the run ends, so that a process
+    /// waiting for it finds what this one stored.
+    login_lock: RefCell<Option<LoginLock>>,
 }
 
 /// Run the parsed command line.
@@ -46,8 +61,26 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     let overrides = overrides(&cli, env);
     let settings = Settings::resolve(&file, &cli.global.configuration, &overrides)?;
     let accounts = Accounts::load(&paths.accounts)?;
+    let force = match &cli.command {
+        Command::AwsAssumeRole(a) => a.force,
+        Command::CredentialProcess(f) | Command::Exec(ExecArgs { fresh: f, .. }) => f.force,
+        Command::Env(e) => e.fresh.force,
+        _ => false,
+    };
+    let names_one_role = settings.aws_account.is_some() && settings.aws_role.is_some();
+    let pinned_role = names_one_role
+        && match &cli.command {
+            Command::AwsAssumeRole(a) => !a.show && !a.all,
+            Command::CredentialProcess(_) | Command::Exec(_) | Command::Env(_) => true,
+            _ => false,
+        };
     let cx = Context {
         cache: Cache::new(paths.cache.clone()),
+        use_assertion_cache: !cli.global.no_cache && cli.global.saml_response_file.is_none(),
+        idp: settings.start_url(),
+        force,
+        pinned_role,
+        login_lock: RefCell::new(None),
         cli,
         settings,
         accounts,
@@ -61,9 +94,9 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Command::AwsAssumeRole(args) if args.all => assume_all(&cx),
         Command::AwsAssumeRole(args) => assume_role(&cx, args),
         Command::AwsConsole(args) => aws_console(&cx, args),
-        Command::CredentialProcess(args) => credential_process(&cx, args),
+        Command::CredentialProcess(_) => credential_process(&cx),
         Command::Exec(args) => exec(&cx, args),
-        Command::Env(args) => env_exports(&cx, args.shell, &args.fresh),
+        Command::Env(args) => env_exports(&cx, args.shell),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }
@@ -108,15 +141,15 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
 }
 
 fn get_token(cx: &Context) -> Result<()> {
-    let response = obtain(cx, format!("[{}]", cx.settings.section))?;
+    let received = obtain(cx, format!("[{}]", cx.settings.section))?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", response.expose()).map_err(stdout_error)
+    writeln!(out, "{}", received.response.expose()).map_err(stdout_error)
 }
 
 /// `--show`: one configuration section per granted role, as the original printed it.
 fn show(cx: &Context) -> Result<()> {
     let s = &cx.settings;
-    let (_, assertion) = assertion(cx, format!("[{}] roles", s.section))?;
+    let granted = assertion(cx, format!("[{}] roles", s.section), Wanted::default())?;
     // The original's lines; login_url and callback_url when they are what is set.
     let mut login = String::new();
     if let Some(url) = &s.idp_url_text {
@@ -134,7 +167,7 @@ fn show(cx: &Context) -> Result<()> {
         CallbackSetting::Url(url) => login.push_str(&format!("callback_url = {url}\n")),
     }
     let mut out = String::new();
-    for role in &assertion.roles {
+    for role in &granted.assertion.roles {
         let profile = profile_name(cx, role);
         out.push_str(&format!(
             "[{profile}]\n{login}aws_account = {}\naws_role = {}\naws_profile = {profile}\n\n",
@@ -147,44 +180,48 @@ fn show(cx: &Context) -> Result<()> {
 
 fn assume_role(cx: &Context, args: &AssumeRoleArgs) -> Result<()> {
     let s = &cx.settings;
-    if let Some(profile) = &s.aws_profile
-        && !args.force
-        && let Some(until) = stored_profile_valid_until(cx, profile)
-    {
-        eprintln!(
-            "saml-login: profile {profile} is valid until {until}; no login needed (use --force to renew)"
-        );
-        return Ok(());
-    }
-    if s.aws_console {
-        // Fail on a bad destination before the login rather than after.
-        console::destination(args.destination.as_deref(), "us-east-1")?;
-    }
     let account = s
         .aws_account
         .as_deref()
         .map(|a| cx.accounts.get(a))
         .transpose()?;
+    if let (Some(profile), Some(account), Some(role)) = (&s.aws_profile, &account, &s.aws_role)
+        && !cx.force
+    {
+        let identity = SessionIdentity::new(terms(cx), &account.number, role);
+        if let Some(until) = stored_profile_serves(cx, profile, &identity) {
+            eprintln!(
+                "saml-login: profile {profile} holds {} until {until}; no login needed (--force renews it)",
+                identity.describe()
+            );
+            if s.aws_console {
+                return console_for_profile(
+                    &cx.paths,
+                    profile,
+                    &region_for_console(cx, Some(profile)),
+                    args.destination.as_deref(),
+                    false,
+                );
+            }
+            return Ok(());
+        }
+    }
+    if s.aws_console {
+        // Fail on a bad destination before the login rather than after.
+        console::destination(args.destination.as_deref(), "us-east-1")?;
+    }
     let title = format!(
         "[{}] {}",
         s.section,
         s.aws_profile.as_deref().unwrap_or("choose a role")
     );
-    let (response, assertion) = assertion(cx, title)?;
-    let (role, profile) = match (&account, &s.aws_role, &s.aws_profile) {
-        (Some(account), Some(role), Some(profile)) => {
-            (select_role(cx, &assertion, account, role)?, profile.clone())
-        }
-        _ => {
-            let role = pick_role(cx, &assertion)?;
-            let profile = s
-                .aws_profile
-                .clone()
-                .unwrap_or_else(|| profile_name(cx, role));
-            (role, profile)
-        }
+    let wanted = Wanted {
+        account: account.as_ref().map(|a| a.number.as_str()),
+        role: s.aws_role.as_deref(),
     };
-    let (credentials, duration) = assume(cx, &response, &assertion, role)?;
+    let granted = assertion(cx, title, wanted)?;
+    let (role, profile) = choose_role(cx, &granted, account.as_ref())?;
+    let (credentials, duration) = assume(cx, &granted, role)?;
     store_profile(cx, role, &profile, &credentials)?;
     if s.aws_console {
         open_console(
@@ -200,11 +237,15 @@ fn assume_role(cx: &Context, args: &AssumeRoleArgs) -> Result<()> {
 
 /// `--all`: every granted role into its own profile, from one login.
 fn assume_all(cx: &Context) -> Result<()> {
-    let (response, assertion) = assertion(cx, format!("[{}] all roles", cx.settings.section))?;
+    let granted = assertion(
+        cx,
+        format!("[{}] all roles", cx.settings.section),
+        Wanted::default(),
+    )?;
     let mut first_error = None;
-    for role in &assertion.roles {
+    for role in &granted.assertion.roles {
         let profile = profile_name(cx, role);
-        let stored = assume(cx, &response, &assertion, role)
+        let stored = assume(cx, &granted, role)
             .and_then(|(credentials, _)| store_profile(cx, role, &profile, &credentials));
         if let Err(e) = stored {
             eprintln!("saml-login: error: {profile}: {e}");
@@ -214,8 +255,18 @@ fn assume_all(cx: &Context) -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
+/// The keys a profile gets besides the credentials: the role it holds and the
+/// fingerprint of the request that produced it (AWS's readers ignore other keys).
+const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
+const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
+
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
-    let entries = c.profile_entries();
+    let mut entries = c.profile_entries();
+    entries.push((PROFILE_ROLE_KEY, role.role_arn.clone()));
+    entries.push((
+        PROFILE_REQUEST_KEY,
+        SessionIdentity::of_role(terms(cx), role).fingerprint(),
+    ));
     SecretFile::new(&cx.paths.credentials)
         .update(|old| Ok(store::update_profile(old, profile, &entries)))?;
     eprintln!(
@@ -227,11 +278,43 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
     Ok(())
 }
 
-/// When the stored profile still has more than 10 minutes, its expiry.
-fn stored_profile_valid_until(cx: &Context, profile: &str) -> Option<String> {
+/// The expiry of the stored `profile` when it holds credentials of exactly the request
+/// `identity` with more than 10 minutes left. A profile holding another role (or the
+/// same role under other terms) is said to be replaced.
+fn stored_profile_serves(
+    cx: &Context,
+    profile: &str,
+    identity: &SessionIdentity,
+) -> Option<String> {
     let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
     let values = store::profile_values(&text, profile)?;
-    let expiration = values.iter().find(|(k, _)| k == "expiration")?.1.clone();
+    let get = |key: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    };
+    match (get(PROFILE_REQUEST_KEY), get(PROFILE_ROLE_KEY)) {
+        (Some(fingerprint), _) if fingerprint == identity.fingerprint() => {}
+        (_, Some(held)) => {
+            let same_role = AwsRole::parse_role_arn(held)
+                .is_some_and(|(a, r)| a == identity.account() && r == identity.role());
+            if same_role {
+                eprintln!(
+                    "saml-login: profile {profile} holds {} under other terms (IdP, policies, duration or region); renewing it",
+                    identity.describe()
+                );
+            } else {
+                eprintln!(
+                    "saml-login: profile {profile} holds {held}, not the {} asked for; replacing it",
+                    identity.describe()
+                );
+            }
+            return None;
+        }
+        _ => return None,
+    }
+    let expiration = get("expiration")?.to_owned();
     let until =
         OffsetDateTime::parse(&expiration, &time::format_description::well_known::Rfc3339).ok()?;
     (until - cx.now > cache::CREDENTIALS_MARGIN).then_some(expiration)
@@ -242,50 +325,146 @@ fn profile_name(cx: &Context, role: &AwsRole) -> String {
     format!("{}@{}", role.name(), cx.accounts.alias_for(role.account()))
 }
 
+/// The request's terms that every role of this run shares.
+fn terms(cx: &Context) -> RequestTerms<'_> {
+    let s = &cx.settings;
+    RequestTerms {
+        idp: &cx.idp,
+        policy_arns: &s.policy_arns,
+        inline_policy: s.inline_policy.as_deref(),
+        duration: s.role_duration,
+        region: s.region.as_deref(),
+    }
+}
+
+/// Which roles a command asks for: an account number, a role (name or ARN), both or
+/// neither.
+#[derive(Clone, Copy, Debug, Default)]
+struct Wanted<'a> {
+    account: Option<&'a str>,
+    role: Option<&'a str>,
+}
+
+impl Wanted<'_> {
+    fn matches(&self, r: &AwsRole) -> bool {
+        self.account.is_none_or(|a| r.account() == a)
+            && self.role.is_none_or(|x| r.role_arn == x || r.name() == x)
+    }
+
+    fn is_any(&self) -> bool {
+        self.account.is_none() && self.role.is_none()
+    }
+}
+
+impl std::fmt::Display for Wanted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.role, self.account) {
+            (Some(r), Some(a)) => write!(f, "role {r} in account {a}"),
+            (Some(r), None) => write!(f, "role {r}"),
+            (None, Some(a)) => write!(f, "a role in account {a}"),
+            (None, None) => f.write_str("any role"),
+        }
+    }
+}
+
 /// The granted role matching `account` and `role` (a name or a full ARN).
 fn select_role<'a>(
     cx: &Context,
-    assertion: &'a Assertion,
+    granted: &'a Granted,
     account: &Account,
     role: &str,
 ) -> Result<&'a AwsRole> {
-    assertion
+    granted
+        .assertion
         .roles
         .iter()
         .find(|r| r.role_arn == role || (r.account() == account.number && r.name() == role))
         .ok_or_else(|| Error::RoleNotGranted {
-            role: format!("{role}@{}", account.alias),
-            granted: granted_list(cx, assertion),
+            role: format!("role {role}@{}", account.alias),
+            granted: granted_list(cx, granted.assertion.roles.iter()),
+            source_of_list: granted.origin.describe(),
         })
 }
 
-fn granted_list(cx: &Context, assertion: &Assertion) -> String {
-    assertion
-        .roles
-        .iter()
+fn granted_list<'a>(cx: &Context, roles: impl Iterator<Item = &'a AwsRole>) -> String {
+    roles
         .map(|r| profile_name(cx, r))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// No role configured: a picker on a terminal, else the original's error listing the
-/// granted roles.
-fn pick_role<'a>(cx: &Context, assertion: &'a Assertion) -> Result<&'a AwsRole> {
+/// The role and profile `aws-assume-role` works on: `--account` and `--role` select
+/// (each one alone filters), a picker on a terminal chooses among what is left, and a
+/// missing `--profile` is `Role@alias`, as with `--all`.
+fn choose_role<'a>(
+    cx: &Context,
+    granted: &'a Granted,
+    account: Option<&Account>,
+) -> Result<(&'a AwsRole, String)> {
+    let s = &cx.settings;
+    let role = if let (Some(account), Some(role)) = (account, s.aws_role.as_deref()) {
+        select_role(cx, granted, account, role)?
+    } else {
+        let wanted = Wanted {
+            account: account.map(|a| a.number.as_str()),
+            role: s.aws_role.as_deref(),
+        };
+        let candidates: Vec<&AwsRole> = granted
+            .assertion
+            .roles
+            .iter()
+            .filter(|r| wanted.matches(r))
+            .collect();
+        match candidates.as_slice() {
+            [] => {
+                return Err(Error::RoleNotGranted {
+                    role: wanted.to_string(),
+                    granted: granted_list(cx, granted.assertion.roles.iter()),
+                    source_of_list: granted.origin.describe(),
+                });
+            }
+            [only] if !wanted.is_any() => only,
+            _ => pick_role(cx, &candidates, wanted)?,
+        }
+    };
+    let profile = s
+        .aws_profile
+        .clone()
+        .unwrap_or_else(|| profile_name(cx, role));
+    Ok((role, profile))
+}
+
+/// Several candidate roles: a picker on a terminal, else an error naming what is
+/// missing and the candidates.
+fn pick_role<'a>(cx: &Context, candidates: &[&'a AwsRole], wanted: Wanted) -> Result<&'a AwsRole> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
+        let missing: Vec<&str> = [
+            wanted.account.is_none().then_some("--account"),
+            wanted.role.is_none().then_some("--role"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let settings: Vec<&str> = [
+            wanted.account.is_none().then_some("aws_account"),
+            wanted.role.is_none().then_some("aws_role"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         return Err(Error::Usage(format!(
-            "--account, --role and --profile are required (or aws_account, aws_role and aws_profile in the section); granted: {}",
-            granted_list(cx, assertion)
+            "{} {} needed to choose among {} (or {} in the section)",
+            missing.join(" and "),
+            if missing.len() > 1 { "are" } else { "is" },
+            granted_list(cx, candidates.iter().copied()),
+            settings.join(" and "),
         )));
     }
-    if let [only] = assertion.roles.as_slice() {
+    if let [only] = candidates {
         return Ok(only);
     }
-    let items: Vec<String> = assertion
-        .roles
-        .iter()
-        .map(|r| profile_name(cx, r))
-        .collect();
+    let items: Vec<String> = candidates.iter().map(|r| profile_name(cx, r)).collect();
     let chosen = dialoguer::Select::new()
         .with_prompt("Which role?")
         .items(&items)
@@ -293,12 +472,13 @@ fn pick_role<'a>(cx: &Context, assertion: &'a Assertion) -> Result<&'a AwsRole> 
         .interact_opt()
         .map_err(|e| Error::Usage(format!("role picker: {e}")))?;
     chosen
-        .map(|i| &assertion.roles[i])
+        .map(|i| candidates[i])
         .ok_or(Error::Capture(saml_login_capture::CaptureError::Cancelled))
 }
 
-/// The configured role's credentials: the cache while fresh, else a login.
-fn role_credentials(cx: &Context, fresh: &FreshArgs) -> Result<Credentials> {
+/// The configured role's credentials: cached ones of exactly this request while
+/// fresh, else from the (cached or new) assertion.
+fn role_credentials(cx: &Context) -> Result<Credentials> {
     let s = &cx.settings;
     let (Some(account), Some(role)) = (&s.aws_account, &s.aws_role) else {
         return Err(Error::Usage(format!(
@@ -307,24 +487,46 @@ fn role_credentials(cx: &Context, fresh: &FreshArgs) -> Result<Credentials> {
         )));
     };
     let account = cx.accounts.get(account)?;
-    let key = format!("{}:{role}", account.number);
-    if !fresh.force
-        && let Some(c) = cx.cache.credentials(&s.section, &key, cx.now)
-    {
-        tracing::debug!("credentials from the cache");
-        return Ok(c);
+    let identity = SessionIdentity::new(terms(cx), &account.number, role);
+    if !cx.force {
+        if let Some(c) = cached_credentials(cx, &identity) {
+            return Ok(c);
+        }
+        if lock_login(cx)? == Acquired::AfterWaiting
+            && let Some(c) = cached_credentials(cx, &identity)
+        {
+            return Ok(c);
+        }
     }
-    let (response, assertion) = assertion(cx, format!("[{}] {role}", s.section))?;
-    let granted = select_role(cx, &assertion, &account, role)?;
-    let (credentials, _) = assume(cx, &response, &assertion, granted)?;
-    if let Err(e) = cx.cache.store_credentials(&s.section, &key, &credentials) {
+    let wanted = Wanted {
+        account: Some(&account.number),
+        role: Some(role),
+    };
+    let granted = assertion(cx, format!("[{}] {role}", s.section), wanted)?;
+    let chosen = select_role(cx, &granted, &account, role)?;
+    let (credentials, _) = assume(cx, &granted, chosen)?;
+    if let Err(e) = cx
+        .cache
+        .store_credentials(&identity, &chosen.role_arn, &credentials)
+    {
         eprintln!("saml-login: warning: cannot cache the credentials: {e}");
     }
     Ok(credentials)
 }
 
-fn credential_process(cx: &Context, fresh: &FreshArgs) -> Result<()> {
-    let c = role_credentials(cx, fresh)?;
+/// Cached credentials of exactly `identity`, announced.
+fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Option<Credentials> {
+    let hit = cx.cache.credentials(identity, OffsetDateTime::now_utc())?;
+    eprintln!(
+        "saml-login: using the cached credentials of {}, valid until {}; --force renews them",
+        hit.role_arn,
+        hit.credentials.expiration_rfc3339()
+    );
+    Some(hit.credentials)
+}
+
+fn credential_process(cx: &Context) -> Result<()> {
+    let c = role_credentials(cx)?;
     let json = serde_json::json!({
         "Version": 1,
         "AccessKeyId": c.access_key_id,
@@ -336,7 +538,9 @@ fn credential_process(cx: &Context, fresh: &FreshArgs) -> Result<()> {
 }
 
 fn exec(cx: &Context, args: &ExecArgs) -> Result<()> {
-    let c = role_credentials(cx, &args.fresh)?;
+    let c = role_credentials(cx)?;
+    // The login lock is not the command's to hold.
+    drop(cx.login_lock.borrow_mut().take());
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = std::process::Command::new(program);
     command.args(rest);
@@ -383,8 +587,8 @@ fn env_vars(cx: &Context, c: &Credentials) -> Vec<(&'static str, String)> {
     vars
 }
 
-fn env_exports(cx: &Context, shell: EnvShell, fresh: &FreshArgs) -> Result<()> {
-    let c = role_credentials(cx, fresh)?;
+fn env_exports(cx: &Context, shell: EnvShell) -> Result<()> {
+    let c = role_credentials(cx)?;
     let mut out = String::new();
     for (k, v) in env_vars(cx, &c) {
         out.push_str(&match shell {
@@ -403,24 +607,20 @@ fn env_exports(cx: &Context, shell: EnvShell, fresh: &FreshArgs) -> Result<()> {
 /// region from the settings, else the sign-in endpoint that got the assertion, else
 /// the AWS sources, else the partition's. A cached assertion STS calls expired is
 /// dropped and the login done again, once.
-fn assume(
-    cx: &Context,
-    response: &SamlResponse,
-    assertion: &Assertion,
-    role: &AwsRole,
-) -> Result<(Credentials, i32)> {
+fn assume(cx: &Context, granted: &Granted, role: &AwsRole) -> Result<(Credentials, i32)> {
     let s = &cx.settings;
     let duration = s
         .role_duration
-        .or(assertion.session_duration)
+        .or(granted.assertion.session_duration)
         .unwrap_or(crate::config::DEFAULT_ROLE_DURATION);
     // The endpoint that received the POST, else the one the assertion names.
-    let endpoint_region = response
+    let endpoint_region = granted
+        .response
         .endpoint_region()
-        .or_else(|| assertion.signin_region());
+        .or_else(|| granted.assertion.signin_region());
     let request = AssumeRequest {
         role,
-        saml_response: response,
+        saml_response: &granted.response,
         duration,
         policy_arns: &s.policy_arns,
         inline_policy: s.inline_policy.as_deref(),
@@ -429,13 +629,14 @@ fn assume(
     };
     match sts::assume(&request) {
         Err(Error::Sts { code, .. })
-            if code == "ExpiredTokenException" && assertion_was_cached(cx, response) =>
+            if code == "ExpiredTokenException"
+                && matches!(granted.origin, Origin::Cached { .. }) =>
         {
             eprintln!("saml-login: the cached SAML assertion has expired; logging in again");
-            cx.cache.drop_assertion(login_key(cx).as_str());
-            let fresh = obtain(cx, format!("[{}]", s.section))?;
+            cx.cache.drop_assertion(cx.idp.as_str());
+            let fresh = login(cx, format!("[{}]", s.section))?;
             let again = AssumeRequest {
-                saml_response: &fresh,
+                saml_response: &fresh.response,
                 ..request
             };
             Ok((sts::assume(&again)?, duration))
@@ -444,51 +645,162 @@ fn assume(
     }
 }
 
-fn assertion_was_cached(cx: &Context, response: &SamlResponse) -> bool {
-    !cx.cli.global.no_cache
-        && cx
-            .cache
-            .assertion(login_key(cx).as_str(), cx.now)
-            .is_some_and(|c| c.expose() == response.expose())
+/// A SAML response, its parsed assertion, and where it came from.
+struct Granted {
+    response: SamlResponse,
+    assertion: Assertion,
+    origin: Origin,
 }
 
-/// What identifies a login for the assertion cache: its start page (the IdP and the
-/// application).
-fn login_key(cx: &Context) -> url::Url {
-    cx.settings.start_url()
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+    /// A login in this run.
+    Login,
+    /// The response the user handed over (`--saml-response-file`).
+    Saved,
+    /// The assertion cache.
+    Cached { obtained_at: OffsetDateTime },
 }
 
-/// The SAML response and its parsed assertion: a saved one, the cached one while it is
-/// valid, or a new login (then cached until its `NotOnOrAfter`).
-fn assertion(cx: &Context, title: String) -> Result<(SamlResponse, Assertion)> {
-    let use_cache = !cx.cli.global.no_cache && cx.cli.global.saml_response_file.is_none();
-    if use_cache
-        && let Some(response) = cx.cache.assertion(login_key(cx).as_str(), cx.now)
-        && let Ok(parsed) = response.parse()
-    {
-        tracing::debug!("using the cached SAML assertion");
-        return Ok((response, parsed));
+impl Origin {
+    /// Where a list of granted roles came from, for messages.
+    fn describe(self) -> String {
+        match self {
+            Origin::Login => "the SAML assertion of this login".into(),
+            Origin::Saved => "the saved SAML response".into(),
+            Origin::Cached { obtained_at } => format!(
+                "the cached SAML assertion of {} (--force logs in again)",
+                clock(obtained_at)
+            ),
+        }
     }
-    let response = obtain(cx, title)?;
-    let parsed = response.parse()?;
-    if use_cache
-        && let Some(until) = parsed.not_on_or_after
-        && let Err(e) = cx
-            .cache
-            .store_assertion(login_key(cx).as_str(), &response, until)
-    {
-        eprintln!("saml-login: warning: cannot cache the SAML assertion: {e}");
-    }
-    Ok((response, parsed))
 }
 
-/// Get the SAML response: a saved one, or a login in the chosen browser.
-fn obtain(cx: &Context, title: String) -> Result<SamlResponse> {
+/// `06:03 UTC`.
+fn clock(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{:02}:{:02} UTC", at.hour(), at.minute())
+}
+
+/// The SAML response and its parsed assertion: the cached one while it is valid and
+/// grants a role that is `wanted` (said on stderr), else a new login (then cached
+/// until its `NotOnOrAfter`). A process that waited for another's login uses what
+/// that login stored.
+fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<Granted> {
+    if let Some(g) = cached_assertion(cx, wanted) {
+        return Ok(g);
+    }
+    if cx.use_assertion_cache
+        && lock_login(cx)? == Acquired::AfterWaiting
+        && let Some(g) = cached_assertion(cx, wanted)
+    {
+        return Ok(g);
+    }
+    login(cx, title)
+}
+
+/// The cached assertion, when it may answer: caching on, no `--force`, still valid,
+/// granting a `wanted` role. Its use is announced.
+fn cached_assertion(cx: &Context, wanted: Wanted) -> Option<Granted> {
+    if !cx.use_assertion_cache || cx.force {
+        return None;
+    }
+    let cached = cx
+        .cache
+        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?;
+    let Ok(assertion) = cached.response.parse() else {
+        cx.cache.drop_assertion(cx.idp.as_str());
+        return None;
+    };
+    if !assertion.roles.iter().any(|r| wanted.matches(r)) {
+        eprintln!(
+            "saml-login: the cached SAML assertion of {} grants no {wanted}; logging in again",
+            clock(cached.obtained_at)
+        );
+        return None;
+    }
+    eprintln!(
+        "saml-login: using the SAML assertion of {}, valid until {}; --force logs in again",
+        clock(cached.obtained_at),
+        clock(cached.not_on_or_after)
+    );
+    Some(Granted {
+        response: cached.response,
+        assertion,
+        origin: Origin::Cached {
+            obtained_at: cached.obtained_at,
+        },
+    })
+}
+
+/// A new login (or the saved response), parsed, and cached when caching is on and the
+/// response came back with our `RelayState`.
+fn login(cx: &Context, title: String) -> Result<Granted> {
+    let received = obtain(cx, title)?;
+    let assertion = received.response.parse()?;
+    if cx.use_assertion_cache {
+        let cached = received.state_echoed
+            && assertion.not_on_or_after.is_some_and(|until| {
+                cx.cache
+                    .store_assertion(
+                        cx.idp.as_str(),
+                        &received.response,
+                        OffsetDateTime::now_utc(),
+                        until,
+                    )
+                    .inspect_err(|e| {
+                        eprintln!("saml-login: warning: cannot cache the SAML assertion: {e}");
+                    })
+                    .is_ok()
+            });
+        if !cached {
+            // Never leave an older assertion to answer for this login.
+            cx.cache.drop_assertion(cx.idp.as_str());
+        }
+    }
+    Ok(Granted {
+        response: received.response,
+        assertion,
+        origin: if cx.cli.global.saml_response_file.is_some() {
+            Origin::Saved
+        } else {
+            Origin::Login
+        },
+    })
+}
+
+/// How long a process waits for another's login beyond its own login timeout.
+const LOCK_MARGIN: Duration = Duration::from_secs(30);
+
+/// Take the IdP's login lock unless this run holds it already.
+fn lock_login(cx: &Context) -> Result<Acquired> {
+    let mut held = cx.login_lock.borrow_mut();
+    if held.is_some() {
+        return Ok(Acquired::Free);
+    }
+    let (lock, how) = LoginLock::acquire(
+        &cx.cache.locks_dir(),
+        &format!("login at {}", cx.idp),
+        cx.settings.timeout + LOCK_MARGIN,
+        &cx.cancel,
+    )?;
+    *held = Some(lock);
+    Ok(how)
+}
+
+/// A response without our `RelayState` may be issued after the login began, within
+/// this much clock difference between the IdP and this machine.
+const ISSUE_SKEW: time::Duration = time::Duration::minutes(2);
+
+/// Get the SAML response: a saved one, or a login in the chosen browser (one login at
+/// a time per IdP, and per callback port for the system browser).
+fn obtain(cx: &Context, title: String) -> Result<Received> {
     let request: LoginRequest = login::saml_request(&cx.settings, title, cx.cancel.clone());
     let g = &cx.cli.global;
     if let Some(path) = &g.saml_response_file {
         return login::saml_response(Source::Saved(path), &request);
     }
+    lock_login(cx)?;
     let kind = cx
         .settings
         .browser
@@ -499,15 +811,81 @@ fn obtain(cx: &Context, title: String) -> Result<SamlResponse> {
         cx.settings.cookies.as_ref(),
         Some(browser::webview_profile(&cx.paths.data, &request.start_url)),
     )?;
+    // Another IdP's login may wait on the same loopback port.
+    let _port = match (kind, request.callback.port()) {
+        (BrowserKind::System, Some(port)) if request.callback.is_loopback() => Some(
+            LoginLock::acquire(
+                &cx.cache.locks_dir(),
+                &format!("callback port {port}"),
+                cx.settings.timeout + LOCK_MARGIN,
+                &cx.cancel,
+            )?
+            .0,
+        ),
+        _ => None,
+    };
+    let started = OffsetDateTime::now_utc();
     let mut browser = browser::open(kind, &options)?;
-    let response = login::saml_response(Source::Browser(browser.as_mut()), &request)?;
+    let received = login::saml_response(Source::Browser(browser.as_mut()), &request)?;
     browser::save_cookies(
         "saml-login",
         &g.browser,
         browser.as_ref(),
         &request.start_url,
     )?;
-    Ok(response)
+    if !received.state_echoed && cx.settings.relay_state_applies() {
+        verify_unechoed(cx, &received.response, &request, started)?;
+    }
+    Ok(received)
+}
+
+/// `require_relay_state = false`: a response without our `RelayState` could have been
+/// posted by any local program, so it is taken only when it is addressed to our
+/// callback, was issued after this login began, and serves one role named by
+/// `aws_account` and `aws_role` (STS then checks the IdP's signature for that role).
+/// It is never cached.
+fn verify_unechoed(
+    cx: &Context,
+    response: &SamlResponse,
+    request: &LoginRequest,
+    started: OffsetDateTime,
+) -> Result<()> {
+    if !cx.pinned_role {
+        return Err(Error::UnverifiedResponse(
+            "this command does not name one role (aws_account and aws_role)".into(),
+        ));
+    }
+    let assertion = response.parse()?;
+    let addressed = [&assertion.destination, &assertion.recipient]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .any(|u| request.callback.matches_url(&u));
+    if !addressed {
+        return Err(Error::UnverifiedResponse(format!(
+            "it is not addressed to {} (its Destination and Recipient)",
+            request.callback.url
+        )));
+    }
+    match assertion.issued_at {
+        Some(at) if at >= started - ISSUE_SKEW => {}
+        Some(at) => {
+            return Err(Error::UnverifiedResponse(format!(
+                "it was issued at {}, before this login began",
+                clock(at)
+            )));
+        }
+        None => {
+            return Err(Error::UnverifiedResponse(
+                "it carries no IssueInstant".into(),
+            ));
+        }
+    }
+    eprintln!(
+        "saml-login: the IdP sent no RelayState; the response is addressed to {} and was issued for this login (require_relay_state = false)",
+        request.callback.url
+    );
+    Ok(())
 }
 
 fn aws_console(cx: &Context, args: &ConsoleArgs) -> Result<()> {

@@ -87,6 +87,8 @@ pub struct Assertion {
     pub not_on_or_after: Option<OffsetDateTime>,
     /// The response's `Destination`.
     pub destination: Option<String>,
+    /// The response's `IssueInstant`.
+    pub issued_at: Option<OffsetDateTime>,
     /// The subject confirmation's `Recipient`.
     pub recipient: Option<String>,
 }
@@ -128,7 +130,11 @@ impl Assertion {
                     saw_root = true;
                     let local = e.local_name();
                     match (in_saml, in_protocol, local.as_ref()) {
-                        (_, true, "Response") => out.destination = attr(e, "Destination")?,
+                        (_, true, "Response") => {
+                            out.destination = attr(e, "Destination")?;
+                            out.issued_at = attr(e, "IssueInstant")?
+                                .and_then(|v| OffsetDateTime::parse(v.trim(), &Rfc3339).ok());
+                        }
                         (true, _, "SubjectConfirmationData") => {
                             out.recipient = attr(e, "Recipient")?;
                             out.note_expiry(attr(e, "NotOnOrAfter")?)?;

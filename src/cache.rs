@@ -1,7 +1,8 @@
 //! saml-login's caches in the user's cache directory (mode 0700, files 0600, written
-//! atomically): temporary credentials per section and role, for `credential-process`
-//! and `exec`; and the last SAML assertion per IdP and client, so a second command for
-//! another role needs no new login. Nothing is served past its expiry.
+//! atomically): temporary credentials per request ([`SessionIdentity`]: IdP, account,
+//! role, policies, duration, region), for `credential-process`, `exec` and `env`; and
+//! the last SAML assertion per IdP and client, so a second command for another role
+//! needs no new login. Nothing is served past its expiry, nor for another request.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::assertion::SamlResponse;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::identity::SessionIdentity;
 use crate::store::SecretFile;
 
 /// Credentials are served from the cache while more than this remains.
@@ -27,6 +29,9 @@ pub struct Cache {
 
 #[derive(Serialize, Deserialize)]
 struct CachedCredentials {
+    /// The [`SessionIdentity`] fingerprint of the request that produced them.
+    identity: String,
+    role_arn: String,
     access_key_id: String,
     secret_access_key: String,
     session_token: String,
@@ -37,6 +42,23 @@ struct CachedCredentials {
 struct CachedAssertion {
     saml_response: String,
     not_on_or_after: String,
+    /// When the login that produced it ended.
+    obtained_at: String,
+}
+
+/// Credentials from the cache, with the role they are for.
+#[derive(Debug)]
+pub struct CachedKeys {
+    pub credentials: Credentials,
+    pub role_arn: String,
+}
+
+/// An assertion from the cache, with when it was obtained and until when it serves.
+#[derive(Debug)]
+pub struct CachedResponse {
+    pub response: SamlResponse,
+    pub obtained_at: OffsetDateTime,
+    pub not_on_or_after: OffsetDateTime,
 }
 
 impl Cache {
@@ -44,11 +66,10 @@ impl Cache {
         Self { dir }
     }
 
-    fn credentials_path(&self, section: &str, role_arn: &str) -> PathBuf {
-        self.dir.join("credentials").join(format!(
-            "{}.json",
-            file_name(&format!("{section}--{role_arn}"))
-        ))
+    fn credentials_path(&self, identity: &str) -> PathBuf {
+        self.dir
+            .join("credentials")
+            .join(format!("{}.json", file_name(identity)))
     }
 
     fn assertion_path(&self, login: &str) -> PathBuf {
@@ -57,67 +78,95 @@ impl Cache {
             .join(format!("{}.json", file_name(login)))
     }
 
-    /// Cached credentials with more than [`CREDENTIALS_MARGIN`] left at `now`.
-    pub fn credentials(
+    /// Where the login locks live.
+    pub fn locks_dir(&self) -> PathBuf {
+        self.dir.join("locks")
+    }
+
+    /// Cached credentials of exactly the request `identity`, with more than
+    /// [`CREDENTIALS_MARGIN`] left at `now`.
+    pub(crate) fn credentials(
         &self,
-        section: &str,
-        role_arn: &str,
+        identity: &SessionIdentity,
         now: OffsetDateTime,
-    ) -> Option<Credentials> {
-        let path = self.credentials_path(section, role_arn);
+    ) -> Option<CachedKeys> {
+        let fingerprint = identity.fingerprint();
+        let path = self.credentials_path(&fingerprint);
         let cached: CachedCredentials = read_json(&path)?;
+        if cached.identity != fingerprint {
+            tracing::debug!(path = %path.display(), "cached credentials of another request");
+            return None;
+        }
         let expiration = OffsetDateTime::parse(&cached.expiration, &Rfc3339).ok()?;
         if expiration - now <= CREDENTIALS_MARGIN {
             tracing::debug!(path = %path.display(), "cached credentials are too close to expiry");
             return None;
         }
-        Some(Credentials {
-            access_key_id: cached.access_key_id,
-            secret_access_key: cached.secret_access_key.into(),
-            session_token: cached.session_token.into(),
-            expiration,
+        Some(CachedKeys {
+            credentials: Credentials {
+                access_key_id: cached.access_key_id,
+                secret_access_key: cached.secret_access_key.into(),
+                session_token: cached.session_token.into(),
+                expiration,
+            },
+            role_arn: cached.role_arn,
         })
     }
 
-    pub fn store_credentials(&self, section: &str, role_arn: &str, c: &Credentials) -> Result<()> {
+    pub(crate) fn store_credentials(
+        &self,
+        identity: &SessionIdentity,
+        role_arn: &str,
+        c: &Credentials,
+    ) -> Result<()> {
+        let fingerprint = identity.fingerprint();
         let cached = CachedCredentials {
+            identity: fingerprint.clone(),
+            role_arn: role_arn.to_owned(),
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.expose().to_owned(),
             session_token: c.session_token.expose().to_owned(),
             expiration: c.expiration_rfc3339(),
         };
-        write_json(&self.credentials_path(section, role_arn), &cached)
+        write_json(&self.credentials_path(&fingerprint), &cached)
     }
 
     /// The last assertion of the login page `login` (the IdP and application), while
     /// it is still valid at `now`.
-    pub fn assertion(&self, login: &str, now: OffsetDateTime) -> Option<SamlResponse> {
+    pub fn assertion(&self, login: &str, now: OffsetDateTime) -> Option<CachedResponse> {
         let path = self.assertion_path(login);
         let cached: CachedAssertion = read_json(&path)?;
         let until = OffsetDateTime::parse(&cached.not_on_or_after, &Rfc3339).ok()?;
+        let obtained_at = OffsetDateTime::parse(&cached.obtained_at, &Rfc3339).ok()?;
         if until - ASSERTION_MARGIN <= now {
             tracing::debug!("the cached assertion has expired");
             let _ = std::fs::remove_file(&path);
             return None;
         }
-        Some(SamlResponse::new(cached.saml_response))
+        Some(CachedResponse {
+            response: SamlResponse::new(cached.saml_response),
+            obtained_at,
+            not_on_or_after: until,
+        })
     }
 
-    /// Keep `response` until `not_on_or_after`.
+    /// Keep `response`, obtained at `obtained_at`, until `not_on_or_after`.
     pub fn store_assertion(
         &self,
         login: &str,
         response: &SamlResponse,
+        obtained_at: OffsetDateTime,
         not_on_or_after: OffsetDateTime,
     ) -> Result<()> {
         let cached = CachedAssertion {
             saml_response: response.expose().to_owned(),
             not_on_or_after: not_on_or_after.format(&Rfc3339).unwrap_or_default(),
+            obtained_at: obtained_at.format(&Rfc3339).unwrap_or_default(),
         };
         write_json(&self.assertion_path(login), &cached)
     }
 
-    /// Forget the assertion (STS refused it).
+    /// Forget the assertion (STS refused it, or a login replaces it).
     pub fn drop_assertion(&self, login: &str) {
         let _ = std::fs::remove_file(self.assertion_path(login));
     }
@@ -157,6 +206,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::RequestTerms;
     use time::macros::datetime;
 
     fn creds(expiration: OffsetDateTime) -> Credentials {
@@ -168,45 +218,55 @@ mod tests {
         }
     }
 
+    fn identity(idp: &str, role: &str, policies: &[String]) -> SessionIdentity {
+        let idp = url::Url::parse(idp).unwrap();
+        SessionIdentity::new(
+            RequestTerms {
+                idp: &idp,
+                policy_arns: policies,
+                inline_policy: None,
+                duration: None,
+                region: None,
+            },
+            "111111111111",
+            role,
+        )
+    }
+
     #[test]
-    fn credentials_served_until_ten_minutes_before_expiry() {
+    fn credentials_served_until_ten_minutes_before_expiry_and_only_for_their_request() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().join("c"));
         let exp = datetime!(2030-01-01 12:00 UTC);
+        let dev = identity("https://idp/samlp/c", "Dev", &[]);
         cache
-            .store_credentials("dev", "arn:aws:iam::1:role/r", &creds(exp))
+            .store_credentials(&dev, "arn:aws:iam::111111111111:role/Dev", &creds(exp))
             .unwrap();
+        let hit = cache
+            .credentials(&dev, datetime!(2030-01-01 11:49 UTC))
+            .unwrap();
+        assert_eq!(hit.role_arn, "arn:aws:iam::111111111111:role/Dev");
         assert!(
             cache
-                .credentials(
-                    "dev",
-                    "arn:aws:iam::1:role/r",
-                    datetime!(2030-01-01 11:49 UTC)
-                )
-                .is_some()
-        );
-        assert!(
-            cache
-                .credentials(
-                    "dev",
-                    "arn:aws:iam::1:role/r",
-                    datetime!(2030-01-01 11:50 UTC)
-                )
+                .credentials(&dev, datetime!(2030-01-01 11:50 UTC))
                 .is_none()
         );
-        assert!(
-            cache
-                .credentials(
-                    "prod",
-                    "arn:aws:iam::1:role/r",
-                    datetime!(2030-01-01 11:00 UTC)
-                )
-                .is_none()
-        );
+        let early = datetime!(2030-01-01 11:00 UTC);
+        for other in [
+            identity("https://idp/samlp/other", "Dev", &[]),
+            identity("https://idp/samlp/c", "Admin", &[]),
+            identity(
+                "https://idp/samlp/c",
+                "Dev",
+                &["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned()],
+            ),
+        ] {
+            assert!(cache.credentials(&other, early).is_none(), "{other:?}");
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let f = cache.credentials_path("dev", "arn:aws:iam::1:role/r");
+            let f = cache.credentials_path(&dev.fingerprint());
             assert_eq!(
                 std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
                 0o600
@@ -224,17 +284,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().to_owned());
         let r = SamlResponse::new("PHNhbWw+");
+        let obtained = datetime!(2030-01-01 11:00 UTC);
         cache
-            .store_assertion("https://idp/samlp/c", &r, datetime!(2030-01-01 12:00 UTC))
+            .store_assertion(
+                "https://idp/samlp/c",
+                &r,
+                obtained,
+                datetime!(2030-01-01 12:00 UTC),
+            )
             .unwrap();
         let before = datetime!(2030-01-01 11:58 UTC);
-        assert_eq!(
-            cache
-                .assertion("https://idp/samlp/c", before)
-                .unwrap()
-                .expose(),
-            "PHNhbWw+"
-        );
+        let cached = cache.assertion("https://idp/samlp/c", before).unwrap();
+        assert_eq!(cached.response.expose(), "PHNhbWw+");
+        assert_eq!(cached.obtained_at, obtained);
         assert!(cache.assertion("https://idp/samlp/other", before).is_none());
         assert!(
             cache

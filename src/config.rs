@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "timeout",
     "login_url",
     "callback_url",
+    "require_relay_state",
 ];
 
 /// A parsed ini file: sections in file order, keys lowercased.
@@ -268,6 +269,9 @@ pub struct Settings {
     pub policy_arns: Vec<String>,
     pub inline_policy: Option<String>,
     pub aws_console: bool,
+    /// Refuse a loopback callback without our `RelayState` (the default). `false` is
+    /// for IdPs that do not echo it: see [`crate::app`]'s checks of such a response.
+    pub require_relay_state: bool,
     pub browser: Option<BrowserKind>,
     pub region: Option<String>,
     pub timeout: Duration,
@@ -367,6 +371,9 @@ impl Settings {
                     })
             })?,
             aws_console: layers.parsed("aws_console", parse_bool)?.unwrap_or(false),
+            require_relay_state: layers
+                .parsed("require_relay_state", parse_bool)?
+                .unwrap_or(true),
             browser: layers.parsed("browser", |v| {
                 <BrowserKind as clap::ValueEnum>::from_str(v, true)
                     .map_err(|_| format!("{v:?} is not a browser (webview, headless, system)"))
@@ -410,6 +417,14 @@ impl Settings {
         };
         let base = idp.as_str().trim_end_matches('/');
         Url::parse(&format!("{base}/samlp/{client}")).expect("built from a valid URL")
+    }
+
+    /// Whether our `RelayState` is checked on the callback: for Auth0's `/samlp` login
+    /// (it echoes it) and for any loopback callback (any local program can post there).
+    /// Other IdPs' initiated logins may not echo it; their callback is captured inside
+    /// the browser, where no other program can post.
+    pub fn relay_state_applies(&self) -> bool {
+        self.login_url.is_none() || self.callback().is_loopback()
     }
 
     /// The callback the browsers wait for: a POST to `callback_url`.

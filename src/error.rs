@@ -64,8 +64,23 @@ pub enum Error {
     Malformed { path: PathBuf, message: String },
     #[error("SAML response: {0}")]
     Assertion(String),
-    #[error("role {role} is not granted by the SAML assertion; granted: {granted}")]
-    RoleNotGranted { role: String, granted: String },
+    #[error("{role} is not granted by {source_of_list}; granted: {granted}")]
+    RoleNotGranted {
+        role: String,
+        granted: String,
+        /// Where the list of granted roles came from (a login, the cached assertion).
+        source_of_list: String,
+    },
+    #[error(
+        "timed out after {} s waiting for the login in saml-login pid {holder}",
+        .waited.as_secs()
+    )]
+    LoginWait {
+        holder: String,
+        waited: std::time::Duration,
+    },
+    #[error("refused the SAML response posted without our RelayState: {0}")]
+    UnverifiedResponse(String),
     #[error("STS {code}: {message}")]
     Sts {
         code: String,
@@ -91,7 +106,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Capture(CaptureError::Cancelled) => exit::CANCELLED,
-            Error::Capture(CaptureError::Timeout(_)) => exit::TIMEOUT,
+            Error::Capture(CaptureError::Timeout(_)) | Error::LoginWait { .. } => exit::TIMEOUT,
             Error::Sts { .. } => exit::STS,
             Error::Interrupted => exit::INTERRUPTED,
             Error::Child(code) => *code,
@@ -113,6 +128,10 @@ impl Error {
                 Some("run `saml-login aws-assume-role --show` to list the roles granted to you".into())
             }
             Error::Sts { hint, .. } => hint.clone(),
+            Error::UnverifiedResponse(_) => Some(
+                "with require_relay_state = false, a response without RelayState is taken only for one role named by aws_account and aws_role, addressed to this callback and issued after the login began (see README, RelayState)"
+                    .into(),
+            ),
             _ => None,
         }
     }

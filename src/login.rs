@@ -35,10 +35,9 @@ pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> Login
         start_url,
         callback: {
             let callback = settings.callback().requiring(&["SAMLResponse"]);
-            // Auth0 echoes our RelayState, and a loopback server can be posted to by any
-            // local program: then a post without it is refused. Other IdPs' initiated
-            // logins may not echo it; their callback is captured inside the browser.
-            let required = settings.login_url.is_none() || callback.is_loopback();
+            // A post without our RelayState is refused where it applies, unless the user
+            // says the IdP does not echo it (then the core checks the response itself).
+            let required = settings.require_relay_state && settings.relay_state_applies();
             callback.with_state("RelayState", relay_state, required)
         },
         timeout: settings.timeout,
@@ -47,17 +46,38 @@ pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> Login
     }
 }
 
+/// A SAML response as it reached saml-login.
+#[derive(Debug)]
+pub struct Received {
+    pub response: SamlResponse,
+    /// Whether it came back with the `RelayState` we sent (a saved response counts as
+    /// echoed: the user handed it over).
+    pub state_echoed: bool,
+}
+
 /// Get the SAML response from `source`.
-pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<SamlResponse> {
+pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<Received> {
     match source {
-        Source::Saved(path) => read_saved(path),
+        Source::Saved(path) => Ok(Received {
+            response: read_saved(path)?,
+            state_echoed: true,
+        }),
         Source::Browser(browser) => {
             let captured = capture(browser, request)?;
             let response = captured
                 .field("SAMLResponse")
                 .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
             tracing::debug!(bytes = response.len(), to = %captured.url, "captured the SAML response");
-            Ok(SamlResponse::new(response.expose()).posted_to(captured.url.clone()))
+            // `accepts` already refused a foreign value: present means ours.
+            let state_echoed = request
+                .callback
+                .state
+                .as_ref()
+                .is_none_or(|s| captured.field(s.field).is_some());
+            Ok(Received {
+                response: SamlResponse::new(response.expose()).posted_to(captured.url.clone()),
+                state_echoed,
+            })
         }
     }
 }

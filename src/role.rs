@@ -46,6 +46,17 @@ impl AwsRole {
         self.role_arn.rsplit('/').next().unwrap_or_default()
     }
 
+    /// The account and role name of a role ARN (`arn:P:iam::ACCOUNT:role/PATH/NAME`);
+    /// `None` for anything else (a plain role name).
+    pub fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+        if !matches!(arn_kind(arn), Some(ArnKind::Role)) {
+            return None;
+        }
+        let account = arn.split(':').nth(4)?;
+        let name = arn.rsplit('/').next()?;
+        (!account.is_empty() && !name.is_empty()).then_some((account, name))
+    }
+
     /// The partition (`aws`, `aws-us-gov`, `aws-cn`).
     pub fn partition(&self) -> &str {
         self.role_arn.split(':').nth(1).unwrap_or("aws")

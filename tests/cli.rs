@@ -157,7 +157,7 @@ fn unknown_alias_names_the_accounts_file() {
 }
 
 #[test]
-fn account_role_and_profile_are_required() {
+fn a_role_that_matches_nothing_is_named_with_what_is_granted() {
     let (env, _idp) = saved_response_env();
     let out = env
         .cmd()
@@ -166,11 +166,12 @@ fn account_role_and_profile_are_required() {
         .args(["aws-assume-role", "--role", "r"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    // Without a terminal for the picker: the original's error, and what is granted.
+    assert_eq!(out.status.code(), Some(1));
+    // --role alone filters the granted roles; none is left: say so, and what is
+    // granted by what (tests/trust.rs has the picker's and the missing flags' cases).
     assert_eq!(
         stderr_of(&out),
-        "saml-login: error: --account, --role and --profile are required (or aws_account, aws_role and aws_profile in the section); granted: Developer@123456789012\n"
+        "saml-login: error: role r is not granted by the saved SAML response; granted: Developer@123456789012\n  hint: run `saml-login aws-assume-role --show` to list the roles granted to you\n"
     );
 }
 
@@ -197,7 +198,7 @@ fn role_not_granted_lists_granted_roles_before_any_sts_call() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = stderr_of(&out);
     assert!(
-        stderr.starts_with("saml-login: error: role Admin@sandbox is not granted by the SAML assertion; granted: Developer@sandbox\n"),
+        stderr.starts_with("saml-login: error: role Admin@sandbox is not granted by the saved SAML response; granted: Developer@sandbox\n"),
         "{stderr}"
     );
     assert!(!env.credentials_path().exists());

@@ -117,7 +117,8 @@ def attribute(name: str, values: list[str]) -> str:
 def build_saml_response(config: argparse.Namespace) -> str:
     """A fresh, unsigned SAML 2.0 Response shaped like Auth0's, base64-encoded (one line)."""
     now = datetime.now(timezone.utc)
-    issued, not_before, expires = saml_time(now), saml_time(now - timedelta(minutes=5)), saml_time(now + timedelta(hours=1))
+    issued = saml_time(now - timedelta(seconds=config.issued_ago))
+    not_before, expires = saml_time(now - timedelta(minutes=5)), saml_time(now + timedelta(hours=1))
     callback = quoteattr(config.callback)
     roles = [",".join(reversed(r.split(",", 1))) if config.reversed_roles else r for r in config.role]
     if config.split_role_attributes:
@@ -524,6 +525,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--session-cookie", action="append", default=[], metavar="VALUE",
                    help="a pre-issued valid idp_session cookie value (repeatable)")
     p.add_argument("--no-relay-state-echo", action="store_true", help="do not post RelayState back")
+    p.add_argument("--issued-ago", type=int, default=0, metavar="SECONDS",
+                   help="date the response's IssueInstant this many seconds back")
     p.add_argument("--relay-state-override", metavar="VALUE", help="post this RelayState instead")
     p.add_argument("--split-role-attributes", action="store_true",
                    help="one Role attribute per role instead of one attribute with every value")

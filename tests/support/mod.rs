@@ -317,3 +317,96 @@ pub fn config_for(idp: &Server, port: u16) -> String {
         idp.url
     )
 }
+
+/// Processes a test started, killed (and reaped) when dropped: a failing test leaves
+/// none of them running.
+pub struct KillOnDrop(pub Vec<Child>);
+
+impl KillOnDrop {
+    /// Wait for every process, at most `limit` in all, and return their outputs (their
+    /// stdout and stderr must be piped). Past the limit every one is killed and the
+    /// test fails.
+    pub fn wait_all(mut self, limit: Duration) -> Vec<std::process::Output> {
+        use std::io::Read;
+        let readers: Vec<_> = self
+            .0
+            .iter_mut()
+            .map(|child| {
+                let mut out = child.stdout.take().expect("stdout piped");
+                let mut err = child.stderr.take().expect("stderr piped");
+                (
+                    std::thread::spawn(move || {
+                        let mut v = Vec::new();
+                        let _ = out.read_to_end(&mut v);
+                        v
+                    }),
+                    std::thread::spawn(move || {
+                        let mut v = Vec::new();
+                        let _ = err.read_to_end(&mut v);
+                        v
+                    }),
+                )
+            })
+            .collect();
+        let deadline = Instant::now() + limit;
+        let mut statuses = vec![None; self.0.len()];
+        while statuses.iter().any(Option::is_none) {
+            for (child, status) in self.0.iter_mut().zip(statuses.iter_mut()) {
+                if status.is_none() {
+                    *status = child.try_wait().unwrap();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "processes still running after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        statuses
+            .into_iter()
+            .zip(readers)
+            .map(|(status, (out, err))| std::process::Output {
+                status: status.unwrap(),
+                stdout: out.join().unwrap(),
+                stderr: err.join().unwrap(),
+            })
+            .collect()
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// POST a form to `http://127.0.0.1:port/saml` with `Host: host`, as any local program
+/// could (retrying the connection for up to 10 s while the server starts); the status
+/// line of the answer, or `None` when nothing listened.
+pub fn post_form(port: u16, host: &str, pairs: &[(&str, &str)]) -> Option<String> {
+    use std::io::{Read, Write};
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut s = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(30)),
+            Err(_) => return None,
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /saml HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    Some(reply.lines().next().unwrap_or_default().to_owned())
+}

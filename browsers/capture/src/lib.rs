@@ -173,6 +173,26 @@ impl Callback {
         Ok(())
     }
 
+    /// Why `captured` is refused (see [`Callback::accepts`]), with what to do when the
+    /// IdP left out our state: an IdP that never sends it back fails this way on every
+    /// login, so every browser says so at once instead of waiting out the timeout.
+    pub fn refusal(&self, captured: &Captured) -> Option<String> {
+        let why = self.accepts(captured).err()?;
+        let hint = self
+            .state
+            .as_ref()
+            .filter(|s| captured.field(s.field).is_none())
+            .map(|s| {
+                format!(
+                    " (the IdP did not send our {} back; if yours never does, see \
+                     require_relay_state in saml-login's README)",
+                    s.field
+                )
+            })
+            .unwrap_or_default();
+        Some(format!("{why}{hint}"))
+    }
+
     /// Whether `url` points at this callback (scheme, host, port, path; query ignored).
     pub fn matches_url(&self, url: &Url) -> bool {
         if self.any_aws_signin {

@@ -141,8 +141,8 @@ fn handle(mut incoming: Request, callback: &Callback) -> Option<Captured> {
         return None;
     }
     let captured = Captured::from_request(callback, url, &body);
-    if let Err(why) = callback.accepts(&captured) {
-        tracing::warn!("refused a callback request: {why}");
+    if let Some(why) = callback.refusal(&captured) {
+        eprintln!("saml-login: refused a request to the callback: {why}; still waiting");
         respond(
             incoming,
             400,

@@ -1,0 +1,138 @@
+//! One login at a time per IdP: concurrent saml-login processes (parallel
+//! `credential_process` calls from an SDK, `exec`, `aws-assume-role`) take a lock file
+//! in the cache directory before they log in. A second process waits for the login in
+//! progress (and says so), then uses what it stored, instead of opening a second
+//! browser or failing on the callback port. The lock is an OS file lock, released when
+//! its holder exits or dies.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use saml_login_capture::Cancel;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::store::create_private_dir;
+
+/// How often a waiting process tries the lock again.
+const RETRY: Duration = Duration::from_millis(25);
+
+/// A held login lock; released on drop.
+#[derive(Debug)]
+pub(crate) struct LoginLock {
+    _file: File,
+}
+
+/// Whether the lock was free or another process held it first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Acquired {
+    Free,
+    /// Another saml-login held it: what it stored may now serve this run.
+    AfterWaiting,
+}
+
+impl LoginLock {
+    /// Take the lock named by `key` (the IdP, or a port) in `dir`, waiting at most
+    /// `patience` for another holder; Ctrl-C stops the wait.
+    pub(crate) fn acquire(
+        dir: &Path,
+        key: &str,
+        patience: Duration,
+        cancel: &Cancel,
+    ) -> Result<(Self, Acquired)> {
+        create_private_dir(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let digest = Sha256::digest(key.as_bytes());
+        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!("{name}.lock"));
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        let mut acquired = Acquired::Free;
+        let deadline = Instant::now() + patience;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(Error::Write { path, source });
+                }
+            }
+            let holder = holder_pid(&mut file);
+            if acquired == Acquired::Free {
+                eprintln!(
+                    "saml-login: waiting for the login in saml-login pid {} ({key})",
+                    holder.as_deref().unwrap_or("?")
+                );
+                acquired = Acquired::AfterWaiting;
+            }
+            if cancel.is_cancelled() {
+                return Err(Error::Interrupted);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::LoginWait {
+                    holder: holder.unwrap_or_else(|| "?".into()),
+                    waited: patience,
+                });
+            }
+            std::thread::sleep(RETRY);
+        }
+        // Say who holds it, for the next one to wait.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "{}", std::process::id());
+        Ok((Self { _file: file }, acquired))
+    }
+}
+
+fn holder_pid(file: &mut File) -> Option<String> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut text).ok()?;
+    let pid = text.trim();
+    (!pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then(|| pid.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_taker_waits_and_gives_up_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = Cancel::new();
+        let (held, how) =
+            LoginLock::acquire(dir.path(), "idp-a", Duration::from_secs(1), &cancel).unwrap();
+        assert_eq!(how, Acquired::Free);
+        // Another key is another lock.
+        LoginLock::acquire(dir.path(), "idp-b", Duration::ZERO, &cancel).unwrap();
+        let started = Instant::now();
+        let e = LoginLock::acquire(dir.path(), "idp-a", Duration::from_millis(200), &cancel)
+            .unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert!(
+            e.to_string()
+                .contains(&format!("saml-login pid {}", std::process::id())),
+            "{e}"
+        );
+        let waiter = {
+            let dir = dir.path().to_owned();
+            std::thread::spawn(move || {
+                LoginLock::acquire(&dir, "idp-a", Duration::from_secs(10), &Cancel::new())
+                    .map(|(_, how)| how)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        drop(held);
+        assert_eq!(waiter.join().unwrap().unwrap(), Acquired::AfterWaiting);
+    }
+}
