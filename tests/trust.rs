@@ -640,3 +640,24 @@ fn account_and_role_select_and_the_profile_defaults_to_role_at_alias() {
         "{stderr}"
     );
 }
+
+#[test]
+fn parallel_headless_callers_share_one_chromium_login() {
+    let (env, idp, _moto, _) = world(&three_roles(), "");
+    env.write(
+        ".saml-login",
+        &format!(
+            "{}[dev]\nbrowser = headless\naws_account = sandbox\naws_role = Developer\n",
+            std::fs::read_to_string(env.path(".saml-login")).unwrap()
+        ),
+    );
+    let outs = at_once(&env, 3, &["-c", "dev", "credential-process"]);
+    for out in &outs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(logins(&idp), 1, "three callers, one Chromium login");
+}
