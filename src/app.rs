@@ -10,9 +10,14 @@ use time::OffsetDateTime;
 
 use crate::accounts::{Account, Accounts};
 use crate::assertion::{Assertion, SamlResponse};
+use crate::aws_config::{self, GeneratedProfile};
 use crate::browser::{self, BrowserKind, BrowserOptions};
 use crate::cache::{self, Cache};
-use crate::cli::{AssumeRoleArgs, Cli, Command, ConsoleArgs, EnvShell, ExecArgs};
+use crate::chain;
+use crate::cli::{
+    AssumeRoleArgs, Cli, Command, ConfigureArgs, ConsoleArgs, CredentialProcessArgs, EnvShell,
+    ExecArgs,
+};
 use crate::config::{CallbackSetting, IniFile, Overrides, Settings};
 use crate::console::{self, Partition};
 use crate::credentials::Credentials;
@@ -57,13 +62,27 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     }
     let env = |k: &str| std::env::var(k).ok();
     let paths = Paths::resolve(cli.global.config.clone(), env)?;
+    // `--profile P`: an AWS config profile, whatever saml-login section it ends in.
+    match &cli.command {
+        Command::Exec(a) if a.profile.is_some() => {
+            let (c, region) = profile_credentials(&paths, a.profile.as_deref(), a.fresh.force)?;
+            return run_with_credentials(&c, region.as_deref(), a);
+        }
+        Command::Env(a) if a.profile.is_some() => {
+            let (c, region) = profile_credentials(&paths, a.profile.as_deref(), a.fresh.force)?;
+            return print_exports(&c, region.as_deref(), a.shell);
+        }
+        _ => {}
+    }
     let file = IniFile::load(&paths.config, paths.config_explicit)?;
     let overrides = overrides(&cli, env);
     let settings = Settings::resolve(&file, &cli.global.configuration, &overrides)?;
     let accounts = Accounts::load(&paths.accounts)?;
     let force = match &cli.command {
         Command::AwsAssumeRole(a) => a.force,
-        Command::CredentialProcess(f) | Command::Exec(ExecArgs { fresh: f, .. }) => f.force,
+        Command::CredentialProcess(CredentialProcessArgs { fresh: f, .. })
+        | Command::Exec(ExecArgs { fresh: f, .. }) => f.force,
+        Command::Configure(c) => c.force,
         Command::Env(e) => e.fresh.force,
         _ => false,
     };
@@ -95,8 +114,17 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Command::AwsAssumeRole(args) => assume_role(&cx, args),
         Command::AwsConsole(args) => aws_console(&cx, args),
         Command::CredentialProcess(_) => credential_process(&cx),
-        Command::Exec(args) => exec(&cx, args),
-        Command::Env(args) => env_exports(&cx, args.shell),
+        Command::Exec(args) => {
+            let c = role_credentials(&cx)?;
+            // The login lock is not the command's to hold.
+            drop(cx.login_lock.borrow_mut().take());
+            run_with_credentials(&c, cx.settings.region.as_deref(), args)
+        }
+        Command::Env(args) => {
+            let c = role_credentials(&cx)?;
+            print_exports(&c, cx.settings.region.as_deref(), args.shell)
+        }
+        Command::Configure(args) => configure(&cx, args),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }
@@ -135,6 +163,10 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
             }
         }
         Command::AwsConsole(a) => o.flag("aws_profile", "--profile", a.profile.clone()),
+        Command::CredentialProcess(a) => {
+            o.flag("aws_account", "--account", a.account.clone());
+            o.flag("aws_role", "--role", a.role.clone());
+        }
         _ => {}
     }
     o
@@ -537,10 +569,19 @@ fn credential_process(cx: &Context) -> Result<()> {
     write_stdout(&format!("{json}\n"))
 }
 
-fn exec(cx: &Context, args: &ExecArgs) -> Result<()> {
-    let c = role_credentials(cx)?;
-    // The login lock is not the command's to hold.
-    drop(cx.login_lock.borrow_mut().take());
+/// The credentials of AWS config profile `profile` (a `credential_process` profile or
+/// a chain on top of one) and its region.
+fn profile_credentials(
+    paths: &Paths,
+    profile: Option<&str>,
+    force: bool,
+) -> Result<(Credentials, Option<String>)> {
+    let profile = profile.expect("called with a profile");
+    chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, force)
+}
+
+/// `exec`: run the command with `c` in its environment; its status is ours.
+fn run_with_credentials(c: &Credentials, region: Option<&str>, args: &ExecArgs) -> Result<()> {
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = std::process::Command::new(program);
     command.args(rest);
@@ -548,7 +589,7 @@ fn exec(cx: &Context, args: &ExecArgs) -> Result<()> {
     for secret in ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"] {
         command.env_remove(secret);
     }
-    for (k, v) in env_vars(cx, &c) {
+    for (k, v) in env_vars(c, region) {
         command.env(k, v);
     }
     let status = command.status().map_err(|source| Error::Read {
@@ -571,7 +612,7 @@ fn exit_status_code(status: std::process::ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 
-fn env_vars(cx: &Context, c: &Credentials) -> Vec<(&'static str, String)> {
+fn env_vars(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)> {
     let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
         (
@@ -581,16 +622,15 @@ fn env_vars(cx: &Context, c: &Credentials) -> Vec<(&'static str, String)> {
         ("AWS_SESSION_TOKEN", c.session_token.expose().to_owned()),
         ("AWS_CREDENTIAL_EXPIRATION", c.expiration_rfc3339()),
     ];
-    if let Some(region) = &cx.settings.region {
-        vars.push(("AWS_REGION", region.clone()));
+    if let Some(region) = region {
+        vars.push(("AWS_REGION", region.to_owned()));
     }
     vars
 }
 
-fn env_exports(cx: &Context, shell: EnvShell) -> Result<()> {
-    let c = role_credentials(cx)?;
+fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Result<()> {
     let mut out = String::new();
-    for (k, v) in env_vars(cx, &c) {
+    for (k, v) in env_vars(c, region) {
         out.push_str(&match shell {
             EnvShell::Sh => format!("export {k}='{}'\n", v.replace('\'', r"'\''")),
             EnvShell::Fish => format!(
@@ -888,6 +928,116 @@ fn verify_unechoed(
     Ok(())
 }
 
+/// `configure`: one AWS config profile per granted role, in the section's block of
+/// ~/.aws/config, each running `saml-login credential-process` for its role.
+fn configure(cx: &Context, args: &ConfigureArgs) -> Result<()> {
+    let s = &cx.settings;
+    let granted = assertion(cx, format!("[{}] configure", s.section), Wanted::default())?;
+    let program = own_command();
+    let mut profiles: Vec<GeneratedProfile> = Vec::new();
+    for role in &granted.assertion.roles {
+        let name = s
+            .profile_name
+            .replace("{role}", role.name())
+            .replace("{account_alias}", cx.accounts.alias_for(role.account()))
+            .replace("{account}", role.account())
+            .replace("{section}", &s.section);
+        if let Some(other) = profiles.iter().find(|p| p.name == name) {
+            return Err(Error::BadValue {
+                field: "profile_name".into(),
+                origin: format!("[{}]", s.section),
+                message: format!(
+                    "{name:?} would name both {} and {}: add {{account}} or {{account_alias}}",
+                    other.role_arn, role.role_arn
+                ),
+            });
+        }
+        let mut entries = vec![(
+            "credential_process",
+            shell_words::join([
+                program.as_str(),
+                "-c",
+                &s.section,
+                "credential-process",
+                "--account",
+                role.account(),
+                "--role",
+                role.name(),
+            ]),
+        )];
+        if let Some(region) = &s.region {
+            entries.push(("region", region.clone()));
+        }
+        profiles.push(GeneratedProfile {
+            name,
+            role_arn: role.role_arn.clone(),
+            entries,
+        });
+    }
+    let path = &cx.paths.aws_config;
+    let edit = |old: &str| {
+        aws_config::with_block(old, &s.section, &profiles).map_err(|message| Error::Malformed {
+            path: path.clone(),
+            message,
+        })
+    };
+    let old = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.clone(),
+                source,
+            });
+        }
+    };
+    let new = edit(&old)?;
+    if args.dry_run {
+        let shown = path.display().to_string();
+        let diff = similar::TextDiff::from_lines(&old, &new)
+            .unified_diff()
+            .header(&shown, &shown)
+            .to_string();
+        return write_stdout(&diff);
+    }
+    if new == old {
+        eprintln!(
+            "saml-login: {} already holds the {} profile(s) of [{}]; nothing changed",
+            path.display(),
+            profiles.len(),
+            s.section
+        );
+        return Ok(());
+    }
+    SecretFile::new(path).update(edit)?;
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    eprintln!(
+        "saml-login: wrote {} profile(s) of [{}] to {}: {}",
+        profiles.len(),
+        s.section,
+        path.display(),
+        names.join(", ")
+    );
+    Ok(())
+}
+
+/// How a generated profile calls saml-login: its name when PATH finds this very
+/// program, else the absolute path of the running binary.
+fn own_command() -> String {
+    let exe = std::env::current_exe().ok();
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    let on_path = saml_login_capture::find_on_path("saml-login");
+    match (&exe, &on_path) {
+        (Some(exe), Some(found))
+            if canonical(exe).is_some() && canonical(exe) == canonical(found) =>
+        {
+            "saml-login".to_owned()
+        }
+        (Some(exe), _) => exe.display().to_string(),
+        (None, _) => "saml-login".to_owned(),
+    }
+}
+
 fn aws_console(cx: &Context, args: &ConsoleArgs) -> Result<()> {
     let Some(profile) = &cx.settings.aws_profile else {
         return Err(Error::Usage(
@@ -912,6 +1062,22 @@ pub fn console_for_profile(
     destination: Option<&str>,
     print: bool,
 ) -> Result<()> {
+    // A profile of ~/.aws/config that the credentials file lacks: resolve its chain.
+    let in_credentials = std::fs::read_to_string(&paths.credentials)
+        .ok()
+        .and_then(|t| store::profile_values(&t, profile))
+        .is_some();
+    if !in_credentials && chain::has_profile(paths, profile) {
+        let (credentials, _) =
+            chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, false)?;
+        return open_console(
+            &credentials,
+            Some(crate::config::DEFAULT_ROLE_DURATION),
+            region,
+            destination,
+            print,
+        );
+    }
     let text = std::fs::read_to_string(&paths.credentials).map_err(|source| Error::Read {
         path: paths.credentials.clone(),
         source,

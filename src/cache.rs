@@ -90,8 +90,17 @@ impl Cache {
         identity: &SessionIdentity,
         now: OffsetDateTime,
     ) -> Option<CachedKeys> {
-        let fingerprint = identity.fingerprint();
-        let path = self.credentials_path(&fingerprint);
+        self.credentials_for(&identity.fingerprint(), now)
+    }
+
+    /// Cached credentials of the request whose fingerprint is `fingerprint` (a
+    /// [`SessionIdentity`], or a hop of a profile chain).
+    pub(crate) fn credentials_for(
+        &self,
+        fingerprint: &str,
+        now: OffsetDateTime,
+    ) -> Option<CachedKeys> {
+        let path = self.credentials_path(fingerprint);
         let cached: CachedCredentials = read_json(&path)?;
         if cached.identity != fingerprint {
             tracing::debug!(path = %path.display(), "cached credentials of another request");
@@ -119,16 +128,25 @@ impl Cache {
         role_arn: &str,
         c: &Credentials,
     ) -> Result<()> {
-        let fingerprint = identity.fingerprint();
+        self.store_credentials_for(&identity.fingerprint(), role_arn, c)
+    }
+
+    /// [`Self::store_credentials`] by fingerprint.
+    pub(crate) fn store_credentials_for(
+        &self,
+        fingerprint: &str,
+        role_arn: &str,
+        c: &Credentials,
+    ) -> Result<()> {
         let cached = CachedCredentials {
-            identity: fingerprint.clone(),
+            identity: fingerprint.to_owned(),
             role_arn: role_arn.to_owned(),
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.expose().to_owned(),
             session_token: c.session_token.expose().to_owned(),
             expiration: c.expiration_rfc3339(),
         };
-        write_json(&self.credentials_path(&fingerprint), &cached)
+        write_json(&self.credentials_path(fingerprint), &cached)
     }
 
     /// The last assertion of the login page `login` (the IdP and application), while

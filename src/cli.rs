@@ -192,7 +192,10 @@ pub enum Command {
     ///
     ///   [profile dev]
     ///   credential_process = saml-login -c dev credential-process
-    CredentialProcess(FreshArgs),
+    ///
+    /// `--account` and `--role` choose the role, so that one section serves every
+    /// profile `configure` writes.
+    CredentialProcess(CredentialProcessArgs),
 
     /// Run COMMAND with the role's credentials in its environment
     ///
@@ -202,6 +205,19 @@ pub enum Command {
 
     /// Print shell commands that export the role's credentials
     Env(EnvArgs),
+
+    /// Write one AWS profile per granted role into ~/.aws/config
+    ///
+    /// Each profile gets `credential_process = saml-login -c SECTION credential-process
+    /// --account A --role R` and the section's region. They live in one block marked by
+    /// comments; everything outside it is kept byte for byte; roles no longer granted
+    /// are removed from the block.
+    ///
+    /// Examples:
+    ///   saml-login -c work configure              then: aws --profile Admin@prod s3 ls
+    ///   saml-login -c work configure --dry-run    show the change as a diff
+    ///   saml-login -c work configure --force      log in again for the current grants
+    Configure(ConfigureArgs),
 
     /// Print a shell completion script
     Completions {
@@ -222,9 +238,39 @@ pub struct FreshArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub fresh: FreshArgs,
+
+    /// The AWS account number or alias (setting `aws_account`)
+    #[arg(long)]
+    pub account: Option<String>,
+
+    /// The role name to assume (setting `aws_role`)
+    #[arg(long)]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    /// Log in again instead of using the cached assertion
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the change to ~/.aws/config as a diff instead of writing it
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ExecArgs {
     #[command(flatten)]
     pub fresh: FreshArgs,
+
+    /// Take the credentials of this AWS config profile (a `credential_process`
+    /// profile, or a `role_arn` + `source_profile` chain on top of one)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 
     /// The command and its arguments
     #[arg(
@@ -240,6 +286,10 @@ pub struct ExecArgs {
 pub struct EnvArgs {
     #[command(flatten)]
     pub fresh: FreshArgs,
+
+    /// Take the credentials of this AWS config profile (see `exec --profile`)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 
     /// The shell syntax
     #[arg(long, value_enum, default_value = "sh")]

@@ -38,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "login_url",
     "callback_url",
     "require_relay_state",
+    "profile_name",
 ];
 
 /// A parsed ini file: sections in file order, keys lowercased.
@@ -273,6 +274,9 @@ pub struct Settings {
     /// for IdPs that do not echo it: see [`crate::app`]'s checks of such a response.
     pub require_relay_state: bool,
     pub browser: Option<BrowserKind>,
+    /// `configure`: the name of each generated profile, with `{role}`, `{account}`,
+    /// `{account_alias}` and `{section}` filled in.
+    pub profile_name: String,
     pub region: Option<String>,
     pub timeout: Duration,
     /// Headless: the cookie jar file (`cookies`; flag `--cookies`; not an environment
@@ -379,6 +383,11 @@ impl Settings {
                     .map_err(|_| format!("{v:?} is not a browser (webview, headless, system)"))
             })?,
             region: layers.string("region"),
+            profile_name: layers
+                .parsed("profile_name", |v| {
+                    check_profile_template(v).map(|()| v.to_owned())
+                })?
+                .unwrap_or_else(|| DEFAULT_PROFILE_NAME.to_owned()),
             timeout: layers
                 .parsed("timeout", |v| {
                     v.parse::<u64>()
@@ -438,6 +447,37 @@ impl Settings {
             CallbackSetting::AwsSignin => Callback::aws_signin(Method::Post),
             CallbackSetting::Url(url) => Callback::new(Method::Post, url.clone()),
         }
+    }
+}
+
+/// The default `profile_name`: `Role@alias`, as `--show` and `--all` name profiles.
+pub const DEFAULT_PROFILE_NAME: &str = "{role}@{account_alias}";
+const PROFILE_PLACEHOLDERS: &[&str] = &["role", "account", "account_alias", "section"];
+
+/// A template names at least the role and only known placeholders.
+fn check_profile_template(v: &str) -> std::result::Result<(), String> {
+    let mut rest = v;
+    let mut has_role = false;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("{v:?} has a `{{` without `}}`"))?;
+        let name = &after[..close];
+        if !PROFILE_PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "{v:?} names {{{name}}}; the placeholders are {{role}}, {{account}}, {{account_alias}}, {{section}}"
+            ));
+        }
+        has_role |= name == "role";
+        rest = &after[close + 1..];
+    }
+    if has_role {
+        Ok(())
+    } else {
+        Err(format!(
+            "{v:?} must contain {{role}}, or every role gets one name"
+        ))
     }
 }
 

@@ -7,8 +7,10 @@
 pub mod accounts;
 pub(crate) mod app;
 pub mod assertion;
+pub(crate) mod aws_config;
 pub mod browser;
 pub mod cache;
+pub(crate) mod chain;
 pub mod cli;
 pub mod config;
 pub mod console;

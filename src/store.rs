@@ -130,7 +130,7 @@ fn line_end<'a>(line: &str, default: &'a str) -> &'a str {
 }
 
 /// `[name]` on a line of its own.
-fn section_name(line: &str) -> Option<&str> {
+pub(crate) fn section_name(line: &str) -> Option<&str> {
     let t = line.trim();
     t.strip_prefix('[')?.strip_suffix(']').map(str::trim)
 }

@@ -112,6 +112,50 @@ pub fn federation_token(
     })
 }
 
+/// One hop of a profile chain: `AssumeRole` with the source profile's credentials.
+#[derive(Clone, Debug)]
+pub struct HopRequest<'a> {
+    pub source: &'a Credentials,
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub duration: i32,
+    pub region: &'a str,
+}
+
+/// `AssumeRole` signed with the source credentials.
+pub fn assume_role(hop: &HopRequest<'_>) -> Result<Credentials> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let keys = aws_sdk_sts::config::Credentials::new(
+            &hop.source.access_key_id,
+            hop.source.secret_access_key.expose(),
+            Some(hop.source.session_token.expose().to_owned()).filter(|t| !t.is_empty()),
+            None,
+            "saml-login source profile",
+        );
+        let client = client(Some(hop.region), hop.region, Some(keys)).await;
+        tracing::debug!(
+            role = hop.role_arn,
+            duration = hop.duration,
+            "calling STS AssumeRole"
+        );
+        let output = client
+            .assume_role()
+            .role_arn(hop.role_arn)
+            .role_session_name(hop.session_name)
+            .set_external_id(hop.external_id.map(str::to_owned))
+            .duration_seconds(hop.duration)
+            .send()
+            .await
+            .map_err(sts_error)?;
+        to_credentials(output.credentials())
+    })
+}
+
 fn to_credentials(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials> {
     let c = c.ok_or_else(|| Error::StsTransport("the reply holds no credentials".into()))?;
     let expiration = OffsetDateTime::from_unix_timestamp(c.expiration().secs())

@@ -43,14 +43,9 @@ fn find_helper() -> Result<PathBuf, CaptureError> {
     let beside = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join(&file)));
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join(&file));
     beside
-        .into_iter()
-        .chain(on_path)
-        .find(|p| p.is_file())
+        .filter(|p| p.is_file())
+        .or_else(|| saml_login_capture::find_on_path(HELPER))
         .ok_or_else(|| {
             CaptureError::NotAvailable(format!(
                 "the webview helper `{HELPER}` is not installed next to saml-login or on PATH \

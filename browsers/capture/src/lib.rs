@@ -272,6 +272,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The first file `name` (plus the platform's executable suffix) in the directories of
+/// `PATH`.
+pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
+}
+
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
 #[derive(Clone, Debug, Default)]
 pub struct Cancel(Arc<AtomicBool>);

@@ -1,0 +1,302 @@
+//! `--profile P` for `exec`, `env` and `aws-console`: the credentials of an AWS config
+//! profile, resolved as the SDKs resolve it. A `credential_process` profile (such as
+//! the ones `configure` writes) runs its command; a `role_arn` + `source_profile`
+//! profile assumes that role with the source profile's credentials, one `AssumeRole`
+//! per hop, each hop cached under the identity rules (the source's keys, role, session
+//! name, external id, duration, region). Loops and chains deeper than 10 are refused.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use saml_login_capture::Secret;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::aws_config;
+use crate::cache::Cache;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::sts::{self, HopRequest};
+
+/// The deepest chain followed.
+const MAX_DEPTH: usize = 10;
+/// A chained session (whose source is itself a role session) lasts at most an hour.
+const CHAINED_MAX_DURATION: i32 = 3600;
+/// How long a `credential_process` command may take (it may run a whole login).
+const PROCESS_LIMIT: Duration = Duration::from_secs(600);
+
+/// Whether `name` is a profile of the AWS config file.
+pub(crate) fn has_profile(paths: &Paths, name: &str) -> bool {
+    std::fs::read_to_string(&paths.aws_config)
+        .ok()
+        .and_then(|text| aws_config::profile(&text, name))
+        .is_some()
+}
+
+/// The credentials of profile `name`, and the profile's region if it names one;
+/// `force` skips the cached hops.
+pub(crate) fn resolve(
+    paths: &Paths,
+    cache: &Cache,
+    name: &str,
+    force: bool,
+) -> Result<(Credentials, Option<String>)> {
+    let text = std::fs::read_to_string(&paths.aws_config).map_err(|source| Error::Read {
+        path: paths.aws_config.clone(),
+        source,
+    })?;
+    let mut seen = Vec::new();
+    let credentials = resolve_at(paths, cache, &text, name, force, &mut seen)?;
+    let region = aws_config::profile(&text, name)
+        .and_then(|v| v.into_iter().find(|(k, _)| k == "region").map(|(_, v)| v));
+    Ok((credentials, region))
+}
+
+fn resolve_at(
+    paths: &Paths,
+    cache: &Cache,
+    text: &str,
+    name: &str,
+    force: bool,
+    seen: &mut Vec<String>,
+) -> Result<Credentials> {
+    let usage = |m: String| Error::Malformed {
+        path: paths.aws_config.clone(),
+        message: m,
+    };
+    if seen.iter().any(|s| s == name) {
+        seen.push(name.to_owned());
+        return Err(usage(format!(
+            "the profiles form a loop: {}",
+            seen.join(" -> ")
+        )));
+    }
+    if seen.len() >= MAX_DEPTH {
+        return Err(usage(format!(
+            "the chain {} -> {name} is deeper than {MAX_DEPTH} profiles",
+            seen.join(" -> ")
+        )));
+    }
+    seen.push(name.to_owned());
+    let values = aws_config::profile(text, name)
+        .ok_or_else(|| usage(format!("no profile [{}]", aws_config::section_of(name))))?;
+    let get = |key: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    if get("mfa_serial").is_some() {
+        return Err(usage(format!(
+            "profile {name} asks for an MFA code (mfa_serial): saml-login cannot prompt for one yet; assume that role with the AWS CLI"
+        )));
+    }
+    if let Some(role_arn) = get("role_arn") {
+        let Some(source) = get("source_profile") else {
+            return Err(usage(format!(
+                "profile {name} has role_arn but no source_profile (credential_source is not supported)"
+            )));
+        };
+        let source = resolve_at(paths, cache, text, &source, force, seen)?;
+        let chained = !source.session_token.expose().is_empty();
+        let mut duration = match get("duration_seconds") {
+            Some(v) => v
+                .parse::<i32>()
+                .ok()
+                .filter(|d| (900..=43200).contains(d))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "duration_seconds of profile {name}: {v:?} is not 900-43200 seconds"
+                    ))
+                })?,
+            None => CHAINED_MAX_DURATION,
+        };
+        if chained && duration > CHAINED_MAX_DURATION {
+            eprintln!(
+                "saml-login: profile {name} chains on a role session, which AWS limits to {CHAINED_MAX_DURATION} s; asking for that"
+            );
+            duration = CHAINED_MAX_DURATION;
+        }
+        let session_name = get("role_session_name").unwrap_or_else(|| "saml-login".to_owned());
+        let external_id = get("external_id");
+        let region = get("region")
+            .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let fingerprint = hop_fingerprint(
+            &source.access_key_id,
+            &role_arn,
+            &session_name,
+            external_id.as_deref(),
+            duration,
+            &region,
+        );
+        if let Some(hit) = cache
+            .credentials_for(&fingerprint, OffsetDateTime::now_utc())
+            .filter(|_| !force)
+        {
+            eprintln!(
+                "saml-login: using the cached credentials of {} (profile {name}), valid until {}; --force renews them",
+                hit.role_arn,
+                hit.credentials.expiration_rfc3339()
+            );
+            return Ok(hit.credentials);
+        }
+        let credentials = sts::assume_role(&HopRequest {
+            source: &source,
+            role_arn: &role_arn,
+            session_name: &session_name,
+            external_id: external_id.as_deref(),
+            duration,
+            region: &region,
+        })?;
+        if let Err(e) = cache.store_credentials_for(&fingerprint, &role_arn, &credentials) {
+            eprintln!("saml-login: warning: cannot cache the credentials: {e}");
+        }
+        return Ok(credentials);
+    }
+    if let Some(command) = get("credential_process") {
+        return run_credential_process(name, &command);
+    }
+    Err(usage(format!(
+        "profile {name} has neither credential_process nor role_arn with source_profile; saml-login resolves those"
+    )))
+}
+
+/// What identifies one hop: the source's access key (so other source credentials are
+/// another hop), the role, session name, external id, duration and region.
+fn hop_fingerprint(
+    source_key: &str,
+    role_arn: &str,
+    session_name: &str,
+    external_id: Option<&str>,
+    duration: i32,
+    region: &str,
+) -> String {
+    let canonical = serde_json::json!({
+        "v": 1,
+        "hop": role_arn,
+        "source": source_key,
+        "session": session_name,
+        "external_id": external_id,
+        "duration": duration,
+        "region": region,
+    });
+    Sha256::digest(canonical.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Run a profile's `credential_process` as the SDKs do (split like a shell, no shell)
+/// and read its `Version: 1` JSON.
+fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
+    let failed = |m: String| Error::Usage(format!("credential_process of profile {profile}: {m}"));
+    let argv = shell_words::split(command)
+        .map_err(|e| failed(format!("cannot split {command:?}: {e}")))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| failed("the command is empty".into()))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| failed(format!("cannot run {program}: {e}")))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + PROCESS_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| failed(e.to_string()))? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(failed(format!(
+                "no answer within {} s",
+                PROCESS_LIMIT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err(failed(format!("{program} failed ({status})")));
+    }
+    parse_process_output(&out).map_err(failed)
+}
+
+fn parse_process_output(out: &[u8]) -> std::result::Result<Credentials, String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(out).map_err(|e| format!("its output is not JSON ({e})"))?;
+    if json["Version"] != 1 {
+        return Err("its output is not Version 1".into());
+    }
+    let field = |k: &str| {
+        json[k]
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("its output has no {k}"))
+    };
+    let expiration = match json["Expiration"].as_str() {
+        Some(e) => OffsetDateTime::parse(e, &Rfc3339)
+            .map_err(|_| format!("Expiration {e:?} is not RFC 3339"))?,
+        None => OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    Ok(Credentials {
+        access_key_id: field("AccessKeyId")?,
+        secret_access_key: Secret::new(field("SecretAccessKey")?),
+        session_token: Secret::new(json["SessionToken"].as_str().unwrap_or_default()),
+        expiration,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_output_is_read_as_the_sdks_read_it() {
+        let c = parse_process_output(
+            br#"{"Version":1,"AccessKeyId":"AKIA","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.access_key_id, "AKIA");
+        assert_eq!(c.expiration_rfc3339(), "2030-01-01T00:00:00Z");
+        assert!(
+            parse_process_output(br#"{"Version":2}"#)
+                .unwrap_err()
+                .contains("Version 1")
+        );
+        assert!(
+            parse_process_output(b"nope")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+    }
+
+    #[test]
+    fn every_part_of_a_hop_counts() {
+        let base = hop_fingerprint("AKIA1", "arn:r", "s", None, 3600, "us-east-1");
+        for other in [
+            hop_fingerprint("AKIA2", "arn:r", "s", None, 3600, "us-east-1"),
+            hop_fingerprint("AKIA1", "arn:q", "s", None, 3600, "us-east-1"),
+            hop_fingerprint("AKIA1", "arn:r", "t", None, 3600, "us-east-1"),
+            hop_fingerprint("AKIA1", "arn:r", "s", Some("x"), 3600, "us-east-1"),
+            hop_fingerprint("AKIA1", "arn:r", "s", None, 900, "us-east-1"),
+            hop_fingerprint("AKIA1", "arn:r", "s", None, 3600, "eu-west-1"),
+        ] {
+            assert_ne!(other, base);
+        }
+    }
+}
