@@ -181,6 +181,12 @@ pub fn http_get(url: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The text of a base64 value (a `SAMLResponse`).
+pub fn decode_b64(s: &str) -> String {
+    use base64::Engine as _;
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
+}
+
 /// The SAMLResponse of the IdP's auto-submitting form (an IdP run with --auto-session).
 pub fn fetch_saml_response(idp: &Server) -> String {
     let page = idp.get("/samlp/test-client");
