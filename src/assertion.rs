@@ -2,8 +2,6 @@
 //! reads from it (`Assertion`): the AWS roles, session name and duration, expiry and
 //! where it was addressed. Parsed once, namespace-aware, with DTDs refused.
 
-use std::collections::BTreeSet;
-
 use base64::Engine as _;
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
@@ -78,7 +76,7 @@ impl SamlResponse {
 /// What saml-login needs from a SAML response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Assertion {
-    /// Granted roles, sorted, duplicates removed.
+    /// Granted roles in the order the IdP sent them, duplicates removed.
     pub roles: Vec<AwsRole>,
     pub session_name: Option<String>,
     /// The `SessionDuration` attribute, seconds.
@@ -103,7 +101,7 @@ impl Assertion {
     pub fn parse_xml(xml: &str) -> Result<Self> {
         let mut reader = NsReader::from_str(xml);
         let mut out = Assertion::default();
-        let mut roles = BTreeSet::new();
+        let mut roles = Vec::new();
         let mut depth = 0usize;
         let mut attribute: Option<OpenAttribute> = None;
         // Text of the AttributeValue being read: Some while inside one.
@@ -203,15 +201,18 @@ impl Assertion {
                 "no {ROLE_ATTRIBUTE} attribute with a role: the IdP grants no AWS role"
             )));
         }
-        out.roles = roles.into_iter().collect();
+        out.roles = roles;
         Ok(out)
     }
 
-    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut BTreeSet<AwsRole>) -> Result<()> {
+    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut Vec<AwsRole>) -> Result<()> {
         match a.name.as_str() {
             ROLE_ATTRIBUTE => {
                 for v in &a.values {
-                    roles.insert(AwsRole::parse(v).map_err(Error::Assertion)?);
+                    let role = AwsRole::parse(v).map_err(Error::Assertion)?;
+                    if !roles.contains(&role) {
+                        roles.push(role);
+                    }
                 }
             }
             SESSION_NAME_ATTRIBUTE => {
@@ -376,6 +377,36 @@ mod tests {
         assert_eq!(a.roles.len(), 2);
         assert_eq!(a.roles[1].name(), "Admin");
         assert_eq!(a.roles[1].account(), "210987654321");
+    }
+
+    /// SimpleSAMLphp 1.19 (tests/simplesamlphp.rs): a signed response holding a signed
+    /// assertion, `xsi:type="xs:string"` values, URI name formats, several roles in one
+    /// multi-valued attribute over two accounts, a five-minute validity.
+    #[test]
+    fn real_simplesamlphp_response_keeps_the_idp_role_order() {
+        let a = parse_b64("simplesamlphp-signed-three-roles-two-accounts.b64").unwrap();
+        let roles: Vec<_> = a.roles.iter().map(|r| r.role_arn.as_str()).collect();
+        assert_eq!(
+            roles,
+            [
+                "arn:aws:iam::210987654321:role/ops/Admin",
+                "arn:aws:iam::123456789012:role/Developer",
+                "arn:aws:iam::210987654321:role/Auditor",
+            ]
+        );
+        assert!(
+            a.roles
+                .iter()
+                .all(|r| r.provider_arn.ends_with(":saml-provider/simplesamlphp"))
+        );
+        assert_eq!(a.session_name.as_deref(), Some("multi@example.org"));
+        assert_eq!(a.session_duration, Some(3600));
+        assert_eq!(
+            a.destination.as_deref(),
+            Some("http://localhost:12200/saml")
+        );
+        assert_eq!(a.recipient.as_deref(), Some("http://localhost:12200/saml"));
+        assert!(a.not_on_or_after.is_some());
     }
 
     #[test]
