@@ -1,9 +1,12 @@
 //! The integration-test harness: a temporary HOME per test, no inherited `AWS_*`
 //! variables, and real peers on loopback: moto's STS server, the project's Auth0-like
 //! test IdP (`idp.py`), the STS error responder (`sts_errors.py`) and a browser
-//! stand-in (`browser.py`). Every server is killed when its handle drops.
+//! stand-in (`browser.py`), and SimpleSAMLphp (`simplesamlphp.rs`). Every server is
+//! killed when its handle drops.
 
 #![allow(dead_code)]
+
+pub mod simplesamlphp;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};

@@ -1,0 +1,14 @@
+<?php
+// AWS as a service provider: its entity ID, with the ACS the test points at (the
+// loopback callback under test, or AWS's own sign-in endpoint).
+$s = json_decode(file_get_contents(getenv('SIMPLESAMLPHP_CONFIG_DIR') . '/settings.json'), true);
+
+$metadata['urn:amazon:webservices'] = [
+    'AssertionConsumerService' => $s['acs'],
+    'NameIDFormat' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    'simplesaml.nameidattribute' => 'uid',
+    'simplesaml.attributes' => true,
+    'saml20.sign.response' => $s['sign_response'],
+    'saml20.sign.assertion' => $s['sign_assertion'],
+    'attributes.NameFormat' => 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri',
+];
