@@ -107,6 +107,7 @@ impl Assertion {
         // Text of the AttributeValue being read: Some while inside one.
         let mut value: Option<String> = None;
         let mut saw_root = false;
+        let mut encrypted = false;
 
         loop {
             let position = reader.buffer_position();
@@ -134,6 +135,7 @@ impl Assertion {
                         (true, _, "Conditions") => {
                             out.note_expiry(attr(e, "NotOnOrAfter")?)?;
                         }
+                        (true, _, "EncryptedAssertion") => encrypted = true,
                         (true, _, "Attribute") if !empty => {
                             attribute = Some(OpenAttribute {
                                 name: attr(e, "Name")?.unwrap_or_default(),
@@ -194,6 +196,14 @@ impl Assertion {
         if !saw_root {
             return Err(Error::Assertion(
                 "the decoded response holds no XML element".into(),
+            ));
+        }
+        if roles.is_empty() && encrypted {
+            return Err(Error::Assertion(
+                "the assertion is encrypted (EncryptedAssertion): saml-login reads the roles \
+                 from it, so the IdP must not encrypt assertions for AWS (SimpleSAMLphp: no \
+                 `assertion.encryption` in the urn:amazon:webservices SP entry)"
+                    .into(),
             ));
         }
         if roles.is_empty() {
@@ -407,6 +417,48 @@ mod tests {
         );
         assert_eq!(a.recipient.as_deref(), Some("http://localhost:12200/saml"));
         assert!(a.not_on_or_after.is_some());
+    }
+
+    /// SimpleSAMLphp's variants (tests/support/simplesamlphp/make-fixtures.sh): only the
+    /// assertion signed, only the response signed, the basic attribute name format. Each
+    /// is read the same.
+    #[test]
+    fn real_simplesamlphp_signing_and_name_format_variants() {
+        let full = parse_b64("simplesamlphp-signed-three-roles-two-accounts.b64").unwrap();
+        for name in [
+            "simplesamlphp-signed-assertion-only.b64",
+            "simplesamlphp-signed-response-only.b64",
+            "simplesamlphp-basic-name-format.b64",
+        ] {
+            let a = parse_b64(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(a.roles, full.roles, "{name}");
+            assert_eq!(a.session_name, full.session_name, "{name}");
+            assert_eq!(a.session_duration, Some(3600), "{name}");
+        }
+    }
+
+    /// A Role value with line breaks and spaces around the comma, as SimpleSAMLphp
+    /// sends whatever its attribute source holds.
+    #[test]
+    fn real_simplesamlphp_whitespace_in_a_role_value() {
+        let a = parse_b64("simplesamlphp-whitespace-in-role-value.b64").unwrap();
+        assert_eq!(a.roles.len(), 1);
+        assert_eq!(
+            a.roles[0].role_arn,
+            "arn:aws:iam::123456789012:role/Developer"
+        );
+        assert_eq!(
+            a.roles[0].provider_arn,
+            "arn:aws:iam::123456789012:saml-provider/simplesamlphp"
+        );
+    }
+
+    /// An encrypted assertion hides the roles from saml-login: say so, and what to change.
+    #[test]
+    fn real_simplesamlphp_encrypted_assertion_is_a_clear_error() {
+        let message = err(parse_b64("simplesamlphp-encrypted-assertion.b64"));
+        assert!(message.contains("encrypted"), "{message}");
+        assert!(message.contains("EncryptedAssertion"), "{message}");
     }
 
     #[test]

@@ -5,5 +5,4 @@ $metadata['__DYNAMIC:1__'] = [
     'privatekey' => 'idp.key',
     'certificate' => 'idp.crt',
     'auth' => 'example-userpass',
-    'attributes.NameFormat' => 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri',
 ];
