@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use support::netns::*;
 use support::simplesamlphp::*;
 use support::*;
 
@@ -271,16 +272,33 @@ fn all_and_credential_process_through_boto3() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("AWS_ACCESS_KEY_ID="));
 }
 
+/// SimpleSAMLphp posting to AWS's own sign-in endpoint.
+fn ssp_for_aws() -> SimpleSamlPhp {
+    SimpleSamlPhp::start(&SspOptions::new(
+        "https://signin.aws.amazon.com/saml",
+        vec![robot()],
+    ))
+}
+
+fn assert_nothing_left(seen: &Watched) {
+    assert!(
+        seen.stdout.contains(&format!("ARN={}", robot_arn())) || seen.stdout.contains("TOKEN="),
+        "{}\n{}",
+        seen.stdout,
+        seen.stderr
+    );
+    assert!(
+        !seen.looked_up_aws(),
+        "the AWS endpoint was looked up: {:?}",
+        seen.lookups
+    );
+}
+
 #[test]
 fn headless_captures_at_the_aws_endpoint_and_nothing_reaches_it() {
     let _serial = serial();
-    let moto = moto();
-    let ssp = SimpleSamlPhp::start(&SspOptions::new(
-        "https://signin.aws.amazon.com/saml",
-        vec![robot()],
-    ));
+    let ssp = ssp_for_aws();
     let env = Env::new()
-        .sts(&moto)
         .var("SAML_LOGIN_USERNAME", "robot")
         .var("SAML_LOGIN_PASSWORD", PASSWORD);
     env.config(&config(
@@ -289,16 +307,18 @@ fn headless_captures_at_the_aws_endpoint_and_nothing_reaches_it() {
         "headless",
         "callback_url = aws\n",
     ));
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "aws-assume-role"])
-        .output()
-        .unwrap();
-    success(&out);
-    assert_eq!(
-        caller_identity(&moto, &env.credentials_path(), "dev"),
-        robot_arn()
+    // In a network namespace whose only way out is watched (support/netns.rs): a
+    // SimpleSAMLphp on the same port and configuration, moto, and saml-login.
+    let body = format!(
+        "{ssp}{moto}{bin} -c dev aws-assume-role --profile p || exit 10\n{identity}\n",
+        ssp = ssp.serve_in_namespace(),
+        moto = moto_in_namespace(),
+        bin = saml_login_path(),
+        identity = caller_identity_in_namespace(),
     );
+    let seen = in_watched_namespace(&body, &env);
+    assert_nothing_left(&seen);
+    assert!(!seen.stderr.contains(PASSWORD));
 }
 
 // ---------------------------------------------------------------------------------
@@ -511,12 +531,9 @@ fn webview_form_typed_by_xdotool_then_the_remembered_session() {
 }
 
 #[test]
-fn webview_captures_at_the_aws_endpoint() {
+fn webview_captures_at_the_aws_endpoint_and_nothing_reaches_it() {
     let _serial = serial();
-    let ssp = SimpleSamlPhp::start(&SspOptions::new(
-        "https://signin.aws.amazon.com/saml",
-        vec![robot()],
-    ));
+    let ssp = ssp_for_aws();
     let env = display_env();
     env.config(&config(
         &ssp,
@@ -524,11 +541,26 @@ fn webview_captures_at_the_aws_endpoint() {
         "webview",
         "callback_url = aws\n",
     ));
-    let token = webview_login(&env, &ssp, &["--fresh", "get-token"], true);
+    // The form typed with xdotool (outside the namespace, where the display is).
+    let token = webview_login(&env, &ssp, &["--no-cache", "get-token"], true);
     let xml = decode_b64(token.trim());
     assert!(
         xml.contains("Destination=\"https://signin.aws.amazon.com/saml\""),
         "{xml}"
+    );
+    // Then, the remembered session, in a namespace whose only way out is watched.
+    let body = format!(
+        "{ssp}{bin} --no-cache get-token > \"$HOME/token\" || exit 10\necho TOKEN=$(wc -c < \"$HOME/token\")\n",
+        ssp = ssp.serve_in_namespace(),
+        bin = saml_login_path(),
+    );
+    let seen = in_watched_namespace(&body, &env);
+    assert_nothing_left(&seen);
+    let token = std::fs::read_to_string(env.path("token")).unwrap();
+    assert!(
+        decode_b64(token.trim()).contains("robot@example.org"),
+        "{}",
+        seen.stderr
     );
 }
 

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod netns;
 pub mod simplesamlphp;
 
 use std::io::{BufRead, BufReader};

@@ -22,6 +22,9 @@ pub const SESSION_DURATION_ATTRIBUTE: &str =
 /// The SP entity ID AWS uses.
 pub const AWS_ENTITY_ID: &str = "urn:amazon:webservices";
 
+/// Where Debian's package keeps SimpleSAMLphp's web root.
+const WWW: &str = "/usr/share/simplesamlphp/www";
+
 /// A user of SimpleSAMLphp's own login form.
 #[derive(Clone, Debug)]
 pub struct SspUser {
@@ -87,7 +90,7 @@ pub struct SimpleSamlPhp {
 impl SimpleSamlPhp {
     /// Start SimpleSAMLphp on a free loopback port; ready when it answers.
     pub fn start(options: &SspOptions) -> Self {
-        let www = Path::new("/usr/share/simplesamlphp/www");
+        let www = Path::new(WWW);
         assert!(
             www.is_dir(),
             "SimpleSAMLphp is installed (scripts/install-deps.sh: apt-get install simplesamlphp php8.2-cli php8.2-xml)"
@@ -173,6 +176,19 @@ impl SimpleSamlPhp {
             "{}/saml2/idp/SSOService.php?spentityid={}",
             self.url(),
             AWS_ENTITY_ID.replace(':', "%3A")
+        )
+    }
+
+    /// Shell lines that start a second server on this one's port and configuration
+    /// (its sessions too) in the current network namespace: for runs in
+    /// [`super::netns::in_watched_namespace`], where this one cannot be reached.
+    pub fn serve_in_namespace(&self) -> String {
+        format!(
+            "SIMPLESAMLPHP_CONFIG_DIR='{dir}' php -S 127.0.0.1:{port} -t {WWW} > /dev/null 2>&1 &\n\
+             for i in $(seq 100); do {py} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 0.2)\" 2>/dev/null && break; sleep 0.1; done\n",
+            dir = self.dir.path().display(),
+            port = self.port(),
+            py = super::python(),
         )
     }
 
