@@ -30,7 +30,18 @@ impl Watched {
 pub fn in_watched_namespace(body: &str, env: &Env) -> Watched {
     let script = format!(
         r#"set -e
-trap 'kill $(jobs -p) 2>/dev/null' EXIT
+# At exit, stop every process of this namespace (servers the body started in the
+# background; `kill $(jobs -p)` in a trap sees no jobs in dash): only this run's own.
+stop_all() {{
+  me=$(readlink /proc/$$/ns/net)
+  for p in /proc/[0-9]*; do
+    pid=${{p#/proc/}}
+    [ "$pid" = "$$" ] && continue
+    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$me" ] && kill -9 "$pid" 2>/dev/null
+  done
+  true
+}}
+trap stop_all EXIT
 echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
 echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
 ip link set lo up
@@ -75,12 +86,37 @@ exit $status
         .filter_map(|l| l.strip_prefix("LOOKUP="))
         .map(str::to_owned)
         .collect();
+    let left = processes_of(env);
+    assert!(
+        left.is_empty(),
+        "the namespace run left processes: {left:?}"
+    );
     Watched {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr,
         tx_packets,
         lookups,
     }
+}
+
+/// The command lines of the processes running with `env`'s HOME.
+fn processes_of(env: &Env) -> Vec<String> {
+    let home = format!("HOME={}", env.home.path().display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .is_ok_and(|v| v.split(|b| *b == 0).any(|kv| kv == home.as_bytes()))
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .collect()
 }
 
 /// Shell lines that start moto inside the namespace and export `AWS_ENDPOINT_URL_STS`.
