@@ -135,12 +135,7 @@ fn system_browser_cannot_take_an_https_endpoint() {
 
 #[test]
 fn webview_captures_at_the_aws_endpoint() {
-    let display = std::env::var("DISPLAY")
-        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)");
-    let mut env = Env::new().var("DISPLAY", display);
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
+    let env = display_env();
     let body = format!(
         r#"{servers}
 {bin} --webview --fresh --login-url "$IDP/app/amazon_aws/test-client/sso/saml" --callback-url aws --timeout 60 \

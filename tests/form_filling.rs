@@ -166,3 +166,26 @@ fn no_jar_and_no_account_is_not_an_expired_session() {
     assert!(stderr.contains("SAML_LOGIN_USERNAME"), "{stderr}");
     assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
 }
+
+#[test]
+fn a_refused_callback_still_waits_for_the_timeout() {
+    // saml-login's own answer to a forged callback is not a page waiting for a person:
+    // the wait goes on (another post may still come) until `timeout`, exit 4.
+    let _serial = serial();
+    let port = free_port();
+    let idp = forging_idp(&format!("http://localhost:{port}/saml"));
+    let env = Env::new();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 14\n",
+        idp.url
+    ));
+    let started = Instant::now();
+    let out = env
+        .cmd()
+        .args(["--no-cache", "get-token"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(started.elapsed() >= Duration::from_secs(14), "{stderr}");
+}

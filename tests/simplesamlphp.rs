@@ -325,17 +325,6 @@ fn headless_captures_at_the_aws_endpoint_and_nothing_reaches_it() {
 // --webview and --system-browser: a window under Xvfb, the form typed by xdotool
 // ---------------------------------------------------------------------------------
 
-/// The display the suite runs under; its absence is a failure, not a skip.
-fn display_env() -> Env {
-    let display = std::env::var("DISPLAY")
-        .expect("these tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)");
-    let mut env = Env::new().var("DISPLAY", display);
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
-    env
-}
-
 /// Wait for `what` up to `limit`.
 fn wait_for<T>(limit: Duration, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let until = Instant::now() + limit;

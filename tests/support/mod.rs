@@ -320,6 +320,18 @@ impl Env {
     }
 }
 
+/// A world with the display the suite runs under (`DISPLAY`, `XAUTHORITY`), for the
+/// webview and browser windows; its absence is a failure, not a skip.
+pub fn display_env() -> Env {
+    let display = std::env::var("DISPLAY")
+        .expect("these tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)");
+    let mut env = Env::new().var("DISPLAY", display);
+    if let Ok(auth) = std::env::var("XAUTHORITY") {
+        env = env.var("XAUTHORITY", auth);
+    }
+    env
+}
+
 /// A configuration whose [DEFAULT] points at `idp` with callback port `port`.
 pub fn config_for(idp: &Server, port: u16) -> String {
     format!(

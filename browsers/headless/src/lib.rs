@@ -531,7 +531,8 @@ fn drive(
             // Our login was answered with an error page instead of the form.
             return Err(rejected(user, &page));
         }
-        if !opts.show_window && unchanged >= STALL {
+        // saml-login's own answer (a refused callback) waits for the timeout, as before.
+        if !opts.show_window && !page.ours && unchanged >= STALL {
             return Err(waits_for_a_person(&page, unchanged));
         }
     }
@@ -617,7 +618,8 @@ fn request_body(request: &Network::Request) -> Vec<u8> {
 
 fn html_page(status: u32, message: &str) -> FulfillRequest {
     let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>saml-login</title></head>\
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"saml-login-answer\">\
+         <title>saml-login</title></head>\
          <body><p>{message}</p></body></html>"
     );
     FulfillRequest {

@@ -46,6 +46,8 @@ pub(crate) struct PageState {
     pub location: String,
     /// Changes whenever the page does (URL, heading, fields, alert).
     pub fingerprint: String,
+    /// The page is saml-login's own answer to a callback request (`html_page`).
+    pub ours: bool,
 }
 
 impl PageState {
@@ -79,6 +81,7 @@ impl PageState {
                 .unwrap_or_default(),
             location: text("location"),
             fingerprint: text("fingerprint"),
+            ours: flag("ours"),
         }
     }
 }
@@ -134,6 +137,7 @@ const PAGE_STATE_JS: &str = r#"(() => {
     submitted: !!window.__samlLoginSubmitted,
     error: location.href.startsWith('chrome-error:'),
     loaded: document.readyState === 'complete',
+    ours: !!document.querySelector('meta[name=saml-login-answer]'),
     alert, heading, asks,
     location: location.origin + location.pathname,
     fingerprint: [location.href, heading, asks.join('|'), alert || ''].join('\n')
