@@ -1,7 +1,8 @@
 //! `--headless` with a service account (`SAML_LOGIN_USERNAME`/`SAML_LOGIN_PASSWORD`)
 //! through the real binary on the test IdP's login forms: any ordinary login form is
 //! filled, and a run where no login can come fails fast, saying why, instead of waiting
-//! out the `timeout` (300 s in these tests' configuration).
+//! out the `timeout` (300 s in these tests' configuration); with `--show-browser` the
+//! person at the window logs in.
 
 mod support;
 
@@ -188,4 +189,29 @@ fn a_refused_callback_still_waits_for_the_timeout() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(started.elapsed() >= Duration::from_secs(14), "{stderr}");
+}
+
+#[test]
+fn show_browser_without_an_account_waits_for_the_person_at_the_window() {
+    // The README's "once, at a desktop" jar: --show-browser and no account. The login
+    // form is for the person at the window, not "the stored IdP session has expired"
+    // at once: the run waits (here until a 10 s timeout, exit 4).
+    let _serial = serial();
+    let port = free_port();
+    let idp = idp(&["--callback", &format!("http://localhost:{port}/saml")]);
+    let env = display_env();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 10\n",
+        idp.url
+    ));
+    let started = Instant::now();
+    let out = env
+        .cmd()
+        .args(["--show-browser", "--no-cache", "get-token"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(started.elapsed() >= Duration::from_secs(10), "{stderr}");
+    assert!(!stderr.contains("expired"), "{stderr}");
 }
