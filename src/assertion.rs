@@ -89,6 +89,14 @@ pub struct Assertion {
     pub recipient: Option<String>,
 }
 
+/// The roles read so far: in the IdP's order, each once (a set keeps the check linear
+/// in the number of values, whatever a hostile response repeats).
+#[derive(Default)]
+struct Roles {
+    in_order: Vec<AwsRole>,
+    seen: std::collections::BTreeSet<AwsRole>,
+}
+
 /// Where the parser is, for attribute values.
 struct OpenAttribute {
     name: String,
@@ -101,7 +109,7 @@ impl Assertion {
     pub fn parse_xml(xml: &str) -> Result<Self> {
         let mut reader = NsReader::from_str(xml);
         let mut out = Assertion::default();
-        let mut roles = Vec::new();
+        let mut roles = Roles::default();
         let mut depth = 0usize;
         let mut attribute: Option<OpenAttribute> = None;
         // Text of the AttributeValue being read: Some while inside one.
@@ -198,7 +206,7 @@ impl Assertion {
                 "the decoded response holds no XML element".into(),
             ));
         }
-        if roles.is_empty() && encrypted {
+        if roles.in_order.is_empty() && encrypted {
             return Err(Error::Assertion(
                 "the assertion is encrypted (EncryptedAssertion): saml-login reads the roles \
                  from it, so the IdP must not encrypt assertions for AWS (SimpleSAMLphp: no \
@@ -206,22 +214,22 @@ impl Assertion {
                     .into(),
             ));
         }
-        if roles.is_empty() {
+        if roles.in_order.is_empty() {
             return Err(Error::Assertion(format!(
                 "no {ROLE_ATTRIBUTE} attribute with a role: the IdP grants no AWS role"
             )));
         }
-        out.roles = roles;
+        out.roles = roles.in_order;
         Ok(out)
     }
 
-    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut Vec<AwsRole>) -> Result<()> {
+    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut Roles) -> Result<()> {
         match a.name.as_str() {
             ROLE_ATTRIBUTE => {
                 for v in &a.values {
                     let role = AwsRole::parse(v).map_err(Error::Assertion)?;
-                    if !roles.contains(&role) {
-                        roles.push(role);
+                    if roles.seen.insert(role.clone()) {
+                        roles.in_order.push(role);
                     }
                 }
             }
