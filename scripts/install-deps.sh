@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what saml-login's demo and tests need on Debian: Chromium (--headless),
-# WebKitGTK and Xvfb (--webview), xdotool (closing windows in tests), GNU time (peak
-# memory in scripts/bench.sh), and moto's STS server (pip). Packages already present
+# WebKitGTK and Xvfb (--webview), xdotool (closing windows and typing into them in tests), GNU time (peak
+# memory in scripts/bench.sh), SimpleSAMLphp with PHP's command-line web server and
+# openssl (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a
+# web server it does not use), and moto's STS server (pip). Packages already present
 # are not installed again.
 set -euo pipefail
 
@@ -9,7 +11,8 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 need_apt=()
-for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time; do
+for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
+  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -2,8 +2,6 @@
 //! reads from it (`Assertion`): the AWS roles, session name and duration, expiry and
 //! where it was addressed. Parsed once, namespace-aware, with DTDs refused.
 
-use std::collections::BTreeSet;
-
 use base64::Engine as _;
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
@@ -78,7 +76,7 @@ impl SamlResponse {
 /// What saml-login needs from a SAML response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Assertion {
-    /// Granted roles, sorted, duplicates removed.
+    /// Granted roles in the order the IdP sent them, duplicates removed.
     pub roles: Vec<AwsRole>,
     pub session_name: Option<String>,
     /// The `SessionDuration` attribute, seconds.
@@ -93,6 +91,14 @@ pub struct Assertion {
     pub recipient: Option<String>,
 }
 
+/// The roles read so far: in the IdP's order, each once (a set keeps the check linear
+/// in the number of values, whatever a hostile response repeats).
+#[derive(Default)]
+struct Roles {
+    in_order: Vec<AwsRole>,
+    seen: std::collections::BTreeSet<AwsRole>,
+}
+
 /// Where the parser is, for attribute values.
 struct OpenAttribute {
     name: String,
@@ -105,12 +111,13 @@ impl Assertion {
     pub fn parse_xml(xml: &str) -> Result<Self> {
         let mut reader = NsReader::from_str(xml);
         let mut out = Assertion::default();
-        let mut roles = BTreeSet::new();
+        let mut roles = Roles::default();
         let mut depth = 0usize;
         let mut attribute: Option<OpenAttribute> = None;
         // Text of the AttributeValue being read: Some while inside one.
         let mut value: Option<String> = None;
         let mut saw_root = false;
+        let mut encrypted = false;
 
         loop {
             let position = reader.buffer_position();
@@ -142,6 +149,7 @@ impl Assertion {
                         (true, _, "Conditions") => {
                             out.note_expiry(attr(e, "NotOnOrAfter")?)?;
                         }
+                        (true, _, "EncryptedAssertion") => encrypted = true,
                         (true, _, "Attribute") if !empty => {
                             attribute = Some(OpenAttribute {
                                 name: attr(e, "Name")?.unwrap_or_default(),
@@ -204,20 +212,31 @@ impl Assertion {
                 "the decoded response holds no XML element".into(),
             ));
         }
-        if roles.is_empty() {
+        if roles.in_order.is_empty() && encrypted {
+            return Err(Error::Assertion(
+                "the assertion is encrypted (EncryptedAssertion): saml-login reads the roles \
+                 from it, so the IdP must not encrypt assertions for AWS (SimpleSAMLphp: no \
+                 `assertion.encryption` in the urn:amazon:webservices SP entry)"
+                    .into(),
+            ));
+        }
+        if roles.in_order.is_empty() {
             return Err(Error::Assertion(format!(
                 "no {ROLE_ATTRIBUTE} attribute with a role: the IdP grants no AWS role"
             )));
         }
-        out.roles = roles.into_iter().collect();
+        out.roles = roles.in_order;
         Ok(out)
     }
 
-    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut BTreeSet<AwsRole>) -> Result<()> {
+    fn take_attribute(&mut self, a: OpenAttribute, roles: &mut Roles) -> Result<()> {
         match a.name.as_str() {
             ROLE_ATTRIBUTE => {
                 for v in &a.values {
-                    roles.insert(AwsRole::parse(v).map_err(Error::Assertion)?);
+                    let role = AwsRole::parse(v).map_err(Error::Assertion)?;
+                    if roles.seen.insert(role.clone()) {
+                        roles.in_order.push(role);
+                    }
                 }
             }
             SESSION_NAME_ATTRIBUTE => {
@@ -382,6 +401,78 @@ mod tests {
         assert_eq!(a.roles.len(), 2);
         assert_eq!(a.roles[1].name(), "Admin");
         assert_eq!(a.roles[1].account(), "210987654321");
+    }
+
+    /// SimpleSAMLphp 1.19 (tests/simplesamlphp.rs): a signed response holding a signed
+    /// assertion, `xsi:type="xs:string"` values, URI name formats, several roles in one
+    /// multi-valued attribute over two accounts, a five-minute validity.
+    #[test]
+    fn real_simplesamlphp_response_keeps_the_idp_role_order() {
+        let a = parse_b64("simplesamlphp-signed-three-roles-two-accounts.b64").unwrap();
+        let roles: Vec<_> = a.roles.iter().map(|r| r.role_arn.as_str()).collect();
+        assert_eq!(
+            roles,
+            [
+                "arn:aws:iam::210987654321:role/ops/Admin",
+                "arn:aws:iam::123456789012:role/Developer",
+                "arn:aws:iam::210987654321:role/Auditor",
+            ]
+        );
+        assert!(
+            a.roles
+                .iter()
+                .all(|r| r.provider_arn.ends_with(":saml-provider/simplesamlphp"))
+        );
+        assert_eq!(a.session_name.as_deref(), Some("multi@example.org"));
+        assert_eq!(a.session_duration, Some(3600));
+        assert_eq!(
+            a.destination.as_deref(),
+            Some("http://localhost:12200/saml")
+        );
+        assert_eq!(a.recipient.as_deref(), Some("http://localhost:12200/saml"));
+        assert!(a.not_on_or_after.is_some());
+    }
+
+    /// SimpleSAMLphp's variants (tests/support/simplesamlphp/make-fixtures.sh): only the
+    /// assertion signed, only the response signed, the basic attribute name format. Each
+    /// is read the same.
+    #[test]
+    fn real_simplesamlphp_signing_and_name_format_variants() {
+        let full = parse_b64("simplesamlphp-signed-three-roles-two-accounts.b64").unwrap();
+        for name in [
+            "simplesamlphp-signed-assertion-only.b64",
+            "simplesamlphp-signed-response-only.b64",
+            "simplesamlphp-basic-name-format.b64",
+        ] {
+            let a = parse_b64(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(a.roles, full.roles, "{name}");
+            assert_eq!(a.session_name, full.session_name, "{name}");
+            assert_eq!(a.session_duration, Some(3600), "{name}");
+        }
+    }
+
+    /// A Role value with line breaks and spaces around the comma, as SimpleSAMLphp
+    /// sends whatever its attribute source holds.
+    #[test]
+    fn real_simplesamlphp_whitespace_in_a_role_value() {
+        let a = parse_b64("simplesamlphp-whitespace-in-role-value.b64").unwrap();
+        assert_eq!(a.roles.len(), 1);
+        assert_eq!(
+            a.roles[0].role_arn,
+            "arn:aws:iam::123456789012:role/Developer"
+        );
+        assert_eq!(
+            a.roles[0].provider_arn,
+            "arn:aws:iam::123456789012:saml-provider/simplesamlphp"
+        );
+    }
+
+    /// An encrypted assertion hides the roles from saml-login: say so, and what to change.
+    #[test]
+    fn real_simplesamlphp_encrypted_assertion_is_a_clear_error() {
+        let message = err(parse_b64("simplesamlphp-encrypted-assertion.b64"));
+        assert!(message.contains("encrypted"), "{message}");
+        assert!(message.contains("EncryptedAssertion"), "{message}");
     }
 
     #[test]

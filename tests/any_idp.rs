@@ -12,111 +12,20 @@
 
 mod support;
 
+use support::netns::*;
 use support::*;
-
-/// What a namespace run saw.
-struct Watched {
-    stdout: String,
-    stderr: String,
-    /// Packets sent on the veth (the way out) while `body` ran.
-    tx_packets: u64,
-    /// Every name looked up while `body` ran.
-    lookups: Vec<String>,
-}
-
-impl Watched {
-    fn looked_up_aws(&self) -> bool {
-        self.lookups
-            .iter()
-            .any(|n| n.contains("signin.aws") || n.contains("amazonaws"))
-    }
-}
-
-/// Run `body` (sh) in a fresh network namespace with loopback up, a watched veth
-/// default route and a logging resolver.
-fn in_watched_namespace(body: &str, env: &Env) -> Watched {
-    let script = format!(
-        r#"set -e
-trap 'kill $(jobs -p) 2>/dev/null' EXIT
-echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
-echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
-ip link set lo up
-ip link add watch0 type veth peer name watch1
-ip link set watch0 up; ip link set watch1 up
-ip addr add 192.0.2.1/24 dev watch0
-ip route add default via 192.0.2.254 dev watch0
-ip addr add 192.0.2.53/32 dev lo
-echo "nameserver 192.0.2.53" > "$HOME/resolv.conf"
-mount --bind "$HOME/resolv.conf" /etc/resolv.conf
-: > "$HOME/lookups.log"
-{py} {dns} 192.0.2.53 "$HOME/lookups.log" > "$HOME/dns.out" 2>/dev/null &
-for i in $(seq 50); do [ -s "$HOME/dns.out" ] && break; sleep 0.1; done
-sleep 0.5
-tx() {{ awk '/watch0:/ {{ print $11 }}' /proc/net/dev; }}
-before=$(tx)
-set +e
-{body}
-status=$?
-after=$(tx)
-echo "TX_DELTA=$((after - before))" >&2
-sed 's/^/LOOKUP=/' "$HOME/lookups.log" >&2
-exit $status
-"#,
-        py = python(),
-        dns = support("dns_watch.py").display(),
-    );
-    let out = env
-        .command("unshare")
-        .args(["--net", "--mount", "sh", "-c", &script])
-        .output()
-        .expect("unshare (util-linux) and ip (iproute2) are installed");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let tx_packets = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("TX_DELTA="))
-        .unwrap_or_else(|| panic!("the namespace script failed: {stderr}"))
-        .parse()
-        .unwrap();
-    let lookups = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("LOOKUP="))
-        .map(str::to_owned)
-        .collect();
-    Watched {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-        tx_packets,
-        lookups,
-    }
-}
 
 /// Start the IdP and moto inside the namespace; `$IDP` and `$STS` name them.
 fn servers(idp_args: &str) -> String {
-    let moto = which("moto_server").expect("moto_server is installed");
     format!(
         r#"{py} {idp} --port 0 --auto-session {idp_args} > "$HOME/idp.out" 2>/dev/null &
-STS_PORT=$({py} -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-{moto} -H 127.0.0.1 -p "$STS_PORT" > /dev/null 2>&1 &
-for i in $(seq 100); do [ -s "$HOME/idp.out" ] && {py} -c "import socket; socket.create_connection(('127.0.0.1', $STS_PORT), 0.2)" 2>/dev/null && break; sleep 0.1; done
+{moto}
+for i in $(seq 100); do [ -s "$HOME/idp.out" ] && break; sleep 0.1; done
 IDP=$(sed -n 's/^listening on //p' "$HOME/idp.out")
-export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$STS_PORT"
 "#,
         py = python(),
         idp = support("idp.py").display(),
-        moto = moto.display(),
-    )
-}
-
-fn saml_login() -> String {
-    assert_cmd::cargo::cargo_bin("saml-login")
-        .display()
-        .to_string()
-}
-
-fn caller_identity_in_namespace() -> String {
-    format!(
-        r#"AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials" {py} -c "import boto3, os; print('ARN=' + boto3.Session(profile_name='p').client('sts', endpoint_url=os.environ['AWS_ENDPOINT_URL_STS'], region_name='us-east-1').get_caller_identity()['Arn'])""#,
-        py = python()
+        moto = moto_in_namespace(),
     )
 }
 
@@ -148,7 +57,7 @@ fn headless_captures_at_the_aws_endpoint_with_another_vendors_login_url() {
 {identity}
 "#,
         servers = servers("--callback https://signin.aws.amazon.com/saml"),
-        bin = saml_login(),
+        bin = saml_login_path(),
         identity = caller_identity_in_namespace(),
     );
     let seen = in_watched_namespace(&body, &env);
@@ -184,7 +93,7 @@ INI
 {bin} --verbose aws-assume-role --account 123456789012 --role Developer --profile p || exit 10
 "#,
         servers = servers("--callback https://eu-central-2.signin.aws.amazon.com/saml"),
-        bin = saml_login(),
+        bin = saml_login_path(),
     );
     let seen = in_watched_namespace(&body, &env);
     assert!(
@@ -226,12 +135,7 @@ fn system_browser_cannot_take_an_https_endpoint() {
 
 #[test]
 fn webview_captures_at_the_aws_endpoint() {
-    let display = std::env::var("DISPLAY")
-        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)");
-    let mut env = Env::new().var("DISPLAY", display);
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
+    let env = display_env();
     let body = format!(
         r#"{servers}
 {bin} --webview --fresh --login-url "$IDP/app/amazon_aws/test-client/sso/saml" --callback-url aws --timeout 60 \
@@ -240,7 +144,7 @@ fn webview_captures_at_the_aws_endpoint() {
 "#,
         servers =
             servers("--callback https://us-west-2.signin.aws.amazon.com/saml/acs/SAMLSPEXAMPLE"),
-        bin = saml_login(),
+        bin = saml_login_path(),
         identity = caller_identity_in_namespace(),
     );
     let seen = in_watched_namespace(&body, &env);

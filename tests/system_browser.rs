@@ -269,8 +269,3 @@ fn listens_on_loopback_only() {
             .starts_with("0100007F:")
     );
 }
-
-fn decode_b64(s: &str) -> String {
-    use base64::Engine as _;
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
-}

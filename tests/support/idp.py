@@ -226,6 +226,39 @@ def identifier_page(error: str | None, autofill: str) -> str:
     )
 
 
+def one_page_login(user_field: str, username: str, error: str | None) -> str:
+    """A one-page login form, as most IdPs have, whose user field is not Auth0's."""
+    err = f'<div class="alert" role="alert">{html.escape(error)}</div>' if error else ""
+    return page(
+        "Sign in",
+        f"<h1>Sign in</h1>{err}<form method=\"post\">"
+        f'<label for="{attr(user_field)}">Email</label>'
+        f'<input type="email" name="{attr(user_field)}" id="{attr(user_field)}" value="{attr(username)}" required>'
+        '<label for="pw">Password</label>'
+        '<input type="password" name="pw" id="pw" required>'
+        '<input type="submit" value="Sign in">'
+        "</form>",
+    )
+
+
+AFTER_LOGIN_PAGES = {
+    # What a person must do after the password, which nothing in a headless run will do.
+    "mfa": page(
+        "Verify your identity",
+        "<h1>Verify your identity</h1><form method=\"post\">"
+        '<label for="code">Enter the code from your authenticator app</label>'
+        '<input type="text" name="code" id="code" inputmode="numeric" autocomplete="one-time-code">'
+        '<button type="submit">Verify</button></form>',
+    ),
+    "consent": page(
+        "Authorize application",
+        "<h1>Authorize application</h1><p>AWS is requesting access to your profile.</p>"
+        '<form method="post"><button type="submit" name="decision" value="accept">Accept</button>'
+        '<button type="submit" name="decision" value="decline">Decline</button></form>',
+    ),
+}
+
+
 def password_page(username: str, error: str | None, autofill: str) -> str:
     err = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     return page(
@@ -312,7 +345,8 @@ class IdpHandler(BaseHTTPRequestHandler):
         key = secrets.token_urlsafe(24)
         with self.state.lock:
             self.state.logins[key] = PendingLogin(return_to)
-        self.redirect(f"/u/login/identifier?state={key}")
+        first = "/u/login/password" if self.state.config.user_field else "/u/login/identifier"
+        self.redirect(f"{first}?state={key}")
 
     # -- routing -----------------------------------------------------------
 
@@ -328,6 +362,8 @@ class IdpHandler(BaseHTTPRequestHandler):
             self.get_authorize(query)
         elif url.path in ("/u/login/identifier", "/u/login/password"):
             self.login_page(url.path, query.get("state", ""), post=False)
+        elif url.path == "/u/after-login" and self.state.config.after_login:
+            self.send_html(AFTER_LOGIN_PAGES[self.state.config.after_login])
         elif url.path == "/stats":
             with self.state.lock:
                 self.send_json(200, dict(self.state.stats))
@@ -392,6 +428,19 @@ class IdpHandler(BaseHTTPRequestHandler):
             return
 
         # /u/login/password
+        cfg = self.state.config
+        if cfg.user_field:
+            # One page: the user field (of another name) and the password together.
+            if not post:
+                self.send_html(one_page_login(cfg.user_field, "", None))
+                return
+            with self.state.lock:
+                pending.username = form.get(cfg.user_field, "").strip()
+            if self.state.users.get(pending.username) != form.get("pw"):
+                self.send_html(one_page_login(cfg.user_field, pending.username, "Incorrect username or password."))
+                return
+            self.logged_in(key, pending)
+            return
         if pending.username is None:
             self.redirect(f"/u/login/identifier?state={key}")
             return
@@ -402,6 +451,11 @@ class IdpHandler(BaseHTTPRequestHandler):
         if self.state.users.get(pending.username) != form.get("password"):
             self.send_html(password_page(pending.username, "Wrong email or password", ""))
             return
+        self.logged_in(key, pending)
+
+    def logged_in(self, key: str, pending: PendingLogin) -> None:
+        """The password was right: a session, then back where the login started (or,
+        with --after-login, to a page a person must act on)."""
         session = secrets.token_urlsafe(32)
         with self.state.lock:
             self.state.sessions[session] = pending.username
@@ -410,7 +464,8 @@ class IdpHandler(BaseHTTPRequestHandler):
         if self.state.config.persistent_cookie:
             # Like Auth0's own session cookie, which outlives the browser.
             cookie += "; Max-Age=86400"
-        self.redirect(pending.return_to, {"Set-Cookie": cookie})
+        target = "/u/after-login" if self.state.config.after_login else pending.return_to
+        self.redirect(target, {"Set-Cookie": cookie})
 
     # -- OAuth authorization code + PKCE --------------------------------------
 
@@ -535,6 +590,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--autofill", action="store_true",
                    help="login pages fill in the first --user and submit themselves")
     p.add_argument("--deny-authorize", action="store_true", help="/authorize answers access_denied")
+    p.add_argument("--user-field", metavar="NAME",
+                   help="a one-page login form whose user field (type email) is named NAME")
+    p.add_argument("--after-login", choices=sorted(AFTER_LOGIN_PAGES),
+                   help="after the right password, a page a person must act on (never left)")
     args = p.parse_args(argv)
     args.role = args.role or [DEFAULT_ROLE]
     args.user = args.user or ["alice:correct-horse"]

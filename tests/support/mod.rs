@@ -1,9 +1,13 @@
 //! The integration-test harness: a temporary HOME per test, no inherited `AWS_*`
 //! variables, and real peers on loopback: moto's STS server, the project's Auth0-like
 //! test IdP (`idp.py`), the STS error responder (`sts_errors.py`) and a browser
-//! stand-in (`browser.py`). Every server is killed when its handle drops.
+//! stand-in (`browser.py`), and SimpleSAMLphp (`simplesamlphp.rs`). Every server is
+//! killed when its handle drops.
 
 #![allow(dead_code)]
+
+pub mod netns;
+pub mod simplesamlphp;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -181,6 +185,12 @@ pub fn http_get(url: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The text of a base64 value (a `SAMLResponse`).
+pub fn decode_b64(s: &str) -> String {
+    use base64::Engine as _;
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
+}
+
 /// The SAMLResponse of the IdP's auto-submitting form (an IdP run with --auto-session).
 pub fn fetch_saml_response(idp: &Server) -> String {
     let page = idp.get("/samlp/test-client");
@@ -308,6 +318,18 @@ impl Env {
         cmd.timeout(Duration::from_secs(120));
         cmd
     }
+}
+
+/// A world with the display the suite runs under (`DISPLAY`, `XAUTHORITY`), for the
+/// webview and browser windows; its absence is a failure, not a skip.
+pub fn display_env() -> Env {
+    let display = std::env::var("DISPLAY")
+        .expect("these tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)");
+    let mut env = Env::new().var("DISPLAY", display);
+    if let Ok(auth) = std::env::var("XAUTHORITY") {
+        env = env.var("XAUTHORITY", auth);
+    }
+    env
 }
 
 /// A configuration whose [DEFAULT] points at `idp` with callback port `port`.

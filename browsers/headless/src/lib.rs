@@ -26,6 +26,12 @@ use saml_login_capture::{
 };
 use url::Url;
 
+mod login_form;
+
+use login_form::{
+    LoginState, STALL, Stillness, no_login, page_state, rejected, waits_for_a_person,
+};
+
 const NAME: &str = "headless Chromium";
 
 /// How often the wait loop looks at the page, the clock and the cancel flag.
@@ -445,6 +451,7 @@ fn drive(
     let started = Instant::now();
     let deadline = request.deadline(started);
     let mut login = LoginState::default();
+    let mut still = Stillness::new(started);
     loop {
         match rx.recv_timeout(POLL) {
             Ok(Intercepted::Captured(captured)) => {
@@ -503,18 +510,31 @@ fn drive(
                 "the page could not be loaded",
             ));
         }
-        if page.submitted || !(page.password || page.username) {
-            continue;
+        let unchanged = still.observe(&page, Instant::now());
+        let account = opts.login.as_ref();
+        if !page.submitted && page.is_login_form() {
+            match account {
+                Some((user, password)) => {
+                    login.step(&tab, &page, user, password)?;
+                    continue;
+                }
+                // A person at the window (--show-browser) logs in.
+                None if opts.show_window => {}
+                None => return Err(no_login(&opts.cookies)),
+            }
         }
-        let Some((user, password)) = opts.login.as_ref() else {
-            return Err(CaptureError::SessionExpired(
-                "the IdP asks for a login and no credentials are configured. Refresh the \
-                 cookie jar with `saml-login --headless --show-browser --save-cookies FILE \
-                 get-token`, or set SAML_LOGIN_USERNAME and SAML_LOGIN_PASSWORD"
-                    .into(),
-            ));
-        };
-        login.step(&tab, &page, user, password)?;
+        if let Some((user, _)) = account
+            && !page.submitted
+            && login.submitted()
+            && page.alert.is_some()
+        {
+            // Our login was answered with an error page instead of the form.
+            return Err(rejected(user, &page));
+        }
+        // saml-login's own answer (a refused callback) waits for the timeout, as before.
+        if !opts.show_window && !page.ours && unchanged >= STALL {
+            return Err(waits_for_a_person(&page, unchanged));
+        }
     }
 }
 
@@ -535,148 +555,6 @@ fn initial_tab(browser: &Chrome) -> Result<Arc<Tab>, String> {
         std::thread::sleep(Duration::from_millis(5));
     }
     browser.new_tab().map_err(|e| e.to_string())
-}
-
-/// The parts of the current page the wait loop looks at.
-#[derive(Debug)]
-struct PageState {
-    password: bool,
-    username: bool,
-    /// Set on a document where saml-login already submitted the form.
-    submitted: bool,
-    /// The URL of a failed navigation (Chromium's error page).
-    error_url: Option<String>,
-}
-
-const PAGE_STATE_JS: &str = r#"JSON.stringify({
-  password: !!document.querySelector('input[type=password]'),
-  username: !!document.querySelector('input[name=username]'),
-  submitted: !!window.__samlLoginSubmitted,
-  error: location.href.startsWith('chrome-error:') ? (document.URL || '') : null,
-  ready: document.readyState
-})"#;
-
-fn page_state(tab: &Tab) -> Result<PageState, String> {
-    let result = tab
-        .evaluate(PAGE_STATE_JS, false)
-        .map_err(|e| e.to_string())?;
-    let text = result
-        .value
-        .as_ref()
-        .and_then(|v| v.as_str())
-        .ok_or("no page state")?;
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let error_url = v["error"].as_str().map(|_| tab.get_url());
-    Ok(PageState {
-        password: v["password"].as_bool().unwrap_or(false),
-        username: v["username"].as_bool().unwrap_or(false),
-        submitted: v["submitted"].as_bool().unwrap_or(false),
-        error_url,
-    })
-}
-
-/// Fills Auth0 Universal Login: the identifier step, then the password step.
-#[derive(Default)]
-struct LoginState {
-    identifier_submitted: u32,
-    password_submitted: u32,
-}
-
-/// Sets an input's value as typing would (the value is a call argument, never part of
-/// the script text), then marks the document as submitted.
-const FILL_JS: &str = r#"function (value) {
-  this.focus();
-  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
-  setter.call(this, value);
-  this.dispatchEvent(new Event('input', { bubbles: true }));
-  this.dispatchEvent(new Event('change', { bubbles: true }));
-}"#;
-
-const SUBMIT_JS: &str = r#"function () {
-  window.__samlLoginSubmitted = true;
-  const form = this.form;
-  const button = form && (form.querySelector('button[type=submit][name=action][value=default]')
-    || form.querySelector('button[type=submit], input[type=submit]'));
-  if (button) { button.click(); }
-  else if (form && form.requestSubmit) { form.requestSubmit(); }
-  else if (form) { form.submit(); }
-}"#;
-
-impl LoginState {
-    fn step(
-        &mut self,
-        tab: &Tab,
-        page: &PageState,
-        user: &str,
-        password: &Secret,
-    ) -> Result<(), CaptureError> {
-        let js_err = |what: &str| {
-            CaptureError::browser(NAME, format!("could not fill the login form ({what})"))
-        };
-        if page.password {
-            if self.password_submitted > 0 {
-                return Err(CaptureError::browser(
-                    NAME,
-                    format!(
-                        "the IdP rejected the password for user `{user}` (the password form came back)"
-                    ),
-                ));
-            }
-            // Auth0 repeats the username (read-only) on the password page; fill it only
-            // when it is an empty, editable field (a one-page login form).
-            if let Ok(input) =
-                tab.find_element("input[name=username]:not([readonly]):not([type=hidden])")
-            {
-                let empty = input
-                    .call_js_fn("function () { return this.value === ''; }", vec![], false)
-                    .ok()
-                    .and_then(|r| r.value)
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
-                if empty {
-                    input
-                        .call_js_fn(FILL_JS, vec![serde_json::Value::from(user)], false)
-                        .map_err(|_| js_err("username"))?;
-                }
-            }
-            let input = tab
-                .find_element("input[type=password]")
-                .map_err(|_| js_err("password field"))?;
-            input
-                .call_js_fn(
-                    FILL_JS,
-                    vec![serde_json::Value::from(password.expose())],
-                    false,
-                )
-                .map_err(|_| js_err("password"))?;
-            input
-                .call_js_fn(SUBMIT_JS, vec![], false)
-                .map_err(|_| js_err("submit"))?;
-            self.password_submitted += 1;
-            tracing::debug!("password step submitted");
-        } else if page.username {
-            if self.identifier_submitted > 0 {
-                return Err(CaptureError::browser(
-                    NAME,
-                    format!(
-                        "the IdP did not accept the username `{user}` (the username form came back)"
-                    ),
-                ));
-            }
-            let input = tab
-                .find_element("input[name=username]")
-                .map_err(|_| js_err("username field"))?;
-            input
-                .call_js_fn(FILL_JS, vec![serde_json::Value::from(user)], false)
-                .map_err(|_| js_err("username"))?;
-            input
-                .call_js_fn(SUBMIT_JS, vec![], false)
-                .map_err(|_| js_err("submit"))?;
-            self.identifier_submitted += 1;
-            tracing::debug!("identifier step submitted");
-        }
-        Ok(())
-    }
 }
 
 fn navigation_error(host: &str, detail: &str) -> CaptureError {
@@ -740,7 +618,8 @@ fn request_body(request: &Network::Request) -> Vec<u8> {
 
 fn html_page(status: u32, message: &str) -> FulfillRequest {
     let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>saml-login</title></head>\
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"saml-login-answer\">\
+         <title>saml-login</title></head>\
          <body><p>{message}</p></body></html>"
     );
     FulfillRequest {
