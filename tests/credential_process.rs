@@ -429,13 +429,13 @@ fn picker_on_a_terminal_chooses_a_role() {
     let (env, _idp, moto) = world(&[
         "--split-role-attributes",
         "--role",
-        &format!("{ROLE},{PROVIDER}"),
-        "--role",
         "arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/test-idp",
+        "--role",
+        &format!("{ROLE},{PROVIDER}"),
     ]);
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
     // A real terminal: Python's pty runs saml-login, waits for the picker, presses
-    // Down and Enter (the second role in the list: Developer@sandbox).
+    // Down and Enter (the second role in the IdP's order: Developer@sandbox).
     let script = r#"
 import os, pty, sys, time, select
 pid, fd = pty.fork()

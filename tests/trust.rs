@@ -625,7 +625,7 @@ fn account_and_role_select_and_the_profile_defaults_to_role_at_alias() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "--role is needed to choose among Admin@sandbox, Developer@sandbox (or aws_role in the section)"
+            "--role is needed to choose among Developer@sandbox, Admin@sandbox (or aws_role in the section)"
         ),
         "{stderr}"
     );
