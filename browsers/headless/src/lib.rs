@@ -405,13 +405,13 @@ fn drive(
             )
         } else {
             let captured = Captured::from_request(&callback, url, &body);
-            if let Err(why) = callback.accepts(&captured) {
+            if let Some(why) = callback.refusal(&captured) {
                 // Not ours (a foreign RelayState/state, no SAMLResponse/code): refuse it
                 // in the browser and keep waiting, as the loopback server does.
                 tracing::warn!("refused a callback request: {why}");
                 return RequestPausedDecision::Fulfill(FulfillRequest {
                     request_id: params.request_id,
-                    ..html_page(400, "saml-login refused this request.")
+                    ..html_page(400, &format!("saml-login refused this request: {why}"))
                 });
             }
             (

@@ -142,7 +142,7 @@ fn handle(mut incoming: Request, callback: &Callback) -> Option<Captured> {
     }
     let captured = Captured::from_request(callback, url, &body);
     if let Some(why) = callback.refusal(&captured) {
-        eprintln!("saml-login: refused a request to the callback: {why}; still waiting");
+        eprintln!("saml-login: refused a callback request: {why}; still waiting");
         respond(
             incoming,
             400,
