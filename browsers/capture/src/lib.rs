@@ -196,7 +196,7 @@ impl Callback {
 
     /// Whether the callback is on this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
     pub fn is_loopback(&self) -> bool {
-        !self.any_aws_signin && is_loopback_host(&self.url)
+        !self.any_aws_signin && is_loopback_url(&self.url)
     }
 
     /// The hosts (`host` or `host:port`) whose requests a browser must intercept to see
@@ -229,7 +229,8 @@ fn normalized_path(url: &Url) -> &str {
     }
 }
 
-fn is_loopback_host(url: &Url) -> bool {
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
+pub fn is_loopback_url(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -239,7 +240,7 @@ fn is_loopback_host(url: &Url) -> bool {
 }
 
 fn same_host(a: &Url, b: &Url) -> bool {
-    if is_loopback_host(a) && is_loopback_host(b) {
+    if is_loopback_url(a) && is_loopback_url(b) {
         return true;
     }
     match (a.host_str(), b.host_str()) {
@@ -250,6 +251,17 @@ fn same_host(a: &Url, b: &Url) -> bool {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A new directory `PREFIX*` in the temp directory that only its owner can enter (0700;
+/// tempfile's default is 0755), removed when dropped: for browser profiles and pages
+/// that hold a session or a secret.
+pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    builder.tempdir()
 }
 
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
@@ -388,9 +400,9 @@ pub enum CaptureError {
     #[error("no login completed within {} s (the `timeout` setting)", .0.as_secs())]
     Timeout(Duration),
     #[error(
-        "port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `listen_port`"
+        "port {port} on {address} is already in use; stop the program holding it or choose another `listen_port`"
     )]
-    PortInUse { port: u16 },
+    PortInUse { port: u16, address: &'static str },
     #[error("{0}")]
     NotAvailable(String),
     #[error("the stored IdP session has expired: {0}")]
@@ -446,6 +458,15 @@ pub trait Browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn private_temp_dirs_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = private_temp_dir("saml-login-test-").unwrap();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 
     fn cb(url: &str) -> Callback {
         Callback::new(Method::Post, Url::parse(url).unwrap())
