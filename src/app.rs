@@ -593,8 +593,11 @@ fn open_console(
         return write_stdout(&format!("{url}\n"));
     }
     eprintln!("saml-login: opening the AWS console ({destination})");
-    webbrowser::open(url.as_str())
-        .map_err(|e| Error::Usage(format!("cannot open a browser: {e}; use --print")))
+    // Through a private page: the SigninToken stays off the browser's command line.
+    let page = saml_login_system::forward::open(&url)
+        .map_err(|e| Error::Usage(format!("cannot open a browser: {e}; use --print")))?;
+    page.wait_until_read(std::time::Duration::from_secs(10));
+    Ok(())
 }
 
 /// The console's region: the setting, the AWS variables, the profile's region in
