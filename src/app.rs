@@ -215,6 +215,10 @@ fn assume_all(cx: &Context) -> Result<()> {
 }
 
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
+    store::check_profile_name(profile).map_err(|message| Error::Malformed {
+        path: cx.paths.credentials.clone(),
+        message: format!("not written: {message}"),
+    })?;
     let entries = c.profile_entries();
     SecretFile::new(&cx.paths.credentials)
         .update(|old| Ok(store::update_profile(old, profile, &entries)))?;

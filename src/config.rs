@@ -329,7 +329,9 @@ impl Settings {
             callback,
             aws_account: layers.string("aws_account"),
             aws_role: layers.string("aws_role"),
-            aws_profile: layers.string("aws_profile"),
+            aws_profile: layers.parsed("aws_profile", |v| {
+                crate::store::check_profile_name(v).map(|()| v.to_owned())
+            })?,
             listen_port: layers
                 .parsed("listen_port", |v| {
                     v.parse::<u16>()

@@ -11,6 +11,24 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Why `name` cannot be a profile (a section of the credentials file), if it cannot:
+/// `[`, `]` or a control character would end the header early or start a section of
+/// its own (a duplicate section makes botocore reject the whole file).
+pub fn check_profile_name(name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("a profile name cannot be empty".into());
+    }
+    match name
+        .chars()
+        .find(|c| matches!(c, '[' | ']') || c.is_control())
+    {
+        Some(c) => Err(format!(
+            "{name:?} is not a profile name: it holds {c:?} (`[`, `]` and control characters are refused)"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Return `text` with section `[profile]` holding `entries` (replacing those keys,
 /// keeping the section's other lines), appending the section when it is missing.
 pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> String {
@@ -284,6 +302,22 @@ mod tests {
             ("aws_secret_access_key", "secret".into()),
             ("aws_session_token", "token".into()),
         ]
+    }
+
+    #[test]
+    fn profile_names_that_would_break_the_file_are_refused() {
+        for bad in ["dev]\n[prod", "pwn]", "[x", "a\u{1b}[31m", "", "  ", "a\rb"] {
+            let e = check_profile_name(bad).unwrap_err();
+            assert!(!e.contains('\u{1b}') && !e.contains('\n'), "{e}");
+        }
+        for good in [
+            "dev",
+            "Developer@sandbox",
+            "Admin@210987654321",
+            "a b.c+=,@_-",
+        ] {
+            assert_eq!(check_profile_name(good), Ok(()), "{good}");
+        }
     }
 
     #[test]
