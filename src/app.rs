@@ -397,10 +397,23 @@ fn env_exports(cx: &Context, shell: EnvShell, fresh: &FreshArgs) -> Result<()> {
                 "set -gx {k} '{}';\n",
                 v.replace('\\', r"\\").replace('\'', r"\'")
             ),
-            EnvShell::Powershell => format!("$Env:{k} = '{}'\n", v.replace('\'', "''")),
+            EnvShell::Powershell => format!("$Env:{k} = '{}'\n", powershell_quoted(&v)),
         });
     }
     write_stdout(&out)
+}
+
+/// `v` inside a PowerShell single-quoted string: every character PowerShell takes for
+/// a single quote (`'` and U+2018 to U+201B) is doubled.
+fn powershell_quoted(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Assume `role`: duration from the settings, else the assertion, else 3600; the STS
