@@ -255,7 +255,11 @@ fn as_other_user(script: &str, args: &[&str]) -> Guard {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready", "the other user's program did not start");
+    assert_eq!(
+        line.trim(),
+        "ready",
+        "the other user's program did not start"
+    );
     child.stdout = Some(stdout.into_inner());
     Guard(Some(child))
 }
@@ -317,7 +321,10 @@ fn another_users_ipv6_listener_on_the_port_stops_the_login() {
         stderr.contains(&format!("port {port} on [::1] is already in use")),
         "{stderr}"
     );
-    assert!(idp.get("/stats").contains("\"samlp\": 0"), "no browser opened");
+    assert!(
+        idp.get("/stats").contains("\"samlp\": 0"),
+        "no browser opened"
+    );
     assert!(env.credentials().is_empty());
 }
 
@@ -335,14 +342,18 @@ fn the_system_browser_login_answers_on_ipv6_localhost_too() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(TcpListener::bind(("::1", port)).is_ok(), "[::1] is free again");
+    assert!(
+        TcpListener::bind(("::1", port)).is_ok(),
+        "[::1] is free again"
+    );
 }
 
-/// Reads every process's command line every 5 ms as another user: prints `SEEN` once
-/// it saw a browser.py, and `LEAK <cmdline>` for each one holding `needle`.
+/// Reads every process's command line every 5 ms as another user. Of those holding
+/// `marker` (this test's browser, not another test's), prints `SEEN` once, and `LEAK
+/// <cmdline>` for each one holding `needle`.
 const CMDLINE_READER: &str = r#"
 import os, sys, time
-needle = sys.argv[1].encode()
+needle, marker = sys.argv[1].encode(), sys.argv[2].encode()
 seen, leaks = False, set()
 print("ready")
 while True:
@@ -354,10 +365,12 @@ while True:
                 cmd = f.read()
         except OSError:
             continue
-        if b"browser.py" in cmd and not seen:
+        if marker not in cmd or b"import os, sys" in cmd:
+            continue
+        if not seen:
             seen = True
             print("SEEN")
-        if needle in cmd and cmd not in leaks and b"import os, sys" not in cmd:
+        if needle in cmd and cmd not in leaks:
             leaks.add(cmd)
             print("LEAK", cmd.replace(b"\0", b" ").decode(errors="replace"))
     time.sleep(0.005)
@@ -365,11 +378,12 @@ while True:
 
 #[test]
 fn the_relay_state_is_never_on_a_command_line() {
-    let reader = as_other_user(CMDLINE_READER, &["RelayState"]);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let marker = log.path().display().to_string();
+    let reader = as_other_user(CMDLINE_READER, &["RelayState", &marker]);
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
-    let log = tempfile::NamedTempFile::new().unwrap();
     let env = Env::new().test_browser(&format!("--delay 1 --log {}", log.path().display()));
     env.config(&config_for(&idp, port));
     let out = env.cmd().arg("get-token").output().unwrap();
@@ -392,9 +406,10 @@ fn the_relay_state_is_never_on_a_command_line() {
 
 #[test]
 fn the_console_signin_token_is_never_on_a_command_line() {
-    let reader = as_other_user(CMDLINE_READER, &["SigninToken"]);
-    let fed = Server::python("federation.py", &[]);
     let log = tempfile::NamedTempFile::new().unwrap();
+    let marker = log.path().display().to_string();
+    let reader = as_other_user(CMDLINE_READER, &["SigninToken", &marker]);
+    let fed = Server::python("federation.py", &[]);
     let env = Env::new()
         .test_browser(&format!("--linger 1 --log {}", log.path().display()))
         .var(
@@ -428,7 +443,11 @@ fn the_console_signin_token_is_never_on_a_command_line() {
     let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("saml-login-open-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("saml-login-open-")
+        })
         .filter(|e| {
             std::fs::read_to_string(e.path().join("login.html"))
                 .is_ok_and(|page| page.contains("signin-token-for-ASIAEXAMPLE"))
@@ -483,10 +502,7 @@ fn a_slow_body_does_not_hold_up_the_real_post() {
         String::from_utf8_lossy(&out.stderr)
     );
     println!("login with a held-back body: {:?}", started.elapsed());
-    assert_eq!(
-        caller_identity(&moto, &env.credentials_path(), "dev"),
-        REAL
-    );
+    assert_eq!(caller_identity(&moto, &env.credentials_path(), "dev"), REAL);
 }
 
 #[test]
@@ -512,11 +528,15 @@ fn a_slow_body_does_not_stop_the_timeout_of_credential_process() {
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("no login completed within 3 s"), "{stderr}");
     assert!(out.stdout.is_empty());
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// Opens 1,100 connections to 127.0.0.1:PORT (once it answers) and holds them idle;
-/// prints `ready` when they are all open.
+/// prints `ready N` when N are open.
 const IDLE_FLOOD: &str = r#"
 import resource, socket, sys, time
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -536,7 +556,7 @@ while len(socks) < 1100:
     except OSError as e:
         print("connect failed after", len(socks), e, file=sys.stderr)
         break
-print("ready", flush=True)
+print("ready", len(socks), flush=True)
 sys.stdin.read()
 "#;
 
@@ -546,7 +566,8 @@ fn idle_connections_do_not_exhaust_the_callback_server() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&moto).test_browser("--delay 3");
+    // The real POST after the flood is in place (opening 1,100 connections takes ~2 s).
+    let env = Env::new().sts(&moto).test_browser("--delay 6");
     env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
     // The usual default soft limit, whatever this machine's is.
     let child = env
@@ -577,11 +598,12 @@ fn idle_connections_do_not_exhaust_the_callback_server() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(line.trim(), "ready");
     assert_eq!(
-        caller_identity(&moto, &env.credentials_path(), "dev"),
-        REAL
+        line.trim(),
+        "ready 1100",
+        "all the idle connections were open"
     );
+    assert_eq!(caller_identity(&moto, &env.credentials_path(), "dev"), REAL);
 }
 
 #[test]
@@ -599,7 +621,10 @@ fn headless_types_the_password_only_on_the_idps_origin() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stats = foreign.get("/stats");
-    assert!(stats.contains("\"posts\": 0"), "the other origin got: {stats}");
+    assert!(
+        stats.contains("\"posts\": 0"),
+        "the other origin got: {stats}"
+    );
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!("the login form is on {}", foreign.url))
@@ -639,7 +664,14 @@ fn headless_refuses_an_assertion_posted_to_aws_by_a_frame_on_the_idp_page() {
         .args(["--headless", "--no-cache", "--timeout", "30"])
         .args(["--login-url", &format!("{}/samlp/test-client", idp.url)])
         .args(["--callback-url", "aws", "aws-assume-role"])
-        .args(["--account", "123456789012", "--role", "Developer", "--profile", "dev"])
+        .args([
+            "--account",
+            "123456789012",
+            "--role",
+            "Developer",
+            "--profile",
+            "dev",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -673,7 +705,13 @@ fn headless_chromium_gets_a_private_profile_and_temp_dir_and_no_secret() {
     use std::os::unix::fs::PermissionsExt;
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback, "--submit-delay", "2"]);
+    let idp = idp(&[
+        "--auto-session",
+        "--callback",
+        &callback,
+        "--submit-delay",
+        "2",
+    ]);
     let tmp = tempfile::tempdir().unwrap();
     let jar = "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\tjar-secret-value\n";
     let env = Env::new()
@@ -695,7 +733,9 @@ fn headless_chromium_gets_a_private_profile_and_temp_dir_and_no_secret() {
     while child.as_mut().unwrap().try_wait().unwrap().is_none() && Instant::now() < until {
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             let pid = entry.file_name().to_string_lossy().into_owned();
-            let Some(profile) = chromium_profile_of(&pid) else {
+            // This run's Chromium only (its profile is in this run's TMPDIR).
+            let Some(profile) = chromium_profile_of(&pid).filter(|p| p.starts_with(tmp.path()))
+            else {
                 continue;
             };
             let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
@@ -721,7 +761,10 @@ fn headless_chromium_gets_a_private_profile_and_temp_dir_and_no_secret() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(seen > 0, "a Chromium process of the run was seen");
-    assert!(leaks.is_empty(), "secrets in Chromium's environment: {leaks:?}");
+    assert!(
+        leaks.is_empty(),
+        "secrets in Chromium's environment: {leaks:?}"
+    );
     assert!(
         !modes.is_empty() && modes.iter().all(|m| *m == 0o700),
         "profile modes: {:?}",
@@ -824,7 +867,12 @@ fn plant_cached_credentials(env: &Env, session_token: &str) -> std::path::PathBu
 fn serde_json_string(pairs: &[(&str, &str)]) -> String {
     let fields: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("\"{k}\": \"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .map(|(k, v)| {
+            format!(
+                "\"{k}\": \"{}\"",
+                v.replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        })
         .collect();
     format!("{{{}}}", fields.join(", "))
 }
@@ -832,8 +880,13 @@ fn serde_json_string(pairs: &[(&str, &str)]) -> String {
 #[test]
 fn powershell_exports_double_every_kind_of_single_quote() {
     let env = Env::new();
-    env.config(&format!("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"));
-    plant_cached_credentials(&env, "a\u{2019}b\u{2018}c\u{201a}d\u{201b}e'f; Write-Host pwned");
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"
+    ));
+    plant_cached_credentials(
+        &env,
+        "a\u{2019}b\u{2018}c\u{201a}d\u{201b}e'f; Write-Host pwned",
+    );
     let out = env
         .cmd()
         .args(["-c", "dev", "env", "--shell", "powershell"])
@@ -857,7 +910,10 @@ fn powershell_exports_double_every_kind_of_single_quote() {
 fn a_timeout_too_large_for_the_clock_is_refused() {
     for (how, env) in [
         ("--timeout", Env::new()),
-        ("SAML_LOGIN_TIMEOUT", Env::new().var("SAML_LOGIN_TIMEOUT", "9200000000000000000")),
+        (
+            "SAML_LOGIN_TIMEOUT",
+            Env::new().var("SAML_LOGIN_TIMEOUT", "9200000000000000000"),
+        ),
     ] {
         env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\nbrowser = system\n");
         let mut cmd = env.cmd();
@@ -869,7 +925,9 @@ fn a_timeout_too_large_for_the_clock_is_refused() {
         assert_eq!(out.status.code(), Some(1), "{how}: {stderr}");
         assert_eq!(
             stderr.lines().next().unwrap_or_default(),
-            format!("saml-login: error: timeout in {how}: \"9200000000000000000\" is not a number of seconds from 1 to 86400")
+            format!(
+                "saml-login: error: timeout in {how}: \"9200000000000000000\" is not a number of seconds from 1 to 86400"
+            )
         );
     }
 }
@@ -879,7 +937,9 @@ fn a_world_writable_aws_directory_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let moto = moto();
     let env = Env::new().sts(&moto);
-    env.config(&format!("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"));
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"
+    ));
     env.write(".aws/credentials", OTHER_PROFILE);
     std::fs::set_permissions(env.path(".aws"), std::fs::Permissions::from_mode(0o777)).unwrap();
     let saved = saved_response(&env);
@@ -905,7 +965,9 @@ fn a_world_writable_aws_directory_is_refused() {
 fn a_planted_lock_symlink_is_not_followed() {
     let moto = moto();
     let env = Env::new().sts(&moto);
-    env.config(&format!("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"));
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"
+    ));
     env.write(".aws/credentials", OTHER_PROFILE);
     let target = env.path("created-through-the-link");
     std::os::unix::fs::symlink(&target, env.path(".aws/.credentials.lock")).unwrap();
@@ -947,7 +1009,11 @@ fn a_cache_entry_in_a_directory_others_can_write_is_not_believed() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.stdout.is_empty(), "the planted keys were served");
-    assert_eq!(out.status.code(), Some(4), "a login was tried instead: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "a login was tried instead: {stderr}"
+    );
     assert!(
         stderr.contains("ignoring the cache file") && stderr.contains("is writable by every user"),
         "{stderr}"
