@@ -206,7 +206,8 @@ fn forged_assertion_without_relay_state_is_refused() {
     println!("forged post answered: {answers:?}");
 }
 
-/// The other local user the attacks run as (`nobody`).
+/// The other local user the attacks run as (`nobody`). Switching to it needs root, as
+/// `tests/any_idp.rs`'s network namespaces do; CI runs the suite as root.
 const OTHER_UID: &str = "65534";
 
 /// A process of ours, killed on drop (also when a test fails half-way).
