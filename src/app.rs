@@ -233,6 +233,8 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
 
 /// When the stored profile still has more than 10 minutes, its expiry.
 fn stored_profile_valid_until(cx: &Context, profile: &str) -> Option<String> {
+    // A file others could have written proves nothing (and is refused when written).
+    store::check_trusted(&cx.paths.credentials).ok()?;
     let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
     let values = store::profile_values(&text, profile)?;
     let expiration = values.iter().find(|(k, _)| k == "expiration")?.1.clone();

@@ -941,7 +941,11 @@ fn a_world_writable_aws_directory_is_refused() {
     env.config(&format!(
         "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n{DEV}"
     ));
-    env.write(".aws/credentials", OTHER_PROFILE);
+    // Someone else's keys, planted as a profile valid for years: not believed either.
+    let planted = format!(
+        "{OTHER_PROFILE}[dev]\naws_access_key_id = ASIAPLANTED\nexpiration = 2099-01-01T00:00:00Z\n"
+    );
+    env.write(".aws/credentials", &planted);
     std::fs::set_permissions(env.path(".aws"), std::fs::Permissions::from_mode(0o777)).unwrap();
     let saved = saved_response(&env);
     let out = env
@@ -959,7 +963,7 @@ fn a_world_writable_aws_directory_is_refused() {
         )),
         "{stderr}"
     );
-    assert_eq!(env.credentials(), OTHER_PROFILE);
+    assert_eq!(env.credentials(), planted);
 }
 
 #[test]
