@@ -1024,3 +1024,42 @@ fn a_cache_entry_in_a_directory_others_can_write_is_not_believed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_killed_runs_forwarding_page_is_removed_by_the_next_run() {
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--auto-session", "--callback", &callback]);
+    let tmp = tempfile::tempdir().unwrap();
+    let pages = || -> Vec<String> {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("saml-login-open-"))
+            .collect()
+    };
+    // A browser that never posts; saml-login is SIGKILLed while it waits.
+    let env = Env::new()
+        .var("TMPDIR", tmp.path().display().to_string())
+        .var("BROWSER", "true");
+    env.config(&config_for(&idp, port));
+    let mut child = env.saml_login().arg("get-token").spawn().unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    while pages().is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = pages();
+    assert_eq!(left.len(), 1, "the killed run's page: {left:?}");
+    // The next run (a real login) removes it, and its own page when done.
+    let env = env.test_browser("");
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(pages(), Vec::<String>::new());
+}

@@ -253,16 +253,58 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A new directory `PREFIX*` in the temp directory that only its owner can enter (0700;
-/// tempfile's default is 0755), removed when dropped: for browser profiles and pages
-/// that hold a session or a secret.
+/// A new directory `PREFIX<PID>-RANDOM` in the temp directory that only its owner can
+/// enter (0700; tempfile's default is 0755), removed when dropped: for browser profiles
+/// and pages that hold a session or a secret. Those a killed run left behind are
+/// removed first (see [`sweep_stale_temp_dirs`]).
 pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    let temp = std::env::temp_dir();
+    sweep_stale_temp_dirs(&temp, prefix);
     let mut builder = tempfile::Builder::new();
-    builder.prefix(prefix);
+    let prefix = format!("{prefix}{}-", std::process::id());
+    builder.prefix(&prefix);
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
-    builder.tempdir()
+    builder.tempdir_in(temp)
 }
+
+/// Removes what a killed saml-login left in `temp` (a SIGKILL runs no destructor): this
+/// user's `PREFIX<PID>-*` directories whose PID is no longer running. Others'
+/// directories, live runs' and unparsable names are left alone, and a symbolic link
+/// planted under such a name is not followed.
+#[cfg(unix)]
+pub fn sweep_stale_temp_dirs(temp: &std::path::Path, prefix: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let me = rustix::process::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            continue;
+        };
+        let ours =
+            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
+        let running = !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        );
+        if ours && !running {
+            // Best effort: what cannot be removed now is tried again by the next run.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn sweep_stale_temp_dirs(_temp: &std::path::Path, _prefix: &str) {}
 
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
 #[derive(Clone, Debug, Default)]

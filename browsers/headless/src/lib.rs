@@ -85,12 +85,9 @@ impl Browser for Headless {
 
     fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
         let chrome = find_chrome(self.opts.chrome.as_deref())?;
-        sweep_stale_profiles(&std::env::temp_dir());
-        let profile = saml_login_capture::private_temp_dir(&format!(
-            "{PROFILE_PREFIX}{}-",
-            std::process::id()
-        ))
-        .map_err(|e| CaptureError::io("creating a temporary Chromium profile", e))?;
+        // Also removes the profiles of killed runs (they hold the IdP session cookie).
+        let profile = saml_login_capture::private_temp_dir(PROFILE_PREFIX)
+            .map_err(|e| CaptureError::io("creating a temporary Chromium profile", e))?;
         self.last_profile = Some(profile.path().to_path_buf());
         write_preferences(profile.path())?;
         let started = Instant::now();
@@ -114,50 +111,6 @@ impl Browser for Headless {
 
 /// Temporary profiles are `saml-login-chromium-PID-RANDOM` in the temp directory.
 const PROFILE_PREFIX: &str = "saml-login-chromium-";
-
-/// Removes the temporary profiles that a killed saml-login left behind (they hold the
-/// IdP session cookie): this user's `saml-login-chromium-PID-*` directories whose PID
-/// is no longer running. (Its Chromium is gone too: it exits when the DevTools pipe
-/// closes.) Others' directories, live runs' and unparsable names are left alone.
-#[cfg(unix)]
-fn sweep_stale_profiles(temp: &Path) {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    let me = rustix::process::geteuid().as_raw();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PROFILE_PREFIX))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            continue;
-        };
-        // symlink_metadata: a symbolic link planted under that name is not followed.
-        let ours =
-            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
-        let running = !matches!(
-            rustix::process::test_kill_process(pid),
-            Err(rustix::io::Errno::SRCH)
-        );
-        if ours && !running {
-            match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => tracing::debug!(
-                    dir = %entry.path().display(),
-                    "removed the Chromium profile of a saml-login that was killed"
-                ),
-                Err(e) => tracing::debug!("could not remove a stale Chromium profile: {e}"),
-            }
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn sweep_stale_profiles(_temp: &Path) {}
 
 /// Chromium's environment on top of ours: its temporary files (the
 /// `org.chromium.Chromium.*` directories it would leave in /tmp) go inside the profile,
