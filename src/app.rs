@@ -293,6 +293,10 @@ const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
 const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
 
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
+    store::check_profile_name(profile).map_err(|message| Error::Malformed {
+        path: cx.paths.credentials.clone(),
+        message: format!("not written: {message}"),
+    })?;
     let mut entries = c.profile_entries();
     entries.push((PROFILE_ROLE_KEY, role.role_arn.clone()));
     entries.push((
@@ -318,6 +322,8 @@ fn stored_profile_serves(
     profile: &str,
     identity: &SessionIdentity,
 ) -> Option<String> {
+    // A file others could have written proves nothing (and is refused when written).
+    store::check_trusted(&cx.paths.credentials).ok()?;
     let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
     let values = store::profile_values(&text, profile)?;
     let get = |key: &str| {
@@ -637,10 +643,23 @@ fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Resu
                 "set -gx {k} '{}';\n",
                 v.replace('\\', r"\\").replace('\'', r"\'")
             ),
-            EnvShell::Powershell => format!("$Env:{k} = '{}'\n", v.replace('\'', "''")),
+            EnvShell::Powershell => format!("$Env:{k} = '{}'\n", powershell_quoted(&v)),
         });
     }
     write_stdout(&out)
+}
+
+/// `v` inside a PowerShell single-quoted string: every character PowerShell takes for
+/// a single quote (`'` and U+2018 to U+201B) is doubled.
+fn powershell_quoted(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Assume `role`: duration from the settings, else the assertion, else 3600; the STS
@@ -1137,8 +1156,11 @@ fn open_console(
         return write_stdout(&format!("{url}\n"));
     }
     eprintln!("saml-login: opening the AWS console ({destination})");
-    webbrowser::open(url.as_str())
-        .map_err(|e| Error::Usage(format!("cannot open a browser: {e}; use --print")))
+    // Through a private page: the SigninToken stays off the browser's command line.
+    let page = saml_login_system::forward::open(&url)
+        .map_err(|e| Error::Usage(format!("cannot open a browser: {e}; use --print")))?;
+    page.wait_until_read(std::time::Duration::from_secs(10));
+    Ok(())
 }
 
 /// The console's region: the setting, the AWS variables, the profile's region in

@@ -203,6 +203,16 @@ fn file_name(key: &str) -> String {
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    if let Err((at, why)) = crate::store::check_trusted(path) {
+        if path.exists() {
+            tracing::warn!(
+                "ignoring the cache file {}: {} {why}",
+                path.display(),
+                at.display()
+            );
+        }
+        return None;
+    }
     let text = std::fs::read_to_string(path).ok()?;
     match serde_json::from_str(&text) {
         Ok(v) => Some(v),

@@ -19,6 +19,8 @@ pub const DEFAULT_SECTION: &str = "DEFAULT";
 pub const DEFAULT_LISTEN_PORT: u16 = 12200;
 pub const DEFAULT_ROLE_DURATION: i32 = 3600;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// The longest `timeout`: a day. (About 9.2e18 s overflowed the clock's deadline.)
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Every key the configuration knows, for `SAML_LOGIN_*` variables and checks.
 pub const KEYS: &[&str] = &[
@@ -337,7 +339,9 @@ impl Settings {
             callback,
             aws_account: layers.string("aws_account"),
             aws_role: layers.string("aws_role"),
-            aws_profile: layers.string("aws_profile"),
+            aws_profile: layers.parsed("aws_profile", |v| {
+                crate::store::check_profile_name(v).map(|()| v.to_owned())
+            })?,
             listen_port: layers
                 .parsed("listen_port", |v| {
                     v.parse::<u16>()
@@ -392,9 +396,14 @@ impl Settings {
                 .parsed("timeout", |v| {
                     v.parse::<u64>()
                         .ok()
-                        .filter(|s| *s > 0)
                         .map(Duration::from_secs)
-                        .ok_or_else(|| format!("{v:?} is not a number of seconds"))
+                        .filter(|d| !d.is_zero() && *d <= MAX_TIMEOUT)
+                        .ok_or_else(|| {
+                            format!(
+                                "{v:?} is not a number of seconds from 1 to {}",
+                                MAX_TIMEOUT.as_secs()
+                            )
+                        })
                 })?
                 .unwrap_or(DEFAULT_TIMEOUT),
             cookies: layers.string("cookies").map(|p| expand_home(&p)),

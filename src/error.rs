@@ -62,6 +62,8 @@ pub enum Error {
     },
     #[error("{}: {message}", .path.display())]
     Malformed { path: PathBuf, message: String },
+    #[error("{}: {message}", .path.display())]
+    Untrusted { path: PathBuf, message: String },
     #[error("SAML response: {0}")]
     Assertion(String),
     #[error("{role} is not granted by {source_of_list}; granted: {granted}")]
@@ -132,9 +134,41 @@ impl Error {
                 "with require_relay_state = false, a response without RelayState is taken only for one role named by aws_account and aws_role, addressed to this callback and issued after the login began (see README, RelayState)"
                     .into(),
             ),
+            Error::Untrusted { path, .. } => Some(format!(
+                "only you may write where saml-login keeps secrets: check the owner and run `chmod go-w {}`",
+                path.display()
+            )),
             _ => None,
         }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `text` safe to print on a terminal: control characters other than a line end (an
+/// escape sequence from an IdP's or a file's text) are shown escaped, not interpreted.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_are_shown_not_sent() {
+        assert_eq!(
+            printable("a\u{1b}[31mb\r\n\u{7}"),
+            "a\\u{1b}[31mb\\r\n\\u{7}"
+        );
+        assert_eq!(printable("plain: ünïcode ‘q’"), "plain: ünïcode ‘q’");
+    }
+}

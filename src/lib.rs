@@ -68,9 +68,9 @@ pub(crate) fn entry<C: Parser>(
         Ok(()) => exit::OK,
         Err(error::Error::Child(code)) => code,
         Err(e) => {
-            eprintln!("{tool}: error: {e}");
+            eprintln!("{tool}: error: {}", error::printable(&e.to_string()));
             if let Some(hint) = e.hint() {
-                eprintln!("  hint: {hint}");
+                eprintln!("  hint: {}", error::printable(&hint));
             }
             e.exit_code()
         }

@@ -88,11 +88,34 @@ fn arn_kind(arn: &str) -> Option<ArnKind> {
     if !well_formed {
         return None;
     }
+    let partition_ok = partition
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !partition_ok {
+        return None;
+    }
     match resource.split_once('/') {
-        Some(("role", name)) if !name.is_empty() => Some(ArnKind::Role),
-        Some(("saml-provider", name)) if !name.is_empty() => Some(ArnKind::Provider),
+        Some(("role", path_and_name)) if is_iam_role(path_and_name) => Some(ArnKind::Role),
+        Some(("saml-provider", name)) if is_iam_name(name, 128, b"._-") => Some(ArnKind::Provider),
         _ => None,
     }
+}
+
+/// IAM's character sets: a role name is 1-64 of `A-Za-z0-9+=,.@_-`, its path printable
+/// ASCII without spaces. So no IdP-supplied role can carry `[`, `]`, a line end or an
+/// escape sequence into a profile name, the credentials file or a terminal.
+fn is_iam_role(path_and_name: &str) -> bool {
+    let (path, name) = path_and_name
+        .rsplit_once('/')
+        .unwrap_or(("", path_and_name));
+    path.bytes().all(|b| b.is_ascii_graphic()) && is_iam_name(name, 64, b"+=,.@_-")
+}
+
+fn is_iam_name(name: &str, max: usize, punctuation: &[u8]) -> bool {
+    (1..=max).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || punctuation.contains(&b))
 }
 
 #[cfg(test)]
@@ -113,6 +136,14 @@ mod tests {
     }
 
     #[test]
+    fn iam_names_with_every_allowed_character() {
+        // (`,` is allowed by IAM but separates the two ARNs of the attribute value.)
+        let role = "arn:aws-us-gov:iam::123456789012:role/a/b-c_d!/Dev+=.@_-1";
+        let r = AwsRole::parse(&format!("{role},{PROVIDER}")).unwrap();
+        assert_eq!(r.name(), "Dev+=.@_-1");
+    }
+
+    #[test]
     fn not_a_pair() {
         for bad in [
             ROLE,
@@ -121,6 +152,16 @@ mod tests {
             &format!("{ROLE},{ROLE}"),
             &format!("{ROLE},{PROVIDER},x"),
             "arn:aws:iam::12345:role/x,arn:aws:iam::12345:saml-provider/y",
+            // Outside IAM's character sets: a section header, an escape sequence.
+            &format!("arn:aws:iam::123456789012:role/pwn]\n[default],{PROVIDER}"),
+            &format!("arn:aws:iam::123456789012:role/\x1b[31mred,{PROVIDER}"),
+            &format!("arn:aws:iam::123456789012:role/a b,{PROVIDER}"),
+            &format!(
+                "arn:aws:iam::123456789012:role/{},{PROVIDER}",
+                "r".repeat(65)
+            ),
+            &format!("{ROLE},arn:aws:iam::123456789012:saml-provider/x]y"),
+            &format!("arn:AWS]:iam::123456789012:role/r,{PROVIDER}"),
         ] {
             assert!(AwsRole::parse(bad).is_err(), "{bad}");
         }

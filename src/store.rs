@@ -11,6 +11,24 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Why `name` cannot be a profile (a section of the credentials file), if it cannot:
+/// `[`, `]` or a control character would end the header early or start a section of
+/// its own (a duplicate section makes botocore reject the whole file).
+pub fn check_profile_name(name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("a profile name cannot be empty".into());
+    }
+    match name
+        .chars()
+        .find(|c| matches!(c, '[' | ']') || c.is_control())
+    {
+        Some(c) => Err(format!(
+            "{name:?} is not a profile name: it holds {c:?} (`[`, `]` and control characters are refused)"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Return `text` with section `[profile]` holding `entries` (replacing those keys,
 /// keeping the section's other lines), appending the section when it is missing.
 pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> String {
@@ -152,6 +170,68 @@ fn key_of(line: &str) -> Option<String> {
     Some(k.trim().to_owned())
 }
 
+/// Whether saml-login may keep or believe secrets at `path`: the file (when it exists)
+/// and every directory above it must be owned by this user (directories also by root)
+/// and writable by no one else (a sticky directory such as /tmp excepted); a directory
+/// only its group may write draws a warning. The error says what is wrong where.
+#[cfg(unix)]
+pub fn check_trusted(path: &Path) -> std::result::Result<(), (PathBuf, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    let mut at = Some(path);
+    while let Some(p) = at {
+        let p_owned = if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_owned()
+        };
+        match fs::metadata(&p_owned) {
+            Ok(m) => {
+                let mode = m.mode() & 0o7777;
+                let dir = m.is_dir();
+                let owner_ok = m.uid() == me || (dir && m.uid() == 0);
+                if !owner_ok {
+                    return Err((
+                        p_owned,
+                        format!("is owned by another user (uid {})", m.uid()),
+                    ));
+                }
+                let sticky = dir && mode & 0o1000 != 0;
+                if mode & 0o002 != 0 && !sticky {
+                    return Err((
+                        p_owned,
+                        format!("is writable by every user (mode {:o})", mode & 0o777),
+                    ));
+                }
+                if mode & 0o020 != 0 && !sticky && m.uid() == me {
+                    tracing::warn!(
+                        "{} is writable by its group (mode {:o}); saml-login keeps secrets under it",
+                        p_owned.display(),
+                        mode & 0o777
+                    );
+                }
+            }
+            // Not created yet: its parent decides.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err((p_owned, format!("cannot be checked: {e}"))),
+        }
+        at = p.parent();
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn check_trusted(_path: &Path) -> std::result::Result<(), (PathBuf, String)> {
+    Ok(())
+}
+
+fn trusted(path: &Path) -> Result<()> {
+    check_trusted(path).map_err(|(path, message)| Error::Untrusted {
+        message: format!("{message}; saml-login keeps no secret there"),
+        path,
+    })
+}
+
 /// A file holding secrets, written atomically under a lock.
 #[derive(Clone, Debug)]
 pub struct SecretFile {
@@ -166,6 +246,7 @@ impl SecretFile {
     /// Read the file (empty when missing), let `edit` build the new content, and
     /// replace the file with it. Nothing changes if `edit` or any step fails.
     pub fn update(&self, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
+        trusted(&self.path)?;
         let dir = self.parent();
         create_private_dir(&dir).map_err(|source| Error::Write {
             path: dir.clone(),
@@ -191,6 +272,7 @@ impl SecretFile {
 
     /// [`Self::replace`], creating the directory (mode 0700) when missing.
     pub fn replace_creating_dir(&self, bytes: &[u8]) -> Result<()> {
+        trusted(&self.path)?;
         let dir = self.parent();
         create_private_dir(&dir).map_err(|source| Error::Write { path: dir, source })?;
         self.replace(bytes)
@@ -238,10 +320,25 @@ impl SecretFile {
         let mut options = OpenOptions::new();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&lock_path).map_err(|source| Error::Write {
-            path: lock_path.clone(),
-            source,
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // A symbolic link planted under the lock's name is not followed.
+            options
+                .mode(0o600)
+                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
+        let file = options.open(&lock_path).map_err(|source| {
+            if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+                Error::Untrusted {
+                    path: lock_path.clone(),
+                    message: "is a symbolic link; saml-login does not follow it".into(),
+                }
+            } else {
+                Error::Write {
+                    path: lock_path.clone(),
+                    source,
+                }
+            }
         })?;
         file.lock().map_err(|source| Error::Write {
             path: lock_path,
@@ -284,6 +381,22 @@ mod tests {
             ("aws_secret_access_key", "secret".into()),
             ("aws_session_token", "token".into()),
         ]
+    }
+
+    #[test]
+    fn profile_names_that_would_break_the_file_are_refused() {
+        for bad in ["dev]\n[prod", "pwn]", "[x", "a\u{1b}[31m", "", "  ", "a\rb"] {
+            let e = check_profile_name(bad).unwrap_err();
+            assert!(!e.contains('\u{1b}') && !e.contains('\n'), "{e}");
+        }
+        for good in [
+            "dev",
+            "Developer@sandbox",
+            "Admin@210987654321",
+            "a b.c+=,@_-",
+        ] {
+            assert_eq!(check_profile_name(good), Ok(()), "{good}");
+        }
     }
 
     #[test]

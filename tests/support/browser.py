@@ -3,14 +3,17 @@
 does with the IdP's pages.
 
 saml-login opens the login URL with the command in $BROWSER (`python3 browser.py %s`).
-This program fetches the URL, follows redirects, keeps cookies, fills a login form
-when `--user NAME:PASSWORD` is given, and submits the IdP's auto-submitting form to its
-action (the loopback callback), exactly as a browser's JavaScript would.
+This program fetches the URL, follows redirects (HTTP and `<meta http-equiv=refresh>`,
+also from a `file://` page), keeps cookies, fills a login form when `--user
+NAME:PASSWORD` is given, and submits the IdP's auto-submitting form to its action (the
+loopback callback), exactly as a browser's JavaScript would. Like Chromium it resolves
+`localhost` itself, to `::1` first and then `127.0.0.1`, whatever /etc/hosts says.
 
 Options: `--user NAME:PASSWORD` or the variable BROWSER_LOGIN (fill login forms; the
 variable exists because $BROWSER splits its commands on `:`), `--cookie NAME=VALUE`
 (start with a cookie), `--delay SECONDS` (wait before the final POST), `--log FILE` (append what it did),
-`--timing FILE` (write the seconds it ran, for scripts/bench.sh).
+`--timing FILE` (write the seconds it ran, for scripts/bench.sh), `--linger SECONDS`
+(stay running that long afterwards, as a browser does).
 """
 
 import time
@@ -18,12 +21,33 @@ import time
 _T0 = time.perf_counter()
 
 import argparse  # noqa: E402 (imported after the clock starts)
+import html  # noqa: E402
 import http.cookiejar  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 import urllib.parse  # noqa: E402
 import urllib.request  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
+
+
+_getaddrinfo = socket.getaddrinfo
+
+
+def _localhost_like_chromium(host, port, *args, **kwargs):
+    """Chromium answers `localhost` itself: ::1, then 127.0.0.1 (tried in that order)."""
+    if host == "localhost":
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("::1", int(port), 0, 0)),
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", int(port))),
+        ]
+    return _getaddrinfo(host, port, *args, **kwargs)
+
+
+socket.getaddrinfo = _localhost_like_chromium
+
+REFRESH = re.compile(r'<meta http-equiv="refresh" content="\d+;url=([^"]*)"', re.IGNORECASE)
 
 
 class Forms(HTMLParser):
@@ -51,10 +75,12 @@ def main():
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--log")
     p.add_argument("--timing", help="write the seconds this program ran to this file")
+    p.add_argument("--linger", type=float, default=0)
     args = p.parse_args()
     try:
         return run(args)
     finally:
+        time.sleep(args.linger)
         if args.timing:
             # From the first line of this file: the interpreter's own start-up is not
             # counted, so the figure left to saml-login is an overestimate.
@@ -77,8 +103,14 @@ def run(args):
 
     url, data = args.url, None
     for _ in range(10):
+        log(f"fetch {url}")
         with opener.open(url, data=data, timeout=20) as r:
             page, url = r.read().decode(), r.geturl()
+        refresh = REFRESH.search(page)
+        if refresh:
+            url, data = html.unescape(refresh.group(1)), None
+            log(f"forwarded from {r.geturl().split(':')[0]}")
+            continue
         forms = Forms()
         forms.feed(page)
         if not forms.forms:

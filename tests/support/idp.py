@@ -188,8 +188,11 @@ def page(title: str, body: str) -> str:
     )
 
 
-def samlp_form(callback: str, saml_response: str, relay_state: str | None) -> str:
-    """Auth0's auto-submitting form that carries the SAMLResponse to the ACS URL."""
+def samlp_form(callback: str, saml_response: str, relay_state: str | None,
+               frame: str | None = None, delay_ms: int = 0) -> str:
+    """Auth0's auto-submitting form that carries the SAMLResponse to the ACS URL
+    (with --frame: the page also shows another site in an iframe)."""
+    framed = f'<iframe src="{attr(frame)}"></iframe>' if frame else ""
     relay = (
         f'<input type="hidden" name="RelayState" value="{attr(relay_state)}">'
         if relay_state is not None
@@ -200,8 +203,8 @@ def samlp_form(callback: str, saml_response: str, relay_state: str | None) -> st
         f'<form method="post" name="hiddenform" action="{attr(callback)}">'
         f'<input type="hidden" name="SAMLResponse" value="{attr(saml_response)}">{relay}'
         "<noscript><p>Script is disabled. Click Submit to continue.</p>"
-        '<input type="submit" value="Submit"></noscript></form>'
-        "<script>window.setTimeout(function(){document.forms[0].submit();},0);</script>",
+        f'<input type="submit" value="Submit"></noscript></form>{framed}'
+        f"<script>window.setTimeout(function(){{document.forms[0].submit();}},{delay_ms});</script>",
     )
 
 
@@ -392,6 +395,9 @@ class IdpHandler(BaseHTTPRequestHandler):
             self.send_text(404, f"Unknown client: {client_id}")
             return
         if self.session_user() is None:
+            if cfg.login_redirect:
+                self.redirect(cfg.login_redirect)
+                return
             self.start_login(self.path)
             return
         relay_state = query.get("RelayState")
@@ -399,7 +405,8 @@ class IdpHandler(BaseHTTPRequestHandler):
             relay_state = cfg.relay_state_override
         elif cfg.no_relay_state_echo:
             relay_state = None
-        self.send_html(samlp_form(cfg.callback, build_saml_response(cfg), relay_state))
+        self.send_html(samlp_form(cfg.callback, build_saml_response(cfg), relay_state,
+                                  cfg.frame, int(cfg.submit_delay * 1000)))
 
     # -- Universal Login pages ---------------------------------------------
 
@@ -589,6 +596,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the session cookie gets Max-Age (as Auth0's does), so browsers keep it")
     p.add_argument("--autofill", action="store_true",
                    help="login pages fill in the first --user and submit themselves")
+    p.add_argument("--frame", metavar="URL", help="the SAML form page also shows URL in an iframe")
+    p.add_argument("--submit-delay", type=float, default=0, metavar="SECONDS",
+                   help="the SAML form page submits itself after SECONDS")
+    p.add_argument("--login-redirect", metavar="URL",
+                   help="without a session, send the browser to URL (another origin's login form)")
     p.add_argument("--deny-authorize", action="store_true", help="/authorize answers access_denied")
     p.add_argument("--user-field", metavar="NAME",
                    help="a one-page login form whose user field (type email) is named NAME")

@@ -216,7 +216,7 @@ impl Callback {
 
     /// Whether the callback is on this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
     pub fn is_loopback(&self) -> bool {
-        !self.any_aws_signin && is_loopback_host(&self.url)
+        !self.any_aws_signin && is_loopback_url(&self.url)
     }
 
     /// The hosts (`host` or `host:port`) whose requests a browser must intercept to see
@@ -249,7 +249,8 @@ fn normalized_path(url: &Url) -> &str {
     }
 }
 
-fn is_loopback_host(url: &Url) -> bool {
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
+pub fn is_loopback_url(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -259,7 +260,7 @@ fn is_loopback_host(url: &Url) -> bool {
 }
 
 fn same_host(a: &Url, b: &Url) -> bool {
-    if is_loopback_host(a) && is_loopback_host(b) {
+    if is_loopback_url(a) && is_loopback_url(b) {
         return true;
     }
     match (a.host_str(), b.host_str()) {
@@ -280,6 +281,59 @@ pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
         .map(|d| d.join(&file))
         .find(|p| p.is_file())
 }
+
+/// A new directory `PREFIX<PID>-RANDOM` in the temp directory that only its owner can
+/// enter (0700; tempfile's default is 0755), removed when dropped: for browser profiles
+/// and pages that hold a session or a secret. Those a killed run left behind are
+/// removed first (see [`sweep_stale_temp_dirs`]).
+pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    let temp = std::env::temp_dir();
+    sweep_stale_temp_dirs(&temp, prefix);
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!("{prefix}{}-", std::process::id());
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    builder.tempdir_in(temp)
+}
+
+/// Removes what a killed saml-login left in `temp` (a SIGKILL runs no destructor): this
+/// user's `PREFIX<PID>-*` directories whose PID is no longer running. Others'
+/// directories, live runs' and unparsable names are left alone, and a symbolic link
+/// planted under such a name is not followed.
+#[cfg(unix)]
+pub fn sweep_stale_temp_dirs(temp: &std::path::Path, prefix: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let me = rustix::process::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            continue;
+        };
+        let ours =
+            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
+        let running = !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        );
+        if ours && !running {
+            // Best effort: what cannot be removed now is tried again by the next run.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn sweep_stale_temp_dirs(_temp: &std::path::Path, _prefix: &str) {}
 
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
 #[derive(Clone, Debug, Default)]
@@ -417,9 +471,9 @@ pub enum CaptureError {
     #[error("no login completed within {} s (the `timeout` setting)", .0.as_secs())]
     Timeout(Duration),
     #[error(
-        "port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `listen_port`"
+        "port {port} on {address} is already in use; stop the program holding it or choose another `listen_port`"
     )]
-    PortInUse { port: u16 },
+    PortInUse { port: u16, address: &'static str },
     #[error("{0}")]
     NotAvailable(String),
     #[error("the stored IdP session has expired: {0}")]
@@ -475,6 +529,15 @@ pub trait Browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn private_temp_dirs_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = private_temp_dir("saml-login-test-").unwrap();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 
     fn cb(url: &str) -> Callback {
         Callback::new(Method::Post, Url::parse(url).unwrap())

@@ -172,7 +172,7 @@ pub fn outcome_to_json(outcome: &Result<(Captured, Vec<Cookie>), CaptureError>) 
             let (kind, seconds, port) = match e {
                 CaptureError::Cancelled => ("cancelled", None, None),
                 CaptureError::Timeout(d) => ("timeout", Some(d.as_secs_f64()), None),
-                CaptureError::PortInUse { port } => ("port_in_use", None, Some(*port)),
+                CaptureError::PortInUse { port, .. } => ("port_in_use", None, Some(*port)),
                 CaptureError::NotAvailable(_) => ("not_available", None, None),
                 CaptureError::SessionExpired(_) => ("session_expired", None, None),
                 CaptureError::Browser { .. } | CaptureError::Io { .. } => ("browser", None, None),
@@ -209,6 +209,7 @@ pub fn outcome_from_json(
                     .and_then(Value::as_u64)
                     .and_then(|p| u16::try_from(p).ok())
                     .unwrap_or(0),
+                address: "127.0.0.1",
             },
             Some("not_available") => CaptureError::NotAvailable(message),
             Some("session_expired") => CaptureError::SessionExpired(message),

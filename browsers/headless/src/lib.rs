@@ -91,10 +91,8 @@ impl Browser for Headless {
 
     fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
         let chrome = find_chrome(self.opts.chrome.as_deref())?;
-        sweep_stale_profiles(&std::env::temp_dir());
-        let profile = tempfile::Builder::new()
-            .prefix(&format!("{PROFILE_PREFIX}{}-", std::process::id()))
-            .tempdir()
+        // Also removes the profiles of killed runs (they hold the IdP session cookie).
+        let profile = saml_login_capture::private_temp_dir(PROFILE_PREFIX)
             .map_err(|e| CaptureError::io("creating a temporary Chromium profile", e))?;
         self.last_profile = Some(profile.path().to_path_buf());
         write_preferences(profile.path())?;
@@ -120,49 +118,25 @@ impl Browser for Headless {
 /// Temporary profiles are `saml-login-chromium-PID-RANDOM` in the temp directory.
 const PROFILE_PREFIX: &str = "saml-login-chromium-";
 
-/// Removes the temporary profiles that a killed saml-login left behind (they hold the
-/// IdP session cookie): this user's `saml-login-chromium-PID-*` directories whose PID
-/// is no longer running. (Its Chromium is gone too: it exits when the DevTools pipe
-/// closes.) Others' directories, live runs' and unparsable names are left alone.
-#[cfg(unix)]
-fn sweep_stale_profiles(temp: &Path) {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    let me = rustix::process::geteuid().as_raw();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PROFILE_PREFIX))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            continue;
-        };
-        // symlink_metadata: a symbolic link planted under that name is not followed.
-        let ours =
-            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
-        let running = !matches!(
-            rustix::process::test_kill_process(pid),
-            Err(rustix::io::Errno::SRCH)
-        );
-        if ours && !running {
-            match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => tracing::debug!(
-                    dir = %entry.path().display(),
-                    "removed the Chromium profile of a saml-login that was killed"
-                ),
-                Err(e) => tracing::debug!("could not remove a stale Chromium profile: {e}"),
-            }
-        }
-    }
+/// Chromium's environment on top of ours: its temporary files (the
+/// `org.chromium.Chromium.*` directories it would leave in /tmp) go inside the profile,
+/// removed with it; and saml-login's own variables, the password and the cookie jar
+/// among them, are blanked, since Chromium and its crash handler do not need them.
+fn chromium_environment(
+    profile: &Path,
+    ours: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<std::collections::HashMap<String, String>, CaptureError> {
+    let tmp = profile.join("tmp");
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| CaptureError::io("writing the temporary Chromium profile", e))?;
+    let mut env: std::collections::HashMap<String, String> = ours
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("SAML_LOGIN_") || k.starts_with("PKCE_LOGIN_"))
+        .map(|k| (k, String::new()))
+        .collect();
+    env.insert("TMPDIR".into(), tmp.to_string_lossy().into_owned());
+    Ok(env)
 }
-
-#[cfg(not(unix))]
-fn sweep_stale_profiles(_temp: &Path) {}
 
 /// Profile preferences: no network prediction, so Chromium opens no speculative
 /// connection (to the callback port or anywhere else) before a request is intercepted.
@@ -326,8 +300,10 @@ fn run(
     if let Some(rule) = &never_resolve {
         args.push(std::ffi::OsStr::new(rule));
     }
+    let envs = chromium_environment(profile, std::env::vars_os())?;
     let launch = LaunchOptions::default_builder()
         .path(Some(chrome.to_path_buf()))
+        .process_envs(Some(envs))
         .headless(!opts.show_window)
         .sandbox(!as_root)
         .ignore_certificate_errors(false)
@@ -378,12 +354,27 @@ fn drive(
     let (tx, rx) = mpsc::channel::<Intercepted>();
     let tx = Mutex::new(tx);
     let callback = request.callback.clone();
+    // A page target's main frame has the target's id.
+    let main_frame = tab.get_target_id().clone();
     let interceptor = move |_transport, _session, event: Fetch::events::RequestPausedEvent| {
         let params = event.params;
         let url = Url::parse(&params.request.url);
         let matched = url
             .as_ref()
             .is_ok_and(|u| callback.matches(&params.request.method, u));
+        // Only the page itself navigating to the callback: not a (cross-origin) frame
+        // on it posting a forged response, not a script's fetch.
+        let top_navigation = params.frame_id == main_frame
+            && params.resource_Type == Network::ResourceType::Document;
+        if matched && !top_navigation {
+            tracing::warn!(
+                "refused a callback request that is not a navigation of the page itself (a frame or a script sent it)"
+            );
+            return RequestPausedDecision::Fulfill(FulfillRequest {
+                request_id: params.request_id,
+                ..html_page(400, "saml-login refused this request.")
+            });
+        }
         if !matched {
             // The patterns cover the callback's whole origin: nothing else on it (the
             // favicon of the answer page) may reach whatever listens on that port.
@@ -515,6 +506,13 @@ fn drive(
         if !page.submitted && page.is_login_form() {
             match account {
                 Some((user, password)) => {
+                    let here = tab
+                        .evaluate("location.href", false)
+                        .ok()
+                        .and_then(|r| r.value)
+                        .and_then(|v| v.as_str().and_then(|u| Url::parse(u).ok()));
+                    may_type_credentials(&request.start_url, here.as_ref())
+                        .map_err(|why| CaptureError::browser(NAME, why))?;
                     login.step(&tab, &page, user, password)?;
                     continue;
                 }
@@ -536,6 +534,32 @@ fn drive(
             return Err(waits_for_a_person(&page, unchanged));
         }
     }
+}
+
+/// Whether the service account's username and password may be typed into the page at
+/// `page`: only on the IdP's own origin (the login page's, `idp`), and only over https
+/// unless the IdP is on this machine. The error says why not.
+fn may_type_credentials(idp: &Url, page: Option<&Url>) -> Result<(), String> {
+    let Some(page) = page else {
+        return Err(
+            "could not tell which site the login form is on; not typing the password".into(),
+        );
+    };
+    if page.origin() != idp.origin() {
+        return Err(format!(
+            "the login form is on {}, not on the IdP's origin {}: saml-login types the \
+             password only on the IdP's own pages",
+            page.origin().ascii_serialization(),
+            idp.origin().ascii_serialization()
+        ));
+    }
+    if page.scheme() != "https" && !saml_login_capture::is_loopback_url(page) {
+        return Err(format!(
+            "the login form on {} is not served over https; not typing the password",
+            page.origin().ascii_serialization()
+        ));
+    }
+    Ok(())
 }
 
 /// The tab Chromium opens at start. The crate's `wait_for_initial_tab` looks every
@@ -741,6 +765,54 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use saml_login_capture::{Callback, Method};
+
+    #[test]
+    fn credentials_are_typed_only_on_the_idps_origin_over_https() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let idp = u("https://example.eu.auth0.com/samlp/client?RelayState=x");
+        let ok = |page: &str| may_type_credentials(&idp, Some(&u(page)));
+        assert_eq!(
+            ok("https://example.eu.auth0.com/u/login/password?state=s"),
+            Ok(())
+        );
+        for other in [
+            "https://evil.example/u/login/password",
+            "http://example.eu.auth0.com/u/login/password",
+            "https://example.eu.auth0.com:8443/u/login",
+            "https://sub.example.eu.auth0.com/u/login",
+        ] {
+            let e = ok(other).unwrap_err();
+            assert!(e.contains("IdP's origin"), "{other}: {e}");
+        }
+        assert!(may_type_credentials(&idp, None).is_err());
+        let plain = u("http://idp.example/samlp/c");
+        let e = may_type_credentials(&plain, Some(&u("http://idp.example/login"))).unwrap_err();
+        assert!(e.contains("https"), "{e}");
+        let local = u("http://127.0.0.1:8080/samlp/c");
+        assert_eq!(
+            may_type_credentials(&local, Some(&u("http://127.0.0.1:8080/u/login"))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn chromium_gets_a_private_tmpdir_and_none_of_our_secrets() {
+        let profile = tempfile::tempdir().unwrap();
+        let ours = [
+            ("SAML_LOGIN_PASSWORD", "hunter2"),
+            ("SAML_LOGIN_COOKIES", "jar"),
+            ("PKCE_LOGIN_CONFIG", "x"),
+            ("HOME", "/home/u"),
+        ]
+        .map(|(k, v)| (k.into(), v.into()));
+        let env = chromium_environment(profile.path(), ours.into_iter()).unwrap();
+        assert_eq!(env["SAML_LOGIN_PASSWORD"], "");
+        assert_eq!(env["SAML_LOGIN_COOKIES"], "");
+        assert_eq!(env["PKCE_LOGIN_CONFIG"], "");
+        assert!(!env.contains_key("HOME"), "inherited as it is");
+        assert_eq!(env["TMPDIR"], profile.path().join("tmp").to_string_lossy());
+        assert!(profile.path().join("tmp").is_dir());
+    }
 
     #[test]
     fn base64_round_trip() {

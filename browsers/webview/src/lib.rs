@@ -185,9 +185,7 @@ fn run(
             (None, dir.clone())
         }
         None => {
-            let temp = tempfile::Builder::new()
-                .prefix("saml-login-webview-")
-                .tempdir()
+            let temp = saml_login_capture::private_temp_dir("saml-login-webview-")
                 .map_err(|e| CaptureError::io("creating a temporary webview profile", e))?;
             let path = temp.path().to_path_buf();
             (Some(temp), path)
