@@ -853,14 +853,42 @@ fn base64_encode(data: &[u8]) -> String {
 
 /// Cached credentials for [dev]'s role (123456789012, Developer), valid for years.
 fn plant_cached_credentials(env: &Env, session_token: &str) -> std::path::PathBuf {
+    // The cache entry of [dev]'s request: the file is named by the request's
+    // fingerprint, as src/identity.rs computes it (the tests' config names no policy,
+    // duration or region).
+    let config = std::fs::read_to_string(env.path(".saml-login")).unwrap();
+    let idp = config
+        .lines()
+        .find_map(|l| l.strip_prefix("idp_url = "))
+        .unwrap()
+        .trim_end_matches('/');
+    let canonical = serde_json::json!({
+        "v": 1,
+        "idp": format!("{idp}/samlp/c"),
+        "account": "123456789012",
+        "role": "Developer",
+        "policy_arns": [],
+        "inline_policy": null,
+        "duration": null,
+        "region": null,
+    });
+    let fingerprint: String = sha2::Digest::finalize(sha2::Digest::chain_update(
+        <sha2::Sha256 as sha2::Digest>::new(),
+        canonical.to_string().as_bytes(),
+    ))
+    .iter()
+    .map(|b| format!("{b:02x}"))
+    .collect();
     let json = serde_json_string(&[
+        ("identity", &fingerprint),
+        ("role_arn", "arn:aws:iam::123456789012:role/Developer"),
         ("access_key_id", "ASIAPLANTED"),
         ("secret_access_key", "planted-secret"),
         ("session_token", session_token),
         ("expiration", "2099-01-01T00:00:00Z"),
     ]);
     env.write(
-        ".cache/saml-login/credentials/dev--123456789012%3aDeveloper.json",
+        &format!(".cache/saml-login/credentials/{fingerprint}.json"),
         &json,
     )
 }
