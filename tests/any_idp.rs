@@ -16,6 +16,8 @@ use support::*;
 
 /// What a namespace run saw.
 struct Watched {
+    /// The namespace script's exit status (the body's, or 10 when saml-login failed).
+    status: Option<i32>,
     stdout: String,
     stderr: String,
     /// Packets sent on the veth (the way out) while `body` ran.
@@ -33,11 +35,14 @@ impl Watched {
 }
 
 /// Run `body` (sh) in a fresh network namespace with loopback up, a watched veth
-/// default route and a logging resolver.
+/// default route and a logging resolver. The script stops every server it started
+/// (their pids are in `$PIDS`) before it exits, and the test checks that nothing of its
+/// process group is left; the group is killed anyway when the run fails or overruns.
 fn in_watched_namespace(body: &str, env: &Env) -> Watched {
     let script = format!(
         r#"set -e
-trap 'kill $(jobs -p) 2>/dev/null' EXIT
+PIDS=""
+trap 'kill $PIDS 2>/dev/null; wait' EXIT
 echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
 echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
 ip link set lo up
@@ -50,6 +55,7 @@ echo "nameserver 192.0.2.53" > "$HOME/resolv.conf"
 mount --bind "$HOME/resolv.conf" /etc/resolv.conf
 : > "$HOME/lookups.log"
 {py} {dns} 192.0.2.53 "$HOME/lookups.log" > "$HOME/dns.out" 2>/dev/null &
+PIDS="$PIDS $!"
 for i in $(seq 50); do [ -s "$HOME/dns.out" ] && break; sleep 0.1; done
 sleep 0.5
 tx() {{ awk '/watch0:/ {{ print $11 }}' /proc/net/dev; }}
@@ -65,12 +71,16 @@ exit $status
         py = python(),
         dns = support("dns_watch.py").display(),
     );
-    let out = env
-        .command("unshare")
-        .args(["--net", "--mount", "sh", "-c", &script])
-        .output()
-        .expect("unshare (util-linux) and ip (iproute2) are installed");
+    let mut cmd = env.command("unshare");
+    cmd.args(["--net", "--mount", "sh", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let (out, left) = GroupGuard::spawn(cmd).output_within(std::time::Duration::from_secs(180));
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        left.is_empty(),
+        "the namespace script left processes running: {left:#?}\n{stderr}"
+    );
     let tx_packets = stderr
         .lines()
         .find_map(|l| l.strip_prefix("TX_DELTA="))
@@ -83,6 +93,7 @@ exit $status
         .map(str::to_owned)
         .collect();
     Watched {
+        status: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr,
         tx_packets,
@@ -95,8 +106,10 @@ fn servers(idp_args: &str) -> String {
     let moto = which("moto_server").expect("moto_server is installed");
     format!(
         r#"{py} {idp} --port 0 --auto-session {idp_args} > "$HOME/idp.out" 2>/dev/null &
+PIDS="$PIDS $!"
 STS_PORT=$({py} -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 {moto} -H 127.0.0.1 -p "$STS_PORT" > /dev/null 2>&1 &
+PIDS="$PIDS $!"
 for i in $(seq 100); do [ -s "$HOME/idp.out" ] && {py} -c "import socket; socket.create_connection(('127.0.0.1', $STS_PORT), 0.2)" 2>/dev/null && break; sleep 0.1; done
 IDP=$(sed -n 's/^listening on //p' "$HOME/idp.out")
 export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$STS_PORT"
@@ -152,6 +165,7 @@ fn headless_captures_at_the_aws_endpoint_with_another_vendors_login_url() {
         identity = caller_identity_in_namespace(),
     );
     let seen = in_watched_namespace(&body, &env);
+    assert_eq!(seen.status, Some(0), "{}\n{}", seen.stdout, seen.stderr);
     assert!(
         seen.stdout
             .contains("ARN=arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"),
@@ -164,9 +178,10 @@ fn headless_captures_at_the_aws_endpoint_with_another_vendors_login_url() {
         "the AWS endpoint was looked up: {:?}",
         seen.lookups
     );
-    eprintln!(
-        "lookups: {:?}; packets on the way out: {}",
-        seen.lookups, seen.tx_packets
+    assert_eq!(
+        seen.tx_packets, 0,
+        "packets left through the way out; lookups: {:?}",
+        seen.lookups
     );
 }
 
@@ -187,6 +202,7 @@ INI
         bin = saml_login(),
     );
     let seen = in_watched_namespace(&body, &env);
+    assert_eq!(seen.status, Some(0), "{}\n{}", seen.stdout, seen.stderr);
     assert!(
         seen.stderr.contains("region=eu-central-2"),
         "{}\n{}",
@@ -244,6 +260,12 @@ fn webview_captures_at_the_aws_endpoint() {
         identity = caller_identity_in_namespace(),
     );
     let seen = in_watched_namespace(&body, &env);
+    assert_eq!(seen.status, Some(0), "{}\n{}", seen.stdout, seen.stderr);
+    assert_eq!(
+        seen.tx_packets, 0,
+        "packets left through the way out; lookups: {:?}",
+        seen.lookups
+    );
     assert!(
         seen.stdout
             .contains("ARN=arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"),
