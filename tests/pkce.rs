@@ -6,7 +6,6 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -106,12 +105,7 @@ fn query(url: &url::Url, key: &str) -> String {
 
 /// One raw HTTP/1.1 GET to 127.0.0.1 (no redirect following); status line and headers.
 fn raw_get(port: u16, path_and_query: &str) -> String {
-    let mut s = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
+    let mut s = connect_within(port, Duration::from_secs(20));
     write!(
         s,
         "GET {path_and_query} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"

@@ -5,7 +5,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -94,7 +94,7 @@ fn login_form_then_get_token() {
     );
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.lines().count(), 1);
-    let xml = decode_b64(token.trim());
+    let xml = decode_saml(token.trim());
     assert!(xml.contains(ROLE), "{xml}");
     assert!(xml.contains(&callback));
     let stats = idp.get("/stats");
@@ -189,17 +189,10 @@ fn stray_requests_do_not_end_the_wait() {
     ];
     let mut answers = Vec::new();
     for request in &stray {
-        let reply = loop {
-            match TcpStream::connect(("127.0.0.1", port)) {
-                Ok(mut s) => {
-                    s.write_all(request.as_bytes()).unwrap();
-                    let mut reply = String::new();
-                    s.read_to_string(&mut reply).unwrap();
-                    break reply;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        };
+        let mut s = connect_within(port, Duration::from_secs(20));
+        s.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
         answers.push(reply.lines().next().unwrap_or_default().to_owned());
     }
     let out = child.wait_with_output().unwrap();
@@ -208,7 +201,7 @@ fn stray_requests_do_not_end_the_wait() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(decode_b64(String::from_utf8(out.stdout).unwrap().trim()).contains(ROLE));
+    assert!(decode_saml(String::from_utf8(out.stdout).unwrap().trim()).contains(ROLE));
     assert!(answers[0].contains("404"), "{answers:?}");
     assert!(answers[1].contains("404"), "{answers:?}");
     assert!(answers[2].contains("404"), "{answers:?}");
@@ -268,9 +261,4 @@ fn listens_on_loopback_only() {
             .unwrap()
             .starts_with("0100007F:")
     );
-}
-
-fn decode_b64(s: &str) -> String {
-    use base64::Engine as _;
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
 }
