@@ -341,7 +341,7 @@ fn exec(cx: &Context, args: &ExecArgs) -> Result<()> {
     let mut command = std::process::Command::new(program);
     command.args(rest);
     // The command gets the role's keys, not the login's secrets.
-    for secret in ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"] {
+    for secret in saml_login_capture::SECRET_ENV_VARS {
         command.env_remove(secret);
     }
     for (k, v) in env_vars(cx, &c) {
