@@ -18,7 +18,6 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -582,50 +581,6 @@ fn assertion_cache_survives_sigkill() {
 // --save-cookies
 // ---------------------------------------------------------------------------------
 
-/// Pids of `root`'s descendants.
-fn descendants(root: u32) -> Vec<(u32, String)> {
-    let mut parent = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("0")
-            .parse()
-            .unwrap_or(0);
-        let cmdline = std::fs::read(e.path().join("cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .unwrap_or_default();
-        parent.push((pid, ppid, cmdline));
-    }
-    let mut found: BTreeSet<u32> = BTreeSet::from([root]);
-    loop {
-        let before = found.len();
-        for (pid, ppid, _) in &parent {
-            if found.contains(ppid) {
-                found.insert(*pid);
-            }
-        }
-        if found.len() == before {
-            break;
-        }
-    }
-    parent
-        .into_iter()
-        .filter(|(pid, _, _)| *pid != root && found.contains(pid))
-        .map(|(pid, _, c)| (pid, c))
-        .collect()
-}
-
 /// Pids of the processes whose arguments name a path under `dir`.
 fn processes_using(dir: &Path) -> Vec<u32> {
     let needle = dir.display().to_string();
@@ -638,13 +593,6 @@ fn processes_using(dir: &Path) -> Vec<u32> {
             (String::from_utf8_lossy(&cmdline).contains(&needle) && alive(pid)).then_some(pid)
         })
         .collect()
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
-    })
 }
 
 #[test]
