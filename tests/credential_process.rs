@@ -202,6 +202,27 @@ fn exec_passes_environment_and_exit_status() {
     assert!(fields[4].ends_with('Z'), "{line}");
 }
 
+/// A command killed by a signal: exec exits 128 + the signal, as a shell does.
+#[test]
+fn exec_exits_128_plus_the_signal_that_killed_the_command() {
+    let (env, _idp, _moto) = world(&[]);
+    for (signal, code) in [("TERM", 143), ("KILL", 137)] {
+        let out = env
+            .cmd()
+            .args(["-c", "dev", "exec", "--", "sh", "-c"])
+            .arg(format!("kill -{signal} $$"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "SIG{signal}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
 #[test]
 fn env_prints_exports_a_shell_can_eval() {
     let (env, _idp, _moto) = world(&[]);
