@@ -87,11 +87,12 @@ impl CmdlinePoller {
                                         tools.iter().any(|t| c.starts_with(&format!("{t} ")));
                                     if let Ok(env) = std::fs::read(e.path().join("environ")) {
                                         let env = String::from_utf8_lossy(&env);
-                                        if c.contains(&chromium_marker) && !env.is_empty() {
-                                            if let Ok(pid) = e.file_name().to_string_lossy().parse()
-                                            {
-                                                chromium_environs_read.lock().unwrap().insert(pid);
-                                            }
+                                        if c.contains(&chromium_marker)
+                                            && !env.is_empty()
+                                            && let Ok(pid) =
+                                                e.file_name().to_string_lossy().parse::<u32>()
+                                        {
+                                            chromium_environs_read.lock().unwrap().insert(pid);
                                         }
                                         if !tool
                                             && (env.contains(PASSWORD) || env.contains(SESSION))
