@@ -117,6 +117,7 @@ fn json_jar_from_the_environment() {
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.lines().count(), 1, "{token}");
     let xml = decode_saml(&token);
+    assert_eq!(xml.matches("<samlp:Response ").count(), 1, "{xml}");
     assert!(
         xml.contains(&format!("Destination=\"{callback}\"")),
         "{xml}"
