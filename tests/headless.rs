@@ -45,9 +45,20 @@ fn headless_env() -> Env {
     env.var("TMPDIR", tmp.display().to_string())
 }
 
-/// The live Chromium processes of `env`'s runs (their profile is in its TMPDIR).
+/// The live Chromium processes of `env`'s runs: each names the run's profile (in its
+/// TMPDIR) or, for the crash handlers Chromium double-forks, its HOME.
 fn chromium_left(env: &Env) -> Vec<String> {
-    processes_naming(&env.path("tmp/saml-login-chromium-").display().to_string())
+    chromium_of(env)
+}
+
+/// Asserts that no Chromium process of `env`'s runs is left (within 10 s: the crash
+/// handlers notice the browser's exit on their own).
+fn assert_no_chromium_left(env: &Env) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !chromium_left(env).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(chromium_left(env).is_empty(), "{:#?}", chromium_left(env));
 }
 
 fn headless_config(idp: &Server, port: u16) -> String {
@@ -91,7 +102,7 @@ fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
         holder.accept().is_err(),
         "nothing reached the callback port"
     );
-    assert!(chromium_left(&env).is_empty(), "{:?}", chromium_left(&env));
+    assert_no_chromium_left(&env);
 }
 
 #[test]
@@ -123,7 +134,7 @@ fn json_jar_from_the_environment() {
         "{xml}"
     );
     assert!(xml.contains(&format!("{ROLE},{PROVIDER}")), "{xml}");
-    assert!(chromium_left(&env).is_empty(), "{:?}", chromium_left(&env));
+    assert_no_chromium_left(&env);
 }
 
 #[test]
@@ -219,7 +230,7 @@ fn expired_session_fails_fast_and_leaves_no_chromium() {
         elapsed < Duration::from_secs(20),
         "took {elapsed:?} with a 60 s timeout"
     );
-    assert!(chromium_left(&env).is_empty(), "{:?}", chromium_left(&env));
+    assert_no_chromium_left(&env);
 }
 
 #[test]
@@ -317,7 +328,7 @@ fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
         holder.accept().is_err(),
         "the forged POST leaked to the port on 127.0.0.1"
     );
-    assert!(chromium_left(&env).is_empty(), "{:?}", chromium_left(&env));
+    assert_no_chromium_left(&env);
 }
 
 /// Inodes of the TCP sockets in the LISTEN state (IPv4 and IPv6).
@@ -408,7 +419,7 @@ fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
         samples_with_chromium >= 10 && processes_seen >= 2,
         "Chromium was seen in {samples_with_chromium} samples, at most {processes_seen} processes"
     );
-    assert!(chromium_left(&env).is_empty(), "{:?}", chromium_left(&env));
+    assert_no_chromium_left(&env);
 }
 
 /// saml-login killed with SIGKILL cannot clean up, but its Chromium must not outlive

@@ -548,6 +548,16 @@ pub fn alive(pid: u32) -> bool {
     })
 }
 
+/// The live Chromium processes started in `env` (browser, helpers and the crash
+/// handlers it double-forks, which are no one's children): each names `env`'s HOME
+/// (a profile under its TMPDIR, or the crash database under its `.config`).
+pub fn chromium_of(env: &Env) -> Vec<String> {
+    processes_naming(&env.home.path().display().to_string())
+        .into_iter()
+        .filter(|c| c.contains("chromium") || c.contains("chrome"))
+        .collect()
+}
+
 /// Connect to 127.0.0.1:`port`, retrying until `limit` has passed (then panic): for a
 /// server that is starting.
 pub fn connect_within(port: u16, limit: Duration) -> TcpStream {
