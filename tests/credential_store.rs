@@ -79,8 +79,8 @@ fn sixteen_concurrent_writers() {
 
     let children: Vec<_> = (0..16)
         .map(|i| {
-            env.saml_login()
-                .arg("--saml-response-file")
+            let mut cmd = env.saml_login();
+            cmd.arg("--saml-response-file")
                 .arg(&saved)
                 .args([
                     "aws-assume-role",
@@ -90,13 +90,13 @@ fn sixteen_concurrent_writers() {
                     "Developer",
                 ])
                 .args(["--profile", &format!("p{i:02}")])
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            GroupGuard::spawn(cmd)
         })
         .collect();
     for child in children {
-        let out = child.wait_with_output().unwrap();
+        let (out, _) = child.output_within(std::time::Duration::from_secs(120));
         assert!(
             out.status.success(),
             "{}",

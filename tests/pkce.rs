@@ -41,13 +41,11 @@ fn pkce(env: &Env) -> assert_cmd::Command {
     env.cmd_for("pkce-login")
 }
 
-fn spawn(env: &Env, args: &[&str]) -> Child {
-    env.command(assert_cmd::cargo::cargo_bin("pkce-login"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// pkce-login in the background, in a process group killed when the guard drops.
+fn spawn(env: &Env, args: &[&str]) -> GroupGuard {
+    let mut cmd = env.command(assert_cmd::cargo::cargo_bin("pkce-login"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    GroupGuard::spawn(cmd)
 }
 
 /// Run and require success; stdout.

@@ -170,13 +170,13 @@ fn stray_requests_do_not_end_the_wait() {
     let env = Env::new().test_browser("--delay 2");
     env.config(&config_for(&idp, port));
 
-    let child = env
-        .saml_login()
-        .arg("get-token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = {
+        let mut cmd = env.saml_login();
+        cmd.arg("get-token")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        GroupGuard::spawn(cmd)
+    };
     let stray = [
         format!("GET /favicon.ico HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"),
         format!("GET /saml HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"),
@@ -195,7 +195,8 @@ fn stray_requests_do_not_end_the_wait() {
         s.read_to_string(&mut reply).unwrap();
         answers.push(reply.lines().next().unwrap_or_default().to_owned());
     }
-    let out = child.wait_with_output().unwrap();
+    let (out, left) = child.output_within(Duration::from_secs(60));
+    assert!(left.is_empty(), "{left:?}");
     assert!(
         out.status.success(),
         "{}",
@@ -232,13 +233,13 @@ fn listens_on_loopback_only() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new().test_browser("--delay 3");
     env.config(&config_for(&idp, port));
-    let mut child = env
-        .saml_login()
-        .args(["get-token", "--timeout", "3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        let mut cmd = env.saml_login();
+        cmd.args(["get-token", "--timeout", "3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        GroupGuard::spawn(cmd)
+    };
     std::thread::sleep(Duration::from_millis(800));
     let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let _ = child.kill();

@@ -447,6 +447,20 @@ impl GroupGuard {
     }
 }
 
+/// A guard is used like the `Child` it holds (`wait`, `stdout.take()` ...).
+impl std::ops::Deref for GroupGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl std::ops::DerefMut for GroupGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.kill_group();
