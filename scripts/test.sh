@@ -19,20 +19,16 @@ cargo test --no-default-features --locked --lib
 echo "==> cargo test (under Xvfb for the webview)"
 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --workspace --locked -- --test-threads=4
 
-echo "==> fuzz: replay the seed corpus and every fixed crash (must pass)"
+echo "==> fuzz: replay the seed corpus and every fixed crash (must pass; a failure prints the panic and the input)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -O --sanitizer none >/dev/null)
 fuzz_bin="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
-for target in assertion callback_form config cookie_jar credentials_store; do
-  "$fuzz_bin/$target" -runs=0 "fuzz/corpus/$target" 2>/dev/null
-  for crash in fuzz/crashes/"$target"-*; do
-    [ -e "$crash" ] && "$fuzz_bin/$target" "$crash" 2>/dev/null
-  done
-  echo "fuzz replay $target: ok"
-done
+bash fuzz/replay.sh "$fuzz_bin"
 
-# Exploration finds new inputs at random: it reports them (fuzz/artifacts/) without
-# turning the run red, so a chance find cannot block an unrelated change. Found inputs
-# go to fuzz/open-crashes/ until fixed (see its README).
+# Exploration finds new inputs at random: it reports them without turning the run red,
+# so a chance find cannot block an unrelated change. Each find is printed here (base64)
+# and copied to fuzz/open-crashes/, where it waits until fixed (see its README).
 echo "==> fuzz: 30 s of exploration per target"
-FUZZ_NO_BUILD=1 bash fuzz/run.sh 30 || echo "fuzz: a NEW crash was found: see fuzz/artifacts/"
+rm -rf fuzz/artifacts
+FUZZ_NO_BUILD=1 bash fuzz/run.sh 30 || true
+bash fuzz/report-finds.sh || echo "fuzz: a NEW find is printed above; add it to fuzz/crashes/ with a fix"

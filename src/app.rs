@@ -592,7 +592,7 @@ fn run_with_credentials(c: &Credentials, region: Option<&str>, args: &ExecArgs) 
     let mut command = std::process::Command::new(program);
     command.args(rest);
     // The command gets the role's keys, not the login's secrets.
-    for secret in ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"] {
+    for secret in saml_login_capture::SECRET_ENV_VARS {
         command.env_remove(secret);
     }
     for (k, v) in env_vars(c, region) {

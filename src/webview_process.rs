@@ -72,7 +72,11 @@ impl Browser for WebviewProcess {
             export_cookies: self.export_cookies,
         };
         tracing::debug!(helper = %helper.display(), "starting the webview helper");
-        let mut child = Command::new(&helper)
+        let mut command = Command::new(&helper);
+        for secret in saml_login_capture::SECRET_ENV_VARS {
+            command.env_remove(secret);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

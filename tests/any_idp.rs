@@ -61,6 +61,7 @@ fn headless_captures_at_the_aws_endpoint_with_another_vendors_login_url() {
         identity = caller_identity_in_namespace(),
     );
     let seen = in_watched_namespace(&body, &env);
+    assert_eq!(seen.status, Some(0), "{}\n{}", seen.stdout, seen.stderr);
     assert!(
         seen.stdout
             .contains("ARN=arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"),
@@ -73,9 +74,10 @@ fn headless_captures_at_the_aws_endpoint_with_another_vendors_login_url() {
         "the AWS endpoint was looked up: {:?}",
         seen.lookups
     );
-    eprintln!(
-        "lookups: {:?}; packets on the way out: {}",
-        seen.lookups, seen.tx_packets
+    assert_eq!(
+        seen.tx_packets, 0,
+        "packets left through the way out; lookups: {:?}",
+        seen.lookups
     );
 }
 
@@ -96,6 +98,7 @@ INI
         bin = saml_login_path(),
     );
     let seen = in_watched_namespace(&body, &env);
+    assert_eq!(seen.status, Some(0), "{}\n{}", seen.stdout, seen.stderr);
     assert!(
         seen.stderr.contains("region=eu-central-2"),
         "{}\n{}",
@@ -148,6 +151,12 @@ fn webview_captures_at_the_aws_endpoint() {
         identity = caller_identity_in_namespace(),
     );
     let seen = in_watched_namespace(&body, &env);
+    assert_eq!(seen.status, Some(0), "{}\n{}", seen.stdout, seen.stderr);
+    assert_eq!(
+        seen.tx_packets, 0,
+        "packets left through the way out; lookups: {:?}",
+        seen.lookups
+    );
     assert!(
         seen.stdout
             .contains("ARN=arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"),

@@ -286,3 +286,43 @@ fn verbose_run_redacts_secrets() {
         );
     }
 }
+
+/// saml-login links no GTK or WebKit (the webview runs in its own helper), so every
+/// other command starts without them: the binary's needed libraries say so.
+#[test]
+fn saml_login_links_no_gtk() {
+    let out = std::process::Command::new("readelf")
+        .arg("-d")
+        .arg(assert_cmd::cargo::cargo_bin("saml-login"))
+        .output()
+        .expect("readelf (binutils) is installed (scripts/install-deps.sh)");
+    assert!(out.status.success());
+    let dynamic = String::from_utf8(out.stdout).unwrap();
+    let needed: Vec<&str> = dynamic
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1)?.strip_suffix(']'))
+        .collect();
+    assert!(
+        needed.iter().any(|l| l.starts_with("libc.so")),
+        "{needed:?}"
+    );
+    let gui: Vec<_> = needed
+        .iter()
+        .filter(|l| {
+            [
+                "gtk",
+                "gdk",
+                "webkit",
+                "javascriptcore",
+                "soup",
+                "glib",
+                "gobject",
+                "cairo",
+            ]
+            .iter()
+            .any(|g| l.contains(g))
+        })
+        .collect();
+    assert!(gui.is_empty(), "saml-login links {gui:?}");
+}

@@ -202,6 +202,27 @@ fn exec_passes_environment_and_exit_status() {
     assert!(fields[4].ends_with('Z'), "{line}");
 }
 
+/// A command killed by a signal: exec exits 128 + the signal, as a shell does.
+#[test]
+fn exec_exits_128_plus_the_signal_that_killed_the_command() {
+    let (env, _idp, _moto) = world(&[]);
+    for (signal, code) in [("TERM", 143), ("KILL", 137)] {
+        let out = env
+            .cmd()
+            .args(["-c", "dev", "exec", "--", "sh", "-c"])
+            .arg(format!("kill -{signal} $$"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "SIG{signal}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
 #[test]
 fn env_prints_exports_a_shell_can_eval() {
     let (env, _idp, _moto) = world(&[]);
@@ -242,9 +263,9 @@ fn env_prints_exports_a_shell_can_eval() {
 
 #[test]
 fn all_roles_from_one_login() {
-    // moto reads one value per Role attribute, so the IdP splits them; moto also takes
-    // the role from the assertion, not from RoleArn, so each profile's identity is the
-    // assertion's last role: the test checks that moto accepts every profile's keys.
+    // moto reads one value per Role attribute, so the IdP splits them. moto names the
+    // assumed role after the RoleArn sent, so each profile's identity shows which role
+    // its keys were asked for.
     let (env, idp, moto) = world(&[
         "--split-role-attributes",
         "--role",
@@ -269,11 +290,10 @@ fn all_roles_from_one_login() {
         creds.contains("[Admin@sandbox]\n") && creds.contains("[Developer@sandbox]\n"),
         "{creds}"
     );
-    for profile in ["Admin@sandbox", "Developer@sandbox"] {
-        let arn = caller_identity(&moto, &env.credentials_path(), profile);
-        assert!(
-            arn.starts_with("arn:aws:sts::123456789012:assumed-role/"),
-            "{arn}"
+    for role in ["Admin", "Developer"] {
+        assert_eq!(
+            caller_identity(&moto, &env.credentials_path(), &format!("{role}@sandbox")),
+            format!("arn:aws:sts::123456789012:assumed-role/{role}/developer@example.com")
         );
     }
 }
@@ -319,7 +339,11 @@ fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role
         .args(["-c", "dev", "--no-cache", "aws-assume-role", "--force"])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(samlp_requests(&idp), 2);
 }
 
@@ -405,6 +429,28 @@ fn open_console_after_assume_role() {
         "{seen}"
     );
     assert!(seen.contains("\"SessionDuration\": \"3600\""), "{seen}");
+    // The browser (the stand-in, as $BROWSER) opened the console's sign-in URL with the
+    // token issued for these keys.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let login: serde_json::Value = loop {
+        let seen: Vec<serde_json::Value> = serde_json::from_str(&fed.get("/requests")).unwrap();
+        if let Some(login) = seen.into_iter().find(|r| r["Action"] == "login") {
+            break login;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no browser opened the console URL"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(login["SigninToken"], format!("signin-token-for-{key}"));
+    assert_eq!(login["Issuer"], "saml-login");
+    assert!(
+        login["Destination"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("https://") && d.contains("console.aws.amazon.com")),
+        "{login}"
+    );
 }
 
 #[test]
@@ -412,16 +458,28 @@ fn completions_and_man_page() {
     let env = Env::new();
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = env.cmd().args(["completions", shell]).output().unwrap();
-        assert!(out.status.success());
+        assert!(out.status.success(), "{shell}");
+        assert!(out.stderr.is_empty(), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("credential-process"), "{shell}");
     }
     let out = env.cmd().arg("man").output().unwrap();
-    let roff = String::from_utf8(out.stdout).unwrap();
     assert!(
-        roff.starts_with(".ie") || roff.contains(".TH saml-login"),
-        "{roff}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    assert!(out.stderr.is_empty());
+    let roff = String::from_utf8(out.stdout).unwrap();
+    assert!(roff.contains(".TH saml-login 1"), "{roff}");
+    // roff escapes the hyphens.
+    for command in ["get-token", "aws-assume-role", "credential-process", "exec"] {
+        let escaped = command.replace('-', "\\-");
+        assert!(
+            roff.contains(&escaped),
+            "{escaped} in the manual page: {roff}"
+        );
+    }
 }
 
 #[test]
@@ -480,5 +538,13 @@ sys.exit(os.waitstatus_to_exitcode(status))
         "{}",
         env.credentials()
     );
-    caller_identity(&moto, &env.credentials_path(), "Developer@sandbox");
+    assert!(
+        !env.credentials().contains("[Admin@sandbox]"),
+        "only the chosen role: {}",
+        env.credentials()
+    );
+    assert_eq!(
+        caller_identity(&moto, &env.credentials_path(), "Developer@sandbox"),
+        "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
+    );
 }

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// Chromium runs one at a time, so "no Chromium left" checks see only their own run.
+/// Chromium runs one at a time (two cores); "no Chromium left" checks count only the
+/// processes of their own run anyway (its TMPDIR), so another saml-login's headless
+/// login on the machine does not disturb them.
 static CHROMIUM: Mutex<()> = Mutex::new(());
 
 const SESSION: &str = "valid-session-0123456789";
@@ -34,14 +36,29 @@ fn private(env: &Env, rel: &str, text: &str) -> std::path::PathBuf {
     p
 }
 
-fn chromium_left() -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains("saml-login-chromium-"))
-        .collect()
+/// A test's world with a TMPDIR of its own: its Chromium profiles, and so its Chromium
+/// processes (each names its profile), are told apart from any other run's.
+fn headless_env() -> Env {
+    let env = Env::new();
+    let tmp = env.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.var("TMPDIR", tmp.display().to_string())
+}
+
+/// The live Chromium processes of `env`'s runs: each names the run's profile (in its
+/// TMPDIR) or, for the crash handlers Chromium double-forks, its HOME.
+fn chromium_left(env: &Env) -> Vec<String> {
+    chromium_of(env)
+}
+
+/// Asserts that no Chromium process of `env`'s runs is left (within 10 s: the crash
+/// handlers notice the browser's exit on their own).
+fn assert_no_chromium_left(env: &Env) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !chromium_left(env).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(chromium_left(env).is_empty(), "{:#?}", chromium_left(env));
 }
 
 fn headless_config(idp: &Server, port: u16) -> String {
@@ -59,7 +76,7 @@ fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
     let port = holder.local_addr().unwrap().port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
-    let env = Env::new().sts(&moto);
+    let env = headless_env().sts(&moto);
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar(SESSION));
 
@@ -85,7 +102,7 @@ fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
         holder.accept().is_err(),
         "nothing reached the callback port"
     );
-    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+    assert_no_chromium_left(&env);
 }
 
 #[test]
@@ -94,7 +111,7 @@ fn json_jar_from_the_environment() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
-    let env = Env::new().var(
+    let env = headless_env().var(
         "SAML_LOGIN_COOKIES",
         format!(
             "{{\"cookies\": [{{\"name\": \"idp_session\", \"value\": \"{SESSION}\", \"domain\": \"127.0.0.1\", \"path\": \"/\", \"expires\": -1, \"httpOnly\": true, \"secure\": false, \"sameSite\": \"Lax\"}}], \"origins\": []}}"
@@ -107,7 +124,17 @@ fn json_jar_from_the_environment() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8(out.stdout).unwrap().trim().len() > 100);
+    // Exactly the IdP's response for this callback, on one line.
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(token.lines().count(), 1, "{token}");
+    let xml = decode_saml(&token);
+    assert_eq!(xml.matches("<samlp:Response ").count(), 1, "{xml}");
+    assert!(
+        xml.contains(&format!("Destination=\"{callback}\"")),
+        "{xml}"
+    );
+    assert!(xml.contains(&format!("{ROLE},{PROVIDER}")), "{xml}");
+    assert_no_chromium_left(&env);
 }
 
 #[test]
@@ -116,7 +143,7 @@ fn password_login_then_saved_jar_needs_no_password() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--callback", &callback, "--user", "robot:s3cret-Pa55"]);
-    let env = Env::new()
+    let env = headless_env()
         .var("SAML_LOGIN_USERNAME", "robot")
         .var("SAML_LOGIN_PASSWORD", "s3cret-Pa55");
     env.config(&headless_config(&idp, port));
@@ -154,7 +181,7 @@ fn password_login_then_saved_jar_needs_no_password() {
     assert!(idp.get("/stats").contains("\"login_posts\": 2"));
 
     // Second run: the saved jar alone, no password in the environment.
-    let env2 = Env::new();
+    let env2 = headless_env();
     env2.config(&headless_config(&idp, port));
     let out = env2
         .cmd()
@@ -179,7 +206,7 @@ fn expired_session_fails_fast_and_leaves_no_chromium() {
     let _serial = serial();
     let port = free_port();
     let idp = idp(&[]);
-    let env = Env::new();
+    let env = headless_env();
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar("expired-value"));
     let started = Instant::now();
@@ -203,7 +230,7 @@ fn expired_session_fails_fast_and_leaves_no_chromium() {
         elapsed < Duration::from_secs(20),
         "took {elapsed:?} with a 60 s timeout"
     );
-    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+    assert_no_chromium_left(&env);
 }
 
 #[test]
@@ -245,41 +272,63 @@ fn missing_chromium_says_how_to_install() {
     assert!(stderr.contains("/nonexistent/chromium"), "{stderr}");
 }
 
-/// `saml-login get-token` in `env`, running in the background, its output discarded.
-fn spawn_get_token(env: &Env) -> std::process::Child {
-    env.saml_login()
-        .arg("get-token")
+/// `saml-login get-token` in `env`, running in the background in a process group of
+/// its own (with its Chromium), its output discarded; the whole group is killed when
+/// the guard drops, also when the test fails.
+fn spawn_get_token(env: &Env) -> GroupGuard {
+    let mut cmd = env.saml_login();
+    cmd.arg("get-token")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
+        .stderr(std::process::Stdio::null());
+    GroupGuard::spawn(cmd)
 }
 
 /// A headless login whose IdP posts a foreign `RelayState`: refused in the browser, so
-/// the run waits until it times out after `timeout` seconds (exit 4).
-fn forged_relay_state_login(timeout: u32) -> (Server, Env) {
-    let port = free_port();
+/// the run waits until it times out after `timeout` seconds (exit 4). The callback's
+/// port is held by the returned listener, so a forged POST that leaked out of the
+/// browser would be seen there.
+fn forged_relay_state_login(timeout: u32) -> (Server, Env, TcpListener) {
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    holder.set_nonblocking(true).unwrap();
+    let port = holder.local_addr().unwrap().port();
     let idp = forging_idp(&format!("http://localhost:{port}/saml"));
-    let env = Env::new();
+    let env = headless_env();
     env.config(
         &headless_config(&idp, port).replace("timeout = 60", &format!("timeout = {timeout}")),
     );
-    (idp, env)
+    (idp, env, holder)
 }
 
+/// The refusal is what ends in exit 4: the forged POST reached the interception (the
+/// refusal line names why), nothing reached the port behind it, and the wait went on
+/// until the timeout.
 #[test]
 fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
     let _serial = serial();
-    let (_idp, env) = forged_relay_state_login(5);
+    let (idp, env, holder) = forged_relay_state_login(5);
+    let started = Instant::now();
     let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "the wait lasted the whole timeout"
     );
     assert!(out.stdout.is_empty());
-    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+    assert!(
+        stderr.contains("refused a callback request: its RelayState is not the one we sent"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no login completed within 5 s"), "{stderr}");
+    assert!(
+        idp.get("/stats").contains("\"samlp\": 1"),
+        "the IdP page was loaded"
+    );
+    assert!(
+        holder.accept().is_err(),
+        "the forged POST leaked to the port on 127.0.0.1"
+    );
+    assert_no_chromium_left(&env);
 }
 
 /// Inodes of the TCP sockets in the LISTEN state (IPv4 and IPv6).
@@ -299,15 +348,16 @@ fn listening_inodes() -> std::collections::HashSet<String> {
         .collect()
 }
 
-/// This run's Chromium processes: (cmdline, socket inodes they hold).
-fn chromium_sockets() -> Vec<(String, Vec<String>)> {
+/// The Chromium processes of `env`'s runs: (cmdline, socket inodes they hold).
+fn chromium_sockets(env: &Env) -> Vec<(String, Vec<String>)> {
+    let ours = env.path("tmp/saml-login-chromium-").display().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
             let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if !cmd.contains("saml-login-chromium-") {
+            if !cmd.contains(&ours) {
                 return None;
             }
             let sockets = std::fs::read_dir(e.path().join("fd"))
@@ -331,13 +381,18 @@ fn chromium_sockets() -> Vec<(String, Vec<String>)> {
 #[test]
 fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
     let _serial = serial();
-    let (_idp, env) = forged_relay_state_login(4);
+    let (_idp, env, _port) = forged_relay_state_login(4);
     let mut child = spawn_get_token(&env);
     let mut samples_with_chromium = 0;
     let mut processes_seen = 0;
-    while child.try_wait().unwrap().is_none() {
+    let started = Instant::now();
+    while child.child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "a 4 s login still runs after 60 s"
+        );
         let listening = listening_inodes();
-        let chromium = chromium_sockets();
+        let chromium = chromium_sockets(&env);
         for (cmd, sockets) in &chromium {
             assert!(
                 !cmd.contains("--remote-debugging-port"),
@@ -355,12 +410,16 @@ fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(child.wait().unwrap().code(), Some(4), "the login times out");
+    assert_eq!(
+        child.child.wait().unwrap().code(),
+        Some(4),
+        "the login times out"
+    );
     assert!(
         samples_with_chromium >= 10 && processes_seen >= 2,
         "Chromium was seen in {samples_with_chromium} samples, at most {processes_seen} processes"
     );
-    assert!(chromium_left().is_empty(), "{:?}", chromium_left());
+    assert_no_chromium_left(&env);
 }
 
 /// saml-login killed with SIGKILL cannot clean up, but its Chromium must not outlive
@@ -370,14 +429,12 @@ fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
 #[test]
 fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
     let _serial = serial();
-    let (_idp, env) = forged_relay_state_login(30);
+    let (_idp, env, _port) = forged_relay_state_login(30);
     let tmp = env.path("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let env = env.var("TMPDIR", tmp.to_string_lossy());
     let mut child = spawn_get_token(&env);
     // Wait until the login page is up (Chromium's renderer is among its processes).
     let up = Instant::now();
-    while !chromium_left()
+    while !chromium_left(&env)
         .iter()
         .any(|c| c.contains("--type=renderer"))
     {
@@ -388,14 +445,14 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.child.kill().unwrap();
+    child.child.wait().unwrap();
     let killed = Instant::now();
-    while !chromium_left().is_empty() {
+    while !chromium_left(&env).is_empty() {
         assert!(
             killed.elapsed() < Duration::from_secs(10),
             "Chromium outlived saml-login: {:?}",
-            chromium_left()
+            chromium_left(&env)
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -420,10 +477,10 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
 
     let mut next = spawn_get_token(&env);
     std::thread::sleep(Duration::from_secs(3));
-    next.kill().unwrap();
-    next.wait().unwrap();
+    next.child.kill().unwrap();
+    next.child.wait().unwrap();
     let killed = Instant::now();
-    while !chromium_left().is_empty() && killed.elapsed() < Duration::from_secs(10) {
+    while !chromium_left(&env).is_empty() && killed.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let after = names();

@@ -6,7 +6,6 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -42,13 +41,11 @@ fn pkce(env: &Env) -> assert_cmd::Command {
     env.cmd_for("pkce-login")
 }
 
-fn spawn(env: &Env, args: &[&str]) -> Child {
-    env.command(assert_cmd::cargo::cargo_bin("pkce-login"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// pkce-login in the background, in a process group killed when the guard drops.
+fn spawn(env: &Env, args: &[&str]) -> GroupGuard {
+    let mut cmd = env.command(assert_cmd::cargo::cargo_bin("pkce-login"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    GroupGuard::spawn(cmd)
 }
 
 /// Run and require success; stdout.
@@ -106,12 +103,7 @@ fn query(url: &url::Url, key: &str) -> String {
 
 /// One raw HTTP/1.1 GET to 127.0.0.1 (no redirect following); status line and headers.
 fn raw_get(port: u16, path_and_query: &str) -> String {
-    let mut s = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
+    let mut s = connect_within(port, Duration::from_secs(20));
     write!(
         s,
         "GET {path_and_query} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"

@@ -32,21 +32,34 @@ struct CmdlinePoller {
     samples: Arc<Mutex<usize>>,
     /// The test IdP's command lines (left out of the search; a positive control).
     idp_args: Arc<Mutex<BTreeSet<String>>>,
-    chromium_env_password: Arc<Mutex<bool>>,
+    /// Processes other than saml-login and pkce-login themselves whose environment
+    /// holds the password or the session cookie (their command lines).
+    env_leaks: Arc<Mutex<BTreeSet<String>>>,
+    /// Chromium processes whose environment was read (a positive control).
+    chromium_environs_read: Arc<Mutex<BTreeSet<u32>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl CmdlinePoller {
-    fn start() -> Self {
+    /// Start sampling; `chromium_marker` names this test's Chromium processes (their
+    /// profile directory's parent), whose environments are counted as read.
+    fn start(chromium_marker: &str) -> Self {
+        let chromium_marker = format!("{chromium_marker}/saml-login-chromium-");
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(BTreeSet::new()));
         let samples = Arc::new(Mutex::new(0));
         let idp_args = Arc::new(Mutex::new(BTreeSet::new()));
-        let chromium_env_password = Arc::new(Mutex::new(false));
+        let env_leaks = Arc::new(Mutex::new(BTreeSet::new()));
+        let chromium_environs_read = Arc::new(Mutex::new(BTreeSet::new()));
+        let tools = ["saml-login", "pkce-login"]
+            .map(|b| assert_cmd::cargo::cargo_bin(b).display().to_string());
         let thread = {
             let (stop, seen, samples) = (stop.clone(), seen.clone(), samples.clone());
-            let (idp_args, chromium_env_password) =
-                (idp_args.clone(), chromium_env_password.clone());
+            let (idp_args, env_leaks, chromium_environs_read) = (
+                idp_args.clone(),
+                env_leaks.clone(),
+                chromium_environs_read.clone(),
+            );
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let mut batch = Vec::new();
@@ -67,13 +80,25 @@ impl CmdlinePoller {
                                 if c.contains("tests/support/idp.py") {
                                     idp_args.lock().unwrap().insert(c);
                                 } else if !c.is_empty() {
-                                    // Chromium inherits saml-login's environment
-                                    // (readable by the same user only): noted.
-                                    if c.contains("saml-login-chromium-")
-                                        && let Ok(env) = std::fs::read(e.path().join("environ"))
-                                        && String::from_utf8_lossy(&env).contains(PASSWORD)
-                                    {
-                                        *chromium_env_password.lock().unwrap() = true;
+                                    // No child of saml-login (Chromium, the webview
+                                    // helper, exec's command) inherits a secret of
+                                    // its environment; only the tools hold them.
+                                    let tool =
+                                        tools.iter().any(|t| c.starts_with(&format!("{t} ")));
+                                    if let Ok(env) = std::fs::read(e.path().join("environ")) {
+                                        let env = String::from_utf8_lossy(&env);
+                                        if c.contains(&chromium_marker)
+                                            && !env.is_empty()
+                                            && let Ok(pid) =
+                                                e.file_name().to_string_lossy().parse::<u32>()
+                                        {
+                                            chromium_environs_read.lock().unwrap().insert(pid);
+                                        }
+                                        if !tool
+                                            && (env.contains(PASSWORD) || env.contains(SESSION))
+                                        {
+                                            env_leaks.lock().unwrap().insert(c.clone());
+                                        }
                                     }
                                     batch.push(c);
                                 }
@@ -91,16 +116,24 @@ impl CmdlinePoller {
             seen,
             samples,
             idp_args,
-            chromium_env_password,
+            env_leaks,
+            chromium_environs_read,
             thread: Some(thread),
         }
     }
 
+    /// Stop; the command lines seen and the number of samples. Panics when a process
+    /// other than the tools held a secret in its environment.
     fn finish(mut self) -> (BTreeSet<String>, usize) {
         self.stop.store(true, Ordering::SeqCst);
         self.thread.take().unwrap().join().unwrap();
         let seen = std::mem::take(&mut *self.seen.lock().unwrap());
         let samples = *self.samples.lock().unwrap();
+        let env_leaks = self.env_leaks.lock().unwrap();
+        assert!(
+            env_leaks.is_empty(),
+            "a child inherited a secret in its environment: {env_leaks:#?}"
+        );
         (seen, samples)
     }
 }
@@ -320,6 +353,17 @@ impl World {
             false,
         );
         let child = std::fs::read_to_string(&child_env).unwrap();
+        // The command gets the role's keys, not the login's secrets.
+        assert!(
+            !child.contains(PASSWORD) && !child.contains(SESSION),
+            "[{}] exec's child inherits SAML_LOGIN_PASSWORD / SAML_LOGIN_COOKIES",
+            self.browser
+        );
+        assert!(
+            child.contains("AWS_SESSION_TOKEN="),
+            "[{}] the child's environment was read: {child}",
+            self.browser
+        );
         for line in child.lines() {
             if let Some(v) = line.strip_prefix("AWS_SECRET_ACCESS_KEY=") {
                 self.secret(v, "a secret access key");
@@ -327,12 +371,6 @@ impl World {
             if let Some(v) = line.strip_prefix("AWS_SESSION_TOKEN=") {
                 self.session_token(v);
             }
-        }
-        if child.contains(PASSWORD) || child.contains(SESSION) {
-            println!(
-                "secret hygiene [{}]: note: exec's child inherits SAML_LOGIN_PASSWORD / SAML_LOGIN_COOKIES from saml-login's environment",
-                self.browser
-            );
         }
         let exports = self.run("saml-login", "env", &["-c", "dev", "env", "--force"], true);
         for line in exports.lines() {
@@ -427,22 +465,21 @@ impl World {
                 );
             }
         }
-        // What the webview's WebKit profile keeps on disk (0700; reported, not failed).
+        // The webview's WebKit profile (0700) keeps the IdP session, which is what it
+        // is for; no key, token, assertion or password may reach it (a cached page
+        // holding the SAMLResponse form, a stored form value).
         let webview_dir = home.join(".local/share/saml-login/webview");
-        let mut profile_hits = BTreeSet::new();
         for f in files.iter().filter(|f| f.starts_with(&webview_dir)) {
             let text = String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned();
             for (value, what) in &self.secrets {
-                if text.contains(value.as_str()) {
-                    profile_hits.insert(what.clone());
+                if text.contains(value.as_str()) && !what.contains("idp_session cookie") {
+                    leaks.push(format!(
+                        "[{}] webview profile file {}: {what}",
+                        self.browser,
+                        f.display()
+                    ));
                 }
             }
-        }
-        if !profile_hits.is_empty() {
-            println!(
-                "secret hygiene [{}]: note: the webview profile (mode 0700) holds on disk: {profile_hits:?}",
-                self.browser
-            );
         }
         let modes = check_modes(&self.env, &self.jars);
         println!(
@@ -559,7 +596,7 @@ fn moto_env(moto: &Server) -> Env {
 
 #[test]
 fn system_browser_leaks_nothing() {
-    let poller = CmdlinePoller::start();
+    let poller = CmdlinePoller::start("/nonexistent");
     let (moto, fed) = (moto(), Server::python("federation.py", &[]));
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
@@ -577,7 +614,8 @@ fn system_browser_leaks_nothing() {
 
 #[test]
 fn headless_leaks_nothing() {
-    let poller = CmdlinePoller::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let poller = CmdlinePoller::start(&tmp.path().display().to_string());
     let (moto, fed) = (moto(), Server::python("federation.py", &[]));
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
@@ -590,6 +628,7 @@ fn headless_leaks_nothing() {
         &callback,
     ]);
     let env = moto_env(&moto)
+        .var("TMPDIR", tmp.path().display().to_string())
         .var("SAML_LOGIN_USERNAME", "robot")
         .var("SAML_LOGIN_PASSWORD", PASSWORD);
     let mut w = World::new("headless", env, &idp, port);
@@ -609,24 +648,36 @@ fn headless_leaks_nothing() {
             .unwrap()
             .contains("\tidp_session\t")
     );
-    // Everything else from the jar (the password stays in the environment too).
-    w.global = vec!["--cookies".into(), jar.display().to_string()];
-    w.all_commands(false, &fed);
-    // pkce-login headless with the jar in the variable (no --cookies flag here).
+    // Everything else from the jar (the password stays in the environment too, and so
+    // does the jar's content, which the flag overrides: no child may inherit either).
     w.env.vars.push((
         "SAML_LOGIN_COOKIES".into(),
         std::fs::read_to_string(&jar).unwrap(),
     ));
+    w.global = vec!["--cookies".into(), jar.display().to_string()];
+    w.all_commands(false, &fed);
+    // pkce-login headless with the jar in the variable (no --cookies flag here).
     let out = w.run("pkce-login", "pkce-login get-id-jwt", &["get-id-jwt"], true);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     w.secret(v["id_token"].as_str().unwrap(), "an OAuth token");
     w.secret(v["access_token"].as_str().unwrap(), "an OAuth token");
     let idp_args = poller.idp_args.lock().unwrap().clone();
-    let chromium_env_password = *poller.chromium_env_password.lock().unwrap();
+    let chromium_environs = poller.chromium_environs_read.lock().unwrap().len();
     let (cmdlines, samples) = poller.finish();
+    // Positive control: Chromium's environments were read (and held no secret, or
+    // finish() would have failed).
     assert!(
-        cmdlines.iter().any(|c| c.contains("saml-login-chromium-")),
-        "the poller saw Chromium run"
+        chromium_environs >= 2,
+        "the environments of {chromium_environs} Chromium processes were read"
+    );
+    let ours = tmp
+        .path()
+        .join("saml-login-chromium-")
+        .display()
+        .to_string();
+    assert!(
+        cmdlines.iter().any(|c| c.contains(&ours)),
+        "the poller saw this test's Chromium run"
     );
     // Positive control: the poller reads arguments well enough to see the password
     // the test gave the IdP.
@@ -634,11 +685,6 @@ fn headless_leaks_nothing() {
         idp_args.iter().any(|c| c.contains(PASSWORD)),
         "{idp_args:?}"
     );
-    if chromium_env_password {
-        println!(
-            "secret hygiene [headless]: note: Chromium inherits SAML_LOGIN_PASSWORD in its environment (/proc/PID/environ, same user only)"
-        );
-    }
     w.verify(cmdlines, samples);
 }
 
@@ -646,7 +692,7 @@ fn headless_leaks_nothing() {
 fn webview_leaks_nothing() {
     let display = std::env::var("DISPLAY")
         .expect("the webview needs DISPLAY: run under xvfb-run (scripts/test.sh does)");
-    let poller = CmdlinePoller::start();
+    let poller = CmdlinePoller::start("/nonexistent");
     let (moto, fed) = (moto(), Server::python("federation.py", &[]));
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
@@ -660,7 +706,16 @@ fn webview_leaks_nothing() {
         "--callback",
         &callback,
     ]);
-    let mut env = moto_env(&moto).var("DISPLAY", display);
+    // The service account's variables are set too (the webview does not use them):
+    // neither the helper nor WebKit's processes may inherit them.
+    let mut env = moto_env(&moto)
+        .var("DISPLAY", display)
+        .var("SAML_LOGIN_USERNAME", "robot")
+        .var("SAML_LOGIN_PASSWORD", PASSWORD)
+        .var(
+            "SAML_LOGIN_COOKIES",
+            format!("#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\t{SESSION}\n"),
+        );
     if let Ok(auth) = std::env::var("XAUTHORITY") {
         env = env.var("XAUTHORITY", auth);
     }
@@ -680,7 +735,7 @@ fn webview_leaks_nothing() {
 
 #[test]
 fn saved_response_leaks_nothing() {
-    let poller = CmdlinePoller::start();
+    let poller = CmdlinePoller::start("/nonexistent");
     let (moto, fed) = (moto(), Server::python("federation.py", &[]));
     let idp = idp(&["--auto-session"]);
     let env = moto_env(&moto);

@@ -5,7 +5,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -94,7 +94,7 @@ fn login_form_then_get_token() {
     );
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.lines().count(), 1);
-    let xml = decode_b64(token.trim());
+    let xml = decode_saml(token.trim());
     assert!(xml.contains(ROLE), "{xml}");
     assert!(xml.contains(&callback));
     let stats = idp.get("/stats");
@@ -170,13 +170,13 @@ fn stray_requests_do_not_end_the_wait() {
     let env = Env::new().test_browser("--delay 2");
     env.config(&config_for(&idp, port));
 
-    let child = env
-        .saml_login()
-        .arg("get-token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = {
+        let mut cmd = env.saml_login();
+        cmd.arg("get-token")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        GroupGuard::spawn(cmd)
+    };
     let stray = [
         format!("GET /favicon.ico HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"),
         format!("GET /saml HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"),
@@ -189,26 +189,20 @@ fn stray_requests_do_not_end_the_wait() {
     ];
     let mut answers = Vec::new();
     for request in &stray {
-        let reply = loop {
-            match TcpStream::connect(("127.0.0.1", port)) {
-                Ok(mut s) => {
-                    s.write_all(request.as_bytes()).unwrap();
-                    let mut reply = String::new();
-                    s.read_to_string(&mut reply).unwrap();
-                    break reply;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        };
+        let mut s = connect_within(port, Duration::from_secs(20));
+        s.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
         answers.push(reply.lines().next().unwrap_or_default().to_owned());
     }
-    let out = child.wait_with_output().unwrap();
+    let (out, left) = child.output_within(Duration::from_secs(60));
+    assert!(left.is_empty(), "{left:?}");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(decode_b64(String::from_utf8(out.stdout).unwrap().trim()).contains(ROLE));
+    assert!(decode_saml(String::from_utf8(out.stdout).unwrap().trim()).contains(ROLE));
     assert!(answers[0].contains("404"), "{answers:?}");
     assert!(answers[1].contains("404"), "{answers:?}");
     assert!(answers[2].contains("404"), "{answers:?}");
@@ -239,13 +233,13 @@ fn listens_on_loopback_only() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new().test_browser("--delay 3");
     env.config(&config_for(&idp, port));
-    let mut child = env
-        .saml_login()
-        .args(["get-token", "--timeout", "3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = {
+        let mut cmd = env.saml_login();
+        cmd.args(["get-token", "--timeout", "3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        GroupGuard::spawn(cmd)
+    };
     std::thread::sleep(Duration::from_millis(800));
     let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let _ = child.kill();
@@ -268,4 +262,86 @@ fn listens_on_loopback_only() {
             .unwrap()
             .starts_with("0100007F:")
     );
+}
+
+/// With no browser chosen and no display, the system browser is the default: the
+/// login goes through $BROWSER and the loopback callback.
+#[test]
+fn system_browser_is_the_default_without_a_display() {
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--auto-session", "--callback", &callback]);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let env = Env::new().test_browser(&format!("--log {}", log.path().display()));
+    assert!(
+        !env.vars
+            .iter()
+            .any(|(k, _)| k == "DISPLAY" || k == "WAYLAND_DISPLAY")
+    );
+    env.config(&config_for(&idp, port).replace("browser = system\n", ""));
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(decode_saml(&String::from_utf8(out.stdout).unwrap()).contains(ROLE));
+    let browser_log = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        browser_log.contains(&format!("POST {callback}"))
+            && browser_log.contains("callback answered 200"),
+        "{browser_log}"
+    );
+}
+
+/// A callback body over 1 MiB is refused with 413 and the wait goes on; the real
+/// login then completes. IPv6 loopback ([::1]) is held by saml-login too, so no other
+/// program can take `localhost`'s first address (tests/hostile_neighbours.rs has the
+/// other user's listener).
+#[test]
+fn body_over_one_mib_is_refused_and_ipv6_loopback_is_ours() {
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--auto-session", "--callback", &callback]);
+    let env = Env::new().test_browser("--delay 3");
+    env.config(&config_for(&idp, port));
+    let child = {
+        let mut cmd = env.saml_login();
+        cmd.arg("get-token")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        GroupGuard::spawn(cmd)
+    };
+    let post = |len: usize| -> String {
+        let mut s = connect_within(port, Duration::from_secs(20));
+        write!(
+            s,
+            "POST /saml HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        // The server may answer and close before the whole body is sent.
+        let body = format!("SAMLResponse={}", "A".repeat(len - "SAMLResponse=".len()));
+        let _ = s.write_all(body.as_bytes());
+        let mut reply = String::new();
+        let _ = s.read_to_string(&mut reply);
+        reply.lines().next().unwrap_or_default().to_owned()
+    };
+    const MIB: usize = 1024 * 1024;
+    let too_large = post(MIB + 1);
+    assert!(too_large.contains("413"), "{too_large}");
+    // Just under the limit: read and refused for its content (no RelayState), not size.
+    let at_limit = post(MIB);
+    assert!(at_limit.contains("400"), "{at_limit}");
+    if std::net::TcpListener::bind(("::1", 0)).is_ok() {
+        let v6 = std::net::TcpStream::connect(("::1", port));
+        assert!(v6.is_ok(), "saml-login does not hold [::1]:{port}");
+    }
+    let (out, left) = child.output_within(Duration::from_secs(60));
+    assert!(left.is_empty(), "{left:?}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(decode_saml(&String::from_utf8(out.stdout).unwrap()).contains(ROLE));
 }

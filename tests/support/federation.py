@@ -3,6 +3,7 @@
 
 `GET /federation?Action=getSigninToken&Session=JSON[&SessionDuration=N]` answers
 `{"SigninToken": "signin-token-for-<sessionId>"}` and records the request;
+`GET /federation?Action=login&...` (the console URL a browser opens) is recorded too;
 `GET /requests` lists what was asked (the Session JSON decoded). 127.0.0.1 only; prints
 `listening on http://127.0.0.1:PORT` first.
 """
@@ -33,6 +34,10 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/requests":
             return self.reply(200, SEEN)
+        if url.path == "/federation" and query.get("Action") == "login":
+            # The sign-in URL itself, as a browser opening the console fetches it.
+            SEEN.append(query)
+            return self.reply(200, {"console": "signed in"})
         if url.path != "/federation" or query.get("Action") != "getSigninToken":
             return self.reply(400, {"error": "unexpected request"})
         try:

@@ -129,6 +129,21 @@ pub fn sts_errors(kind: &str, upstream: Option<&str>) -> Server {
     Server::python_script("sts_errors.py", &args)
 }
 
+/// A recording proxy in front of `upstream` (moto): every call is forwarded and
+/// answered by moto, and its parameters are kept for [`sts_calls`]. `extra` adds
+/// flags (`--error KIND --fail-call N` replays an STS error for the Nth
+/// AssumeRoleWithSAML call instead).
+pub fn sts_recorder(upstream: &Server, extra: &[&str]) -> Server {
+    let mut args = vec!["--upstream", upstream.url.as_str()];
+    args.extend_from_slice(extra);
+    Server::python_script("sts_errors.py", &args)
+}
+
+/// The calls a [`sts_recorder`] received, in order: each one's form parameters.
+pub fn sts_calls(recorder: &Server) -> Vec<std::collections::BTreeMap<String, String>> {
+    serde_json::from_str(&recorder.get("/calls")).expect("the recorder answers JSON")
+}
+
 /// moto's server: a real STS implementation.
 pub fn moto() -> Server {
     let port = free_port();
@@ -200,6 +215,15 @@ pub fn fetch_saml_response(idp: &Server) -> String {
         + "name=\"SAMLResponse\" value=\"".len();
     let end = start + page[start..].find('"').unwrap();
     page[start..end].to_owned()
+}
+
+/// The XML of a base64 `SAMLResponse` (as `get-token` prints it).
+pub fn decode_saml(b64: &str) -> String {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .unwrap_or_else(|e| panic!("not base64 ({e}): {b64:?}"));
+    String::from_utf8(bytes).expect("the SAML response is UTF-8 XML")
 }
 
 /// Ask moto who the credentials of `profile` in `credentials_file` belong to.
@@ -330,6 +354,265 @@ pub fn display_env() -> Env {
         env = env.var("XAUTHORITY", auth);
     }
     env
+}
+
+/// A process group started by a test, killed as a whole (SIGKILL to every member) when
+/// the guard drops: on success, on a failed assertion, on a panic. Everything the
+/// command starts stays in the group unless it leaves it on purpose.
+pub struct GroupGuard {
+    pub child: Child,
+}
+
+impl GroupGuard {
+    /// Spawn `cmd` as the leader of a new process group.
+    pub fn spawn(mut cmd: Command) -> GroupGuard {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        GroupGuard {
+            child: cmd.spawn().expect("spawn a test command"),
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait for the leader at most `limit`; `None` if it is still running then.
+    pub fn wait_for(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The leader's stdout and stderr (both piped) and exit status, within `limit`
+    /// (a panic naming what was read when it is exceeded), and the command lines of
+    /// the group's processes still running 2 s after the leader ended (then killed).
+    pub fn output_within(mut self, limit: Duration) -> (std::process::Output, Vec<String>) {
+        use std::io::Read;
+        let mut pipes: Vec<std::thread::JoinHandle<Vec<u8>>> = [
+            self.child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            self.child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .map(|p| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut p) = p {
+                    let _ = p.read_to_end(&mut buf);
+                }
+                buf
+            })
+        })
+        .collect();
+        let status = self.wait_for(limit);
+        let mut left = Vec::new();
+        if status.is_some() {
+            let deadline = Instant::now() + Duration::from_secs(2);
+            loop {
+                left = group_members(self.id());
+                if left.is_empty() || Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let left = left
+            .into_iter()
+            .map(|pid| {
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                format!(
+                    "{pid}: {}",
+                    String::from_utf8_lossy(&cmd).replace('\0', " ")
+                )
+            })
+            .collect();
+        // The group is killed before the pipes are read to their end: a member that
+        // kept a pipe open cannot block the test.
+        self.kill_group();
+        let stderr = pipes.pop().unwrap().join().unwrap();
+        let stdout = pipes.pop().unwrap().join().unwrap();
+        let status = status.unwrap_or_else(|| {
+            panic!(
+                "still running after {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&stderr)
+            )
+        });
+        (
+            std::process::Output {
+                status,
+                stdout,
+                stderr,
+            },
+            left,
+        )
+    }
+
+    /// SIGKILL every process of the group (the leader is reaped on drop).
+    pub fn kill_group(&self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A guard is used like the `Child` it holds (`wait`, `stdout.take()` ...).
+impl std::ops::Deref for GroupGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl std::ops::DerefMut for GroupGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill_group();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pids of the live processes in process group `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_string_lossy().parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // pid (comm) state ppid pgrp ...
+            let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            (rest.first() != Some(&"Z") && rest.get(2)? == &pgid.to_string()).then_some(pid)
+        })
+        .collect()
+}
+
+/// The command lines of the live processes whose arguments name `needle` (a test's own
+/// TMPDIR, profile or HOME): how a test counts only its own processes.
+pub fn processes_naming(needle: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+            (!zombie && cmd.contains(needle)).then_some(cmd)
+        })
+        .collect()
+}
+
+/// Pids of `root`'s descendants.
+pub fn descendants(root: u32) -> Vec<(u32, String)> {
+    let mut parent = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let ppid: u32 = rest
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        let cmdline = std::fs::read(e.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .unwrap_or_default();
+        parent.push((pid, ppid, cmdline));
+    }
+    let mut found = std::collections::BTreeSet::from([root]);
+    loop {
+        let before = found.len();
+        for (pid, ppid, _) in &parent {
+            if found.contains(ppid) {
+                found.insert(*pid);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    parent
+        .into_iter()
+        .filter(|(pid, _, _)| *pid != root && found.contains(pid))
+        .map(|(pid, _, c)| (pid, c))
+        .collect()
+}
+
+/// Whether `pid` runs (exists and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
+    })
+}
+
+/// The live Chromium processes started in `env` (browser, helpers and the crash
+/// handlers it double-forks, which are no one's children): each names `env`'s HOME
+/// (a profile under its TMPDIR, or the crash database under its `.config`).
+pub fn chromium_of(env: &Env) -> Vec<String> {
+    processes_naming(&env.home.path().display().to_string())
+        .into_iter()
+        .filter(|c| c.contains("chromium") || c.contains("chrome"))
+        .collect()
+}
+
+/// Connect to 127.0.0.1:`port`, retrying until `limit` has passed (then panic): for a
+/// server that is starting.
+pub fn connect_within(port: u16, limit: Duration) -> TcpStream {
+    let deadline = Instant::now() + limit;
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => {
+                s.set_read_timeout(Some(limit)).unwrap();
+                return s;
+            }
+            Err(e) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "nothing listened on 127.0.0.1:{port} within {limit:?}: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
 }
 
 /// A configuration whose [DEFAULT] points at `idp` with callback port `port`.

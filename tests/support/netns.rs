@@ -5,10 +5,12 @@
 //! holds no sign-in host sent nothing there. Servers a run needs are started inside
 //! (moto: [`moto_in_namespace`]).
 
-use super::{Env, python, support, which};
+use super::{Env, GroupGuard, python, support, which};
 
 /// What a namespace run saw.
 pub struct Watched {
+    /// The namespace script's exit status (the body's).
+    pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
     /// Packets sent on the veth (the way out) while `body` ran.
@@ -69,12 +71,17 @@ exit $status
         py = python(),
         dns = support("dns_watch.py").display(),
     );
-    let out = env
-        .command("unshare")
-        .args(["--net", "--mount", "sh", "-c", &script])
-        .output()
-        .expect("unshare (util-linux) and ip (iproute2) are installed");
+    // A process group of its own, killed as a whole if the run fails or overruns.
+    let mut cmd = env.command("unshare");
+    cmd.args(["--net", "--mount", "sh", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let (out, left) = GroupGuard::spawn(cmd).output_within(std::time::Duration::from_secs(180));
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        left.is_empty(),
+        "the namespace script left processes running: {left:#?}\n{stderr}"
+    );
     let tx_packets = stderr
         .lines()
         .find_map(|l| l.strip_prefix("TX_DELTA="))
@@ -92,6 +99,7 @@ exit $status
         "the namespace run left processes: {left:?}"
     );
     Watched {
+        status: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr,
         tx_packets,

@@ -11,6 +11,11 @@ asking for ``DurationSeconds`` above 3600 get the error; everything else is prox
 verbatim to the upstream (moto), so a client that retries with 3600 succeeds.
 ``GET /requests`` lists the DurationSeconds values received, in order (null if absent).
 
+With ``--upstream URL`` and no ``--error`` it is a recording proxy: every call goes to
+the upstream (moto), which answers it. ``--error KIND --upstream URL --fail-call N``
+replays the error for the Nth AssumeRoleWithSAML call only (repeatable) and proxies the
+rest. ``GET /calls`` lists every call's parameters (query and form body), in order.
+
 Python 3.11 standard library only. Binds 127.0.0.1 only, and prints exactly one line,
 ``listening on http://127.0.0.1:PORT``, to stdout once it accepts connections.
 """
@@ -39,16 +44,18 @@ HOP_BY_HOP = {"host", "connection", "keep-alive", "transfer-encoding", "te", "tr
 class Responder:
     """The configuration and the record of requests, shared by all handler threads."""
 
-    def __init__(self, kind: str, upstream: str | None) -> None:
+    def __init__(self, kind: str | None, upstream: str | None, fail_calls: list[int]) -> None:
         self.kind = kind
         self.status = 403 if kind == "AccessDenied" else 400
-        self.body = (FIXTURES / f"{kind}.xml").read_bytes()
+        self.body = (FIXTURES / f"{kind}.xml").read_bytes() if kind else b""
         self.upstream = urlsplit(upstream) if upstream else None
+        self.fail_calls = set(fail_calls)
         self.durations: list[int | str | None] = []
+        self.calls: list[dict[str, str]] = []
         self.lock = threading.Lock()
 
     def record(self, params: dict[str, str]) -> int | None:
-        """Remember the DurationSeconds of a request; return it as an int if it is one."""
+        """Remember the call and its DurationSeconds; return that as an int if it is one."""
         raw = params.get("DurationSeconds")
         try:
             value: int | str | None = int(raw) if raw is not None else None
@@ -56,17 +63,21 @@ class Responder:
             value = raw
         with self.lock:
             self.durations.append(value)
+            self.calls.append(params)
         return value if isinstance(value, int) else None
 
     def should_fail(self, params: dict[str, str], duration: int | None) -> bool:
-        """Without an upstream every request fails; with one, only over-long sessions do."""
+        """Without an upstream every request fails; with one, the calls chosen with
+        --fail-call, or (MaxSessionDuration) the over-long sessions; none without --error."""
         if self.upstream is None:
             return True
-        return (
-            params.get("Action") == "AssumeRoleWithSAML"
-            and duration is not None
-            and duration > MAX_SESSION_DURATION
-        )
+        if self.kind is None or params.get("Action") != "AssumeRoleWithSAML":
+            return False
+        if self.fail_calls:
+            with self.lock:
+                n = sum(c.get("Action") == "AssumeRoleWithSAML" for c in self.calls)
+            return n in self.fail_calls
+        return duration is not None and duration > MAX_SESSION_DURATION
 
 
 class StsErrorHandler(BaseHTTPRequestHandler):
@@ -87,9 +98,11 @@ class StsErrorHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        if urlsplit(self.path).path == "/requests":
+        path = urlsplit(self.path).path
+        if path in ("/requests", "/calls"):
             with self.responder.lock:
-                body = json.dumps(self.responder.durations).encode()
+                record = self.responder.durations if path == "/requests" else self.responder.calls
+                body = json.dumps(record).encode()
             self.reply(200, body, [("Content-Type", "application/json")])
         else:
             self.handle_sts(b"")
@@ -133,16 +146,23 @@ class StsErrorHandler(BaseHTTPRequestHandler):
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Replays AWS STS AssumeRoleWithSAML error replies on 127.0.0.1.")
     p.add_argument("--port", type=int, default=0, help="port to bind (default 0: ephemeral)")
-    p.add_argument("--error", required=True, choices=KINDS, help="the error to reply with")
+    p.add_argument("--error", choices=KINDS, help="the error to reply with")
     p.add_argument("--upstream", metavar="URL",
-                   help="with MaxSessionDuration: proxy requests of DurationSeconds <= 3600 here")
+                   help="proxy here what does not get the error (alone: record and proxy every call)")
+    p.add_argument("--fail-call", type=int, action="append", default=[], metavar="N",
+                   help="with --error and --upstream: the Nth AssumeRoleWithSAML call gets the error")
     p.add_argument("--log", action="store_true", help="log requests to stderr")
     args = p.parse_args(argv)
-    if args.upstream and args.error != "MaxSessionDuration":
-        p.error("--upstream only applies to --error MaxSessionDuration")
+    if args.error is None and args.upstream is None:
+        p.error("--error, --upstream or both are required")
+    if args.upstream and args.error not in (None, "MaxSessionDuration") and not args.fail_call:
+        p.error("--upstream with this --error needs --fail-call")
+    if args.fail_call and not (args.error and args.upstream):
+        p.error("--fail-call needs --error and --upstream")
 
+    responder = Responder(args.error, args.upstream, args.fail_call)
     handler = type("BoundStsErrorHandler", (StsErrorHandler,),
-                   {"responder": Responder(args.error, args.upstream), "log_requests": args.log})
+                   {"responder": responder, "log_requests": args.log})
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)

@@ -20,6 +20,11 @@ pub use cookies::Cookie;
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Environment variables that hold an IdP secret (the service account's password, a
+/// cookie jar's content): read by saml-login, never passed on to a child it starts
+/// (`exec`'s command, Chromium).
+pub const SECRET_ENV_VARS: [&str; 2] = ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"];
+
 /// The HTTP method of the callback request that ends a login.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {

@@ -312,6 +312,13 @@ fn run(
         // DevTools over a pipe, not a loopback port another local user could connect
         // to and drive the logged-in browser through (vendor/README.md).
         .pipe(cfg!(unix))
+        // The service account's password stays in saml-login (Chromium gets it typed
+        // into the page), as does a jar given in the environment.
+        .env_remove(
+            saml_login_capture::SECRET_ENV_VARS
+                .map(str::to_owned)
+                .to_vec(),
+        )
         .args(args)
         .build()
         .map_err(|e| CaptureError::browser(NAME, format!("bad launch options: {e}")))?;

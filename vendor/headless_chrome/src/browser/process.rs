@@ -187,6 +187,11 @@ pub struct LaunchOptions<'a> {
     #[builder(default = "None")]
     pub process_envs: Option<HashMap<String, String>>,
 
+    /// saml-login patch: environment variables the Chromium process must not inherit
+    /// (secrets of the parent). Passed to std::process::Command::env_remove.
+    #[builder(default = "Vec::new()")]
+    pub env_remove: Vec<String>,
+
     /// Setup the proxy server for headless chrome instance
     #[builder(default = "None")]
     pub proxy_server: Option<&'a str>,
@@ -209,6 +214,7 @@ impl Default for LaunchOptions<'_> {
             ignore_certificate_errors: true,
             extensions: Vec::new(),
             process_envs: None,
+            env_remove: Vec::new(),
             #[cfg(feature = "fetch")]
             fetcher_options: Default::default(),
             args: Vec::new(),
@@ -242,6 +248,7 @@ impl Hash for LaunchOptions<'_> {
         self.args.hash(state);
         self.ignore_default_args.hash(state);
         self.disable_default_args.hash(state);
+        self.env_remove.hash(state);
 
         #[cfg(feature = "fetch")]
         self.fetcher_options.hash(state);
@@ -503,6 +510,10 @@ impl Process {
 
         if let Some(process_envs) = launch_options.process_envs.clone() {
             command.envs(process_envs);
+        }
+        // saml-login patch: keep the parent's secrets out of Chromium's environment.
+        for name in &launch_options.env_remove {
+            command.env_remove(name);
         }
 
         // Suppress creation of a console window on windows
