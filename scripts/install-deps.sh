@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Install what saml-login's demo and tests need on Debian: Chromium (--headless),
-# WebKitGTK and Xvfb (--webview), xdotool (closing windows in tests), GNU time (peak
-# memory in scripts/bench.sh), and moto's STS server (pip). Packages already present
-# are not installed again.
+# Install what saml-login's demo and tests need on Debian: Chromium and its headless
+# shell (--headless; the tests run with both), WebKitGTK and Xvfb (--webview), xdotool
+# (closing windows in tests), GNU time (peak memory in scripts/bench.sh), and moto's STS
+# server (pip). Packages already present are not installed again.
 set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 need_apt=()
-for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time; do
+for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
