@@ -497,6 +497,7 @@ fn obtain(cx: &Context, title: String) -> Result<SamlResponse> {
         &g.browser,
         kind,
         cx.settings.cookies.as_ref(),
+        cx.settings.chrome.as_ref(),
         Some(browser::webview_profile(&cx.paths.data, &request.start_url)),
     )?;
     let mut browser = browser::open(kind, &options)?;

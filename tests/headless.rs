@@ -292,6 +292,21 @@ fn show_browser_with_only_the_headless_shell_asks_for_full_chromium() {
     );
 }
 
+/// The `chrome` setting chooses the binary (over `CHROME`), as `--chrome` does.
+#[test]
+fn chrome_setting_chooses_the_binary() {
+    let env = Env::new().var("CHROME", "/nonexistent/from-the-variable");
+    let idp = idp(&[]);
+    env.config(&headless_config(&idp, free_port()).replace(
+        "timeout = 60\n",
+        "timeout = 60\nchrome = /nonexistent/from-the-setting\n",
+    ));
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/from-the-setting"), "{stderr}");
+}
+
 #[test]
 fn missing_chromium_says_how_to_install() {
     let env = Env::new().var("CHROME", "/nonexistent/chromium");
