@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install what saml-login's demo and tests need on Debian: Chromium (--headless),
-# WebKitGTK and Xvfb (--webview), xdotool (closing windows and typing into them in tests), GNU time (peak
-# memory in scripts/bench.sh), SimpleSAMLphp with PHP's command-line web server and
-# openssl (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a
-# web server it does not use), strace (tests/crash_safety.rs holds the file writes it
+# Install what saml-login's demo and tests need on Debian: Chromium and its headless
+# shell (--headless; the tests run with both), WebKitGTK and Xvfb (--webview), xdotool
+# (closing windows and typing into them in tests), GNU time (peak memory in
+# scripts/bench.sh), SimpleSAMLphp with PHP's command-line web server and openssl
+# (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
+# server it does not use), strace (tests/crash_safety.rs holds the file writes it
 # kills inside), binutils (readelf: the libraries saml-login links), and moto's STS
 # server (pip). Packages already present are not installed again.
 set -euo pipefail
@@ -12,7 +13,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 need_apt=()
-for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
+for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
   simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

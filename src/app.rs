@@ -868,6 +868,7 @@ fn obtain(cx: &Context, title: String) -> Result<Received> {
         &g.browser,
         kind,
         cx.settings.cookies.as_ref(),
+        cx.settings.chrome.as_ref(),
         Some(browser::webview_profile(&cx.paths.data, &request.start_url)),
     )?;
     // Another IdP's login may wait on the same loopback port.

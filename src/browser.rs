@@ -56,13 +56,15 @@ pub struct BrowserOptions {
 
 impl BrowserOptions {
     /// The options the command line and environment give a browser of `kind`: the
-    /// cookie jar (`--cookies`, else `SAML_LOGIN_COOKIES`, else the `cookies` setting)
-    /// and the service account (`SAML_LOGIN_USERNAME`, `SAML_LOGIN_PASSWORD`) for
-    /// headless Chromium; refuses flags that the kind cannot honour.
+    /// cookie jar (`--cookies`, else `SAML_LOGIN_COOKIES`, else the `cookies` setting),
+    /// the Chromium binary (the resolved `chrome` setting) and the service account
+    /// (`SAML_LOGIN_USERNAME`, `SAML_LOGIN_PASSWORD`) for headless Chromium; refuses
+    /// flags that the kind cannot honour.
     pub fn for_kind(
         args: &BrowserArgs,
         kind: BrowserKind,
         cookies_setting: Option<&PathBuf>,
+        chrome_setting: Option<&PathBuf>,
         webview_profile: Option<PathBuf>,
     ) -> Result<Self> {
         if args.save_cookies.is_some() && kind == BrowserKind::System {
@@ -78,7 +80,7 @@ impl BrowserOptions {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mut options = BrowserOptions {
             no_open: args.no_open,
-            chrome: args.chrome.clone(),
+            chrome: chrome_setting.cloned(),
             show_browser: args.show_browser,
             fresh: args.fresh,
             export_cookies: args.save_cookies.is_some(),

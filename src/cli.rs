@@ -118,7 +118,7 @@ pub struct BrowserArgs {
     #[arg(long, global = true)]
     pub no_open: bool,
 
-    /// Headless: the Chromium binary (default: CHROME, then chromium on PATH)
+    /// Headless: the Chromium binary (setting `chrome`; default: CHROME, then a headless shell, then full Chromium or Chrome)
     #[arg(long, value_name = "PATH", global = true)]
     pub chrome: Option<PathBuf>,
 
@@ -153,8 +153,13 @@ impl BrowserArgs {
         }
     }
 
-    /// The settings these flags give (`browser`, `cookies`).
+    /// The settings these flags give (`browser`, `cookies`, `chrome`).
     pub fn add_overrides(&self, o: &mut crate::config::Overrides) {
+        o.flag(
+            "chrome",
+            "--chrome",
+            self.chrome.as_ref().map(|p| p.display().to_string()),
+        );
         o.flag(
             "cookies",
             "--cookies",

@@ -41,6 +41,7 @@ pub const KEYS: &[&str] = &[
     "callback_url",
     "require_relay_state",
     "profile_name",
+    "chrome",
 ];
 
 /// A parsed ini file: sections in file order, keys lowercased.
@@ -284,6 +285,9 @@ pub struct Settings {
     /// Headless: the cookie jar file (`cookies`; flag `--cookies`; not an environment
     /// variable, as `SAML_LOGIN_COOKIES` holds a jar's content).
     pub cookies: Option<PathBuf>,
+    /// Headless: the Chromium binary (`chrome`, flag `--chrome`); else `CHROME`, then
+    /// a headless shell, then a full Chromium or Chrome.
+    pub chrome: Option<PathBuf>,
 }
 
 impl Settings {
@@ -407,6 +411,7 @@ impl Settings {
                 })?
                 .unwrap_or(DEFAULT_TIMEOUT),
             cookies: layers.string("cookies").map(|p| expand_home(&p)),
+            chrome: layers.string("chrome").map(|p| expand_home(&p)),
         })
     }
 
@@ -612,6 +617,32 @@ listen_port = http
         o.flag("client_id", "--client-id", Some("from-flag".into()));
         let s = resolve("dev", &o).unwrap();
         assert_eq!(s.client_id.as_deref(), Some("from-flag"));
+    }
+
+    #[test]
+    fn chrome_from_flag_env_or_section() {
+        let text = format!("{FILE}\n[ci]\nchrome = /opt/shell/chrome-headless-shell\n");
+        let file = IniFile::parse(&text, Path::new("/home/u/.saml-login")).unwrap();
+        let mut o = Overrides::default();
+        assert_eq!(Settings::resolve(&file, "dev", &o).unwrap().chrome, None);
+        assert_eq!(
+            Settings::resolve(&file, "ci", &o).unwrap().chrome,
+            Some(PathBuf::from("/opt/shell/chrome-headless-shell"))
+        );
+        o.read_env(|k| (k == "SAML_LOGIN_CHROME").then(|| "/usr/bin/chromium".into()));
+        assert_eq!(
+            Settings::resolve(&file, "ci", &o).unwrap().chrome,
+            Some(PathBuf::from("/usr/bin/chromium"))
+        );
+        o.flag(
+            "chrome",
+            "--chrome",
+            Some("/x/chromium-headless-shell".into()),
+        );
+        assert_eq!(
+            Settings::resolve(&file, "ci", &o).unwrap().chrome,
+            Some(PathBuf::from("/x/chromium-headless-shell"))
+        );
     }
 
     #[test]

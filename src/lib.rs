@@ -64,7 +64,7 @@ pub(crate) fn entry<C: Parser>(
         }
         on_interrupt.cancel();
     });
-    match run(cli, cancel) {
+    let code = match run(cli, cancel) {
         Ok(()) => exit::OK,
         Err(error::Error::Child(code)) => code,
         Err(e) => {
@@ -74,7 +74,11 @@ pub(crate) fn entry<C: Parser>(
             }
             e.exit_code()
         }
-    }
+    };
+    // The answer is out; a browser may still be ending (Chromium, its profile): that is
+    // done before the process exits.
+    saml_login_capture::teardown::finish();
+    code
 }
 
 pub(crate) fn init_tracing(verbose: bool) {

@@ -166,6 +166,7 @@ pub struct PkceSettings {
     pub browser: Option<BrowserKind>,
     pub timeout: Duration,
     pub cookies: Option<PathBuf>,
+    pub chrome: Option<PathBuf>,
 }
 
 impl PkceSettings {
@@ -208,6 +209,7 @@ impl PkceSettings {
             browser: common.browser,
             timeout: common.timeout,
             cookies: common.cookies,
+            chrome: common.chrome,
         })
     }
 

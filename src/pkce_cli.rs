@@ -144,8 +144,13 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     let profile = Paths::resolve(None, |k| std::env::var(k).ok())
         .ok()
         .map(|paths| browser::webview_profile(&paths.data, &auth.request.start_url));
-    let options =
-        BrowserOptions::for_kind(&g.browser, browser_kind, settings.cookies.as_ref(), profile)?;
+    let options = BrowserOptions::for_kind(
+        &g.browser,
+        browser_kind,
+        settings.cookies.as_ref(),
+        settings.chrome.as_ref(),
+        profile,
+    )?;
     let mut browser = browser::open(browser_kind, &options)?;
     let captured = login::capture(browser.as_mut(), &auth.request)?;
     let code = pkce::authorization_code(&settings, &auth.request, &captured)?;

@@ -61,6 +61,24 @@ fn assert_no_chromium_left(env: &Env) {
     assert!(chromium_left(env).is_empty(), "{:#?}", chromium_left(env));
 }
 
+/// Both builds of Chromium the headless tests run with: the headless shell and full
+/// Chromium (scripts/install-deps.sh installs both).
+fn both_chromiums() -> [std::path::PathBuf; 2] {
+    ["chromium-headless-shell", "chromium"].map(|name| {
+        which(name).unwrap_or_else(|| {
+            panic!("{name} is required for these tests (Debian: apt-get install {name})")
+        })
+    })
+}
+
+/// Runs `test` with each Chromium build, chosen through `CHROME`.
+fn with_each_chromium(test: impl Fn(&str)) {
+    for chrome in both_chromiums() {
+        eprintln!("with CHROME={}", chrome.display());
+        test(&chrome.to_string_lossy());
+    }
+}
+
 fn headless_config(idp: &Server, port: u16) -> String {
     format!(
         "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 60\n\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
@@ -72,11 +90,15 @@ fn headless_config(idp: &Server, port: u16) -> String {
 fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
     let _serial = serial();
     let moto = moto();
+    with_each_chromium(|chrome| cookie_jar_login_with(chrome, &moto));
+}
+
+fn cookie_jar_login_with(chrome: &str, moto: &Server) {
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
-    let env = headless_env().sts(&moto);
+    let env = headless_env().sts(moto).var("CHROME", chrome);
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar(SESSION));
 
@@ -93,7 +115,7 @@ fn cookie_jar_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        caller_identity(&moto, &env.credentials_path(), "dev"),
+        caller_identity(moto, &env.credentials_path(), "dev"),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
     );
     assert!(idp.get("/stats").contains("\"login_posts\": 0"));
@@ -140,10 +162,15 @@ fn json_jar_from_the_environment() {
 #[test]
 fn password_login_then_saved_jar_needs_no_password() {
     let _serial = serial();
+    with_each_chromium(password_login_then_saved_jar_with);
+}
+
+fn password_login_then_saved_jar_with(chrome: &str) {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--callback", &callback, "--user", "robot:s3cret-Pa55"]);
     let env = headless_env()
+        .var("CHROME", chrome)
         .var("SAML_LOGIN_USERNAME", "robot")
         .var("SAML_LOGIN_PASSWORD", "s3cret-Pa55");
     env.config(&headless_config(&idp, port));
@@ -181,7 +208,7 @@ fn password_login_then_saved_jar_needs_no_password() {
     assert!(idp.get("/stats").contains("\"login_posts\": 2"));
 
     // Second run: the saved jar alone, no password in the environment.
-    let env2 = headless_env();
+    let env2 = headless_env().var("CHROME", chrome);
     env2.config(&headless_config(&idp, port));
     let out = env2
         .cmd()
@@ -204,9 +231,13 @@ fn password_login_then_saved_jar_needs_no_password() {
 #[test]
 fn expired_session_fails_fast_and_leaves_no_chromium() {
     let _serial = serial();
+    with_each_chromium(expired_session_with);
+}
+
+fn expired_session_with(chrome: &str) {
     let port = free_port();
     let idp = idp(&[]);
-    let env = headless_env();
+    let env = headless_env().var("CHROME", chrome);
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar("expired-value"));
     let started = Instant::now();
@@ -259,6 +290,48 @@ fn loose_jar_permissions_refused() {
         idp.get("/stats").contains("\"samlp\": 0"),
         "no login attempted"
     );
+}
+
+/// `--show-browser` needs a window, which the headless shell has not: with only the
+/// shell installed, the run says so instead of waiting for a window that never comes.
+#[test]
+fn show_browser_with_only_the_headless_shell_asks_for_full_chromium() {
+    let [shell, _] = both_chromiums();
+    let env = Env::new();
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(&shell, bin.join("chromium-headless-shell")).unwrap();
+    let env = env.var("PATH", bin.to_string_lossy());
+    let idp = idp(&[]);
+    env.config(&headless_config(&idp, free_port()));
+    let out = env
+        .cmd()
+        .args(["--show-browser", "get-token"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--show-browser needs a window"), "{stderr}");
+    assert!(stderr.contains("apt-get install chromium"), "{stderr}");
+    assert!(
+        idp.get("/stats").contains("\"samlp\": 0"),
+        "no login attempted"
+    );
+}
+
+/// The `chrome` setting chooses the binary (over `CHROME`), as `--chrome` does.
+#[test]
+fn chrome_setting_chooses_the_binary() {
+    let env = Env::new().var("CHROME", "/nonexistent/from-the-variable");
+    let idp = idp(&[]);
+    env.config(&headless_config(&idp, free_port()).replace(
+        "timeout = 60\n",
+        "timeout = 60\nchrome = /nonexistent/from-the-setting\n",
+    ));
+    let out = env.cmd().arg("get-token").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/from-the-setting"), "{stderr}");
 }
 
 #[test]
@@ -429,15 +502,14 @@ fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
 #[test]
 fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
     let _serial = serial();
-    let (_idp, env, _port) = forged_relay_state_login(30);
+    let (idp, env, _port) = forged_relay_state_login(30);
     let tmp = env.path("tmp");
     let mut child = spawn_get_token(&env);
-    // Wait until the login page is up (Chromium's renderer is among its processes).
+    // Wait until the login page is up (Chromium asked the IdP for it; the headless
+    // shell's renderer does not name the profile on its command line).
     let up = Instant::now();
-    while !chromium_left(&env)
-        .iter()
-        .any(|c| c.contains("--type=renderer"))
-    {
+    while idp.get("/stats").contains("\"samlp\": 0") {
+        // The guard kills the run when this fails.
         assert!(
             up.elapsed() < Duration::from_secs(20),
             "Chromium did not start"
@@ -493,4 +565,126 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
         after.contains(&"saml-login-chromium-old".to_string()),
         "{after:?}"
     );
+}
+
+/// A process seen in /proc: its start time (so a reused id is not mistaken for it), and
+/// whether it is still running (not a zombie).
+fn process_start(pid: u32) -> Option<(String, bool)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((fields[19].to_string(), fields[0] != "Z"))
+}
+
+/// The processes descending from `root`, with their start times.
+fn descendants(root: u32) -> Vec<(u32, String)> {
+    let parents: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some((pid, fields[1].parse().ok()?, fields[19].to_string()))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut out = Vec::new();
+    while let Some(parent) = found.pop() {
+        for (pid, ppid, start) in &parents {
+            if *ppid == parent {
+                found.push(*pid);
+                out.push((*pid, start.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// When a headless run exits, no process it started is running (Chromium and all its
+/// helpers: the shell's helpers do not name the profile on their command line, so they
+/// are tracked as the run's descendants), with either build.
+#[test]
+fn no_process_of_a_headless_run_outlives_it() {
+    let _serial = serial();
+    with_each_chromium(|chrome| {
+        let port = free_port();
+        let callback = format!("http://localhost:{port}/saml");
+        let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
+        let env = Env::new().var("CHROME", chrome);
+        env.config(&headless_config(&idp, port));
+        let jar = private(&env, "jar.txt", &netscape_jar(SESSION));
+        let mut child = env
+            .saml_login()
+            .arg("--cookies")
+            .arg(&jar)
+            .arg("get-token")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut seen = std::collections::HashMap::new();
+        let started = Instant::now();
+        let status = loop {
+            for (pid, start) in descendants(child.id()) {
+                seen.insert(pid, start);
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the run hangs");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(status.success());
+        assert!(
+            seen.len() >= 3,
+            "Chromium and its helpers were seen: {seen:?}"
+        );
+        // Zombies are left to their parent: full Chromium's crash handlers leave its
+        // process group and belong to PID 1 from the start.
+        let running: Vec<_> = seen
+            .iter()
+            .filter(|(pid, start)| process_start(**pid) == Some(((*start).clone(), true)))
+            .map(|(pid, _)| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default()
+            })
+            .collect();
+        assert!(
+            running.is_empty(),
+            "still running after the run (/proc/PID/stat): {running:?}"
+        );
+    });
+}
+
+/// The headless shell opens no tab of its own: a login that waited for one took 10 s
+/// (a 10 s wait for a first tab), where the shell itself starts and loads a page in a
+/// fraction of a second.
+#[test]
+fn headless_shell_login_does_not_wait_for_a_first_tab() {
+    let _serial = serial();
+    let [shell, _] = both_chromiums();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--session-cookie", SESSION, "--callback", &callback]);
+    let env = Env::new().var("CHROME", shell.to_string_lossy());
+    env.config(&headless_config(&idp, port));
+    let jar = private(&env, "jar.txt", &netscape_jar(SESSION));
+    let started = Instant::now();
+    let out = env
+        .cmd()
+        .arg("--cookies")
+        .arg(&jar)
+        .arg("get-token")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(5), "the login took {took:?}");
 }

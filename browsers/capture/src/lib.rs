@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 pub mod cookies;
+pub mod teardown;
 pub mod webview;
 pub use cookies::Cookie;
 

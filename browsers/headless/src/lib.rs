@@ -7,7 +7,14 @@
 //! Chromium with the Fetch domain and answered there, so nothing of ours listens on any
 //! port and the callback port may be in use by another program.
 //!
-//! No browser is ever downloaded: [`find_chrome`] looks for an installed one.
+//! No browser is ever downloaded: [`find_chrome`] looks for an installed one, the
+//! lightest first (the headless shell). After the capture Chromium is ended and its
+//! profile removed in the background ([`saml_login_capture::teardown`]), so the answer
+//! goes on at once.
+
+mod discovery;
+
+pub use discovery::{Build, Chromium, Search, find_chrome};
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -55,6 +62,7 @@ pub struct Headless {
     opts: HeadlessOptions,
     cookies: Vec<Cookie>,
     last_profile: Option<PathBuf>,
+    last_pid: Option<u32>,
 }
 
 impl Headless {
@@ -63,6 +71,7 @@ impl Headless {
             opts,
             cookies: Vec::new(),
             last_profile: None,
+            last_pid: None,
         }
     }
 
@@ -71,6 +80,14 @@ impl Headless {
     #[doc(hidden)]
     pub fn last_profile_dir(&self) -> Option<&Path> {
         self.last_profile.as_deref()
+    }
+
+    /// The process id of the last capture's Chromium, which is also the id of the
+    /// process group holding it and all its helpers (on unix), so tests can check that
+    /// none is left.
+    #[doc(hidden)]
+    pub fn last_process_id(&self) -> Option<u32> {
+        self.last_pid
     }
 
     /// The browser's cookies, read after the last successful capture (before Chromium
@@ -90,26 +107,25 @@ impl Browser for Headless {
     }
 
     fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
-        let chrome = find_chrome(self.opts.chrome.as_deref())?;
+        let chrome = find_chrome(self.opts.chrome.as_deref(), self.opts.show_window)?;
         // Also removes the profiles of killed runs (they hold the IdP session cookie).
         let profile = saml_login_capture::private_temp_dir(PROFILE_PREFIX)
             .map_err(|e| CaptureError::io("creating a temporary Chromium profile", e))?;
         self.last_profile = Some(profile.path().to_path_buf());
+        self.last_pid = None;
         write_preferences(profile.path())?;
         let started = Instant::now();
-        let result = run(&self.opts, &chrome, profile.path(), request);
-        // `run` has dropped the browser (killing Chromium) on every path; wait for its
-        // helper processes before the profile goes away.
-        wait_for_exit(profile.path(), Duration::from_secs(5));
-        if let Err(e) = profile.close() {
-            tracing::debug!("could not remove the temporary Chromium profile: {e}");
-        }
-        let (captured, cookies) = result?;
+        let browser = launch(&self.opts, &chrome, profile.path(), request)?;
+        self.last_pid = browser.get_process_id();
+        let result = drive(&browser, &self.opts, request);
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
-            cookies = cookies.len(),
-            "headless capture done"
+            "login done in Chromium; ending it in the background"
         );
+        saml_login_capture::teardown::spawn("chromium-teardown", move || {
+            end(browser, profile);
+        });
+        let (captured, cookies) = result?;
         self.cookies = cookies;
         Ok(captured)
     }
@@ -148,112 +164,6 @@ fn write_preferences(profile: &Path) -> Result<(), CaptureError> {
         .map_err(|e| CaptureError::io("writing the temporary Chromium profile", e))
 }
 
-/// Find a Chromium or Chrome: `explicit`, else `$CHROME`, else `chromium`,
-/// `chromium-browser`, `google-chrome`, `google-chrome-stable` on `PATH`, else the usual
-/// macOS and Windows install locations.
-pub fn find_chrome(explicit: Option<&Path>) -> Result<PathBuf, CaptureError> {
-    if let Some(path) = explicit {
-        return if path.is_file() {
-            Ok(path.to_path_buf())
-        } else {
-            Err(CaptureError::NotAvailable(format!(
-                "the Chromium given with --chrome does not exist: {}",
-                path.display()
-            )))
-        };
-    }
-    if let Some(env) = std::env::var_os("CHROME").filter(|v| !v.is_empty()) {
-        let path = PathBuf::from(env);
-        if path.is_file() {
-            return Ok(path);
-        }
-        if let Some(found) = search_path(&path.to_string_lossy()) {
-            return Ok(found);
-        }
-        return Err(CaptureError::NotAvailable(format!(
-            "the Chromium named by the CHROME environment variable does not exist: {}",
-            path.display()
-        )));
-    }
-    for name in [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ] {
-        if let Some(found) = search_path(name) {
-            return Ok(found);
-        }
-    }
-    for candidate in platform_paths() {
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    Err(CaptureError::NotAvailable(
-        "no Chromium or Google Chrome found for --headless. Install one \
-         (Debian/Ubuntu: `apt-get install chromium`; Fedora: `dnf install chromium`; \
-         macOS: `brew install --cask chromium` or Google Chrome; Windows: Google Chrome or \
-         Microsoft Edge), or give its path with --chrome PATH or the CHROME environment variable"
-            .into(),
-    ))
-}
-
-fn search_path(name: &str) -> Option<PathBuf> {
-    if name.contains(std::path::MAIN_SEPARATOR) {
-        return None;
-    }
-    let exts: &[&str] = if cfg!(windows) { &[".exe", ""] } else { &[""] };
-    std::env::split_paths(&std::env::var_os("PATH")?).find_map(|dir| {
-        exts.iter()
-            .map(|ext| dir.join(format!("{name}{ext}")))
-            .find(|p| is_executable(p))
-    })
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
-}
-
-fn platform_paths() -> Vec<PathBuf> {
-    let mut paths = Vec::new();
-    if cfg!(target_os = "macos") {
-        for p in [
-            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-            "/Applications/Chromium.app/Contents/MacOS/Chromium",
-            "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
-        ] {
-            paths.push(PathBuf::from(p));
-        }
-        if let Some(home) = std::env::var_os("HOME") {
-            paths.push(
-                PathBuf::from(home)
-                    .join("Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
-            );
-        }
-    }
-    if cfg!(windows) {
-        for var in ["ProgramFiles", "ProgramFiles(x86)", "LOCALAPPDATA"] {
-            if let Some(base) = std::env::var_os(var) {
-                let base = PathBuf::from(base);
-                paths.push(base.join(r"Google\Chrome\Application\chrome.exe"));
-                paths.push(base.join(r"Chromium\Application\chrome.exe"));
-                paths.push(base.join(r"Microsoft\Edge\Application\msedge.exe"));
-            }
-        }
-    }
-    paths
-}
-
 /// Whether this process runs as root (Chromium's sandbox refuses to start as root).
 #[cfg(unix)]
 fn running_as_root() -> bool {
@@ -271,14 +181,14 @@ enum Intercepted {
     TooLarge(usize),
 }
 
-/// Launch Chromium, run the login and return the capture plus the browser's cookies.
-/// The browser is dropped (Chromium killed) before this returns, on every path.
-fn run(
+/// Start Chromium on `profile`, connected over the DevTools pipe. A failed start leaves
+/// no process: the crate kills what it started.
+fn launch(
     opts: &HeadlessOptions,
-    chrome: &Path,
+    chrome: &Chromium,
     profile: &Path,
     request: &LoginRequest,
-) -> Result<(Captured, Vec<Cookie>), CaptureError> {
+) -> Result<Chrome, CaptureError> {
     let as_root = running_as_root();
     let args: Vec<&std::ffi::OsStr> = [
         "--disable-background-networking",
@@ -288,6 +198,9 @@ fn run(
         "--disable-default-apps",
         "--disable-extensions",
         "--metrics-recording-only",
+        // No window or tab of its own: saml-login opens the one tab it drives (full
+        // Chromium would otherwise load its new-tab page; the shell opens none at all).
+        "--no-startup-window",
     ]
     .iter()
     .map(std::ffi::OsStr::new)
@@ -302,7 +215,7 @@ fn run(
     }
     let envs = chromium_environment(profile, std::env::vars_os())?;
     let launch = LaunchOptions::default_builder()
-        .path(Some(chrome.to_path_buf()))
+        .path(Some(chrome.path.clone()))
         .process_envs(Some(envs))
         .headless(!opts.show_window)
         .sandbox(!as_root)
@@ -319,26 +232,30 @@ fn run(
                 .map(str::to_owned)
                 .to_vec(),
         )
+        // Chromium and its helpers in a process group of their own, ended at once.
+        .process_group(true)
         .args(args)
         .build()
         .map_err(|e| CaptureError::browser(NAME, format!("bad launch options: {e}")))?;
     tracing::debug!(
-        chrome = %chrome.display(),
+        chrome = %chrome.path.display(),
+        build = ?chrome.build,
         headless = !opts.show_window,
         sandbox = !as_root,
         "launching Chromium"
     );
     let launched = Instant::now();
     let browser = Chrome::new(launch).map_err(|e| {
-        CaptureError::browser(NAME, format!("could not start {}: {e}", chrome.display()))
+        CaptureError::browser(
+            NAME,
+            format!("could not start {}: {e}", chrome.path.display()),
+        )
     })?;
     tracing::debug!(
         elapsed_ms = launched.elapsed().as_millis() as u64,
         "Chromium is up (DevTools connected)"
     );
-    let result = drive(&browser, opts, request);
-    drop(browser);
-    result
+    Ok(browser)
 }
 
 fn drive(
@@ -348,8 +265,14 @@ fn drive(
 ) -> Result<(Captured, Vec<Cookie>), CaptureError> {
     let fail =
         |what: &str, e: &dyn std::fmt::Display| CaptureError::browser(NAME, format!("{what}: {e}"));
-    let tab = initial_tab(browser).map_err(|e| fail("Chromium opened no tab", &e))?;
-    tracing::debug!("first tab attached");
+    let opened = Instant::now();
+    let tab = browser
+        .new_tab()
+        .map_err(|e| fail("Chromium opened no tab", &e))?;
+    tracing::debug!(
+        elapsed_ms = opened.elapsed().as_millis() as u64,
+        "tab opened"
+    );
 
     if !opts.cookies.is_empty() {
         let params: Vec<Network::CookieParam> = opts.cookies.iter().map(cookie_param).collect();
@@ -569,25 +492,6 @@ fn may_type_credentials(idp: &Url, page: Option<&Url>) -> Result<(), String> {
     Ok(())
 }
 
-/// The tab Chromium opens at start. The crate's `wait_for_initial_tab` looks every
-/// 100 ms; the tab is usually attached a few ms after the DevTools connection, so look
-/// every 5 ms (a lock and a vector read) for up to 10 s, then open one.
-fn initial_tab(browser: &Chrome) -> Result<Arc<Tab>, String> {
-    let until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < until {
-        let first = browser
-            .get_tabs()
-            .lock()
-            .ok()
-            .and_then(|t| t.first().cloned());
-        if let Some(tab) = first {
-            return Ok(tab);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    browser.new_tab().map_err(|e| e.to_string())
-}
-
 fn navigation_error(host: &str, detail: &str) -> CaptureError {
     CaptureError::browser(
         NAME,
@@ -718,43 +622,91 @@ fn read_cookies(tab: &Tab) -> Vec<Cookie> {
     }
 }
 
-/// Wait until no process has `profile` on its command line (Chromium's helpers exit
-/// shortly after the browser process). Linux only; elsewhere a short grace period.
-fn wait_for_exit(profile: &Path, limit: Duration) {
-    let needle = profile.to_string_lossy().into_owned();
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        match processes_with(&needle) {
-            Some(0) => return,
-            Some(_) => std::thread::sleep(Duration::from_millis(50)),
-            None => {
-                std::thread::sleep(Duration::from_millis(200));
-                return;
-            }
-        }
+/// Ends Chromium and removes its profile (on the teardown thread, see
+/// [`saml_login_capture::teardown`]). On unix the whole process group goes at once with
+/// SIGKILL: nothing of the profile is kept, so nothing needs saving. On Linux
+/// saml-login is the helpers' subreaper meanwhile and reaps them (where PID 1 does not,
+/// they would stay zombies).
+fn end(browser: Chrome, profile: tempfile::TempDir) {
+    let started = Instant::now();
+    let pid = browser.get_process_id();
+    // Elsewhere (and should the group be unknown), the crate's own end: close the
+    // browser, kill the process and wait for it.
+    #[cfg(unix)]
+    match pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+        Some(group) => process_group::end(group, browser),
+        None => drop(browser),
     }
-    tracing::debug!("Chromium helper processes still running after {limit:?}");
+    #[cfg(not(unix))]
+    drop(browser);
+    if let Err(e) = profile.close() {
+        tracing::debug!("could not remove the temporary Chromium profile: {e}");
+    }
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        pid,
+        "Chromium ended and its profile removed"
+    );
 }
 
-/// How many processes have `needle` in their command line; `None` without `/proc`.
-fn processes_with(needle: &str) -> Option<usize> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    let count = entries
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .filter(|cmd| {
-            String::from_utf8_lossy(cmd)
-                .split('\0')
-                .any(|arg| arg.contains(needle))
-        })
-        .count();
-    Some(count)
+#[cfg(unix)]
+mod process_group {
+    use std::time::{Duration, Instant};
+
+    use rustix::process::{Pid, Signal, kill_process_group};
+
+    /// How long the helpers may take to die after SIGKILL before saml-login gives up
+    /// waiting (they are normally gone within milliseconds).
+    const LIMIT: Duration = Duration::from_secs(5);
+
+    /// Kills the process group `group` (Chromium and its helpers), drops the crate's
+    /// browser (which reaps the main process) and waits until no process of the group
+    /// is left.
+    pub(super) fn end(group: Pid, browser: super::Chrome) {
+        #[cfg(target_os = "linux")]
+        let reaper = rustix::process::set_child_subreaper(Some(rustix::process::getpid())).is_ok();
+        if let Err(e) = kill_process_group(group, Signal::KILL) {
+            tracing::debug!("could not kill Chromium's process group: {e}");
+        }
+        // The crate's drop asks the dead browser to close (the pipe is gone: it fails
+        // at once), kills its process and waits for it.
+        let killed = Instant::now();
+        drop(browser);
+        tracing::debug!(
+            elapsed_ms = killed.elapsed().as_millis() as u64,
+            "Chromium's main process is gone"
+        );
+        let until = Instant::now() + LIMIT;
+        #[cfg(target_os = "linux")]
+        if reaper {
+            reap(group, until);
+            let _ = rustix::process::set_child_subreaper(None);
+            return;
+        }
+        // Without a subreaper: until the group is empty (zombies count: ask the system
+        // to reap them).
+        while rustix::process::test_kill_process_group(group).is_ok() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Reaps the group's processes as they come to saml-login (their parents died
+    /// first), until none of the group is left among its children.
+    #[cfg(target_os = "linux")]
+    fn reap(group: Pid, until: Instant) {
+        use rustix::process::{WaitOptions, waitpgid};
+        while Instant::now() < until {
+            match waitpgid(group, WaitOptions::NOHANG) {
+                // One reaped: look again at once.
+                Ok(Some(_)) => {}
+                // Some still dying: they come to us when they (or their parents) die.
+                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                // None left (ECHILD).
+                Err(_) => return,
+            }
+        }
+        tracing::debug!("Chromium helper processes still running after {LIMIT:?}");
+    }
 }
 
 fn base64_encode(data: &[u8]) -> String {
@@ -880,12 +832,6 @@ mod tests {
             never_resolve_rule(&other).unwrap(),
             "--host-resolver-rules=MAP sso.example ~NOTFOUND"
         );
-    }
-
-    #[test]
-    fn explicit_missing_chrome_is_not_available() {
-        let err = find_chrome(Some(Path::new("/nonexistent/chromium"))).unwrap_err();
-        assert!(matches!(err, CaptureError::NotAvailable(_)), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use saml_login_capture::{
     Browser, Callback, Cancel, CaptureError, Cookie, LoginRequest, Method, Secret,
 };
-use saml_login_headless::{Headless, HeadlessOptions};
+use saml_login_headless::{Build, Headless, HeadlessOptions};
 use url::Url;
 
 /// One Chromium at a time: the machine has two cores and some tests measure time.
@@ -114,18 +114,73 @@ fn session_cookie(value: &str) -> Cookie {
     }
 }
 
+/// Both builds of Chromium the tests run with: the headless shell and full Chromium
+/// (the README's test command installs both).
+fn both_chromiums() -> [PathBuf; 2] {
+    let shell = saml_login_headless::find_chrome(None, false)
+        .expect("Chromium is required for these tests (Debian: apt-get install chromium chromium-headless-shell)");
+    assert_eq!(
+        shell.build,
+        Build::HeadlessShell,
+        "the headless shell is required for these tests (Debian: apt-get install chromium-headless-shell); found {}",
+        shell.path.display()
+    );
+    let full = saml_login_headless::find_chrome(None, true)
+        .expect("full Chromium is required for these tests (Debian: apt-get install chromium)");
+    assert_eq!(full.build, Build::Full);
+    [shell.path, full.path]
+}
+
+/// Runs `test` with each Chromium build, saying which on failure.
+fn with_each_chromium(test: impl Fn(&Path)) {
+    for chrome in both_chromiums() {
+        eprintln!("with {}", chrome.display());
+        test(&chrome);
+    }
+}
+
 fn headless(cookies: Vec<Cookie>, login: Option<(&str, &str)>) -> Headless {
+    headless_with(None, cookies, login)
+}
+
+fn headless_with(
+    chrome: Option<&Path>,
+    cookies: Vec<Cookie>,
+    login: Option<(&str, &str)>,
+) -> Headless {
     Headless::new(HeadlessOptions {
-        chrome: None,
+        chrome: chrome.map(Path::to_path_buf),
         cookies,
         show_window: false,
         login: login.map(|(u, p)| (u.to_string(), Secret::new(p))),
     })
 }
 
-/// No process of the run is left and its profile directory is gone.
+/// Once the background teardown is done, no process of the run is left (none with the
+/// profile on its command line, none in Chromium's process group: the shell's helpers
+/// do not name the profile) and its profile directory is gone.
 fn assert_cleaned_up(browser: &Headless) {
+    saml_login_capture::teardown::finish();
     let profile = browser.last_profile_dir().expect("a capture ran");
+    let group = browser.last_process_id().expect("Chromium ran");
+    let in_group: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .collect();
+            fields[2] == group.to_string()
+        })
+        .collect();
+    assert!(
+        in_group.is_empty(),
+        "processes (zombies included) left in Chromium's group: {in_group:?}"
+    );
     let needle = profile.to_string_lossy().into_owned();
     let mut left = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -142,9 +197,13 @@ fn assert_cleaned_up(browser: &Headless) {
 #[test]
 fn auto_session_capture_while_the_callback_port_is_taken() {
     let _g = serial();
+    with_each_chromium(auto_session_capture_with);
+}
+
+fn auto_session_capture_with(chrome: &Path) {
     let (listener, port) = callback_listener();
     let idp = Idp::start(&["--auto-session", "--callback", &callback_arg(port)]);
-    let mut browser = headless(vec![], None);
+    let mut browser = headless_with(Some(chrome), vec![], None);
     assert_eq!(browser.name(), "headless Chromium");
     let started = Instant::now();
     let got = browser
@@ -174,6 +233,10 @@ fn auto_session_capture_while_the_callback_port_is_taken() {
 #[test]
 fn a_valid_session_cookie_needs_no_login() {
     let _g = serial();
+    with_each_chromium(valid_session_cookie_with);
+}
+
+fn valid_session_cookie_with(chrome: &Path) {
     let (_listener, port) = callback_listener();
     let idp = Idp::start(&[
         "--session-cookie",
@@ -181,7 +244,7 @@ fn a_valid_session_cookie_needs_no_login() {
         "--callback",
         &callback_arg(port),
     ]);
-    let mut browser = headless(vec![session_cookie("good-session-1")], None);
+    let mut browser = headless_with(Some(chrome), vec![session_cookie("good-session-1")], None);
     let got = browser
         .capture(&request(&idp, port, Duration::from_secs(60)))
         .unwrap();
@@ -196,6 +259,10 @@ fn a_valid_session_cookie_needs_no_login() {
 #[test]
 fn an_expired_session_cookie_fails_fast_without_credentials() {
     let _g = serial();
+    with_each_chromium(expired_session_cookie_with);
+}
+
+fn expired_session_cookie_with(chrome: &Path) {
     let (_listener, port) = callback_listener();
     let idp = Idp::start(&[
         "--session-cookie",
@@ -203,7 +270,7 @@ fn an_expired_session_cookie_fails_fast_without_credentials() {
         "--callback",
         &callback_arg(port),
     ]);
-    let mut browser = headless(vec![session_cookie("stale-session")], None);
+    let mut browser = headless_with(Some(chrome), vec![session_cookie("stale-session")], None);
     let started = Instant::now();
     let err = browser
         .capture(&request(&idp, port, Duration::from_secs(60)))
@@ -221,9 +288,13 @@ fn an_expired_session_cookie_fails_fast_without_credentials() {
 #[test]
 fn username_and_password_fill_both_login_steps() {
     let _g = serial();
+    with_each_chromium(username_and_password_with);
+}
+
+fn username_and_password_with(chrome: &Path) {
     let (_listener, port) = callback_listener();
     let idp = Idp::start(&["--callback", &callback_arg(port)]);
-    let mut browser = headless(vec![], Some(("alice", "correct-horse")));
+    let mut browser = headless_with(Some(chrome), vec![], Some(("alice", "correct-horse")));
     let started = Instant::now();
     let got = browser
         .capture(&request(&idp, port, Duration::from_secs(60)))
@@ -354,8 +425,33 @@ fn a_missing_chrome_is_not_available() {
 }
 
 #[test]
-fn chromium_is_installed() {
-    // The headless tests need a Chromium; say so plainly instead of skipping.
-    saml_login_headless::find_chrome(None)
-        .expect("Chromium is required for these tests (Debian: apt-get install chromium)");
+fn both_chromium_builds_are_installed() {
+    // The headless tests need the shell and full Chromium; say so plainly instead of
+    // skipping.
+    both_chromiums();
+}
+
+/// The headless shell opens no tab of its own: a capture that waited for one took 10 s
+/// (the crate's wait for a first tab), where the shell itself starts and loads the page
+/// in a fraction of a second.
+#[test]
+fn the_headless_shell_captures_without_waiting_for_a_first_tab() {
+    let _g = serial();
+    let [shell, _] = both_chromiums();
+    let (_listener, port) = callback_listener();
+    let idp = Idp::start(&[
+        "--session-cookie",
+        "good-session-1",
+        "--callback",
+        &callback_arg(port),
+    ]);
+    let mut browser = headless_with(Some(&shell), vec![session_cookie("good-session-1")], None);
+    let started = Instant::now();
+    let got = browser
+        .capture(&request(&idp, port, Duration::from_secs(60)))
+        .unwrap();
+    let took = started.elapsed();
+    assert!(got.field("SAMLResponse").is_some());
+    assert!(took < Duration::from_secs(5), "the capture took {took:?}");
+    assert_cleaned_up(&browser);
 }

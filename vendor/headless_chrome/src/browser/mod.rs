@@ -1,8 +1,8 @@
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::sync::mpsc;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use log::{debug, error, info, trace};
@@ -85,6 +85,9 @@ pub struct BrowserInner {
     process: Option<Process>,
     transport: Arc<Transport>,
     tabs: Arc<Mutex<Vec<Arc<Tab>>>>,
+    /// saml-login patch: signalled (with `tabs`' mutex) whenever a tab is added, so a
+    /// wait for a tab wakes at once instead of looking every 100 ms.
+    tab_added: Arc<Condvar>,
     loop_shutdown_tx: mpsc::SyncSender<()>,
     close_on_drop: bool,
 }
@@ -168,6 +171,7 @@ impl Browser {
             inner: Arc::new(BrowserInner {
                 process,
                 tabs,
+                tab_added: Arc::new(Condvar::new()),
                 transport,
                 loop_shutdown_tx: shutdown_tx,
                 close_on_drop,
@@ -241,11 +245,29 @@ impl Browser {
     /// Wait timeout: 10 secs
     #[deprecated(since = "1.0.4", note = "Use new_tab() instead.")]
     pub fn wait_for_initial_tab(&self) -> Result<Arc<Tab>> {
-        match util::Wait::with_timeout(*self.default_timeout.read().unwrap())
-            .until(|| self.inner.tabs.lock().unwrap().first().cloned())
-        {
+        match self.wait_for_tab(|tabs| tabs.first().cloned()) {
             Ok(tab) => Ok(tab),
             Err(_) => self.new_tab(),
+        }
+    }
+
+    /// saml-login patch: waits up to the default timeout until `find` finds a tab,
+    /// woken by the event thread each time it adds one (the release looked every 100 ms).
+    fn wait_for_tab(
+        &self,
+        mut find: impl FnMut(&[Arc<Tab>]) -> Option<Arc<Tab>>,
+    ) -> Result<Arc<Tab>, util::Timeout> {
+        let deadline = Instant::now() + *self.default_timeout.read().unwrap();
+        let mut tabs = self.inner.tabs.lock().unwrap();
+        loop {
+            if let Some(tab) = find(&tabs) {
+                return Ok(tab);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(util::Timeout);
+            }
+            tabs = self.inner.tab_added.wait_timeout(tabs, left).unwrap().0;
         }
     }
 
@@ -306,18 +328,12 @@ impl Browser {
     pub fn new_tab_with_options(&self, create_target_params: CreateTarget) -> Result<Arc<Tab>> {
         let target_id = self.call_method(create_target_params)?.target_id;
 
-        util::Wait::with_timeout(*self.default_timeout.read().unwrap())
-            .until(|| {
-                let tabs = self.inner.tabs.lock().unwrap();
-                tabs.iter().find_map(|tab| {
-                    if *tab.get_target_id() == target_id {
-                        Some(tab.clone())
-                    } else {
-                        None
-                    }
-                })
-            })
-            .map_err(Into::into)
+        self.wait_for_tab(|tabs| {
+            tabs.iter()
+                .find(|tab| *tab.get_target_id() == target_id)
+                .cloned()
+        })
+        .map_err(Into::into)
     }
 
     /// Creates the equivalent of a new incognito window, AKA a browser context
@@ -362,6 +378,7 @@ impl Browser {
                 } else {
                     tabs_lock.push(Arc::new(tab));
                 }
+                self.inner.tab_added.notify_all();
             }
 
             previous_target_id = target_id;
@@ -394,6 +411,7 @@ impl Browser {
         idle_browser_timeout: Duration,
     ) {
         let tabs = Arc::clone(&self.inner.tabs);
+        let tab_added = Arc::clone(&self.inner.tab_added);
         let transport = Arc::clone(&self.inner.transport);
 
         std::thread::spawn(move || {
@@ -435,6 +453,7 @@ impl Browser {
                                     match Tab::new(target_info, Arc::clone(&transport)) {
                                         Ok(new_tab) => {
                                             tabs.lock().unwrap().push(Arc::new(new_tab));
+                                            tab_added.notify_all();
                                         }
                                         Err(_tab_creation_err) => {
                                             info!("Failed to create a handle to new tab");

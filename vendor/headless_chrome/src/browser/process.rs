@@ -128,6 +128,14 @@ pub struct LaunchOptions<'a> {
     /// `port` is then ignored.
     #[builder(default = "false")]
     pub pipe: bool,
+
+    /// saml-login patch: start the browser in a process group of its own (unix), whose
+    /// id is the browser's process id: the caller can end it and every helper process
+    /// at once (`kill(-pid, SIGKILL)`), and a Ctrl-C in the terminal reaches only the
+    /// caller. Ignored elsewhere.
+    #[builder(default = "false")]
+    pub process_group: bool,
+
     /// Determines whether SSL certificates should be verified.
     /// This is unsafe and can lead to MiTM attacks. Make sure you understand the risks
     /// See <https://www.owasp.org/index.php/Man-in-the-middle_attack>
@@ -211,6 +219,7 @@ impl Default for LaunchOptions<'_> {
             user_data_dir: None,
             port: None,
             pipe: false,
+            process_group: false,
             ignore_certificate_errors: true,
             extensions: Vec::new(),
             process_envs: None,
@@ -241,6 +250,7 @@ impl Hash for LaunchOptions<'_> {
         self.window_size.hash(state);
         self.port.hash(state);
         self.pipe.hash(state);
+        self.process_group.hash(state);
         self.ignore_certificate_errors.hash(state);
         self.path.hash(state);
         self.user_data_dir.hash(state);
@@ -514,6 +524,13 @@ impl Process {
         // saml-login patch: keep the parent's secrets out of Chromium's environment.
         for name in &launch_options.env_remove {
             command.env_remove(name);
+        }
+
+        // saml-login patch: LaunchOptions::process_group.
+        #[cfg(unix)]
+        if launch_options.process_group {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
         }
 
         // Suppress creation of a console window on windows

@@ -199,6 +199,13 @@ impl Transport {
         let message_text = serde_json::to_string(&call)?;
 
         let response_rx = self.waiting_call_registry.register_call(call.id);
+        // saml-login patch: the incoming-message loop marks the transport closed and
+        // then cancels the calls registered so far; a call registered after that would
+        // wait for a reply that never comes.
+        if !self.open.load(Ordering::SeqCst) {
+            self.waiting_call_registry.unregister_call(call.id);
+            return Err(ConnectionClosed {}.into());
+        }
 
         match destination {
             MethodDestination::Target(session_id) => {
@@ -235,8 +242,15 @@ impl Transport {
             params_string.chars().take(400).collect::<String>()
         );
 
-        let response_result = util::Wait::new(self.idle_browser_timeout, Duration::from_millis(5))
-            .until(|| response_rx.try_recv().ok());
+        // saml-login patch: block on the reply instead of looking for it every 5 ms
+        // (twice per tab method: the reply to Target.sendMessageToTarget, then the
+        // target's own).
+        let response_result = response_rx
+            .recv_timeout(self.idle_browser_timeout)
+            .map_err(|e| match e {
+                RecvTimeoutError::Timeout => anyhow::Error::from(util::Timeout),
+                RecvTimeoutError::Disconnected => ConnectionClosed {}.into(),
+            });
         trace!("received response for: {} {:?}", &call_id, params_string);
         parse_response::<C::ReturnObject>((response_result?)?)
     }
