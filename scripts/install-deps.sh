@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what saml-login's demo and tests need on Debian: Chromium (--headless),
 # WebKitGTK and Xvfb (--webview), xdotool (closing windows in tests), GNU time (peak
-# memory in scripts/bench.sh), and moto's STS server (pip). Packages already present
+# memory in scripts/bench.sh), zsh and fish (the completion tests), and moto's STS server (pip). Packages already present
 # are not installed again.
 set -euo pipefail
 
@@ -9,7 +9,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 need_apt=()
-for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time; do
+for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time zsh fish; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
