@@ -130,7 +130,7 @@ pub enum Error {
     #[error("{what}: {reason}")]
     CommandNotExecutable { what: String, reason: String },
     #[error(
-        "port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another port in `{setting}`"
+        "port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `{setting}`"
     )]
     PortInUse { port: u16, setting: &'static str },
     #[error(transparent)]

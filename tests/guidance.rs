@@ -667,7 +667,7 @@ fn pkce_access_token_without_audience_warns_and_busy_port_names_pkce_callback_ur
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("pkce-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another port in `pkce_callback_url`\n  hint: set `pkce_callback_url` in the configuration section")),
+        stderr.contains(&format!("pkce-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `pkce_callback_url`\n  hint: set `pkce_callback_url` in the configuration section")),
         "{stderr}"
     );
     assert!(!stderr.contains("listen_port"), "{stderr}");
