@@ -673,3 +673,103 @@ fn pkce_access_token_without_audience_warns_and_busy_port_names_pkce_callback_ur
     assert!(!stderr.contains("listen_port"), "{stderr}");
     drop(busy);
 }
+
+/// Run saml-login on a terminal (Python's pty) for at most `limit`, and return the
+/// screen a terminal would show: a small emulator of 80 columns applies carriage
+/// returns, line feeds, autowrap, cursor-up and erase-line, as indicatif uses them.
+fn screen_of(env: &Env, args: &[&str], limit: Duration) -> String {
+    let driver = r#"
+import os, pty, sys, time, select
+limit = float(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+raw, end = b"", time.time() + limit
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        raw += chunk
+try:
+    os.kill(pid, 9)
+except ProcessLookupError:
+    pass
+os.waitpid(pid, 0)
+rows, row, col, i, text = [[]], 0, 0, 0, raw.decode(errors="replace")
+while i < len(text):
+    c = text[i]
+    if c == "\x1b" and text[i + 1:i + 2] == "[":
+        j = i + 2
+        while j < len(text) and not text[j].isalpha():
+            j += 1
+        arg, cmd = text[i + 2:j], text[j:j + 1]
+        if cmd == "A":
+            row = max(0, row - int(arg or 1))
+        elif cmd == "K":
+            rows[row] = rows[row][:col] if arg in ("", "0") else []
+        elif cmd == "G":
+            col = int(arg or 1) - 1
+        i = j + 1
+        continue
+    if c == "\r":
+        col = 0
+    elif c == "\n":
+        row += 1
+        col = 0
+        while len(rows) <= row:
+            rows.append([])
+    else:
+        if col >= 80:  # autowrap, as a terminal of 80 columns does
+            row += 1
+            col = 0
+            while len(rows) <= row:
+                rows.append([])
+        line = rows[row]
+        while len(line) < col:
+            line.append(" ")
+        if col < len(line):
+            line[col] = c
+        else:
+            line.append(c)
+        col += 1
+    i += 1
+print("\n".join("".join(r) for r in rows))
+"#;
+    let out = env
+        .command(python())
+        .args(["-c", driver, &limit.as_secs_f64().to_string()])
+        .arg(assert_cmd::cargo::cargo_bin("saml-login"))
+        .args(args)
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    stdout_of(&out)
+}
+
+#[test]
+fn spinner_does_not_overwrite_the_login_url_line() {
+    let env = Env::new();
+    let port = free_port();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = http://127.0.0.1:{}\nclient_id = c\nlisten_port = {port}\nbrowser = system\ntimeout = 3\n",
+        free_port()
+    ));
+    let screen = screen_of(&env, &["--no-open", "get-token"], Duration::from_secs(6));
+    let lines: Vec<&str> = screen.lines().collect();
+    // The browser's lines come first, whole; the spinner is drawn under them and is
+    // gone when the wait ends (no frame left behind).
+    assert_eq!(lines[0], "Open this URL in a browser:", "{screen}");
+    assert!(lines[1].starts_with("  http://127.0.0.1:"), "{screen}");
+    assert!(!screen.contains("waiting for the login"), "{screen}");
+    assert!(
+        screen.contains("saml-login: error: no login completed within 3 s"),
+        "{screen}"
+    );
+}
