@@ -161,7 +161,7 @@ fn logout(cache: &Cache, paths: &Paths, idp: Option<&url::Url>) -> Result<()> {
     let (assertion, credentials) = cache.forget(idp.map(url::Url::as_str))?;
     let profiles = match idp {
         Some(idp) => browser::webview_profile(&paths.data, idp),
-        None => paths.data.join("webview"),
+        None => browser::webview_profiles(&paths.data),
     };
     let session = match std::fs::remove_dir_all(&profiles) {
         Ok(()) => true,
