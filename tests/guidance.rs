@@ -243,7 +243,7 @@ fn ctrl_c_in_the_role_picker_exits_130() {
     // A terminal for the picker: Python's pty runs saml-login, waits for the
     // question, types Ctrl-C and reports the exit status.
     let driver = r#"
-import os, pty, sys, time, select
+import os, pty, sys, time, select, termios
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
@@ -259,6 +259,9 @@ if b"Which role?" not in seen:
     os.kill(pid, 9)
     print("no picker:", seen.decode(errors="replace"))
     sys.exit(1)
+# Ctrl-C once the picker reads keys (the terminal in raw mode), as a person would.
+while termios.tcgetattr(fd)[3] & termios.ICANON and time.time() < deadline:
+    time.sleep(0.02)
 os.write(fd, b"\x03")
 end = time.time() + 20
 while time.time() < end:
@@ -772,4 +775,23 @@ fn spinner_does_not_overwrite_the_login_url_line() {
         screen.contains("saml-login: error: no login completed within 3 s"),
         "{screen}"
     );
+}
+
+#[test]
+fn busy_port_from_callback_url_is_named_so() {
+    let env = Env::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\nbrowser = system\ntimeout = 5\ncallback_url = http://localhost:{port}/acs\n"
+    ));
+    let out = env.cmd().args(["--no-open", "get-token"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `callback_url`\n  hint: set `callback_url` in the configuration section, or use --headless or --webview, which need no port\n"
+        )
+    );
+    drop(busy);
 }
