@@ -169,7 +169,7 @@ impl Error {
             Error::Capture(CaptureError::PortInUse { .. }) => Some(port_hint("listen_port")),
             Error::PortInUse { setting, .. } => Some(port_hint(setting)),
             Error::NoConfigFile { .. } => Some(
-                "paste that into the file (or point --config or SAML_LOGIN_CONFIG at another file); the README's Configuration section lists every key"
+                "paste that into the file, with your tenant and client id (or point --config at another file); the README's Configuration section lists every key"
                     .into(),
             ),
             Error::RoleNotGranted { .. } => {

@@ -111,7 +111,10 @@ impl PkceFile {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                Self::parse("", path)
+                let mut empty = Self::parse("", path)?;
+                // A first run: say the file does not exist, not that a key is missing.
+                empty.file.exists = false;
+                Ok(empty)
             }
             Err(source) => Err(Error::Read {
                 path: path.to_owned(),

@@ -60,6 +60,22 @@ fn first_run_without_a_configuration_file_says_it_does_not_exist() {
     );
     assert!(!stderr.contains("is missing from section"), "{stderr}");
     assert!(!env.path(".saml-login").exists(), "no file written");
+
+    // pkce-login the same, for its own file.
+    let out = env
+        .cmd_for("pkce-login")
+        .arg("get-id-jwt")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).starts_with(&format!(
+            "pkce-login: error: {} does not exist (no configuration yet); it needs at least:\n",
+            env.path(".pkce-login").display()
+        )),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
