@@ -5,8 +5,9 @@
 # scripts/bench.sh), SimpleSAMLphp with PHP's command-line web server and openssl
 # (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
 # server it does not use), strace (tests/crash_safety.rs holds the file writes it
-# kills inside), binutils (readelf: the libraries saml-login links), and moto's STS
-# server (pip). Packages already present are not installed again.
+# kills inside), binutils (readelf: the libraries saml-login links), zsh and fish (the
+# completion tests), and moto's STS server (pip). Packages already present are not
+# installed again.
 set -euo pipefail
 
 SUDO=""
@@ -14,7 +15,7 @@ SUDO=""
 
 need_apt=()
 for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
-  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils; do
+  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils zsh fish; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -15,8 +15,8 @@ use crate::browser::{self, BrowserKind, BrowserOptions};
 use crate::cache::{self, Cache};
 use crate::chain;
 use crate::cli::{
-    AssumeRoleArgs, Cli, Command, ConfigureArgs, ConsoleArgs, CredentialProcessArgs, EnvShell,
-    ExecArgs,
+    AssumeRoleArgs, Cli, Command, ConfigureArgs, ConsoleArgs, CredentialProcessArgs, EnvArgs,
+    EnvShell, ExecArgs, LogoutArgs,
 };
 use crate::config::{CallbackSetting, IniFile, Overrides, Settings};
 use crate::console::{self, Partition};
@@ -55,13 +55,29 @@ struct Context {
 
 /// Run the parsed command line.
 pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
+    let env = |k: &str| std::env::var(k).ok();
     match &cli.command {
-        Command::Completions { shell } => return completions(*shell),
-        Command::Man => return man_page(),
+        Command::Completions { shell } => return crate::completions::write(*shell),
+        Command::Man => return crate::man_page::write(),
+        Command::Sections => {
+            let paths = Paths::resolve(cli.global.config.clone(), env)?;
+            let file = IniFile::load(&paths.config, false)?;
+            return write_stdout(&format!("{}\n", file.section_names().join("\n")));
+        }
+        Command::Logout(LogoutArgs { all: true }) => {
+            if cli.global.configuration != crate::config::DEFAULT_SECTION {
+                return Err(Error::Usage(
+                    "logout --all forgets every IdP's login: give either -c SECTION or --all"
+                        .into(),
+                ));
+            }
+            let paths = Paths::resolve(cli.global.config.clone(), env)?;
+            return logout(&Cache::new(paths.cache.clone()), &paths, None);
+        }
         _ => {}
     }
-    let env = |k: &str| std::env::var(k).ok();
     let paths = Paths::resolve(cli.global.config.clone(), env)?;
+    note_config_in_working_directory(&paths);
     // `--profile P`: an AWS config profile, whatever saml-login section it ends in.
     match &cli.command {
         Command::Exec(a) if a.profile.is_some() => {
@@ -70,11 +86,19 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         }
         Command::Env(a) if a.profile.is_some() => {
             let (c, region) = profile_credentials(&paths, a.profile.as_deref(), a.fresh.force)?;
-            return print_exports(&c, region.as_deref(), a.shell);
+            return print_exports(&c, region.as_deref(), shell_of(a));
         }
         _ => {}
     }
     let file = IniFile::load(&paths.config, paths.config_explicit)?;
+    let known: Vec<&str> = crate::config::KEYS
+        .iter()
+        .chain(crate::config::FILE_ONLY_KEYS)
+        .copied()
+        .collect();
+    for warning in file.unknown_keys(&cli.global.configuration, &known) {
+        eprintln!("saml-login: warning: {warning}");
+    }
     let overrides = overrides(&cli, env);
     let settings = Settings::resolve(&file, &cli.global.configuration, &overrides)?;
     let accounts = Accounts::load(&paths.accounts)?;
@@ -122,11 +146,68 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         }
         Command::Env(args) => {
             let c = role_credentials(&cx)?;
-            print_exports(&c, cx.settings.region.as_deref(), args.shell)
+            print_exports(&c, cx.settings.region.as_deref(), shell_of(args))
         }
         Command::Configure(args) => configure(&cx, args),
-        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+        Command::Logout(_) => logout(&cx.cache, &cx.paths, Some(&cx.idp)),
+        Command::Completions { .. } | Command::Man | Command::Sections => {
+            unreachable!("handled above")
+        }
     }
+}
+
+/// Python's original read `./.saml-login` too. A file in the working directory could
+/// come with a repository and point `idp_url` at any page, so saml-login does not read
+/// it; when one is there (and is not the file in use), say so and how to use it.
+fn note_config_in_working_directory(paths: &Paths) {
+    let here = std::path::Path::new(".saml-login");
+    if paths.config_explicit || !here.is_file() {
+        return;
+    }
+    let same = match (
+        std::fs::canonicalize(here),
+        std::fs::canonicalize(&paths.config),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same {
+        eprintln!(
+            "saml-login: note: not reading ./.saml-login (a file in the working directory could point the login at any page); to use it: --config ./.saml-login"
+        );
+    }
+}
+
+/// `logout`: forget the cached assertion and credentials and the remembered webview
+/// session of `idp` (of every IdP when `None`). Profiles already written to the
+/// credentials file stay.
+fn logout(cache: &Cache, paths: &Paths, idp: Option<&url::Url>) -> Result<()> {
+    let (assertion, credentials) = cache.forget(idp.map(url::Url::as_str))?;
+    let profiles = match idp {
+        Some(idp) => browser::webview_profile(&paths.data, idp),
+        None => browser::webview_profiles(&paths.data),
+    };
+    let session = match std::fs::remove_dir_all(&profiles) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(source) => {
+            return Err(Error::Write {
+                path: profiles,
+                source,
+            });
+        }
+    };
+    let whose = idp.map_or_else(|| "every IdP".to_owned(), |u| u.to_string());
+    eprintln!(
+        "saml-login: logged out of {whose}: removed {} cached SAML assertion, {credentials} cached credential(s), {} webview session",
+        if assertion { "the" } else { "no" },
+        if session {
+            "the remembered"
+        } else {
+            "no remembered"
+        },
+    );
+    Ok(())
 }
 
 /// Flags and `SAML_LOGIN_*` variables, by configuration key.
@@ -508,7 +589,13 @@ fn pick_role<'a>(cx: &Context, candidates: &[&'a AwsRole], wanted: Wanted) -> Re
         .items(&items)
         .default(0)
         .interact_opt()
-        .map_err(|e| Error::Usage(format!("role picker: {e}")))?;
+        .map_err(|e| match e {
+            // Ctrl-C: the terminal is in raw mode, so it arrives as a read error.
+            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                Error::Interrupted
+            }
+            e => Error::Usage(format!("role picker: {e}")),
+        })?;
     chosen
         .map(|i| candidates[i])
         .ok_or(Error::Capture(saml_login_capture::CaptureError::Cancelled))
@@ -598,9 +685,13 @@ fn run_with_credentials(c: &Credentials, region: Option<&str>, args: &ExecArgs) 
     for (k, v) in env_vars(c, region) {
         command.env(k, v);
     }
-    let status = command.status().map_err(|source| Error::Read {
-        path: program.into(),
-        source,
+    let what = program.to_string_lossy().into_owned();
+    let status = command.status().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
+        _ => Error::CommandNotExecutable {
+            what,
+            reason: e.to_string(),
+        },
     })?;
     Err(Error::Child(exit_status_code(status)))
 }
@@ -634,11 +725,19 @@ fn env_vars(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)
     vars
 }
 
+/// `env`'s shell: `--shell`, else the kind of `$SHELL`, else sh.
+fn shell_of(args: &EnvArgs) -> EnvShell {
+    args.shell
+        .unwrap_or_else(|| EnvShell::of_shell_path(std::env::var("SHELL").ok().as_deref()))
+}
+
 fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Result<()> {
     let mut out = String::new();
     for (k, v) in env_vars(c, region) {
         out.push_str(&match shell {
-            EnvShell::Sh => format!("export {k}='{}'\n", v.replace('\'', r"'\''")),
+            EnvShell::Sh | EnvShell::Bash | EnvShell::Zsh => {
+                format!("export {k}='{}'\n", v.replace('\'', r"'\''"))
+            }
             EnvShell::Fish => format!(
                 "set -gx {k} '{}';\n",
                 v.replace('\\', r"\\").replace('\'', r"\'")
@@ -886,7 +985,12 @@ fn obtain(cx: &Context, title: String) -> Result<Received> {
     };
     let started = OffsetDateTime::now_utc();
     let mut browser = browser::open(kind, &options)?;
-    let received = login::saml_response(Source::Browser(browser.as_mut()), &request)?;
+    let port_setting = match cx.settings.callback {
+        CallbackSetting::Url(_) => "callback_url",
+        _ => "listen_port",
+    };
+    let received = login::saml_response(Source::Browser(browser.as_mut()), &request)
+        .map_err(|e| e.port_from_setting(port_setting))?;
     browser::save_cookies(
         "saml-login",
         &g.browser,
@@ -1194,36 +1298,14 @@ pub fn console_region(paths: &Paths, profile: Option<&str>) -> String {
         .unwrap_or_else(|| "us-east-1".into())
 }
 
-fn completions(shell: clap_complete::Shell) -> Result<()> {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, "saml-login", &mut out);
-    std::io::stdout()
-        .lock()
-        .write_all(&out)
-        .map_err(stdout_error)
-}
-
-fn man_page() -> Result<()> {
-    let command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    clap_mangen::Man::new(command)
-        .render(&mut out)
-        .map_err(stdout_error)?;
-    std::io::stdout()
-        .lock()
-        .write_all(&out)
-        .map_err(stdout_error)
-}
-
-fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
         .map_err(stdout_error)
 }
 
-fn stdout_error(source: std::io::Error) -> Error {
+pub(crate) fn stdout_error(source: std::io::Error) -> Error {
     Error::Write {
         path: "standard output".into(),
         source,

@@ -123,7 +123,7 @@ impl Assertion {
             let position = reader.buffer_position();
             let (ns, event) = reader
                 .read_resolved_event()
-                .map_err(|e| xml_error(position, &e))?;
+                .map_err(|e| xml_error(xml, position, &e))?;
             let in_saml = matches!(ns, ResolveResult::Bound(n) if n.0 == SAML_ASSERTION_NS);
             let in_protocol = matches!(ns, ResolveResult::Bound(n) if n.0 == SAML_PROTOCOL_NS);
             match event {
@@ -202,6 +202,13 @@ impl Assertion {
                         let a = attribute.take().expect("checked above");
                         out.take_attribute(a, &mut roles)?;
                     }
+                }
+                Event::Eof if depth > 0 => {
+                    return Err(xml_error_at(
+                        xml,
+                        xml.len() as u64,
+                        "the document ends before its elements are closed (truncated?)",
+                    ));
                 }
                 Event::Eof => break,
                 _ => {}
@@ -330,8 +337,23 @@ fn resolve_reference(
     }
 }
 
-fn xml_error(position: u64, e: &quick_xml::Error) -> Error {
-    Error::Assertion(format!("not well-formed XML near byte {position}: {e}"))
+fn xml_error(xml: &str, position: u64, e: &quick_xml::Error) -> Error {
+    xml_error_at(xml, position, &e.to_string())
+}
+
+/// `the SAML response is not well-formed XML (line L, column C: why)`.
+fn xml_error_at(xml: &str, position: u64, why: &str) -> Error {
+    let before = &xml.as_bytes()[..usize::try_from(position)
+        .unwrap_or(usize::MAX)
+        .min(xml.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.len()
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    Error::NotXml(format!("line {line}, column {column}: {why}"))
 }
 
 #[cfg(test)]
@@ -526,14 +548,25 @@ mod tests {
                 parse_xml("role-and-role.xml"),
                 "not a role ARN and a saml-provider ARN",
             ),
-            (parse_xml("not-well-formed.xml"), "not well-formed XML"),
+            (
+                parse_xml("not-well-formed.xml"),
+                "not well-formed XML (line ",
+            ),
+            (
+                parse_xml("truncated.xml"),
+                "not well-formed XML (line 6, column 1: the document ends",
+            ),
             (parse_b64("not-base64.b64"), "not valid base64"),
             (parse_b64("base64-of-text.b64"), "no XML element"),
             (SamlResponse::new("  \n").parse(), "empty"),
         ];
         for (result, expected) in cases {
             let message = err(result);
-            assert!(message.starts_with("SAML response: "), "{message}");
+            assert!(
+                message.starts_with("SAML response: ")
+                    || message.starts_with("the SAML response is not well-formed XML ("),
+                "{message}"
+            );
             assert!(message.contains(expected), "{message} lacks {expected}");
         }
     }

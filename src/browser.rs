@@ -114,6 +114,11 @@ pub fn webview_profile(data: &std::path::Path, start_url: &url::Url) -> PathBuf 
     saml_login_capture::webview::profile_dir_for(data, start_url)
 }
 
+/// Where every IdP's remembered webview session is.
+pub fn webview_profiles(data: &std::path::Path) -> PathBuf {
+    saml_login_capture::webview::profiles_dir(data)
+}
+
 /// After a login, write the IdP's cookies to `--save-cookies FILE`, if asked.
 pub fn save_cookies(
     tool: &str,

@@ -31,6 +31,10 @@ pub struct Cache {
 struct CachedCredentials {
     /// The [`SessionIdentity`] fingerprint of the request that produced them.
     identity: String,
+    /// The login's start page (the IdP), so that `logout` finds the entries of an IdP;
+    /// absent in entries written before it was recorded.
+    #[serde(default)]
+    idp: Option<String>,
     role_arn: String,
     access_key_id: String,
     secret_access_key: String,
@@ -128,18 +132,21 @@ impl Cache {
         role_arn: &str,
         c: &Credentials,
     ) -> Result<()> {
-        self.store_credentials_for(&identity.fingerprint(), role_arn, c)
+        self.store_credentials_for(&identity.fingerprint(), Some(identity.idp()), role_arn, c)
     }
 
-    /// [`Self::store_credentials`] by fingerprint.
+    /// [`Self::store_credentials`] by fingerprint; `idp` is the login it came from, if
+    /// any (a hop of a profile chain has none: `logout` of any IdP forgets it).
     pub(crate) fn store_credentials_for(
         &self,
         fingerprint: &str,
+        idp: Option<&str>,
         role_arn: &str,
         c: &Credentials,
     ) -> Result<()> {
         let cached = CachedCredentials {
             identity: fingerprint.to_owned(),
+            idp: idp.map(str::to_owned),
             role_arn: role_arn.to_owned(),
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.expose().to_owned(),
@@ -184,10 +191,57 @@ impl Cache {
         write_json(&self.assertion_path(login), &cached)
     }
 
+    /// `logout`: remove the cached assertion and credentials of the login page `login`
+    /// (every IdP's when `None`; entries that do not say their IdP go too). Returns
+    /// whether an assertion was removed and how many credential entries.
+    pub fn forget(&self, login: Option<&str>) -> Result<(bool, usize)> {
+        let remove = |path: &Path| match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(Error::Write {
+                path: path.to_owned(),
+                source,
+            }),
+        };
+        let mut assertions = false;
+        let assertion_files: Vec<PathBuf> = match login {
+            Some(login) => vec![self.assertion_path(login)],
+            None => json_files(&self.dir.join("assertions")),
+        };
+        for path in assertion_files {
+            assertions |= remove(&path)?;
+        }
+        let mut credentials = 0;
+        for path in json_files(&self.dir.join("credentials")) {
+            let mine = match login {
+                None => true,
+                Some(login) => {
+                    let entry: Option<CachedCredentials> = read_json(&path);
+                    entry.is_none_or(|c| c.idp.as_deref().is_none_or(|idp| idp == login))
+                }
+            };
+            if mine && remove(&path)? {
+                credentials += 1;
+            }
+        }
+        Ok((assertions, credentials))
+    }
+
     /// Forget the assertion (STS refused it, or a login replaces it).
     pub fn drop_assertion(&self, login: &str) {
         let _ = std::fs::remove_file(self.assertion_path(login));
     }
+}
+
+/// The `*.json` files of a cache directory (none when it is missing).
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect()
 }
 
 /// A file name from any text: safe characters kept, others hex-escaped.

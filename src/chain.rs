@@ -153,7 +153,7 @@ fn resolve_at(
             duration,
             region: &region,
         })?;
-        if let Err(e) = cache.store_credentials_for(&fingerprint, &role_arn, &credentials) {
+        if let Err(e) = cache.store_credentials_for(&fingerprint, None, &role_arn, &credentials) {
             eprintln!("saml-login: warning: cannot cache the credentials: {e}");
         }
         return Ok(credentials);

@@ -44,10 +44,16 @@ pub const KEYS: &[&str] = &[
     "chrome",
 ];
 
+/// Keys a file may set that have no `SAML_LOGIN_*` variable (`cookies`: the variable
+/// `SAML_LOGIN_COOKIES` holds a jar's content, not a path).
+pub const FILE_ONLY_KEYS: &[&str] = &["cookies"];
+
 /// A parsed ini file: sections in file order, keys lowercased.
 #[derive(Clone, Debug, Default)]
 pub struct IniFile {
     pub path: PathBuf,
+    /// Whether the file was there (a missing default file is an empty configuration).
+    pub exists: bool,
     sections: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -84,6 +90,7 @@ impl IniFile {
         }
         Ok(Self {
             path: path.to_owned(),
+            exists: true,
             sections,
         })
     }
@@ -105,6 +112,50 @@ impl IniFile {
 
     pub fn has_section(&self, name: &str) -> bool {
         name == DEFAULT_SECTION || self.sections.contains_key(name)
+    }
+
+    /// A warning for each key of `section` and `[DEFAULT]` that is not in `known`
+    /// (configparser would keep it, and saml-login would silently not use it), with
+    /// the known key it is closest to.
+    pub fn unknown_keys(&self, section: &str, known: &[&str]) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut names = vec![DEFAULT_SECTION];
+        if section != DEFAULT_SECTION {
+            names.push(section);
+        }
+        for name in names {
+            for key in self.sections.get(name).into_iter().flat_map(|s| s.keys()) {
+                if known.contains(&key.as_str()) {
+                    continue;
+                }
+                let guess = known
+                    .iter()
+                    .map(|k| (edit_distance(key, k), *k))
+                    .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+                    .min();
+                warnings.push(format!(
+                    "unknown key {key} in [{name}] of {}{}",
+                    self.path.display(),
+                    guess.map_or_else(
+                        || " (not a setting; see the README's Configuration)".to_owned(),
+                        |(_, k)| format!("; did you mean {k}?")
+                    )
+                ));
+            }
+        }
+        warnings
+    }
+
+    /// The names of the sections, `[DEFAULT]` first (for shell completion).
+    pub fn section_names(&self) -> Vec<&str> {
+        let mut names = vec![DEFAULT_SECTION];
+        names.extend(
+            self.sections
+                .keys()
+                .map(String::as_str)
+                .filter(|n| *n != DEFAULT_SECTION),
+        );
+        names
     }
 
     /// The keys of `[DEFAULT]` alone.
@@ -240,6 +291,9 @@ impl Layers<'_> {
     }
 
     fn required(&self, key: &'static str) -> Result<String> {
+        if !self.file.exists && self.string(key).is_none() {
+            return Err(no_config_file(self.file, self.section));
+        }
         self.string(key).ok_or_else(|| Error::MissingKey {
             key,
             section: self.section.to_owned(),
@@ -293,6 +347,9 @@ pub struct Settings {
 impl Settings {
     /// Resolve `section` of `file` under `overrides`.
     pub fn resolve(file: &IniFile, section: &str, overrides: &Overrides) -> Result<Self> {
+        if !file.exists && !file.has_section(section) {
+            return Err(no_config_file(file, section));
+        }
         if !file.has_section(section) {
             return Err(Error::NoSection {
                 section: section.to_owned(),
@@ -504,6 +561,31 @@ pub enum CallbackSetting {
     AwsSignin,
     /// Any other URL, matched exactly (scheme, host, port, path).
     Url(Url),
+}
+
+fn no_config_file(file: &IniFile, section: &str) -> Error {
+    Error::NoConfigFile {
+        section: section.to_owned(),
+        path: file.path.clone(),
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// `~/x` relative to the user's home.
@@ -726,6 +808,24 @@ listen_port = http
         );
         let e = IniFile::parse("[ok]\na = 1\n\njust words\n", Path::new("/x/cfg")).unwrap_err();
         assert_eq!(e.to_string(), "/x/cfg, line 4: expected `key = value`");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_nearest_known_key() {
+        let f = IniFile::parse(
+            "[DEFAULT]\nidp_url = x\nfrobnicate = 1\n[dev]\naws_rol = Dev\nAWS_ROLE = Dev\n[other]\nnope = 1\n",
+            Path::new("/x/cfg"),
+        )
+        .unwrap();
+        assert_eq!(
+            f.unknown_keys("dev", KEYS),
+            [
+                "unknown key frobnicate in [DEFAULT] of /x/cfg (not a setting; see the README's Configuration)",
+                "unknown key aws_rol in [dev] of /x/cfg; did you mean aws_role?",
+            ]
+        );
+        assert_eq!(edit_distance("aws_rol", "aws_role"), 1);
+        assert_eq!(f.section_names(), ["DEFAULT", "dev", "other"]);
     }
 
     #[test]

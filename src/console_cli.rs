@@ -34,7 +34,12 @@ struct ConsoleCli {
 
 /// Parse, run, report; returns the exit code.
 pub fn main_entry() -> i32 {
-    crate::entry::<ConsoleCli>("aws-console", |cli| cli.verbose, run)
+    crate::entry::<ConsoleCli>(
+        "aws-console",
+        <ConsoleCli as clap::CommandFactory>::command,
+        |cli| cli.verbose,
+        run,
+    )
 }
 
 fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {

@@ -18,8 +18,35 @@ pub mod exit {
     pub const TIMEOUT: i32 = 4;
     /// STS refused the assertion or the role.
     pub const STS: i32 = 5;
+    /// `exec`: the command cannot be run (as shells say it).
+    pub const NOT_EXECUTABLE: i32 = 126;
+    /// `exec`: the command is not found (as shells say it).
+    pub const NOT_FOUND: i32 = 127;
     /// Interrupted by Ctrl-C (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
+
+    /// Every exit status with its meaning: the manual page's EXIT STATUS and the
+    /// README's table (a test keeps them equal).
+    pub const TABLE: &[(i32, &str)] = &[
+        (OK, "success"),
+        (
+            FAILURE,
+            "an error (configuration, files, assertion, browser, STS unreachable or not answering as STS)",
+        ),
+        (USAGE, "command-line usage error"),
+        (CANCELLED, "login cancelled (the login window closed)"),
+        (
+            TIMEOUT,
+            "no login completed within `timeout` (or, waiting for another saml-login's login, within `timeout` + 30 s)",
+        ),
+        (STS, "STS refused (access denied, expired assertion, ...)"),
+        (
+            NOT_EXECUTABLE,
+            "`exec`: the command cannot be run (not executable)",
+        ),
+        (NOT_FOUND, "`exec`: command not found"),
+        (INTERRUPTED, "interrupted by Ctrl-C"),
+    ];
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +59,11 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    #[error(
+        "{} does not exist (no configuration yet); it needs at least:\n\n[{section}]\nidp_url = https://YOUR-TENANT.auth0.com\nclient_id = YOUR-CLIENT-ID\n",
+        .path.display()
+    )]
+    NoConfigFile { section: String, path: PathBuf },
     #[error("property {key} is missing from section [{section}] of {}", .path.display())]
     MissingKey {
         key: &'static str,
@@ -66,6 +98,8 @@ pub enum Error {
     Untrusted { path: PathBuf, message: String },
     #[error("SAML response: {0}")]
     Assertion(String),
+    #[error("the SAML response is not well-formed XML ({0})")]
+    NotXml(String),
     #[error("{role} is not granted by {source_of_list}; granted: {granted}")]
     RoleNotGranted {
         role: String,
@@ -91,6 +125,21 @@ pub enum Error {
     },
     #[error("STS: {0}")]
     StsTransport(String),
+    #[error("STS at {endpoint} answered HTTP {status} (not an STS reply); try again")]
+    StsUnusable { endpoint: String, status: String },
+    #[error("{what}: command not found")]
+    CommandNotFound { what: String },
+    #[error("{what}: {reason}")]
+    CommandNotExecutable { what: String, reason: String },
+    #[error(
+        "port {port} on {address} is already in use; stop the program holding it or choose another `{setting}`"
+    )]
+    PortInUse {
+        port: u16,
+        /// The loopback address taken (`127.0.0.1` or `[::1]`).
+        address: &'static str,
+        setting: &'static str,
+    },
     #[error(transparent)]
     Capture(#[from] CaptureError),
     #[error("interrupted")]
@@ -111,6 +160,8 @@ impl Error {
             Error::Capture(CaptureError::Timeout(_)) | Error::LoginWait { .. } => exit::TIMEOUT,
             Error::Sts { .. } => exit::STS,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::CommandNotFound { .. } => exit::NOT_FOUND,
+            Error::CommandNotExecutable { .. } => exit::NOT_EXECUTABLE,
             Error::Child(code) => *code,
             _ => exit::FAILURE,
         }
@@ -122,8 +173,10 @@ impl Error {
             Error::NoSection { .. } => {
                 Some("choose a section with -c SECTION or add it to the file".into())
             }
-            Error::Capture(CaptureError::PortInUse { .. }) => Some(
-                "set `listen_port` in the configuration section, or use --headless or --webview, which need no port"
+            Error::Capture(CaptureError::PortInUse { .. }) => Some(port_hint("listen_port")),
+            Error::PortInUse { setting, .. } => Some(port_hint(setting)),
+            Error::NoConfigFile { .. } => Some(
+                "paste that into the file, with your tenant and client id (or point --config at another file); the README's Configuration section lists every key"
                     .into(),
             ),
             Error::RoleNotGranted { .. } => {
@@ -139,6 +192,27 @@ impl Error {
                 path.display()
             )),
             _ => None,
+        }
+    }
+}
+
+/// What to do about a busy callback port whose number comes from `setting`.
+fn port_hint(setting: &str) -> String {
+    format!(
+        "set `{setting}` in the configuration section, or use --headless or --webview, which need no port"
+    )
+}
+
+impl Error {
+    /// A busy callback port, named by the setting its number came from.
+    pub fn port_from_setting(self, setting: &'static str) -> Self {
+        match self {
+            Error::Capture(CaptureError::PortInUse { port, address }) => Error::PortInUse {
+                port,
+                address,
+                setting,
+            },
+            other => other,
         }
     }
 }

@@ -67,6 +67,11 @@ impl SessionIdentity {
         }
     }
 
+    /// The login's start page this request goes through (what `logout` forgets).
+    pub(crate) fn idp(&self) -> &str {
+        &self.idp
+    }
+
     /// The identity of a granted `role` under `terms`.
     pub(crate) fn of_role(terms: RequestTerms<'_>, role: &AwsRole) -> Self {
         Self::new(terms, role.account(), role.name())

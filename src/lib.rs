@@ -12,6 +12,7 @@ pub mod browser;
 pub mod cache;
 pub(crate) mod chain;
 pub mod cli;
+mod completions;
 pub mod config;
 pub mod console;
 pub mod console_cli;
@@ -21,6 +22,7 @@ pub mod error;
 pub(crate) mod identity;
 pub mod login;
 pub(crate) mod login_lock;
+mod man_page;
 pub mod paths;
 pub mod pkce;
 pub mod pkce_cli;
@@ -37,17 +39,26 @@ use crate::error::exit;
 
 /// Parse the command line, run it, report any error; returns the exit code.
 pub fn main_entry() -> i32 {
-    entry::<cli::Cli>("saml-login", |cli| cli.global.verbose, app::run)
+    entry::<cli::Cli>(
+        "saml-login",
+        cli::command,
+        |cli| cli.global.verbose,
+        app::run,
+    )
 }
 
 /// What every binary's `main` does: parse, set up tracing and Ctrl-C, run, print
 /// `TOOL: error: ...` (and a hint) on failure; returns the exit code.
 pub(crate) fn entry<C: Parser>(
     tool: &str,
+    command: fn() -> clap::Command,
     verbose: impl Fn(&C) -> bool,
     run: impl FnOnce(C, Cancel) -> error::Result<()>,
 ) -> i32 {
-    let cli = match C::try_parse() {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| C::from_arg_matches(&matches).map_err(|e| e.format(&mut command())));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -82,6 +93,7 @@ pub(crate) fn entry<C: Parser>(
 }
 
 pub(crate) fn init_tracing(verbose: bool) {
+    use std::io::IsTerminal;
     // Only saml-login's own crates log; the AWS SDK's and the browsers' libraries stay
     // quiet (their debug output could carry request bodies).
     let level = if verbose { "debug" } else { "warn" };
@@ -96,6 +108,11 @@ pub(crate) fn init_tracing(verbose: bool) {
     .join(",");
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_env_filter(tracing_subscriber::EnvFilter::new(format!("off,{filter}")))
         .with_target(false)
         .without_time()

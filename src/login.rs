@@ -85,9 +85,9 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<Recei
 /// Run the login in `browser`, with a spinner on stderr while it waits.
 pub fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Captured> {
     tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
-    let spinner = spinner(browser.name());
+    let spinner = Spinner::start(browser.name());
     let captured = browser.capture(request);
-    spinner.finish_and_clear();
+    spinner.finish();
     captured.map_err(|e| match e {
         CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
         e => Error::Capture(e),
@@ -124,11 +124,38 @@ fn read_saved(path: &Path) -> Result<SamlResponse> {
     Ok(SamlResponse::new(value))
 }
 
-/// A spinner on stderr, drawn only when stderr is a terminal.
-fn spinner(browser: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
-    bar.set_message(format!("waiting for the login in the {browser}"));
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+/// How long the spinner waits before it appears: the browser says first what it
+/// opened (or which URL to open), on lines of its own that the spinner must not share.
+const SPINNER_DELAY: Duration = Duration::from_millis(300);
+
+/// A spinner on stderr (drawn only when stderr is a terminal), shown from
+/// [`SPINNER_DELAY`] after the start until [`Spinner::finish`].
+struct Spinner {
+    bar: ProgressBar,
+    stop: std::sync::mpsc::Sender<()>,
+    shower: std::thread::JoinHandle<()>,
+}
+
+impl Spinner {
+    fn start(browser: &str) -> Self {
+        let bar = ProgressBar::hidden();
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
+        bar.set_message(format!("waiting for the login in the {browser}"));
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let shown = bar.clone();
+        let shower = std::thread::spawn(move || {
+            if stopped.recv_timeout(SPINNER_DELAY).is_err() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(Duration::from_millis(120));
+            }
+        });
+        Self { bar, stop, shower }
+    }
+
+    /// Stop and erase it (it never appears when the wait was shorter than the delay).
+    fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.shower.join();
+        self.bar.finish_and_clear();
+    }
 }

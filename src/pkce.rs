@@ -111,7 +111,10 @@ impl PkceFile {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                Self::parse("", path)
+                let mut empty = Self::parse("", path)?;
+                // A first run: say the file does not exist, not that a key is missing.
+                empty.file.exists = false;
+                Ok(empty)
             }
             Err(source) => Err(Error::Read {
                 path: path.to_owned(),
@@ -163,6 +166,9 @@ pub struct PkceSettings {
     pub scope: String,
     /// `pkce_callback_url`: the `redirect_uri`, where the browser brings the code.
     pub callback_url: Url,
+    /// The setting the callback's port comes from (`pkce_callback_url` when it is
+    /// configured, else `listen_port`), for the busy-port hint.
+    pub port_setting: &'static str,
     pub browser: Option<BrowserKind>,
     pub timeout: Duration,
     pub cookies: Option<PathBuf>,
@@ -189,8 +195,13 @@ impl PkceSettings {
             .or_else(|| file.get(section, "scope").map(|(v, _)| v))
             .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
-        let (template, origin) = file
-            .get(section, "pkce_callback_url")
+        let configured = file.get(section, "pkce_callback_url");
+        let port_setting = if configured.is_some() {
+            "pkce_callback_url"
+        } else {
+            "listen_port"
+        };
+        let (template, origin) = configured
             .unwrap_or_else(|| (DEFAULT_CALLBACK_URL.to_owned(), "the default".to_owned()));
         let callback_url =
             parse_callback(&template, common.listen_port).map_err(|message| Error::BadValue {
@@ -206,6 +217,7 @@ impl PkceSettings {
             audience,
             scope,
             callback_url,
+            port_setting,
             browser: common.browser,
             timeout: common.timeout,
             cookies: common.cookies,

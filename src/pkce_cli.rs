@@ -118,7 +118,12 @@ pub struct AccessArgs {
 
 /// Parse the command line, run it, report any error; returns the exit code.
 pub fn main_entry() -> i32 {
-    crate::entry::<Cli>("pkce-login", |cli| cli.global.verbose, run)
+    crate::entry::<Cli>(
+        "pkce-login",
+        <Cli as clap::CommandFactory>::command,
+        |cli| cli.global.verbose,
+        run,
+    )
 }
 
 /// Run the parsed command line.
@@ -132,6 +137,11 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Command::GetAccessJwt(a) => (TokenKind::Access, a.decode),
     };
 
+    if kind == TokenKind::Access && settings.audience.is_none() {
+        eprintln!(
+            "pkce-login: warning: no audience (--audience, or `audience` in the section): Auth0 then issues an opaque access token, not a JWT; give the identifier of the API the token is for"
+        );
+    }
     let browser_kind = settings
         .browser
         .unwrap_or_else(BrowserKind::default_for_this_machine);
@@ -152,7 +162,8 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         profile,
     )?;
     let mut browser = browser::open(browser_kind, &options)?;
-    let captured = login::capture(browser.as_mut(), &auth.request)?;
+    let captured = login::capture(browser.as_mut(), &auth.request)
+        .map_err(|e| e.port_from_setting(settings.port_setting))?;
     let code = pkce::authorization_code(&settings, &auth.request, &captured)?;
     browser::save_cookies(
         "pkce-login",

@@ -239,8 +239,12 @@ pub struct SecretFile {
 }
 
 impl SecretFile {
+    /// The file at `path`; a symbolic link (a dotfiles setup) stands for its target,
+    /// which is written (atomically, in its own directory) while the link stays.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: through_links(path.into()),
+        }
     }
 
     /// Read the file (empty when missing), let `edit` build the new content, and
@@ -346,6 +350,22 @@ impl SecretFile {
         })?;
         Ok(file)
     }
+}
+
+/// The file a chain of symbolic links ends at (the path itself when it is none);
+/// the target need not exist yet. Gives up (keeping the last link) after 40 links, as
+/// the kernel does.
+fn through_links(mut path: PathBuf) -> PathBuf {
+    for _ in 0..40 {
+        let Ok(target) = fs::read_link(&path) else {
+            return path;
+        };
+        path = match path.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    path
 }
 
 /// Create `dir` (and parents) with mode 0700 when missing.

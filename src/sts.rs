@@ -57,22 +57,39 @@ pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
     })
 }
 
-/// An STS client: unsigned unless `keys` are given.
+/// An STS client (unsigned unless `keys` are given) and the endpoint it calls.
 async fn client(
     region: Option<&str>,
     fallback: &str,
     keys: Option<aws_sdk_sts::config::Credentials>,
-) -> aws_sdk_sts::Client {
+) -> (aws_sdk_sts::Client, String) {
     let chain =
         RegionProviderChain::first_try(region.map(|r| aws_config::Region::new(r.to_owned())))
             .or_default_provider()
             .or_else(aws_config::Region::new(fallback.to_owned()));
-    let loader = aws_config::defaults(BehaviorVersion::latest()).region(chain);
+    // One attempt: a reply that is not STS's (an HTTP 500 page, a proxy's error) is
+    // said at once with its status, instead of after seconds of silent retries.
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(chain)
+        .retry_config(aws_config::retry::RetryConfig::disabled());
     let loader = match keys {
         Some(keys) => loader.credentials_provider(keys),
         None => loader.no_credentials(),
     };
-    aws_sdk_sts::Client::new(&loader.load().await)
+    let config = loader.load().await;
+    // The endpoint, for messages: the configured one (`AWS_ENDPOINT_URL_STS`,
+    // `AWS_ENDPOINT_URL`), else the region's.
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let endpoint = env("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
+        .unwrap_or_else(|| {
+            format!(
+                "https://sts.{}.amazonaws.com",
+                config.region().map_or("us-east-1", |r| r.as_ref())
+            )
+        });
+    (aws_sdk_sts::Client::new(&config), endpoint)
 }
 
 /// Long-term keys to temporary credentials (`GetFederationToken`), for the console's
@@ -95,7 +112,7 @@ pub fn federation_token(
             None,
             "saml-login profile",
         );
-        let client = client(Some(region), region, Some(keys)).await;
+        let (client, endpoint) = client(Some(region), region, Some(keys)).await;
         let output = client
             .get_federation_token()
             .name("saml-login")
@@ -107,7 +124,7 @@ pub fn federation_token(
             )
             .send()
             .await
-            .map_err(sts_error)?;
+            .map_err(|e| sts_error(e, &endpoint))?;
         to_credentials(output.credentials())
     })
 }
@@ -137,7 +154,7 @@ pub fn assume_role(hop: &HopRequest<'_>) -> Result<Credentials> {
             None,
             "saml-login source profile",
         );
-        let client = client(Some(hop.region), hop.region, Some(keys)).await;
+        let (client, endpoint) = client(Some(hop.region), hop.region, Some(keys)).await;
         tracing::debug!(
             role = hop.role_arn,
             duration = hop.duration,
@@ -151,7 +168,7 @@ pub fn assume_role(hop: &HopRequest<'_>) -> Result<Credentials> {
             .duration_seconds(hop.duration)
             .send()
             .await
-            .map_err(sts_error)?;
+            .map_err(|e| sts_error(e, &endpoint))?;
         to_credentials(output.credentials())
     })
 }
@@ -169,7 +186,7 @@ fn to_credentials(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credent
 }
 
 async fn call(
-    client: &aws_sdk_sts::Client,
+    (client, endpoint): &(aws_sdk_sts::Client, String),
     request: &AssumeRequest<'_>,
     duration: i32,
 ) -> Result<Credentials> {
@@ -192,8 +209,23 @@ async fn call(
     if let Some(policy) = request.inline_policy {
         call = call.policy(policy);
     }
-    let output = call.send().await.map_err(sts_error)?;
+    let output = call.send().await.map_err(|e| sts_error(e, endpoint))?;
     to_credentials(output.credentials())
+}
+
+/// `500 Internal Server Error`.
+fn status_line(code: u16) -> String {
+    let reason = match code {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    };
+    format!("{code} {reason}").trim_end().to_owned()
 }
 
 /// The deepest cause of an error: "Connection refused" rather than "io error".
@@ -209,11 +241,18 @@ fn is_max_duration(code: &str, message: &str) -> bool {
     code == "ValidationError" && message.contains("MaxSessionDuration")
 }
 
-fn sts_error<E>(e: SdkError<E, aws_sdk_sts::config::http::HttpResponse>) -> Error
+/// An SDK error as saml-login says it: STS's own refusals (exit 5) with a hint; a reply
+/// that is not STS's, or no reply, as a failure to reach STS at `endpoint` (exit 1).
+fn sts_error<E>(e: SdkError<E, aws_sdk_sts::config::http::HttpResponse>, endpoint: &str) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match &e {
+        // No STS error code: the body was not STS's error XML.
+        SdkError::ServiceError(service) if service.err().code().is_none() => Error::StsUnusable {
+            endpoint: endpoint.to_owned(),
+            status: status_line(service.raw().status().as_u16()),
+        },
         SdkError::ServiceError(service) => {
             let err = service.err();
             let code = err.code().unwrap_or("error").to_owned();
@@ -242,10 +281,10 @@ where
                 .map_or_else(|| "connection failed".to_owned(), |c| innermost(c))
         )),
         SdkError::TimeoutError(_) => Error::StsTransport("STS did not answer in time".into()),
-        SdkError::ResponseError(r) => Error::StsTransport(format!(
-            "STS sent a reply that is not STS XML (HTTP {})",
-            r.raw().status().as_u16()
-        )),
+        SdkError::ResponseError(r) => Error::StsUnusable {
+            endpoint: endpoint.to_owned(),
+            status: status_line(r.raw().status().as_u16()),
+        },
         _ => Error::StsTransport(e.to_string()),
     }
 }

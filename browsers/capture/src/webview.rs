@@ -36,6 +36,17 @@ pub fn display_available() -> bool {
 /// directory, e.g. `~/.local/share/saml-login`), with every character other than
 /// ASCII letters, digits, `.` and `-` replaced by `_`.
 pub fn profile_dir_for(app_data_dir: &Path, idp_origin: &Url) -> PathBuf {
+    profiles_dir(app_data_dir).join(profile_name(idp_origin))
+}
+
+/// The directory of every IdP's persistent webview profile (what `logout --all`
+/// removes).
+pub fn profiles_dir(app_data_dir: &Path) -> PathBuf {
+    app_data_dir.join("webview")
+}
+
+/// `{host}_{port}`, safe as a directory name.
+fn profile_name(idp_origin: &Url) -> String {
     let host = idp_origin.host_str().unwrap_or("unknown");
     let name = match idp_origin.port_or_known_default() {
         Some(port) => format!("{host}_{port}"),
@@ -52,12 +63,11 @@ pub fn profile_dir_for(app_data_dir: &Path, idp_origin: &Url) -> PathBuf {
         })
         .collect();
     // "." and ".." alone would not name a subdirectory.
-    let name = if name.chars().all(|c| c == '.') {
+    if name.chars().all(|c| c == '.') {
         name.replace('.', "_")
     } else {
         name
-    };
-    app_data_dir.join("webview").join(name)
+    }
 }
 
 /// A request to the webview helper.
