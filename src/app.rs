@@ -953,7 +953,11 @@ const ISSUE_SKEW: time::Duration = time::Duration::minutes(2);
 /// Get the SAML response: a saved one, or a login in the chosen browser (one login at
 /// a time per IdP, and per callback port for the system browser).
 fn obtain(cx: &Context, title: String) -> Result<Received> {
-    let request: LoginRequest = login::saml_request(&cx.settings, title, cx.cancel.clone());
+    // get-token hands the response over as it is; every other command parses it, so the
+    // browser's page can say at once when it is unusable.
+    let checked = !matches!(cx.cli.command, Command::GetToken);
+    let request: LoginRequest =
+        login::saml_request(&cx.settings, title, cx.cancel.clone(), checked);
     let g = &cx.cli.global;
     if let Some(path) = &g.saml_response_file {
         return login::saml_response(Source::Saved(path), &request);

@@ -25,7 +25,12 @@ pub enum Source<'a> {
 /// `{idp_url}/samlp/{client_id}`) with `RelayState=R`, and a POST to the callback
 /// carrying `SAMLResponse` and `RelayState` = R (which an IdP-initiated `login_url`
 /// captured in the browser may leave out).
-pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> LoginRequest {
+pub fn saml_request(
+    settings: &Settings,
+    title: String,
+    cancel: Cancel,
+    checked: bool,
+) -> LoginRequest {
     let relay_state = random_token();
     let mut start_url = settings.start_url();
     start_url
@@ -34,7 +39,10 @@ pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> Login
     LoginRequest {
         start_url,
         callback: {
-            let callback = settings.callback().requiring(&["SAMLResponse"]);
+            let mut callback = settings.callback().requiring(&["SAMLResponse"]);
+            if checked {
+                callback = callback.checked_by(usable_saml_response);
+            }
             // A post without our RelayState is refused where it applies, unless the user
             // says the IdP does not echo it (then the core checks the response itself).
             let required = settings.require_relay_state && settings.relay_state_applies();
@@ -44,6 +52,18 @@ pub fn saml_request(settings: &Settings, title: String, cancel: Cancel) -> Login
         cancel,
         title,
     }
+}
+
+/// Whether the callback's `SAMLResponse` parses into an assertion with a role (what the
+/// browser's page says when it does not).
+fn usable_saml_response(captured: &Captured) -> std::result::Result<(), String> {
+    let value = captured
+        .field("SAMLResponse")
+        .ok_or("the callback carried no SAMLResponse")?;
+    SamlResponse::new(value.expose())
+        .parse()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// A SAML response as it reached saml-login.

@@ -811,3 +811,47 @@ fn busy_port_from_callback_url_is_named_so() {
     );
     drop(busy);
 }
+
+/// The browser's page says when the IdP's response cannot be used (here a Role value
+/// that is no pair of ARNs), and the next step, instead of "Signed in"; a good one says
+/// "Signed in". The terminal says the same as the page.
+#[test]
+fn the_browser_page_says_when_the_response_is_unusable() {
+    for (role, page, exit) in [
+        (
+            "not-a-role,nor-a-provider",
+            "callback answered 200: saml-login could not use the IdP's response: SAML response: role value \"not-a-role,nor-a-provider\"",
+            Some(1),
+        ),
+        (&*format!("{ROLE},{PROVIDER}"), "Signed in", Some(0)),
+    ] {
+        let moto = moto();
+        let port = free_port();
+        let callback = format!("http://localhost:{port}/saml");
+        let idp = idp(&["--auto-session", "--callback", &callback, "--role", role]);
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let env = Env::new()
+            .sts(&moto)
+            .test_browser(&format!("--log {}", log.path().display()));
+        env.config(&format!(
+            "{}[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+            config_for(&idp, port)
+        ));
+        let out = env
+            .cmd()
+            .args(["-c", "dev", "aws-assume-role"])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), exit, "{stderr}");
+        let seen = std::fs::read_to_string(log.path()).unwrap();
+        assert!(seen.contains(page), "{page}: {seen}");
+        if exit == Some(1) {
+            assert!(
+                stderr.contains("role value \"not-a-role,nor-a-provider\""),
+                "the terminal says the same: {stderr}"
+            );
+            assert!(!env.credentials_path().exists(), "nothing stored");
+        }
+    }
+}

@@ -136,7 +136,8 @@ def run(args):
         url = action
         if "SAMLResponse" in fields:
             with opener.open(urllib.request.Request(action, data=data, method="POST"), timeout=20) as r:
-                log(f"callback answered {r.status}")
+                answer = r.read().decode(errors="replace").splitlines()
+                log(f"callback answered {r.status}: {answer[0] if answer else ''}")
             return 0
     return 4
 

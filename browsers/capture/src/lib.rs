@@ -69,7 +69,23 @@ pub struct Callback {
     /// Match every AWS SAML sign-in endpoint (`callback_url = aws`) instead of `url`
     /// alone; `url` is then the global endpoint, for display.
     pub any_aws_signin: bool,
+    /// The asking program's check of what the callback carries (saml-login parses the
+    /// SAML response), so that the page the browser shows can say at once that the
+    /// response is unusable and what to do, instead of "Signed in".
+    pub check: Option<ContentCheck>,
 }
+
+/// A check of a captured callback's content: `Err` says why it cannot be used.
+#[derive(Clone, Copy, Debug)]
+pub struct ContentCheck(pub fn(&Captured) -> Result<(), String>);
+
+impl PartialEq for ContentCheck {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl Eq for ContentCheck {}
 
 /// The AWS sign-in hosts of each partition; each also has `REGION.` forms.
 pub const AWS_SIGNIN_HOSTS: &[&str] = &[
@@ -125,6 +141,7 @@ impl Callback {
             required_any: Vec::new(),
             state: None,
             any_aws_signin: false,
+            check: None,
         }
     }
 
@@ -135,6 +152,19 @@ impl Callback {
             any_aws_signin: true,
             ..Self::new(method, url)
         }
+    }
+
+    /// Let `check` judge what an accepted callback carries (see [`Callback::check`]).
+    #[must_use]
+    pub fn checked_by(mut self, check: fn(&Captured) -> Result<(), String>) -> Self {
+        self.check = Some(ContentCheck(check));
+        self
+    }
+
+    /// Why the content of an accepted callback cannot be used, when the asking program
+    /// said how to tell.
+    pub fn unusable(&self, captured: &Captured) -> Option<String> {
+        self.check.and_then(|c| (c.0)(captured).err())
     }
 
     /// Require at least one of `fields` in the callback.

@@ -240,7 +240,21 @@ fn serve(mut stream: TcpStream, callback: &Callback, tx: &mpsc::Sender<Captured>
     let deadline = Instant::now() + REQUEST_DEADLINE;
     match read_callback(&mut stream, callback, deadline) {
         Ok(captured) => {
-            respond(&mut stream, 200, "text/html; charset=utf-8", DONE_PAGE);
+            match callback.unusable(&captured) {
+                None => respond(&mut stream, 200, "text/html; charset=utf-8", DONE_PAGE),
+                // The IdP's answer, but one saml-login cannot use: the page says so (the
+                // terminal says the same), and the capture ends the wait all the same.
+                Some(why) => respond(
+                    &mut stream,
+                    200,
+                    "text/plain; charset=utf-8",
+                    &format!(
+                        "saml-login could not use the IdP's response: {why}\n\n\
+                         Nothing was stored. The terminal shows the same message; \
+                         saml-login's README (Troubleshooting) says what to do.\n"
+                    ),
+                ),
+            }
             let _ = tx.send(captured);
         }
         Err(Refusal(status, text)) => {
