@@ -32,14 +32,20 @@ pub struct AssumeRequest<'a> {
     pub fallback_region: &'a str,
 }
 
+/// Run one STS exchange to its end on a runtime of its own (the SDK is async; the rest
+/// of saml-login is not).
+fn run<T>(exchange: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?
+        .block_on(exchange)
+}
+
 /// Assume the role; when STS says the duration exceeds the role's maximum, retry
 /// once at 3600 s and say so on stderr.
 pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    run(async {
         let client = client(request.region, request.fallback_region, None).await;
         match call(&client, request, request.duration).await {
             Err(Error::Sts { code, message, .. })
@@ -100,11 +106,7 @@ pub fn federation_token(
     secret_access_key: &str,
     region: &str,
 ) -> Result<Credentials> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    run(async {
         let keys = aws_sdk_sts::config::Credentials::new(
             access_key_id,
             secret_access_key,
@@ -142,11 +144,7 @@ pub struct HopRequest<'a> {
 
 /// `AssumeRole` signed with the source credentials.
 pub fn assume_role(hop: &HopRequest<'_>) -> Result<Credentials> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::StsTransport(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    run(async {
         let keys = aws_sdk_sts::config::Credentials::new(
             &hop.source.access_key_id,
             hop.source.secret_access_key.expose(),

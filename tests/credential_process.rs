@@ -20,17 +20,6 @@ fn world(idp_args: &[&str]) -> (Env, Server, Server) {
     (env, idp, moto)
 }
 
-fn samlp_requests(idp: &Server) -> u64 {
-    let stats = idp.get("/stats");
-    let at = stats.find("\"samlp\": ").unwrap() + "\"samlp\": ".len();
-    stats[at..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 fn json(out: &std::process::Output) -> serde_json::Value {
     assert!(
         out.status.success(),
@@ -66,7 +55,7 @@ fn credential_process_json_cache_hit_and_refresh() {
         time::OffsetDateTime::parse(exp, &time::format_description::well_known::Rfc3339).is_ok(),
         "RFC 3339: {exp}"
     );
-    assert_eq!(samlp_requests(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
 
     // A cache hit: the same keys, no request to the IdP.
     let again = json(
@@ -76,7 +65,7 @@ fn credential_process_json_cache_hit_and_refresh() {
             .unwrap(),
     );
     assert_eq!(again["AccessKeyId"], first["AccessKeyId"]);
-    assert_eq!(samlp_requests(&idp), 1, "a cache hit makes no login");
+    assert_eq!(idp.samlp_requests(), 1, "a cache hit makes no login");
     let cache_dir = env.path(".cache/saml-login/credentials");
     #[cfg(unix)]
     {
@@ -117,7 +106,7 @@ fn credential_process_json_cache_hit_and_refresh() {
     );
     assert_ne!(refreshed["AccessKeyId"], first["AccessKeyId"]);
     assert_eq!(
-        samlp_requests(&idp),
+        idp.samlp_requests(),
         1,
         "the cached assertion served the refresh"
     );
@@ -141,7 +130,7 @@ fn credential_process_json_cache_hit_and_refresh() {
             .unwrap(),
     );
     assert_eq!(
-        samlp_requests(&idp),
+        idp.samlp_requests(),
         2,
         "an expired assertion means a new login"
     );
@@ -284,7 +273,7 @@ fn all_roles_from_one_login() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(samlp_requests(&idp), 1, "one login");
+    assert_eq!(idp.samlp_requests(), 1, "one login");
     let creds = env.credentials();
     assert!(
         creds.contains("[Admin@sandbox]\n") && creds.contains("[Developer@sandbox]\n"),
@@ -319,7 +308,7 @@ fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("no login needed"));
     assert_eq!(env.credentials(), before, "nothing rewritten");
-    assert_eq!(samlp_requests(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
     // Another profile of the same IdP: the cached assertion, no login.
     let out = env
         .cmd()
@@ -331,7 +320,7 @@ fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(samlp_requests(&idp), 1, "the assertion cache served it");
+    assert_eq!(idp.samlp_requests(), 1, "the assertion cache served it");
     caller_identity(&moto, &env.credentials_path(), "second");
     // --force and --no-cache: a login.
     let out = env
@@ -344,7 +333,7 @@ fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(samlp_requests(&idp), 2);
+    assert_eq!(idp.samlp_requests(), 2);
 }
 
 #[test]

@@ -114,7 +114,7 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
         Some("Developer")
     );
     assert_eq!(
-        idp_logins(&idp),
+        idp.samlp_requests(),
         1,
         "configure's login served credential-process"
     );
@@ -137,7 +137,7 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
         after.contains("[profile Developer@sandbox]") && !after.contains("Admin@sandbox"),
         "{after}"
     );
-    assert_eq!(idp_logins(&idp), 1, "--force logged in");
+    assert_eq!(idp.samlp_requests(), 1, "--force logged in");
 }
 
 #[test]
@@ -173,17 +173,6 @@ fn a_generated_name_written_by_hand_is_an_error_naming_both() {
             .contains("profile_name in SAML_LOGIN_PROFILE_NAME: \"{account}\" must contain {role}"),
         "{stderr}"
     );
-}
-
-fn idp_logins(idp: &Server) -> u64 {
-    let stats = idp.get("/stats");
-    let at = stats.find("\"samlp\": ").unwrap() + "\"samlp\": ".len();
-    stats[at..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 /// A HOME with a generated Developer profile and, by hand, `deploy` chained on it.
@@ -288,6 +277,6 @@ fn loops_deep_chains_and_mfa_are_refused_before_any_login() {
         let (out, stderr) = run(&env, &["exec", "--profile", profile, "--", "true"]);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(expected), "{expected}: {stderr}");
-        assert_eq!(idp_logins(&idp), 0);
+        assert_eq!(idp.samlp_requests(), 0);
     }
 }

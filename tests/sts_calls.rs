@@ -179,11 +179,6 @@ fn cached_world(expired: &[&str]) -> (Env, Server, Server, Server) {
     (env, recorder, moto, idp)
 }
 
-fn samlp_requests(idp: &Server) -> u64 {
-    let stats: serde_json::Value = serde_json::from_str(&idp.get("/stats")).unwrap();
-    stats["samlp"].as_u64().unwrap()
-}
-
 /// A cached assertion STS calls expired is dropped and the login done again, once,
 /// and the new assertion goes to STS. (The cache is being re-keyed by issue 12: this
 /// is today's behaviour, to re-check after that merge.)
@@ -200,7 +195,7 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert_eq!(samlp_requests(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
     // Another profile: the cached assertion goes to STS, which calls it expired.
     let out = env
         .cmd()
@@ -216,7 +211,7 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
         1,
         "{stderr}"
     );
-    assert_eq!(samlp_requests(&idp), 2, "one new login");
+    assert_eq!(idp.samlp_requests(), 2, "one new login");
     let calls = assume_calls(&recorder);
     assert_eq!(calls.len(), 3, "{calls:#?}");
     let assertion = |i: usize| param(&calls[i], "SAMLAssertion");
@@ -263,7 +258,7 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
         stderr.contains("saml-login: error: STS ExpiredTokenException"),
         "{stderr}"
     );
-    assert_eq!(samlp_requests(&idp), 2);
+    assert_eq!(idp.samlp_requests(), 2);
     assert_eq!(assume_calls(&recorder).len(), 3);
 }
 
@@ -296,14 +291,14 @@ fn no_cache_neither_reads_nor_keeps_the_assertion() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(kept(), 1, "a run without --no-cache keeps it");
-    assert_eq!(samlp_requests(&idp), 2);
+    assert_eq!(idp.samlp_requests(), 2);
     let out = env
         .cmd()
         .args(["-c", "dev", "--no-cache", "aws-assume-role", "--force"])
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(samlp_requests(&idp), 3, "the cached assertion was not read");
+    assert_eq!(idp.samlp_requests(), 3, "the cached assertion was not read");
 }
 
 /// A stored profile with under 10 minutes left is renewed by a new login; one with
@@ -325,7 +320,7 @@ fn a_profile_with_under_ten_minutes_left_is_renewed() {
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     run();
-    assert_eq!(samlp_requests(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
     let set_expiry = |minutes: i64| {
         let at = (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
             .replace_nanosecond(0)
@@ -347,12 +342,12 @@ fn a_profile_with_under_ten_minutes_left_is_renewed() {
     };
     set_expiry(11);
     assert!(run().contains("no login needed"));
-    assert_eq!(samlp_requests(&idp), 1, "11 minutes left: kept");
+    assert_eq!(idp.samlp_requests(), 1, "11 minutes left: kept");
     set_expiry(9);
     let before = env.credentials();
     let stderr = run();
     assert!(!stderr.contains("no login needed"), "{stderr}");
-    assert_eq!(samlp_requests(&idp), 2, "9 minutes left: renewed");
+    assert_eq!(idp.samlp_requests(), 2, "9 minutes left: renewed");
     assert_eq!(assume_calls(&recorder).len(), 2);
     assert_ne!(env.credentials(), before, "new keys stored");
 }

@@ -64,17 +64,6 @@ fn restart_idp(idp: Server, callback_port: u16, idp_args: &[String]) -> Server {
     start_idp(callback_port, &args)
 }
 
-fn logins(idp: &Server) -> u64 {
-    let stats = idp.get("/stats");
-    let at = stats.find("\"samlp\": ").unwrap() + "\"samlp\": ".len();
-    stats[at..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 fn run(env: &Env, args: &[&str]) -> (Output, String) {
     let out = env.cmd().args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -193,7 +182,7 @@ fn a_valid_profile_never_answers_for_another_role_or_other_terms() {
         restricted_key
     );
     // Every STS call above came from the one login's cached assertion.
-    assert_eq!(logins(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
 }
 
 #[test]
@@ -236,7 +225,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("[Ops@other]"));
-    assert_eq!(logins(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
 
     // The IdP now grants other roles.
     let idp = restart_idp(
@@ -258,7 +247,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
         stderr.contains("using the SAML assertion of") && stderr.contains("--force logs in again"),
         "a cached answer is announced: {stderr}"
     );
-    assert_eq!(logins(&idp), 0);
+    assert_eq!(idp.samlp_requests(), 0);
 
     // --force logs in and replaces the cached assertion.
     let (out, stderr) = run(&env, &["aws-assume-role", "--show", "--force"]);
@@ -269,10 +258,14 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
         "{shown}"
     );
     assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
-    assert_eq!(logins(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
     let (out, _) = run(&env, &["aws-assume-role", "--show"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("[Auditor@sandbox]"));
-    assert_eq!(logins(&idp), 1, "the new assertion replaced the old one");
+    assert_eq!(
+        idp.samlp_requests(),
+        1,
+        "the new assertion replaced the old one"
+    );
 
     // --no-cache neither reads nor writes it.
     let cached = std::fs::read_dir(env.path(".cache/saml-login/assertions"))
@@ -282,7 +275,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
     let (out, stderr) = run(&env, &["--no-cache", "aws-assume-role", "--show"]);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
-    assert_eq!(logins(&idp), 2);
+    assert_eq!(idp.samlp_requests(), 2);
     let after = std::fs::read_dir(env.path(".cache/saml-login/assertions"))
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
@@ -314,7 +307,7 @@ fn a_cached_assertion_that_does_not_grant_the_role_is_not_used() {
         stderr.contains("grants no role Auditor in account 123456789012; logging in again"),
         "{stderr}"
     );
-    assert_eq!(logins(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
     // A role granted nowhere: the error says which assertion listed the roles.
     let (out, stderr) = run(
         &env,
@@ -333,7 +326,11 @@ fn a_cached_assertion_that_does_not_grant_the_role_is_not_used() {
         stderr.contains("role Nobody@sandbox is not granted by the SAML assertion of this login"),
         "{stderr}"
     );
-    assert_eq!(logins(&idp), 2, "the cached assertion was not believed");
+    assert_eq!(
+        idp.samlp_requests(),
+        2,
+        "the cached assertion was not believed"
+    );
 }
 
 #[test]
@@ -394,7 +391,7 @@ fn credential_cache_answers_only_the_same_request() {
         !exports.contains(&first) && !exports.contains(&key(&restricted)),
         "{exports}"
     );
-    assert_eq!(logins(&idp), 2, "one login, then --no-cache's own");
+    assert_eq!(idp.samlp_requests(), 2, "one login, then --no-cache's own");
 }
 
 /// Runs `count` saml-login processes at once with `args` and returns their outputs.
@@ -437,7 +434,11 @@ fn parallel_callers_share_one_login() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         keys.push(v["AccessKeyId"].as_str().unwrap().to_owned());
     }
-    assert_eq!(logins(&idp), 1, "eight callers, one login at the IdP");
+    assert_eq!(
+        idp.samlp_requests(),
+        1,
+        "eight callers, one login at the IdP"
+    );
     assert!(waited >= 1, "the others said whom they waited for");
     keys.dedup();
     assert_eq!(
@@ -466,7 +467,7 @@ fn an_idp_that_does_not_echo_relay_state_is_told_at_once() {
         "{stderr}"
     );
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert_eq!(logins(&idp), 1);
+    assert_eq!(idp.samlp_requests(), 1);
 }
 
 #[test]
@@ -659,5 +660,5 @@ fn parallel_headless_callers_share_one_chromium_login() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    assert_eq!(logins(&idp), 1, "three callers, one Chromium login");
+    assert_eq!(idp.samlp_requests(), 1, "three callers, one Chromium login");
 }

@@ -101,6 +101,18 @@ impl Server {
     pub fn get(&self, path: &str) -> String {
         http_get(&format!("{}{path}", self.url))
     }
+
+    /// How many times the test IdP served `/samlp/...`: the logins it saw.
+    pub fn samlp_requests(&self) -> u64 {
+        let stats = self.get("/stats");
+        let at = stats.find("\"samlp\": ").expect("the test IdP's /stats") + "\"samlp\": ".len();
+        stats[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
 }
 
 /// The test IdP with `args` (see tests/support/README.md).
