@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install what saml-login's demo and tests need on Debian: Chromium (--headless),
 # WebKitGTK and Xvfb (--webview), xdotool (closing windows in tests), GNU time (peak
-# memory in scripts/bench.sh), and moto's STS server (pip). Packages already present
-# are not installed again.
+# memory in scripts/bench.sh), moto's STS server (pip), and what scripts/package.sh
+# needs: dpkg-dev, the musl target, zig (cargo-zigbuild, from PyPI) and cargo-deb.
+# Whatever is already present is not installed again.
 set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 need_apt=()
-for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time; do
+for pkg in chromium xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time dpkg-dev man-db; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -22,4 +23,22 @@ if ! python3 -c "import moto, boto3, flask" >/dev/null 2>&1 || ! command -v moto
   echo "==> pip install 'moto[server]'"
   python3 -m pip install -q 'moto[server]'
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+
+# Release packages (scripts/package.sh): a static musl build linked by zig (aws-lc and
+# ring need a C toolchain for musl), and cargo-deb. Pinned; checked before installing.
+MUSL_TARGET=x86_64-unknown-linux-musl
+if ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
+  echo "==> rustup target add $MUSL_TARGET"
+  rustup target add "$MUSL_TARGET"
+fi
+if ! command -v cargo-zigbuild >/dev/null 2>&1 || ! python3 -m ziglang version >/dev/null 2>&1; then
+  echo "==> pip install cargo-zigbuild ziglang"
+  python3 -m pip install -q 'cargo-zigbuild==0.24.1' 'ziglang==0.17.1'
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+CARGO_DEB_VERSION=3.8.0
+if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
+  echo "==> cargo install cargo-deb $CARGO_DEB_VERSION"
+  CARGO_INCREMENTAL=0 cargo install -q --locked cargo-deb --version "$CARGO_DEB_VERSION"
 fi
