@@ -6,8 +6,9 @@
 # (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
 # server it does not use), strace (tests/crash_safety.rs holds the file writes it
 # kills inside), binutils (readelf: the libraries saml-login links), zsh and fish (the
-# completion tests), and moto's STS server (pip). Packages already present are not
-# installed again.
+# completion tests), moto's STS server (pip), and what scripts/package.sh needs:
+# dpkg-dev and man-db, the musl target, zig (cargo-zigbuild, from PyPI) and cargo-deb.
+# Whatever is already present is not installed again.
 set -euo pipefail
 
 SUDO=""
@@ -15,7 +16,7 @@ SUDO=""
 
 need_apt=()
 for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
-  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils zsh fish; do
+  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils zsh fish dpkg-dev man-db; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -28,4 +29,22 @@ if ! python3 -c "import moto, boto3, flask" >/dev/null 2>&1 || ! command -v moto
   echo "==> pip install 'moto[server]'"
   python3 -m pip install -q 'moto[server]'
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+
+# Release packages (scripts/package.sh): a static musl build linked by zig (aws-lc and
+# ring need a C toolchain for musl), and cargo-deb. Pinned; checked before installing.
+MUSL_TARGET=x86_64-unknown-linux-musl
+if ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
+  echo "==> rustup target add $MUSL_TARGET"
+  rustup target add "$MUSL_TARGET"
+fi
+if ! command -v cargo-zigbuild >/dev/null 2>&1 || ! python3 -m ziglang version >/dev/null 2>&1; then
+  echo "==> pip install cargo-zigbuild ziglang"
+  python3 -m pip install -q 'cargo-zigbuild==0.24.1' 'ziglang==0.17.1'
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+CARGO_DEB_VERSION=3.8.0
+if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
+  echo "==> cargo install cargo-deb $CARGO_DEB_VERSION"
+  CARGO_INCREMENTAL=0 cargo install -q --locked cargo-deb --version "$CARGO_DEB_VERSION"
 fi

@@ -12,12 +12,19 @@ cargo fmt --all -- --check
 echo "==> cargo clippy (default features, then none)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --all-targets --no-default-features --locked -- -D warnings
+# tests/packaging.rs has `test = false`, so --all-targets leaves it out.
+cargo clippy --test packaging --locked -- -D warnings
 
 echo "==> cargo test --no-default-features --lib (a build without the browser features)"
 cargo test --no-default-features --locked --lib
 
 echo "==> cargo test (under Xvfb for the webview)"
 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --workspace --locked -- --test-threads=4
+
+# Release builds (the dist profile, then musl): its own step, after the other tests, so
+# that it slows none of their timings; `cargo test` alone leaves it out.
+echo "==> packages: scripts/package.sh, installed in a scratch root (tests/packaging.rs)"
+cargo test --locked --test packaging
 
 echo "==> fuzz: replay the seed corpus and every fixed crash (must pass; a failure prints the panic and the input)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
