@@ -567,8 +567,13 @@ fn idle_connections_do_not_exhaust_the_callback_server() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
-    // The real POST after the flood is in place (opening 1,100 connections takes ~2 s).
-    let env = Env::new().sts(&moto).test_browser("--delay 6");
+    // The real POST once the flood is in place (the test makes `flood-ready` then; a
+    // fixed delay lost the race on a loaded machine, and the login ended first).
+    let env = Env::new();
+    let ready = env.path("flood-ready");
+    let env = env
+        .sts(&moto)
+        .test_browser(&format!("--wait-for {}", ready.display()));
     env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
     // The usual default soft limit, whatever this machine's is.
     let child = env
@@ -591,6 +596,7 @@ fn idle_connections_do_not_exhaust_the_callback_server() {
         .read_line(&mut line)
         .unwrap();
     let flood = Guard(Some(flood));
+    std::fs::write(&ready, "").unwrap();
     let out = output_within(child, Duration::from_secs(30))
         .expect("saml-login finished under 1,100 idle connections");
     drop(flood);

@@ -11,7 +11,8 @@ loopback callback), exactly as a browser's JavaScript would. Like Chromium it re
 
 Options: `--user NAME:PASSWORD` or the variable BROWSER_LOGIN (fill login forms; the
 variable exists because $BROWSER splits its commands on `:`), `--cookie NAME=VALUE`
-(start with a cookie), `--delay SECONDS` (wait before the final POST), `--log FILE` (append what it did),
+(start with a cookie), `--delay SECONDS` (wait before the final POST), `--wait-for FILE` (wait until FILE
+exists before the final POST), `--log FILE` (append what it did),
 `--timing FILE` (write the seconds it ran, for scripts/bench.sh), `--linger SECONDS`
 (stay running that long afterwards, as a browser does).
 """
@@ -73,6 +74,8 @@ def main():
     p.add_argument("--user")
     p.add_argument("--cookie", action="append", default=[])
     p.add_argument("--delay", type=float, default=0)
+    p.add_argument("--wait-for", metavar="FILE",
+                   help="before the final POST, wait (60 s at most) until FILE exists")
     p.add_argument("--log")
     p.add_argument("--timing", help="write the seconds this program ran to this file")
     p.add_argument("--linger", type=float, default=0)
@@ -129,6 +132,13 @@ def run(args):
             if "password" in fields:
                 fields["password"] = password
         action = urllib.parse.urljoin(url, form["action"] or url)
+        if "SAMLResponse" in fields and args.wait_for:
+            deadline = time.time() + 60
+            while not os.path.exists(args.wait_for):
+                if time.time() > deadline:
+                    log(f"{args.wait_for} never appeared")
+                    return 5
+                time.sleep(0.05)
         if "SAMLResponse" in fields and args.delay:
             time.sleep(args.delay)
         log(f"{form['method'].upper()} {action}")
