@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::process::Output;
-
 use support::*;
 
 const ADMIN: &str =
@@ -52,12 +50,6 @@ fn aws_config(env: &Env) -> String {
     std::fs::read_to_string(env.path(".aws/config")).unwrap()
 }
 
-fn run(env: &Env, args: &[&str]) -> (Output, String) {
-    let out = env.cmd().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stderr)
-}
-
 /// boto3's idea of who `profile` of ~/.aws/config is (credential_process and all).
 fn boto3_identity(env: &Env, profile: &str) -> String {
     let out = env
@@ -82,7 +74,7 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
     let (env, idp, _moto, port) = world(&[&format!("{ROLE},{PROVIDER}"), ADMIN]);
 
     // --dry-run: the change as a diff, nothing written.
-    let (out, stderr) = run(&env, &["-c", "work", "configure", "--dry-run"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure", "--dry-run"]);
     assert!(out.status.success(), "{stderr}");
     let diff = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -91,7 +83,7 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
     );
     assert_eq!(aws_config(&env), MINE, "--dry-run writes nothing");
 
-    let (out, stderr) = run(&env, &["-c", "work", "configure"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure"]);
     assert!(out.status.success(), "{stderr}");
     let written = aws_config(&env);
     assert!(
@@ -120,7 +112,7 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
     );
 
     // The same grants again: nothing changes.
-    let (out, stderr) = run(&env, &["-c", "work", "configure"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure"]);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("nothing changed"), "{stderr}");
     assert_eq!(aws_config(&env), written);
@@ -129,7 +121,7 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
     let idp_port = idp.port;
     drop(idp);
     let idp = start_idp(port, Some(idp_port), &[&format!("{ROLE},{PROVIDER}")]);
-    let (out, stderr) = run(&env, &["-c", "work", "configure", "--force"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure", "--force"]);
     assert!(out.status.success(), "{stderr}");
     let after = aws_config(&env);
     assert!(after.starts_with(MINE), "{after}");
@@ -145,7 +137,7 @@ fn a_generated_name_written_by_hand_is_an_error_naming_both() {
     let (env, _idp, _moto, _) = world(&[&format!("{ROLE},{PROVIDER}")]);
     let mine = format!("{MINE}\n[profile Developer@sandbox]\nregion = ap-south-1\n");
     env.write(".aws/config", &mine);
-    let (out, stderr) = run(&env, &["-c", "work", "configure"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure"]);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr
@@ -162,11 +154,11 @@ fn a_generated_name_written_by_hand_is_an_error_naming_both() {
             std::fs::read_to_string(env.path(".saml-login")).unwrap()
         ),
     );
-    let (out, stderr) = run(&env, &["-c", "work", "configure"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure"]);
     assert!(out.status.success(), "{stderr}");
     assert!(aws_config(&env).contains("[profile Developer-123456789012]"));
     let env = env.var("SAML_LOGIN_PROFILE_NAME", "{account}");
-    let (out, stderr) = run(&env, &["-c", "work", "configure"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure"]);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr
@@ -178,7 +170,7 @@ fn a_generated_name_written_by_hand_is_an_error_naming_both() {
 /// A HOME with a generated Developer profile and, by hand, `deploy` chained on it.
 fn chained_world(deploy: &str) -> (Env, Server, Server) {
     let (env, idp, moto, _) = world(&[&format!("{ROLE},{PROVIDER}")]);
-    let (out, stderr) = run(&env, &["-c", "work", "configure"]);
+    let (out, stderr) = env.run(&["-c", "work", "configure"]);
     assert!(out.status.success(), "{stderr}");
     let config = format!("{}\n{deploy}", aws_config(&env));
     env.write(".aws/config", &config);
@@ -209,7 +201,7 @@ fn exec_and_env_with_a_chained_profile_get_the_chained_role() {
         "{stderr}"
     );
     // The hop is cached under its identity: the same chain again is a hit, said so.
-    let (out, stderr) = run(&env, &["env", "--profile", "deploy"]);
+    let (out, stderr) = env.run(&["env", "--profile", "deploy"]);
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains(
@@ -226,7 +218,7 @@ fn exec_and_env_with_a_chained_profile_get_the_chained_role() {
             .map(|k| k.trim_end_matches('\'').to_owned())
             .unwrap()
     };
-    let (forced, stderr) = run(&env, &["env", "--profile", "deploy", "--force"]);
+    let (forced, stderr) = env.run(&["env", "--profile", "deploy", "--force"]);
     assert!(forced.status.success(), "{stderr}");
     assert_ne!(key(&String::from_utf8_lossy(&forced.stdout)), key(&exports));
 }
@@ -239,7 +231,7 @@ fn aws_console_takes_a_chained_profile() {
         "SAML_LOGIN_FEDERATION_URL",
         format!("{}/federation", fed.url),
     );
-    let (out, stderr) = run(&env, &["aws-console", "--profile", "deploy", "--print"]);
+    let (out, stderr) = env.run(&["aws-console", "--profile", "deploy", "--print"]);
     assert!(out.status.success(), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("SigninToken="));
     assert!(
@@ -274,7 +266,7 @@ fn loops_deep_chains_and_mfa_are_refused_before_any_login() {
     for (text, profile, expected) in cases {
         let (env, idp, _moto, _) = world(&[&format!("{ROLE},{PROVIDER}")]);
         env.write(".aws/config", &text);
-        let (out, stderr) = run(&env, &["exec", "--profile", profile, "--", "true"]);
+        let (out, stderr) = env.run(&["exec", "--profile", profile, "--", "true"]);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(expected), "{expected}: {stderr}");
         assert_eq!(idp.samlp_requests(), 0);

@@ -64,18 +64,6 @@ fn restart_idp(idp: Server, callback_port: u16, idp_args: &[String]) -> Server {
     start_idp(callback_port, &args)
 }
 
-fn run(env: &Env, args: &[&str]) -> (Output, String) {
-    let out = env.cmd().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stderr)
-}
-
-fn ok(env: &Env, args: &[&str]) -> String {
-    let (out, stderr) = run(env, args);
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    stderr
-}
-
 /// The value of `key` in `[profile]` of the credentials file.
 fn profile_value(env: &Env, profile: &str, key: &str) -> Option<String> {
     let text = env.credentials();
@@ -98,7 +86,7 @@ fn a_valid_profile_never_answers_for_another_role_or_other_terms() {
         "--profile",
         "work",
     ];
-    ok(&env, &first);
+    env.ok(&first);
     let key = profile_value(&env, "work", "aws_access_key_id").unwrap();
     assert_eq!(
         profile_value(&env, "work", "x_saml_login_role").as_deref(),
@@ -106,7 +94,7 @@ fn a_valid_profile_never_answers_for_another_role_or_other_terms() {
     );
 
     // The same request: the stored profile answers, and says so.
-    let stderr = ok(&env, &first);
+    let stderr = env.ok(&first);
     assert!(stderr.contains("no login needed"), "{stderr}");
     assert_eq!(
         profile_value(&env, "work", "aws_access_key_id"),
@@ -114,18 +102,15 @@ fn a_valid_profile_never_answers_for_another_role_or_other_terms() {
     );
 
     // Another role in another account under the same profile name: new keys.
-    let stderr = ok(
-        &env,
-        &[
-            "aws-assume-role",
-            "--account",
-            "other",
-            "--role",
-            "Ops",
-            "--profile",
-            "work",
-        ],
-    );
+    let stderr = env.ok(&[
+        "aws-assume-role",
+        "--account",
+        "other",
+        "--role",
+        "Ops",
+        "--profile",
+        "work",
+    ]);
     assert!(!stderr.contains("no login needed"), "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -152,30 +137,27 @@ fn a_valid_profile_never_answers_for_another_role_or_other_terms() {
         "--policy-arn",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
     ];
-    let stderr = ok(&env, &restricted);
+    let stderr = env.ok(&restricted);
     assert!(stderr.contains("under other terms"), "{stderr}");
     let restricted_key = profile_value(&env, "work", "aws_access_key_id").unwrap();
     assert_ne!(restricted_key, ops_key);
     // ... and the same restricted request again is answered by the profile.
-    let stderr = ok(&env, &restricted);
+    let stderr = env.ok(&restricted);
     assert!(stderr.contains("no login needed"), "{stderr}");
     // Another duration is another request too.
-    let stderr = ok(
-        &env,
-        &[
-            "--role-duration",
-            "7200",
-            "aws-assume-role",
-            "--account",
-            "other",
-            "--role",
-            "Ops",
-            "--profile",
-            "work",
-            "--policy-arn",
-            "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        ],
-    );
+    let stderr = env.ok(&[
+        "--role-duration",
+        "7200",
+        "aws-assume-role",
+        "--account",
+        "other",
+        "--role",
+        "Ops",
+        "--profile",
+        "work",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]);
     assert!(stderr.contains("under other terms"), "{stderr}");
     assert_ne!(
         profile_value(&env, "work", "aws_access_key_id").unwrap(),
@@ -202,11 +184,11 @@ fn open_console_with_a_valid_profile_opens_the_console() {
         "--profile",
         "work",
     ];
-    ok(&env, &args);
+    env.ok(&args);
     let key = profile_value(&env, "work", "aws_access_key_id").unwrap();
     let mut with_console = args.to_vec();
     with_console.push("-C");
-    let stderr = ok(&env, &with_console);
+    let stderr = env.ok(&with_console);
     assert!(stderr.contains("no login needed"), "{stderr}");
     let seen = fed.get("/requests");
     assert!(
@@ -237,7 +219,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
             role(SANDBOX, "Auditor"),
         ],
     );
-    let (out, stderr) = run(&env, &["aws-assume-role", "--show"]);
+    let (out, stderr) = env.run(&["aws-assume-role", "--show"]);
     assert!(out.status.success(), "{stderr}");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("[Ops@other]"),
@@ -250,7 +232,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
     assert_eq!(idp.samlp_requests(), 0);
 
     // --force logs in and replaces the cached assertion.
-    let (out, stderr) = run(&env, &["aws-assume-role", "--show", "--force"]);
+    let (out, stderr) = env.run(&["aws-assume-role", "--show", "--force"]);
     assert!(out.status.success(), "{stderr}");
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -259,7 +241,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
     );
     assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
     assert_eq!(idp.samlp_requests(), 1);
-    let (out, _) = run(&env, &["aws-assume-role", "--show"]);
+    let (out, _) = env.run(&["aws-assume-role", "--show"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("[Auditor@sandbox]"));
     assert_eq!(
         idp.samlp_requests(),
@@ -272,7 +254,7 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect::<Vec<_>>();
-    let (out, stderr) = run(&env, &["--no-cache", "aws-assume-role", "--show"]);
+    let (out, stderr) = env.run(&["--no-cache", "aws-assume-role", "--show"]);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
     assert_eq!(idp.samlp_requests(), 2);
@@ -286,41 +268,35 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
 #[test]
 fn a_cached_assertion_that_does_not_grant_the_role_is_not_used() {
     let (env, idp, _moto, port) = world(&three_roles(), "");
-    ok(&env, &["aws-assume-role", "--show"]);
+    env.ok(&["aws-assume-role", "--show"]);
     // The IdP now also grants Auditor.
     let mut args = three_roles();
     args.extend(["--role".into(), role(SANDBOX, "Auditor")]);
     let idp = restart_idp(idp, port, &args);
-    let stderr = ok(
-        &env,
-        &[
-            "aws-assume-role",
-            "--account",
-            "sandbox",
-            "--role",
-            "Auditor",
-            "--profile",
-            "audit",
-        ],
-    );
+    let stderr = env.ok(&[
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Auditor",
+        "--profile",
+        "audit",
+    ]);
     assert!(
         stderr.contains("grants no role Auditor in account 123456789012; logging in again"),
         "{stderr}"
     );
     assert_eq!(idp.samlp_requests(), 1);
     // A role granted nowhere: the error says which assertion listed the roles.
-    let (out, stderr) = run(
-        &env,
-        &[
-            "aws-assume-role",
-            "--account",
-            "sandbox",
-            "--role",
-            "Nobody",
-            "--profile",
-            "x",
-        ],
-    );
+    let (out, stderr) = env.run(&[
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Nobody",
+        "--profile",
+        "x",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("role Nobody@sandbox is not granted by the SAML assertion of this login"),
@@ -355,7 +331,7 @@ fn credential_cache_answers_only_the_same_request() {
     };
     let cp = ["-c", "dev", "credential-process"];
     let first = key(&env.cmd().args(cp).output().unwrap());
-    let (again, stderr) = run(&env, &cp);
+    let (again, stderr) = env.run(&cp);
     assert_eq!(key(&again), first);
     assert!(
         stderr.contains(&format!(
@@ -371,7 +347,7 @@ fn credential_cache_answers_only_the_same_request() {
             std::fs::read_to_string(env.path(".saml-login")).unwrap()
         ),
     );
-    let (restricted, stderr) = run(&env, &cp);
+    let (restricted, stderr) = env.run(&cp);
     assert_ne!(key(&restricted), first);
     assert!(!stderr.contains("using the cached credentials"), "{stderr}");
     // exec and env follow the same rule: another role is not the cached one.
@@ -459,7 +435,7 @@ fn an_idp_that_does_not_echo_relay_state_is_told_at_once() {
         "",
     );
     let started = std::time::Instant::now();
-    let (out, stderr) = run(&env, &["--timeout", "4", "get-token"]);
+    let (out, stderr) = env.run(&["--timeout", "4", "get-token"]);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(
         stderr.contains("the IdP did not send our RelayState back")
@@ -488,7 +464,7 @@ fn require_relay_state_false_takes_a_response_for_one_named_role() {
             std::fs::read_to_string(env.path(".saml-login")).unwrap()
         ),
     );
-    let stderr = ok(&env, &["-c", "dev", "aws-assume-role"]);
+    let stderr = env.ok(&["-c", "dev", "aws-assume-role"]);
     assert!(
         stderr.contains("the IdP sent no RelayState; the response is addressed to"),
         "{stderr}"
@@ -507,7 +483,7 @@ fn require_relay_state_false_takes_a_response_for_one_named_role() {
         &["-c", "dev", "aws-assume-role", "--show"][..],
         &["-c", "dev", "get-token"][..],
     ] {
-        let (out, stderr) = run(&env, args);
+        let (out, stderr) = env.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
             stderr.contains("refused the SAML response posted without our RelayState: this command does not name one role"),
@@ -595,34 +571,25 @@ fn require_relay_state_false_refuses_an_old_or_misaddressed_response() {
 fn account_and_role_select_and_the_profile_defaults_to_role_at_alias() {
     let (env, _idp, _moto, _) = world(&three_roles(), "");
     // Both given, no profile: Role@alias, as --all names it.
-    ok(
-        &env,
-        &[
-            "aws-assume-role",
-            "--account",
-            "sandbox",
-            "--role",
-            "Developer",
-        ],
-    );
+    env.ok(&[
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Developer",
+    ]);
     assert!(env.credentials().contains("[Developer@sandbox]\n"));
     // One given that leaves one role: that role.
-    ok(&env, &["aws-assume-role", "--role", "Ops"]);
+    env.ok(&["aws-assume-role", "--role", "Ops"]);
     assert!(env.credentials().contains("[Ops@other]\n"));
-    ok(
-        &env,
-        &["aws-assume-role", "--account", "other", "--profile", "ops"],
-    );
+    env.ok(&["aws-assume-role", "--account", "other", "--profile", "ops"]);
     assert_eq!(
         profile_value(&env, "ops", "x_saml_login_role").as_deref(),
         Some(format!("arn:aws:iam::{OTHER}:role/Ops").as_str())
     );
     // One given that leaves several, no terminal: the error names only what is
     // missing, and the candidates.
-    let (out, stderr) = run(
-        &env,
-        &["aws-assume-role", "--account", "sandbox", "--profile", "p"],
-    );
+    let (out, stderr) = env.run(&["aws-assume-role", "--account", "sandbox", "--profile", "p"]);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
@@ -634,7 +601,7 @@ fn account_and_role_select_and_the_profile_defaults_to_role_at_alias() {
         !stderr.contains("--profile") && !stderr.contains("--account"),
         "{stderr}"
     );
-    let (out, stderr) = run(&env, &["aws-assume-role"]);
+    let (out, stderr) = env.run(&["aws-assume-role"]);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("--account and --role are needed to choose among"),
