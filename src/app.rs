@@ -998,7 +998,7 @@ fn obtain(cx: &Context, title: String) -> Result<Received> {
     browser::save_cookies(
         "saml-login",
         &g.browser,
-        browser.as_ref(),
+        &received.cookies,
         &request.start_url,
     )?;
     if !received.state_echoed && cx.settings.relay_state_applies() {

@@ -123,12 +123,12 @@ pub fn webview_profiles(data: &std::path::Path) -> PathBuf {
 pub fn save_cookies(
     tool: &str,
     args: &BrowserArgs,
-    browser: &dyn Browser,
+    cookies: &[Cookie],
     start_url: &url::Url,
 ) -> Result<()> {
     if let Some(path) = &args.save_cookies {
         let host = start_url.host_str().unwrap_or_default();
-        let saved = cookie_jar::save(path, &browser.cookies(), host)?;
+        let saved = cookie_jar::save(path, cookies, host)?;
         eprintln!(
             "{tool}: saved {saved} cookie(s) of {host} to {}",
             path.display()

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use saml_login_capture::{Browser, Cancel, CaptureError, Captured, LoginRequest, random_token};
+use saml_login_capture::{
+    Browser, Cancel, CaptureError, Captured, Cookie, Login, LoginRequest, random_token,
+};
 
 use crate::assertion::SamlResponse;
 use crate::config::Settings;
@@ -73,6 +75,8 @@ pub struct Received {
     /// Whether it came back with the `RelayState` we sent (a saved response counts as
     /// echoed: the user handed it over).
     pub state_echoed: bool,
+    /// The browser's cookies after the login (see [`Login::cookies`]).
+    pub cookies: Vec<Cookie>,
 }
 
 /// Get the SAML response from `source`.
@@ -81,9 +85,13 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<Recei
         Source::Saved(path) => Ok(Received {
             response: read_saved(path)?,
             state_echoed: true,
+            cookies: Vec::new(),
         }),
         Source::Browser(browser) => {
-            let captured = capture(browser, request)?;
+            let Login {
+                callback: captured,
+                cookies,
+            } = capture(browser, request)?;
             let response = captured
                 .field("SAMLResponse")
                 .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
@@ -97,13 +105,14 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<Recei
             Ok(Received {
                 response: SamlResponse::new(response.expose()).posted_to(captured.url.clone()),
                 state_echoed,
+                cookies,
             })
         }
     }
 }
 
 /// Run the login in `browser`, with a spinner on stderr while it waits.
-pub fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Captured> {
+pub fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Login> {
     tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
     let spinner = Spinner::start(browser.name());
     let captured = browser.capture(request);

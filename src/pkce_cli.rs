@@ -162,13 +162,13 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         profile,
     )?;
     let mut browser = browser::open(browser_kind, &options)?;
-    let captured = login::capture(browser.as_mut(), &auth.request)
+    let login = login::capture(browser.as_mut(), &auth.request)
         .map_err(|e| e.port_from_setting(settings.port_setting))?;
-    let code = pkce::authorization_code(&settings, &auth.request, &captured)?;
+    let code = pkce::authorization_code(&settings, &auth.request, &login.callback)?;
     browser::save_cookies(
         "pkce-login",
         &g.browser,
-        browser.as_ref(),
+        &login.cookies,
         &auth.request.start_url,
     )?;
     let tokens = pkce::exchange(&settings, &code, &auth.pkce)?;

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use saml_login_capture::webview::{HelperRequest, outcome_from_json};
-use saml_login_capture::{Browser, CaptureError, Captured, Cookie, LoginRequest};
+use saml_login_capture::{Browser, CaptureError, Login, LoginRequest};
 
 const NAME: &str = "webview";
 const HELPER: &str = "saml-login-webview";
@@ -21,7 +21,6 @@ pub const HELPER_ENV: &str = "SAML_LOGIN_WEBVIEW_HELPER";
 pub struct WebviewProcess {
     data_dir: Option<PathBuf>,
     export_cookies: bool,
-    cookies: Vec<Cookie>,
 }
 
 impl WebviewProcess {
@@ -29,7 +28,6 @@ impl WebviewProcess {
         Self {
             data_dir,
             export_cookies,
-            cookies: Vec::new(),
         }
     }
 }
@@ -64,7 +62,7 @@ impl Browser for WebviewProcess {
         NAME
     }
 
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
         let helper = find_helper()?;
         let wire = HelperRequest {
             request: request.clone(),
@@ -129,12 +127,7 @@ impl Browser for WebviewProcess {
         let answer: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
             CaptureError::browser(NAME, "the webview helper stopped without an answer")
         })?;
-        let (captured, cookies) = outcome_from_json(&answer, NAME)?;
-        self.cookies = cookies;
-        Ok(captured)
-    }
-
-    fn cookies(&self) -> Vec<Cookie> {
-        self.cookies.clone()
+        let (callback, cookies) = outcome_from_json(&answer, NAME)?;
+        Ok(Login { callback, cookies })
     }
 }

@@ -548,17 +548,33 @@ pub trait Browser {
     /// A short name for messages ("system browser", "headless Chromium", "webview").
     fn name(&self) -> &'static str;
 
-    /// Open `request.start_url`, wait for the callback, and return it.
+    /// Open `request.start_url`, wait for the callback, and return it with the
+    /// browser's cookies.
     ///
     /// Only a request that `request.callback` matches (method, scheme, host, port,
     /// path) and [`Callback::accepts`] ends the wait; any other is refused and the
     /// wait goes on until `request.timeout` or `request.cancel`.
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError>;
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError>;
+}
 
-    /// The cookies the browser held after a successful capture (for `--save-cookies`);
-    /// none for a browser that cannot tell.
-    fn cookies(&self) -> Vec<Cookie> {
-        Vec::new()
+/// What a browser brings back from a login.
+#[derive(Debug)]
+pub struct Login {
+    /// The callback request that ended the wait.
+    pub callback: Captured,
+    /// The cookies the browser held after it (for `--save-cookies`); empty for a
+    /// browser that cannot tell (the system browser) or was not asked (the webview
+    /// reads them only with `export_cookies`).
+    pub cookies: Vec<Cookie>,
+}
+
+impl Login {
+    /// A login that brought back no cookies.
+    pub fn without_cookies(callback: Captured) -> Self {
+        Self {
+            callback,
+            cookies: Vec::new(),
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use headless_chrome::protocol::cdp::Fetch::{
 use headless_chrome::protocol::cdp::Network;
 use headless_chrome::{Browser as Chrome, LaunchOptions, Tab};
 use saml_login_capture::{
-    Browser, CaptureError, Captured, Cookie, LoginRequest, MAX_BODY_BYTES, Secret,
+    Browser, CaptureError, Captured, Cookie, Login, LoginRequest, MAX_BODY_BYTES, Secret,
 };
 use url::Url;
 
@@ -60,7 +60,6 @@ pub struct HeadlessOptions {
 /// The headless Chromium [`Browser`].
 pub struct Headless {
     opts: HeadlessOptions,
-    cookies: Vec<Cookie>,
     last_profile: Option<PathBuf>,
     last_pid: Option<u32>,
 }
@@ -69,7 +68,6 @@ impl Headless {
     pub fn new(opts: HeadlessOptions) -> Self {
         Self {
             opts,
-            cookies: Vec::new(),
             last_profile: None,
             last_pid: None,
         }
@@ -89,12 +87,6 @@ impl Headless {
     pub fn last_process_id(&self) -> Option<u32> {
         self.last_pid
     }
-
-    /// The browser's cookies, read after the last successful capture (before Chromium
-    /// closed). Empty before a successful capture.
-    pub fn cookies(&self) -> &[Cookie] {
-        &self.cookies
-    }
 }
 
 impl Browser for Headless {
@@ -102,11 +94,8 @@ impl Browser for Headless {
         NAME
     }
 
-    fn cookies(&self) -> Vec<Cookie> {
-        self.cookies.clone()
-    }
-
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+    /// The login, with all of the browser's cookies read before Chromium closed.
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
         let chrome = find_chrome(self.opts.chrome.as_deref(), self.opts.show_window)?;
         // Also removes the profiles of killed runs (they hold the IdP session cookie).
         let profile = saml_login_capture::private_temp_dir(PROFILE_PREFIX)
@@ -125,9 +114,8 @@ impl Browser for Headless {
         saml_login_capture::teardown::spawn("chromium-teardown", move || {
             end(browser, profile);
         });
-        let (captured, cookies) = result?;
-        self.cookies = cookies;
-        Ok(captured)
+        let (callback, cookies) = result?;
+        Ok(Login { callback, cookies })
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use saml_login_capture::{Browser, Callback, CaptureError, Captured, LoginRequest};
+use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest};
 
 pub mod forward;
 mod server;
@@ -46,7 +46,8 @@ impl Browser for SystemBrowser {
         "system browser"
     }
 
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+    /// The login; the system browser keeps its cookies to itself.
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
         let server = listen(&request.callback)?;
         // Kept until the capture is over: the browser has read it by then.
         let mut _forwarder = None;
@@ -64,7 +65,7 @@ impl Browser for SystemBrowser {
             }
             Open::PrintUrl => eprintln!("Open this URL in a browser:\n  {}", request.start_url),
         }
-        wait(&server, request)
+        wait(&server, request).map(Login::without_cookies)
     }
 }
 

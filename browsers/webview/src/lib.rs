@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use saml_login_capture::{
-    Browser, Callback, CaptureError, Captured, Cookie, LoginRequest, MAX_BODY_BYTES, Method,
+    Browser, Callback, CaptureError, Captured, Cookie, Login, LoginRequest, MAX_BODY_BYTES, Method,
     Secret, random_token,
 };
 use tao::dpi::LogicalSize;
@@ -54,8 +54,8 @@ pub struct WebviewOptions {
     /// between runs; the caller passes a per-IdP directory, see [`profile_dir_for`].
     /// `None`: a throwaway profile in a temporary directory (`--fresh` / `--private`).
     pub data_dir: Option<PathBuf>,
-    /// After the capture, read the IdP's cookies (for `--save-cookies`); see
-    /// [`Webview::cookies`].
+    /// After the capture, read the IdP's cookies (for `--save-cookies`) into
+    /// [`Login::cookies`].
     pub export_cookies: bool,
 }
 
@@ -64,21 +64,11 @@ pub struct WebviewOptions {
 #[derive(Debug)]
 pub struct Webview {
     opts: WebviewOptions,
-    cookies: Vec<Cookie>,
 }
 
 impl Webview {
     pub fn new(opts: WebviewOptions) -> Self {
-        Self {
-            opts,
-            cookies: Vec::new(),
-        }
-    }
-
-    /// The IdP's cookies as they were right after the last successful capture; empty
-    /// unless [`WebviewOptions::export_cookies`] was set.
-    pub fn cookies(&self) -> &[Cookie] {
-        &self.cookies
+        Self { opts }
     }
 }
 
@@ -95,16 +85,11 @@ impl Browser for Webview {
     /// Must be called on the main thread. Blocks until the callback is captured
     /// (`Ok`), the window is closed or `request.cancel` is set (`Cancelled`), or
     /// `request.timeout` passes (`Timeout`).
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
-        self.cookies.clear();
-        let (captured, cookies) = run(&self.opts, request)?;
-        self.cookies = cookies;
-        Ok(captured)
-    }
-
-    /// The same as [`Webview::cookies`], for callers holding a `dyn Browser`.
-    fn cookies(&self) -> Vec<Cookie> {
-        self.cookies.clone()
+    /// The cookies are the IdP's as they were right after the capture; empty unless
+    /// [`WebviewOptions::export_cookies`] was set.
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
+        let (callback, cookies) = run(&self.opts, request)?;
+        Ok(Login { callback, cookies })
     }
 }
 

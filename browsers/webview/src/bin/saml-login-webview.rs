@@ -45,6 +45,6 @@ fn run() -> Result<
         data_dir: wire.data_dir,
         export_cookies: wire.export_cookies,
     });
-    let captured = webview.capture(&wire.request)?;
-    Ok((captured, webview.cookies().to_vec()))
+    let login = webview.capture(&wire.request)?;
+    Ok((login.callback, login.cookies))
 }
