@@ -65,7 +65,7 @@ const FULL_NAMES: [&str; 4] = [
 /// Where a search looks: the environment it reads, and the install locations of this
 /// operating system (tests give their own).
 #[derive(Clone, Debug, Default)]
-pub struct Search {
+pub(crate) struct Search {
     /// `CHROME`.
     pub chrome_env: Option<OsString>,
     /// `PATH`.

@@ -14,7 +14,7 @@
 
 mod discovery;
 
-pub use discovery::{Build, Chromium, Search, find_chrome};
+pub use discovery::{Build, Chromium, find_chrome};
 
 mod devtools;
 mod launch;
