@@ -101,7 +101,7 @@ pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<Recei
                 .callback
                 .state
                 .as_ref()
-                .is_none_or(|s| captured.field(s.field).is_some());
+                .is_none_or(|s| captured.field(&s.field).is_some());
             Ok(Received {
                 response: SamlResponse::new(response.expose()).posted_to(captured.url.clone()),
                 state_echoed,

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest};
+use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest, Wait};
 
 pub mod forward;
 mod server;
@@ -82,17 +82,5 @@ fn listen(callback: &Callback) -> Result<CallbackServer, CaptureError> {
 }
 
 fn wait(server: &CallbackServer, request: &LoginRequest) -> Result<Captured, CaptureError> {
-    let deadline = Instant::now() + request.timeout;
-    loop {
-        if request.cancel.is_cancelled() {
-            return Err(CaptureError::Cancelled);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(CaptureError::Timeout(request.timeout));
-        }
-        if let Some(captured) = server.next(TICK.min(deadline - now))? {
-            return Ok(captured);
-        }
-    }
+    Wait::new(request, Instant::now()).until(TICK, |limit| server.next(limit))
 }
