@@ -47,8 +47,8 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
     let region = cli
         .region
         .clone()
-        .unwrap_or_else(|| crate::app::console_region(&paths, Some(&cli.profile)));
-    crate::app::console_for_profile(
+        .unwrap_or_else(|| crate::console_flow::console_region(&paths, Some(&cli.profile)));
+    crate::console_flow::console_for_profile(
         &paths,
         &cli.profile,
         &region,
