@@ -64,7 +64,7 @@ impl Browser for SavedResponse {
         let callback = &request.callback;
         let mut fields = vec![("SAMLResponse".to_owned(), Secret::new(value))];
         if let Some(state) = &callback.state {
-            fields.push((state.field.to_owned(), Secret::new(state.value.clone())));
+            fields.push((state.field.to_string(), Secret::new(state.value.clone())));
         }
         Ok(Login::without_cookies(Captured {
             method: callback.method,
