@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::keys::{self, Tool};
-use crate::login_args::LoginArgs;
-pub use crate::login_args::{BROWSER_HEADING, CONFIGURATION_HEADING, LOGIN_HEADING};
-pub use crate::shell::EnvShell;
+use crate::login_args::{LOGIN_HEADING, LoginArgs};
+use crate::shell::EnvShell;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -8,7 +8,6 @@
 
 // Public: what the binaries, the fuzz targets and the benches use.
 pub mod assertion;
-pub mod cli;
 pub mod config;
 pub mod console_cli;
 pub mod error;
@@ -23,6 +22,7 @@ pub(crate) mod browser;
 pub(crate) mod browser_kind;
 pub(crate) mod cache;
 pub(crate) mod chain;
+pub(crate) mod cli;
 mod completions;
 pub(crate) mod configure_command;
 pub(crate) mod console;

@@ -35,16 +35,16 @@ client_id, listen_port (12200), audience, scope (openid profile), pkce_callback_
 /// Log in to an Auth0 tenant and print OAuth tokens (authorization code flow with PKCE).
 #[derive(Debug, Parser)]
 #[command(name = "pkce-login", version, after_help = EXAMPLES, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub login: LoginArgs,
+    pub(crate) login: LoginArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// pkce-login's command line: the shared login flags, with its own file and callback.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
         .mut_arg("configuration", |a| {
             a.help("The section of ~/.pkce-login to use (keys inherit [DEFAULT])")
@@ -61,7 +61,7 @@ pub fn command() -> clap::Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Log in and print the token response (JSON, one line) carrying the ID token
     GetIdJwt(IdArgs),
 
@@ -73,26 +73,26 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct IdArgs {
+pub(crate) struct IdArgs {
     /// Print the ID token's claims (its payload) as JSON instead; no signature is checked
     #[arg(long)]
-    pub decode: bool,
+    pub(crate) decode: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct AccessArgs {
+pub(crate) struct AccessArgs {
     /// The API identifier the access token is for (setting `audience`)
     #[arg(long, value_name = "AUDIENCE")]
-    pub audience: Option<String>,
+    pub(crate) audience: Option<String>,
 
     /// The scopes to ask for, space-separated (setting `scope`, default "openid profile")
     #[arg(long, value_name = "SCOPE")]
-    pub scope: Option<String>,
+    pub(crate) scope: Option<String>,
 
     /// Print the access token's claims (its payload) as JSON instead; no signature is
     /// checked
     #[arg(long)]
-    pub decode: bool,
+    pub(crate) decode: bool,
 }
 
 /// Parse the command line, run it, report any error; returns the exit code.
