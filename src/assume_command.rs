@@ -78,6 +78,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
             if s.aws_console {
                 return console_for_profile(
                     &cx.paths,
+                    &cx.console_env,
                     profile,
                     &region_for_console(cx, Some(profile)),
                     destination,
@@ -106,6 +107,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     store_profile(cx, role, &profile, &credentials)?;
     if s.aws_console {
         open_console(
+            &cx.console_env,
             &credentials,
             Some(duration),
             &region_for_console(cx, Some(&profile)),

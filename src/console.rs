@@ -31,13 +31,32 @@ pub(crate) fn destination(dest: Option<&str>, region: &str) -> Result<Url> {
     Url::parse(&text).map_err(|e| Error::Usage(format!("--destination {text:?}: {e}")))
 }
 
+/// The variables the console flow reads, resolved once with the rest: the federation
+/// endpoint's override and the AWS region variables.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConsoleEnv {
+    /// `SAML_LOGIN_FEDERATION_URL`.
+    pub federation_url: Option<String>,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+}
+
+impl ConsoleEnv {
+    pub(crate) fn resolve(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let env = |k: &str| env(k).filter(|v| !v.is_empty());
+        Self {
+            federation_url: env(FEDERATION_URL_ENV),
+            region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
+        }
+    }
+}
+
 /// The federation endpoint for `region`'s partition, or the override.
-pub(crate) fn federation_endpoint(
-    region: &str,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Url> {
-    let text =
-        env(FEDERATION_URL_ENV).unwrap_or_else(|| Partition::of_region(region).federation_url());
+pub(crate) fn federation_endpoint(region: &str, over: Option<&str>) -> Result<Url> {
+    let text = over.map_or_else(
+        || Partition::of_region(region).federation_url(),
+        str::to_owned,
+    );
     Url::parse(&text).map_err(|e| Error::BadValue {
         field: "federation endpoint".into(),
         origin: FEDERATION_URL_ENV.into(),
@@ -134,7 +153,7 @@ mod tests {
 
     #[test]
     fn federation_endpoints() {
-        let none = |_: &str| None;
+        let none = None;
         assert_eq!(
             federation_endpoint("us-gov-east-1", none).unwrap().as_str(),
             "https://signin.amazonaws-us-gov.com/federation"
@@ -149,7 +168,7 @@ mod tests {
             federation_endpoint("eu-central-1", none).unwrap().as_str(),
             "https://signin.aws.amazon.com/federation"
         );
-        let over = |k: &str| (k == FEDERATION_URL_ENV).then(|| "http://127.0.0.1:9/f".to_owned());
+        let over = Some("http://127.0.0.1:9/f");
         assert_eq!(
             federation_endpoint("eu-central-1", over).unwrap().as_str(),
             "http://127.0.0.1:9/f"

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::cache::Cache;
 use crate::chain;
-use crate::console;
+use crate::console::{self, ConsoleEnv};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::output::write_stdout;
@@ -25,6 +25,7 @@ pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) 
     };
     console_for_profile(
         &cx.paths,
+        &cx.console_env,
         profile,
         &region_for_console(cx, Some(profile)),
         destination,
@@ -36,6 +37,7 @@ pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) 
 /// `aws-console` binary).
 pub(crate) fn console_for_profile(
     paths: &Paths,
+    console_env: &ConsoleEnv,
     profile: &str,
     region: &str,
     destination: Option<&str>,
@@ -50,6 +52,7 @@ pub(crate) fn console_for_profile(
         let (credentials, _) =
             chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, false)?;
         return open_console(
+            console_env,
             &credentials,
             Some(crate::config::DEFAULT_ROLE_DURATION),
             region,
@@ -95,18 +98,25 @@ pub(crate) fn console_for_profile(
             )
         }
     };
-    open_console(&credentials, duration, region, destination, print)
+    open_console(
+        console_env,
+        &credentials,
+        duration,
+        region,
+        destination,
+        print,
+    )
 }
 
 pub(crate) fn open_console(
+    console_env: &ConsoleEnv,
     credentials: &Credentials,
     session_duration: Option<i32>,
     region: &str,
     destination: Option<&str>,
     print: bool,
 ) -> Result<()> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let endpoint = console::federation_endpoint(region, env)?;
+    let endpoint = console::federation_endpoint(region, console_env.federation_url.as_deref())?;
     let destination = console::destination(destination, region)?;
     let duration = session_duration.map(|d| d.clamp(900, 43200).unsigned_abs());
     let token =
@@ -130,14 +140,18 @@ pub(crate) fn region_for_console(cx: &Context, profile: Option<&str>) -> String 
     cx.settings
         .region
         .clone()
-        .unwrap_or_else(|| console_region(&cx.paths, profile))
+        .unwrap_or_else(|| console_region(&cx.paths, &cx.console_env, profile))
 }
 
 /// The region from the AWS variables or the profile's ~/.aws/config section.
-pub(crate) fn console_region(paths: &Paths, profile: Option<&str>) -> String {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
+pub(crate) fn console_region(
+    paths: &Paths,
+    console_env: &ConsoleEnv,
+    profile: Option<&str>,
+) -> String {
+    console_env
+        .region
+        .clone()
         .or_else(|| {
             let profile = profile?;
             let text = std::fs::read_to_string(&paths.aws_config).ok()?;

@@ -16,6 +16,7 @@ use crate::cache::Cache;
 use crate::config::browser_setup::{BrowserSetup, LoginSetup};
 use crate::config::resolve::Run;
 use crate::config::{CallbackSetting, Settings};
+use crate::console::ConsoleEnv;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::identity::RequestTerms;
@@ -48,6 +49,8 @@ pub(crate) struct Context {
     /// Whether the browser's page checks that the response parses (every command but
     /// get-token, which hands the response over as it is).
     pub check_response: bool,
+    /// The console flow's variables (`aws-console`, `-C`).
+    pub console_env: ConsoleEnv,
     /// The IdP's login lock, once taken: held until the run ends, so that a process
     /// waiting for it finds what this one stored.
     pub login_lock: RefCell<Option<LoginLock>>,
@@ -68,6 +71,7 @@ impl Context {
             use_assertion_cache: run.use_assertion_cache,
             pinned_role: run.pinned_role,
             login: run.login,
+            console_env: run.console_env,
             check_response,
             login_lock: RefCell::new(None),
         }
@@ -321,7 +325,11 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
     let request: LoginRequest =
         login::saml_request(&cx.settings, title, cx.cancel.clone(), cx.check_response);
     let setup = cx.login_setup();
-    lock_login(cx)?;
+    // One login at a time per IdP; a saved response logs in nowhere, so it waits for
+    // no other login.
+    if !setup.browser.is_saved() {
+        lock_login(cx)?;
+    }
     // Another IdP's login may wait on the same loopback port.
     let _port = match (&setup.browser, request.callback.port()) {
         (BrowserSetup::System { .. }, Some(port)) if request.callback.is_loopback() => Some(

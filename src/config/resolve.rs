@@ -9,6 +9,7 @@ use crate::accounts::Accounts;
 use crate::cli::{Cli, Command, LogoutArgs};
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
+use crate::console::ConsoleEnv;
 use crate::error::{Error, Result};
 use crate::keys::{self, Tool};
 use crate::paths::Paths;
@@ -55,6 +56,8 @@ pub(crate) struct Run {
     /// The command asks for one role named by `aws_account` and `aws_role`.
     pub pinned_role: bool,
     pub task: Task,
+    /// The console flow's variables.
+    pub console_env: ConsoleEnv,
 }
 
 /// The command, with its own arguments resolved.
@@ -193,6 +196,7 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
         force,
         pinned_role,
         task,
+        console_env: ConsoleEnv::resolve(env),
     })))
 }
 
