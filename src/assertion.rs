@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::{Error, Result};
+use crate::partition::signin_region;
 use crate::role::AwsRole;
 
 const SAML_ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -285,24 +286,6 @@ impl Assertion {
             .flatten()
             .find_map(|u| signin_region(u))
     }
-}
-
-/// `eu-west-1` from `https://eu-west-1.signin.aws.amazon.com/saml`.
-pub fn signin_region(url: &str) -> Option<String> {
-    let url = url::Url::parse(url).ok()?;
-    let host = url.host_str()?;
-    let region = [
-        "signin.aws.amazon.com",
-        "signin.amazonaws-us-gov.com",
-        "signin.amazonaws.cn",
-    ]
-    .iter()
-    .find_map(|base| host.strip_suffix(base)?.strip_suffix('.'))?;
-    (!region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-    .then(|| region.to_owned())
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
