@@ -4,8 +4,6 @@
 //! stand-in (`browser.py`), and SimpleSAMLphp (`simplesamlphp.rs`). Every server is
 //! killed when its handle drops.
 
-#![allow(dead_code)]
-
 pub mod netns;
 pub mod simplesamlphp;
 
@@ -13,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/Developer";
@@ -45,6 +43,14 @@ pub fn python() -> &'static str {
             .expect("python3 is installed (the README's test command installs it)");
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     })
+}
+
+/// Real browsers (headless Chromium, the SimpleSAMLphp runs) one at a time across the
+/// whole test binary: two cores, one display, timing assertions. Hold the guard for the
+/// test's length; "no Chromium left" checks count only their own run's processes anyway.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static BROWSER: Mutex<()> = Mutex::new(());
+    BROWSER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A free loopback port.

@@ -16,13 +16,11 @@
 //! seed is printed). Temporary files a killed process could not remove
 //! (`.saml-login-*.tmp`) are counted and removed; at most one may appear per kill.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// splitmix64: small, deterministic, good enough to spread kill moments.
 struct Rng(u64);

@@ -10,16 +10,14 @@
 //! and session values on its command line, is left out). Modes of every file written
 //! are checked, and no other file under HOME holds a secret.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use base64::Engine as _;
-use support::*;
 
 const PASSWORD: &str = "Pw-9f3c1d7e-service-account-secret";
 const SESSION: &str = "idp-session-4b7e0c2a9d51f6e38a";

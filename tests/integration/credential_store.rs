@@ -2,12 +2,10 @@
 //! into one file at once; all 16 end intact, the other content stays, and a reader
 //! that polls the file meanwhile never sees a torn or half-written file.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use support::*;
+use crate::support::*;
 
 /// Check that `text` parses: headers close, lines are `key = value`, every profile
 /// written by saml-login is complete. Returns the number of complete profiles.

@@ -1,24 +1,12 @@
 //! `--headless`: real Debian Chromium driven through DevTools, with cookie jars, the
 //! service-account login, and the shared pipeline ending at moto's STS.
 
-mod support;
-
 use std::net::TcpListener;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::*;
-
-/// Chromium runs one at a time (two cores); "no Chromium left" checks count only the
-/// processes of their own run anyway (its TMPDIR), so another saml-login's headless
-/// login on the machine does not disturb them.
-static CHROMIUM: Mutex<()> = Mutex::new(());
+use crate::support::*;
 
 const SESSION: &str = "valid-session-0123456789";
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CHROMIUM.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn netscape_jar(value: &str) -> String {
     format!(

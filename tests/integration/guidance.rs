@@ -2,13 +2,11 @@
 //! message and exit code a person meets on a first run, a broken response, a broken
 //! STS, a missing command; the help, the manual page and the completions; `logout`.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const SANDBOX: &str = "123456789012";
 

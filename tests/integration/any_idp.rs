@@ -10,10 +10,8 @@
 //! be attempted (the kernel's `/proc/net/snmp` count of active opens to the endpoint
 //! is read as the veth's transmit counter). A control run shows both see an attempt.
 
-mod support;
-
-use support::netns::*;
-use support::*;
+use crate::support::netns::*;
+use crate::support::*;
 
 /// Start the IdP and moto inside the namespace; `$IDP` and `$STS` name them.
 fn servers(idp_args: &str) -> String {

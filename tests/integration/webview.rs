@@ -1,11 +1,9 @@
 //! `--webview` through the real binary: a WebKitGTK window under Xvfb (the test command
 //! runs the suite under `xvfb-run`), the test IdP, and moto's STS.
 
-mod support;
-
 use std::net::TcpListener;
 
-use support::*;
+use crate::support::*;
 
 /// The display the suite runs under; its absence is a failure, not a skip.
 fn display() -> String {
