@@ -201,21 +201,20 @@ pub fn which(name: &str) -> Option<PathBuf> {
     (!p.is_empty()).then(|| PathBuf::from(p))
 }
 
+/// GET `url` (a loopback server of the harness) and return the body; an unreachable
+/// server, an HTTP error status or 20 s without an answer fails the test.
 pub fn http_get(url: &str) -> String {
-    let out = Command::new(python())
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=20).read().decode())",
-            url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "GET {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(20)))
+        // The servers are on loopback: never through the machine's proxy.
+        .proxy(None)
+        .build()
+        .into();
+    agent
+        .get(url)
+        .call()
+        .and_then(|mut reply| reply.body_mut().read_to_string())
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 /// The text of a base64 value (a `SAMLResponse`).
