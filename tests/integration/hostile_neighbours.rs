@@ -439,7 +439,7 @@ fn the_console_signin_token_is_never_on_a_command_line() {
         "forwarded to the sign-in URL: {browser_log}"
     );
     // The forwarding page is gone once the browser has read it.
-    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+    let leftovers: Vec<_> = std::fs::read_dir(env.tmp())
         .unwrap()
         .flatten()
         .filter(|e| {

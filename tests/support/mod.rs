@@ -265,6 +265,9 @@ pub fn caller_identity(moto: &Server, credentials_file: &Path, profile: &str) ->
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// Where an [`Env`]'s temporary directory is, under its HOME.
+const TMP: &str = "tmp";
+
 /// One test's world: a temporary HOME and the environment saml-login runs in.
 pub struct Env {
     pub home: tempfile::TempDir,
@@ -275,21 +278,39 @@ impl Env {
     pub fn new() -> Self {
         let home = tempfile::tempdir().unwrap();
         let path = std::env::var("PATH").unwrap_or_default();
-        Env {
-            vars: vec![
-                ("HOME".into(), home.path().display().to_string()),
-                ("PATH".into(), path),
-                ("LANG".into(), "C.UTF-8".into()),
-                ("NO_COLOR".into(), "1".into()),
-                // Nothing of the machine's AWS setup leaks in.
-                (
-                    "AWS_CONFIG_FILE".into(),
-                    home.path().join(".aws/config").display().to_string(),
-                ),
-                ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-            ],
-            home,
+        // The temporary directory of everything run in this world is its own, inside
+        // HOME: what a run leaves there is this test's, and nothing is left outside.
+        let tmp = home.path().join(TMP);
+        std::fs::create_dir(&tmp).unwrap();
+        let tmp = tmp.display().to_string();
+        let mut vars: Vec<(String, String)> = vec![
+            ("HOME".into(), home.path().display().to_string()),
+            ("PATH".into(), path),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("NO_COLOR".into(), "1".into()),
+            ("TMPDIR".into(), tmp.clone()),
+            ("TEMP".into(), tmp.clone()),
+            ("TMP".into(), tmp),
+            // Nothing of the machine's AWS setup leaks in.
+            (
+                "AWS_CONFIG_FILE".into(),
+                home.path().join(".aws/config").display().to_string(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ];
+        // What Windows cannot run a program without (Winsock needs SYSTEMROOT, `cmd`
+        // COMSPEC, a PATH search PATHEXT); unset elsewhere, so nothing is added there.
+        for key in ["SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT"] {
+            if let Ok(value) = std::env::var(key) {
+                vars.push((key.into(), value));
+            }
         }
+        Env { vars, home }
+    }
+
+    /// This world's temporary directory (`TMPDIR`, `TEMP`, `TMP`), inside its HOME.
+    pub fn tmp(&self) -> PathBuf {
+        self.path(TMP)
     }
 
     pub fn var(mut self, key: &str, value: impl Into<String>) -> Self {
