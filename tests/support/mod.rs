@@ -525,7 +525,7 @@ impl GroupGuard {
                 .into_iter()
                 .map(|p| sysinfo::Pid::from_u32(p.pid))
                 .collect();
-            let system = snapshot(sysinfo::ProcessesToUpdate::Some(&members));
+            let system = snapshot(sysinfo::ProcessesToUpdate::Some(&members), false);
             for pid in members {
                 if let Some(p) = system.process(pid) {
                     p.kill();
@@ -568,25 +568,44 @@ pub struct Proc {
 /// Every live process of the machine (zombies and threads left out), read through
 /// `sysinfo`, which knows each OS's process table (`/proc` is only Linux's).
 pub fn processes() -> Vec<Proc> {
-    snapshot(sysinfo::ProcessesToUpdate::All)
+    snapshot(sysinfo::ProcessesToUpdate::All, false)
         .processes()
         .values()
         .filter(|p| live(p))
-        .map(|p| Proc {
-            pid: p.pid().as_u32(),
-            parent: p.parent().map(sysinfo::Pid::as_u32),
-            cmd: p
-                .cmd()
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" "),
-        })
+        .map(proc_of)
         .collect()
 }
 
-/// The process table (`which` of it) with command lines, read now.
-fn snapshot(which: sysinfo::ProcessesToUpdate<'_>) -> sysinfo::System {
+/// [`processes`] with each one's environment (`KEY=value` entries separated by NUL;
+/// empty where it cannot be read, as for another user's process).
+pub fn processes_with_environ() -> Vec<(Proc, String)> {
+    snapshot(sysinfo::ProcessesToUpdate::All, true)
+        .processes()
+        .values()
+        .filter(|p| live(p))
+        .map(|p| (proc_of(p), joined(p.environ(), "\0")))
+        .collect()
+}
+
+fn proc_of(p: &sysinfo::Process) -> Proc {
+    Proc {
+        pid: p.pid().as_u32(),
+        parent: p.parent().map(sysinfo::Pid::as_u32),
+        cmd: joined(p.cmd(), " "),
+    }
+}
+
+fn joined(parts: &[std::ffi::OsString], separator: &str) -> String {
+    parts
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// The process table (`which` of it) with command lines, and environments when
+/// `environ`, read now.
+fn snapshot(which: sysinfo::ProcessesToUpdate<'_>, environ: bool) -> sysinfo::System {
     use sysinfo::{ProcessRefreshKind, UpdateKind};
     static NO_OPEN_FILES: std::sync::Once = std::sync::Once::new();
     // sysinfo keeps every process's `stat` open on Linux by default: a test harness
@@ -600,7 +619,12 @@ fn snapshot(which: sysinfo::ProcessesToUpdate<'_>) -> sysinfo::System {
         true,
         ProcessRefreshKind::nothing()
             .without_tasks()
-            .with_cmd(UpdateKind::Always),
+            .with_cmd(UpdateKind::Always)
+            .with_environ(if environ {
+                UpdateKind::Always
+            } else {
+                UpdateKind::Never
+            }),
     );
     system
 }
@@ -682,7 +706,7 @@ pub fn descendants(root: u32) -> Vec<(u32, String)> {
 /// Whether `pid` runs (exists and is not a zombie).
 pub fn alive(pid: u32) -> bool {
     let pid = sysinfo::Pid::from_u32(pid);
-    snapshot(sysinfo::ProcessesToUpdate::Some(&[pid]))
+    snapshot(sysinfo::ProcessesToUpdate::Some(&[pid]), false)
         .process(pid)
         .is_some_and(live)
 }
