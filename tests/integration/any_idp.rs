@@ -9,6 +9,10 @@
 //! up first: the log must hold no sign-in host, and no TCP connection to port 443 may
 //! be attempted (the kernel's `/proc/net/snmp` count of active opens to the endpoint
 //! is read as the veth's transmit counter). A control run shows both see an attempt.
+//!
+//! Linux only: network namespaces (`unshare`, `ip`) and `/proc/net/snmp`.
+
+#![cfg(target_os = "linux")]
 
 use crate::support::netns::*;
 use crate::support::*;

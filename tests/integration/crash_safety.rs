@@ -15,6 +15,10 @@
 //! inside the hold. Moments are drawn by a seeded PRNG (`CRASH_SEED` replays; the
 //! seed is printed). Temporary files a killed process could not remove
 //! (`.saml-login-*.tmp`) are counted and removed; at most one may appear per kill.
+//!
+//! Linux only: `strace` holds each write, and `/proc/PID/syscall` shows where.
+
+#![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -2,6 +2,7 @@
 //! message and exit code a person meets on a first run, a broken response, a broken
 //! STS, a missing command; the help, the manual page and the completions; `logout`.
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -195,6 +196,7 @@ fn sts_http_500_names_status_and_endpoint_at_once_and_exits_1() {
     assert_eq!(env.credentials(), "");
 }
 
+#[cfg(unix)]
 #[test]
 fn exec_missing_command_is_127_and_not_executable_is_126_and_env_takes_any_shell() {
     let (env, _moto, _idp) = one_role_world();
@@ -351,6 +353,7 @@ fn verbose_output_has_no_colour_in_a_pipe() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn symlinked_credentials_file_is_written_through_to_its_target() {
     let (env, moto, _idp) = one_role_world();

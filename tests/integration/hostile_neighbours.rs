@@ -10,6 +10,10 @@
 //! (`forged_ipc_from_other_origin_is_ignored`, `ipc_without_token_is_ignored`); an IdP
 //! page of another origin can reach the window only by navigation, so no duplicate
 //! through the binary here.
+//!
+//! Linux only: another user through `setpriv`, `/proc/PID/environ`, Xvfb.
+
+#![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

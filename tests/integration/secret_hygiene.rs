@@ -9,6 +9,10 @@
 //! arguments (the test IdP itself, which stands in for Auth0 and is given the password
 //! and session values on its command line, is left out). Modes of every file written
 //! are checked, and no other file under HOME holds a secret.
+//!
+//! Linux only: WebKitGTK under Xvfb, Unix file modes.
+
+#![cfg(target_os = "linux")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,10 @@
 //! jar; the webview with the form typed by a real input tool (xdotool) under Xvfb, then
 //! its remembered session; the system browser being a real Chromium window; and the
 //! response captured at AWS's own sign-in endpoint (`callback_url = aws`).
+//!
+//! Linux only: Debian's SimpleSAMLphp, network namespaces, `xdotool` under Xvfb.
+
+#![cfg(target_os = "linux")]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,9 @@
 //! `--webview` through the real binary: a WebKitGTK window under Xvfb (the test command
 //! runs the suite under `xvfb-run`), the test IdP, and moto's STS.
+//!
+//! Linux only: WebKitGTK under Xvfb.
+
+#![cfg(target_os = "linux")]
 
 use std::net::TcpListener;
 

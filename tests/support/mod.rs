@@ -4,7 +4,12 @@
 //! stand-in (`browser.py`), and SimpleSAMLphp (`simplesamlphp.rs`). Every server is
 //! killed when its handle drops.
 
+// Parts of the harness only the Linux-only test modules use go unused elsewhere.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
+
+#[cfg(target_os = "linux")]
 pub mod netns;
+#[cfg(target_os = "linux")]
 pub mod simplesamlphp;
 
 use std::io::{BufRead, BufReader};
