@@ -32,6 +32,7 @@ fn saved(env: &Env, fixture: &str) -> std::path::PathBuf {
 }
 
 /// moto and a HOME whose [dev] names one role, with a saved response for it.
+#[cfg(unix)]
 fn one_role_world() -> (Env, Server, Server) {
     let moto = moto();
     let idp = idp(&["--auto-session"]);
