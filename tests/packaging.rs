@@ -6,7 +6,7 @@
 //! `cargo test --test packaging`.
 
 // The integration tests' harness; only `repo()` is used here.
-#[allow(dead_code)]
+#[allow(unused)]
 mod support;
 
 use std::fs;
