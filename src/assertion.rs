@@ -408,7 +408,7 @@ mod tests {
         assert_eq!(a.roles[1].account(), "210987654321");
     }
 
-    /// SimpleSAMLphp 1.19 (tests/simplesamlphp.rs): a signed response holding a signed
+    /// SimpleSAMLphp 1.19 (tests/integration/simplesamlphp.rs): a signed response holding a signed
     /// assertion, `xsi:type="xs:string"` values, URI name formats, several roles in one
     /// multi-valued attribute over two accounts, a five-minute validity.
     #[test]

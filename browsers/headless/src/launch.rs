@@ -60,7 +60,7 @@ pub(crate) fn launch(
     .collect();
     // A callback off this machine (AWS's sign-in endpoint) is answered inside the
     // browser: its host must never be resolved either, not even by a speculative
-    // lookup after the capture (seen in tests/any_idp.rs).
+    // lookup after the capture (seen in tests/integration/any_idp.rs).
     let never_resolve = never_resolve_rule(&request.callback);
     let mut args = args;
     if let Some(rule) = &never_resolve {

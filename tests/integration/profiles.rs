@@ -3,9 +3,7 @@
 //! `credential_process` profile) for `exec`, `env` and `aws-console`: through the real
 //! binary, boto3 and moto (which implements AssumeRole and GetCallerIdentity).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const ADMIN: &str =
     "arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/test-idp";

@@ -10,15 +10,17 @@
 //! (`forged_ipc_from_other_origin_is_ignored`, `ipc_without_token_is_ignored`); an IdP
 //! page of another origin can reach the window only by navigation, so no duplicate
 //! through the binary here.
+//!
+//! Linux only: another user through `setpriv`, `/proc/PID/environ`, Xvfb.
 
-mod support;
+#![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n";
 const REAL: &str = "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com";
@@ -134,7 +136,7 @@ fn real_login_while(forge: impl FnOnce(u16, &str) -> Vec<Option<String>>) -> Vec
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
     // Another account at the same IdP: an assertion STS accepts, for someone else.
-    let attacker = support::idp(&[
+    let attacker = crate::support::idp(&[
         "--auto-session",
         "--callback",
         &callback,
@@ -441,7 +443,7 @@ fn the_console_signin_token_is_never_on_a_command_line() {
         "forwarded to the sign-in URL: {browser_log}"
     );
     // The forwarding page is gone once the browser has read it.
-    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+    let leftovers: Vec<_> = std::fs::read_dir(env.tmp())
         .unwrap()
         .flatten()
         .filter(|e| {
@@ -646,7 +648,7 @@ fn headless_refuses_an_assertion_posted_to_aws_by_a_frame_on_the_idp_page() {
     let moto = moto();
     let aws = "https://signin.aws.amazon.com/saml";
     // The attacker's page: another account's assertion, posted to AWS at once.
-    let attacker = support::idp(&[
+    let attacker = crate::support::idp(&[
         "--auto-session",
         "--callback",
         aws,

@@ -3,11 +3,9 @@
 //! (`sts_errors.py --upstream`) sits between the SDK and moto: moto still answers every
 //! call, and the test reads the parameters each call carried.
 
-mod support;
-
 use std::collections::BTreeMap;
 
-use support::*;
+use crate::support::*;
 
 const POLICY_A: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const POLICY_B: &str = "arn:aws:iam::123456789012:policy/team/NoDelete";

@@ -1,13 +1,15 @@
 //! Ctrl-C (SIGINT to saml-login alone, so that it is saml-login that cleans up) during a
 //! login in each browser: exit 130 with one line, and nothing left behind: no Chromium,
 //! no webview helper or WebKit process (so no window), no listening port.
+//!
+//! Linux only: SIGINT through `kill`, WebKitGTK under Xvfb.
 
-mod support;
+#![cfg(target_os = "linux")]
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// Start `args` in `env` (a process group killed on drop), wait until `ready` says the
 /// login is under way (given saml-login's descendants), send SIGINT to saml-login, and

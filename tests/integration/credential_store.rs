@@ -2,12 +2,10 @@
 //! into one file at once; all 16 end intact, the other content stays, and a reader
 //! that polls the file meanwhile never sees a torn or half-written file.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use support::*;
+use crate::support::*;
 
 /// Check that `text` parses: headers close, lines are `key = value`, every profile
 /// written by saml-login is complete. Returns the number of complete profiles.
@@ -128,6 +126,7 @@ fn sixteen_concurrent_writers() {
 /// An existing ~/.aws and credentials file with loose modes (0755, 0644): the file
 /// saml-login writes is 0600 and its other content stays. (The directory keeps its
 /// mode today; issue 13 is changing how loose directories are treated.)
+#[cfg(unix)]
 #[test]
 fn loose_existing_aws_directory_and_file() {
     use std::os::unix::fs::PermissionsExt;

@@ -5,12 +5,14 @@
 //! it, and the decoded assertion's random IDs), IdP cookie values, the service-account
 //! password, OAuth tokens. Stdout is exempt only where it is the secret by design
 //! (get-token, credential-process, env, pkce-login). Meanwhile every process's
-//! `/proc/*/cmdline` is sampled every 50 ms: no secret may appear in any process's
+//! command line and environment (through `sysinfo`) are sampled every 50 ms: no secret may appear in any process's
 //! arguments (the test IdP itself, which stands in for Auth0 and is given the password
 //! and session values on its command line, is left out). Modes of every file written
 //! are checked, and no other file under HOME holds a secret.
+//!
+//! Linux only: WebKitGTK under Xvfb, Unix file modes.
 
-mod support;
+#![cfg(target_os = "linux")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -18,8 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use base64::Engine as _;
-use support::*;
 
 const PASSWORD: &str = "Pw-9f3c1d7e-service-account-secret";
 const SESSION: &str = "idp-session-4b7e0c2a9d51f6e38a";
@@ -63,46 +65,26 @@ impl CmdlinePoller {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let mut batch = Vec::new();
-                    if let Ok(dir) = std::fs::read_dir("/proc") {
-                        for e in dir.filter_map(|e| e.ok()) {
-                            if !e
-                                .file_name()
-                                .to_string_lossy()
-                                .bytes()
-                                .all(|b| b.is_ascii_digit())
-                            {
-                                continue;
+                    for (p, env) in processes_with_environ() {
+                        let c = p.cmd;
+                        // The Auth0 stand-in is given the password and session
+                        // values as flags; it plays the remote IdP.
+                        if c.contains("tests/support/idp.py") {
+                            idp_args.lock().unwrap().insert(c);
+                        } else if !c.is_empty() {
+                            // No child of saml-login (Chromium, the webview
+                            // helper, exec's command) inherits a secret of
+                            // its environment; only the tools hold them.
+                            let tool = tools
+                                .iter()
+                                .any(|t| c == *t || c.starts_with(&format!("{t} ")));
+                            if c.contains(&chromium_marker) && !env.is_empty() {
+                                chromium_environs_read.lock().unwrap().insert(p.pid);
                             }
-                            if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
-                                let c = String::from_utf8_lossy(&c).replace('\0', " ");
-                                // The Auth0 stand-in is given the password and session
-                                // values as flags; it plays the remote IdP.
-                                if c.contains("tests/support/idp.py") {
-                                    idp_args.lock().unwrap().insert(c);
-                                } else if !c.is_empty() {
-                                    // No child of saml-login (Chromium, the webview
-                                    // helper, exec's command) inherits a secret of
-                                    // its environment; only the tools hold them.
-                                    let tool =
-                                        tools.iter().any(|t| c.starts_with(&format!("{t} ")));
-                                    if let Ok(env) = std::fs::read(e.path().join("environ")) {
-                                        let env = String::from_utf8_lossy(&env);
-                                        if c.contains(&chromium_marker)
-                                            && !env.is_empty()
-                                            && let Ok(pid) =
-                                                e.file_name().to_string_lossy().parse::<u32>()
-                                        {
-                                            chromium_environs_read.lock().unwrap().insert(pid);
-                                        }
-                                        if !tool
-                                            && (env.contains(PASSWORD) || env.contains(SESSION))
-                                        {
-                                            env_leaks.lock().unwrap().insert(c.clone());
-                                        }
-                                    }
-                                    batch.push(c);
-                                }
+                            if !tool && (env.contains(PASSWORD) || env.contains(SESSION)) {
+                                env_leaks.lock().unwrap().insert(c.clone());
                             }
+                            batch.push(c);
                         }
                     }
                     seen.lock().unwrap().extend(batch);

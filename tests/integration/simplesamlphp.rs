@@ -4,25 +4,19 @@
 //! jar; the webview with the form typed by a real input tool (xdotool) under Xvfb, then
 //! its remembered session; the system browser being a real Chromium window; and the
 //! response captured at AWS's own sign-in endpoint (`callback_url = aws`).
+//!
+//! Linux only: Debian's SimpleSAMLphp, network namespaces, `xdotool` under Xvfb.
 
-mod support;
+#![cfg(target_os = "linux")]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::netns::*;
-use support::simplesamlphp::*;
-use support::*;
-
-/// One browser at a time: two cores, one display, timing assertions.
-static BROWSER: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    BROWSER.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::support::netns::*;
+use crate::support::simplesamlphp::*;
+use crate::support::*;
 
 const PASSWORD: &str = "Ssp-s3cret-Pa55";
 const DEVELOPER: &str = "arn:aws:iam::123456789012:role/Developer,arn:aws:iam::123456789012:saml-provider/simplesamlphp";

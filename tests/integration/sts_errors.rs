@@ -1,9 +1,7 @@
 //! STS refusals: replayed error replies of real STS (moto cannot give them), each one
 //! clear line, and the credentials file byte-identical afterwards.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const EXISTING: &str = "# my comment\n[default]\naws_access_key_id = AKIAKEEP\naws_secret_access_key = keep\n\n[dev]\naws_access_key_id = AKIAOLD\n";
 

@@ -2,9 +2,7 @@
 //! section or field; usage errors exit 2; a saved response drives the pipeline with no
 //! browser; --verbose keeps secrets out.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn saved_response_env() -> (Env, Server) {
     let idp = idp(&["--auto-session"]);

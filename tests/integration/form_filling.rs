@@ -4,19 +4,9 @@
 //! out the `timeout` (300 s in these tests' configuration); with `--show-browser` the
 //! person at the window logs in.
 
-mod support;
-
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::*;
-
-/// Chromium runs one at a time (two cores, timing assertions).
-static CHROMIUM: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CHROMIUM.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::support::*;
 
 /// Well within the 300 s `timeout`: what "fails fast" means here.
 const FAST: Duration = Duration::from_secs(15);

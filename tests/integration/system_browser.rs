@@ -2,14 +2,12 @@
 //! client doing what a browser does) drives the test IdP, which posts to saml-login's
 //! loopback callback; moto's STS issues the credentials.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 fn dev_config(idp: &Server, port: u16) -> String {
     format!(

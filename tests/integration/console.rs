@@ -2,9 +2,7 @@
 //! endpoint, for assumed-role credentials and (via moto's GetFederationToken) for
 //! long-term keys, in each partition's hosts and the profile's region.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn federation() -> Server {
     Server::python("federation.py", &[])

@@ -3,25 +3,15 @@
 //! browser stand-in following the redirect to the loopback callback, and headless
 //! Chromium with a cookie jar or the service-account login.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const SESSION: &str = "valid-session-0123456789";
 const API: &str = "https://api.example.com";
-
-/// Chromium runs one at a time.
-static CHROMIUM: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CHROMIUM.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// `~/.pkce-login` for `idp`, with `browser` and the callback on `port`.
 fn pkce_config(idp: &Server, port: u16, browser: &str) -> String {

@@ -9,11 +9,13 @@
 //! up first: the log must hold no sign-in host, and no TCP connection to port 443 may
 //! be attempted (the kernel's `/proc/net/snmp` count of active opens to the endpoint
 //! is read as the veth's transmit counter). A control run shows both see an attempt.
+//!
+//! Linux only: network namespaces (`unshare`, `ip`) and `/proc/net/snmp`.
 
-mod support;
+#![cfg(target_os = "linux")]
 
-use support::netns::*;
-use support::*;
+use crate::support::netns::*;
+use crate::support::*;
 
 /// Start the IdP and moto inside the namespace; `$IDP` and `$STS` name them.
 fn servers(idp_args: &str) -> String {

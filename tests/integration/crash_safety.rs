@@ -15,14 +15,16 @@
 //! inside the hold. Moments are drawn by a seeded PRNG (`CRASH_SEED` replays; the
 //! seed is printed). Temporary files a killed process could not remove
 //! (`.saml-login-*.tmp`) are counted and removed; at most one may appear per kill.
+//!
+//! Linux only: `strace` holds each write, and `/proc/PID/syscall` shows where.
 
-mod support;
+#![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// splitmix64: small, deterministic, good enough to spread kill moments.
 struct Rng(u64);

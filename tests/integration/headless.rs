@@ -1,24 +1,12 @@
 //! `--headless`: real Debian Chromium driven through DevTools, with cookie jars, the
 //! service-account login, and the shared pipeline ending at moto's STS.
 
-mod support;
-
 use std::net::TcpListener;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::*;
-
-/// Chromium runs one at a time (two cores); "no Chromium left" checks count only the
-/// processes of their own run anyway (its TMPDIR), so another saml-login's headless
-/// login on the machine does not disturb them.
-static CHROMIUM: Mutex<()> = Mutex::new(());
+use crate::support::*;
 
 const SESSION: &str = "valid-session-0123456789";
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CHROMIUM.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn netscape_jar(value: &str) -> String {
     format!(
@@ -294,6 +282,7 @@ fn loose_jar_permissions_refused() {
 
 /// `--show-browser` needs a window, which the headless shell has not: with only the
 /// shell installed, the run says so instead of waiting for a window that never comes.
+#[cfg(unix)]
 #[test]
 fn show_browser_with_only_the_headless_shell_asks_for_full_chromium() {
     let [shell, _] = both_chromiums();
@@ -405,6 +394,7 @@ fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
 }
 
 /// Inodes of the TCP sockets in the LISTEN state (IPv4 and IPv6).
+#[cfg(target_os = "linux")]
 fn listening_inodes() -> std::collections::HashSet<String> {
     ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
@@ -422,6 +412,7 @@ fn listening_inodes() -> std::collections::HashSet<String> {
 }
 
 /// The Chromium processes of `env`'s runs: (cmdline, socket inodes they hold).
+#[cfg(target_os = "linux")]
 fn chromium_sockets(env: &Env) -> Vec<(String, Vec<String>)> {
     let ours = env.path("tmp/saml-login-chromium-").display().to_string();
     std::fs::read_dir("/proc")
@@ -451,6 +442,7 @@ fn chromium_sockets(env: &Env) -> Vec<(String, Vec<String>)> {
 /// DevTools travels over a pipe: during a whole login (one held open by a refused
 /// callback until the timeout) no Chromium process of the run listens on any TCP port,
 /// so no other local user can connect to the logged-in browser.
+#[cfg(target_os = "linux")]
 #[test]
 fn chromium_listens_on_no_port_devtools_goes_over_a_pipe() {
     let _serial = serial();
@@ -569,6 +561,7 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
 
 /// A process seen in /proc: its start time (so a reused id is not mistaken for it), and
 /// whether it is still running (not a zombie).
+#[cfg(target_os = "linux")]
 fn process_start(pid: u32) -> Option<(String, bool)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -576,6 +569,7 @@ fn process_start(pid: u32) -> Option<(String, bool)> {
 }
 
 /// The processes descending from `root`, with their start times.
+#[cfg(target_os = "linux")]
 fn descendants(root: u32) -> Vec<(u32, String)> {
     let parents: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
         .unwrap()
@@ -603,6 +597,7 @@ fn descendants(root: u32) -> Vec<(u32, String)> {
 /// When a headless run exits, no process it started is running (Chromium and all its
 /// helpers: the shell's helpers do not name the profile on their command line, so they
 /// are tracked as the run's descendants), with either build.
+#[cfg(target_os = "linux")]
 #[test]
 fn no_process_of_a_headless_run_outlives_it() {
     let _serial = serial();

@@ -2,9 +2,7 @@
 //! skipping a still-valid profile: against moto and the test IdP, with the browser
 //! stand-in as the system browser. The IdP counts requests, so "no login" is measured.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\nregion = eu-west-1\n";
 

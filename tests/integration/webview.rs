@@ -1,11 +1,13 @@
 //! `--webview` through the real binary: a WebKitGTK window under Xvfb (the test command
 //! runs the suite under `xvfb-run`), the test IdP, and moto's STS.
+//!
+//! Linux only: WebKitGTK under Xvfb.
 
-mod support;
+#![cfg(target_os = "linux")]
 
 use std::net::TcpListener;
 
-use support::*;
+use crate::support::*;
 
 /// The display the suite runs under; its absence is a failure, not a skip.
 fn display() -> String {

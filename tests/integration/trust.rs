@@ -4,12 +4,10 @@
 //! at once and a safe way in. Against moto and the test IdP, with the browser stand-in
 //! as the system browser; the IdP counts its logins.
 
-mod support;
-
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 const SANDBOX: &str = "123456789012";
 const OTHER: &str = "210987654321";
@@ -523,7 +521,7 @@ fn require_relay_state_false_refuses_an_old_or_misaddressed_response() {
         let idp = if misaddressed {
             let mut a = vec!["--auto-session".to_owned()];
             a.extend(args);
-            support::idp(&a.iter().map(String::as_str).collect::<Vec<_>>())
+            crate::support::idp(&a.iter().map(String::as_str).collect::<Vec<_>>())
         } else {
             start_idp(port, &args)
         };
