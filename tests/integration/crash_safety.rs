@@ -717,7 +717,18 @@ fn saved_cookie_jar_survives_sigkill() {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let mut run = GroupGuard::spawn(cmd);
-        std::thread::sleep(delay);
+        if kill % 2 == 0 {
+            // Every other kill lands while Chromium runs (a random moment of a whole
+            // run may miss it on a loaded machine): wait until it is there, then up to
+            // a tenth of a run more.
+            let until = Instant::now() + max_delay * 3;
+            while descendants(run.id()).is_empty() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            std::thread::sleep(delay / 10);
+        } else {
+            std::thread::sleep(delay);
+        }
         // Chromium and its helpers, to find out whether they outlive saml-login.
         let family = descendants(run.id());
         let _ = run.child.kill();
