@@ -282,6 +282,13 @@ impl Env {
                     home.path().join(".aws/config").display().to_string(),
                 ),
                 ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+                // No session bus: with none set, the keyring client would try
+                // /run/user/UID/bus, the desktop's real keyring (tests/keyring.rs
+                // starts a private one where it needs one).
+                (
+                    "DBUS_SESSION_BUS_ADDRESS".into(),
+                    "unix:path=/nonexistent/saml-login-tests-have-no-session-bus".into(),
+                ),
             ],
             home,
         }
