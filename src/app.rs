@@ -72,7 +72,8 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 ));
             }
             let paths = Paths::resolve(cli.global.config.clone(), env)?;
-            return logout(&Cache::new(paths.cache.clone()), &paths, None);
+            let cache = unsectioned_cache(&paths, &overrides(&cli, env))?;
+            return logout(&cache, &paths, None);
         }
         _ => {}
     }
@@ -81,11 +82,15 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     // `--profile P`: an AWS config profile, whatever saml-login section it ends in.
     match &cli.command {
         Command::Exec(a) if a.profile.is_some() => {
-            let (c, region) = profile_credentials(&paths, a.profile.as_deref(), a.fresh.force)?;
+            let cache = unsectioned_cache(&paths, &overrides(&cli, env))?;
+            let (c, region) =
+                profile_credentials(&paths, &cache, a.profile.as_deref(), a.fresh.force)?;
             return run_with_credentials(&c, region.as_deref(), a);
         }
         Command::Env(a) if a.profile.is_some() => {
-            let (c, region) = profile_credentials(&paths, a.profile.as_deref(), a.fresh.force)?;
+            let cache = unsectioned_cache(&paths, &overrides(&cli, env))?;
+            let (c, region) =
+                profile_credentials(&paths, &cache, a.profile.as_deref(), a.fresh.force)?;
             return print_exports(&c, region.as_deref(), shell_of(a));
         }
         _ => {}
@@ -118,7 +123,7 @@ pub fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             _ => false,
         };
     let cx = Context {
-        cache: Cache::new(paths.cache.clone()),
+        cache: Cache::new(paths.cache.clone(), settings.cache),
         use_assertion_cache: !cli.global.no_cache && cli.global.saml_response_file.is_none(),
         idp: settings.start_url(),
         force,
@@ -223,6 +228,7 @@ fn overrides(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Overrides {
     o.flag("role_duration", "--role-duration", g.role_duration.clone());
     o.flag("region", "--region", g.region.clone());
     o.flag("timeout", "--timeout", g.timeout.clone());
+    o.flag("cache", "--cache", g.cache.clone());
     g.browser.add_overrides(&mut o);
     match &cli.command {
         Command::AwsAssumeRole(a) => {
@@ -614,11 +620,11 @@ fn role_credentials(cx: &Context) -> Result<Credentials> {
     let account = cx.accounts.get(account)?;
     let identity = SessionIdentity::new(terms(cx), &account.number, role);
     if !cx.force {
-        if let Some(c) = cached_credentials(cx, &identity) {
+        if let Some(c) = cached_credentials(cx, &identity)? {
             return Ok(c);
         }
         if lock_login(cx)? == Acquired::AfterWaiting
-            && let Some(c) = cached_credentials(cx, &identity)
+            && let Some(c) = cached_credentials(cx, &identity)?
         {
             return Ok(c);
         }
@@ -640,14 +646,16 @@ fn role_credentials(cx: &Context) -> Result<Credentials> {
 }
 
 /// Cached credentials of exactly `identity`, announced.
-fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Option<Credentials> {
-    let hit = cx.cache.credentials(identity, OffsetDateTime::now_utc())?;
+fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Result<Option<Credentials>> {
+    let Some(hit) = cx.cache.credentials(identity, OffsetDateTime::now_utc())? else {
+        return Ok(None);
+    };
     eprintln!(
         "saml-login: using the cached credentials of {}, valid until {}; --force renews them",
         hit.role_arn,
         hit.credentials.expiration_rfc3339()
     );
-    Some(hit.credentials)
+    Ok(Some(hit.credentials))
 }
 
 fn credential_process(cx: &Context) -> Result<()> {
@@ -666,11 +674,20 @@ fn credential_process(cx: &Context) -> Result<()> {
 /// a chain on top of one) and its region.
 fn profile_credentials(
     paths: &Paths,
+    cache: &Cache,
     profile: Option<&str>,
     force: bool,
 ) -> Result<(Credentials, Option<String>)> {
     let profile = profile.expect("called with a profile");
-    chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, force)
+    chain::resolve(paths, cache, profile, force)
+}
+
+/// The cache of a command that resolves no section: `cache` from the flag,
+/// `SAML_LOGIN_CACHE` or `[DEFAULT]` (an unreadable file is not this command's concern).
+fn unsectioned_cache(paths: &Paths, overrides: &Overrides) -> Result<Cache> {
+    let file = IniFile::load(&paths.config, false).unwrap_or_default();
+    let choice = crate::config::cache_choice_of(&file, overrides)?;
+    Ok(Cache::new(paths.cache.clone(), choice))
 }
 
 /// `exec`: run the command with `c` in its environment; its status is ours.
@@ -845,12 +862,12 @@ fn clock(at: OffsetDateTime) -> String {
 /// until its `NotOnOrAfter`). A process that waited for another's login uses what
 /// that login stored.
 fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<Granted> {
-    if let Some(g) = cached_assertion(cx, wanted) {
+    if let Some(g) = cached_assertion(cx, wanted)? {
         return Ok(g);
     }
     if cx.use_assertion_cache
         && lock_login(cx)? == Acquired::AfterWaiting
-        && let Some(g) = cached_assertion(cx, wanted)
+        && let Some(g) = cached_assertion(cx, wanted)?
     {
         return Ok(g);
     }
@@ -859,36 +876,39 @@ fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<Granted> {
 
 /// The cached assertion, when it may answer: caching on, no `--force`, still valid,
 /// granting a `wanted` role. Its use is announced.
-fn cached_assertion(cx: &Context, wanted: Wanted) -> Option<Granted> {
+fn cached_assertion(cx: &Context, wanted: Wanted) -> Result<Option<Granted>> {
     if !cx.use_assertion_cache || cx.force {
-        return None;
+        return Ok(None);
     }
-    let cached = cx
+    let Some(cached) = cx
         .cache
-        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?;
+        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?
+    else {
+        return Ok(None);
+    };
     let Ok(assertion) = cached.response.parse() else {
         cx.cache.drop_assertion(cx.idp.as_str());
-        return None;
+        return Ok(None);
     };
     if !assertion.roles.iter().any(|r| wanted.matches(r)) {
         eprintln!(
             "saml-login: the cached SAML assertion of {} grants no {wanted}; logging in again",
             clock(cached.obtained_at)
         );
-        return None;
+        return Ok(None);
     }
     eprintln!(
         "saml-login: using the SAML assertion of {}, valid until {}; --force logs in again",
         clock(cached.obtained_at),
         clock(cached.not_on_or_after)
     );
-    Some(Granted {
+    Ok(Some(Granted {
         response: cached.response,
         assertion,
         origin: Origin::Cached {
             obtained_at: cached.obtained_at,
         },
-    })
+    }))
 }
 
 /// A new login (or the saved response), parsed, and cached when caching is on and the
@@ -1196,8 +1216,10 @@ pub fn console_for_profile(
         .and_then(|t| store::profile_values(&t, profile))
         .is_some();
     if !in_credentials && chain::has_profile(paths, profile) {
-        let (credentials, _) =
-            chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, false)?;
+        let mut env = Overrides::default();
+        env.read_env(|k| std::env::var(k).ok());
+        let cache = unsectioned_cache(paths, &env)?;
+        let (credentials, _) = chain::resolve(paths, &cache, profile, false)?;
         return open_console(
             &credentials,
             Some(crate::config::DEFAULT_ROLE_DURATION),

@@ -131,6 +131,11 @@ pub struct Global {
     #[arg(long, global = true, help_heading = LOGIN_HEADING)]
     pub no_cache: bool,
 
+    /// Where the caches keep keys, session tokens and assertions: auto (the OS keyring
+    /// when one answers, else 0600 files), keyring, file (setting `cache`)
+    #[arg(long, value_name = "auto|keyring|file", global = true, help_heading = CONFIGURATION_HEADING)]
+    pub cache: Option<String>,
+
     #[command(flatten)]
     pub browser: BrowserArgs,
 

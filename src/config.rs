@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::browser::BrowserKind;
 use crate::error::{Error, Result};
+use crate::secret_store::CacheChoice;
 
 /// The section every other inherits from, and the one used without `-c`.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
@@ -42,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "require_relay_state",
     "profile_name",
     "chrome",
+    "cache",
 ];
 
 /// Keys a file may set that have no `SAML_LOGIN_*` variable (`cookies`: the variable
@@ -302,6 +304,24 @@ impl Layers<'_> {
     }
 }
 
+/// The `cache` setting through `layers` (default `auto`).
+fn cache_choice(layers: &Layers) -> Result<CacheChoice> {
+    Ok(layers
+        .parsed("cache", CacheChoice::parse)?
+        .unwrap_or_default())
+}
+
+/// The `cache` setting for the commands that resolve no section (`logout --all`,
+/// `exec`/`env --profile`): from the flag or `SAML_LOGIN_CACHE`, else `[DEFAULT]` of
+/// `file`.
+pub fn cache_choice_of(file: &IniFile, overrides: &Overrides) -> Result<CacheChoice> {
+    cache_choice(&Layers {
+        overrides,
+        file,
+        section: DEFAULT_SECTION,
+    })
+}
+
 /// Everything a command needs, resolved once.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -342,6 +362,8 @@ pub struct Settings {
     /// Headless: the Chromium binary (`chrome`, flag `--chrome`); else `CHROME`, then
     /// a headless shell, then a full Chromium or Chrome.
     pub chrome: Option<PathBuf>,
+    /// Where the caches keep their secrets (`cache`: auto, keyring, file).
+    pub cache: CacheChoice,
 }
 
 impl Settings {
@@ -469,6 +491,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_TIMEOUT),
             cookies: layers.string("cookies").map(|p| expand_home(&p)),
             chrome: layers.string("chrome").map(|p| expand_home(&p)),
+            cache: cache_choice(&layers)?,
         })
     }
 

@@ -27,6 +27,7 @@ pub mod paths;
 pub mod pkce;
 pub mod pkce_cli;
 pub mod role;
+pub mod secret_store;
 pub mod store;
 pub mod sts;
 #[cfg(feature = "webview")]
