@@ -131,11 +131,6 @@ pub struct Global {
     #[arg(long, global = true, help_heading = LOGIN_HEADING)]
     pub no_cache: bool,
 
-    /// Where the caches keep keys, session tokens and assertions: auto (the OS keyring
-    /// when one answers, else 0600 files), keyring, file (setting `cache`)
-    #[arg(long, value_name = "auto|keyring|file", global = true, help_heading = CONFIGURATION_HEADING)]
-    pub cache: Option<String>,
-
     #[command(flatten)]
     pub browser: BrowserArgs,
 
@@ -153,6 +148,11 @@ pub struct Global {
     /// Read the configuration from FILE instead of ~/.saml-login
     #[arg(long, value_name = "FILE", env = "SAML_LOGIN_CONFIG", global = true, help_heading = CONFIGURATION_HEADING)]
     pub config: Option<PathBuf>,
+
+    /// Where the caches keep keys, session tokens and assertions: auto (the OS keyring
+    /// when one answers, else 0600 files), keyring, file (setting `cache`)
+    #[arg(long, value_name = "auto|keyring|file", global = true, help_heading = CONFIGURATION_HEADING)]
+    pub cache: Option<String>,
 
     /// Trace what happens on stderr (secrets stay redacted)
     #[arg(long, global = true, help_heading = CONFIGURATION_HEADING)]
@@ -292,8 +292,9 @@ Examples:
     /// AWS_CREDENTIAL_EXPIRATION and AWS_REGION (when known); passes its exit status on
     /// (127: command not found, 126: not executable).
     ///
-    /// The keys are also kept in saml-login's cache (~/.cache/saml-login, mode 0600)
-    /// until they expire, as for credential-process: they are on disk. `saml-login
+    /// The keys are also kept in saml-login's cache until they expire, as for
+    /// credential-process: in the OS keyring where one answers; where none does, they
+    /// are on disk (~/.cache/saml-login, mode 0600; setting `cache`). `saml-login
     /// logout` removes them.
     #[command(after_help = "\
 Examples:
@@ -304,8 +305,9 @@ Examples:
 
     /// Print shell commands that export the role's credentials
     ///
-    /// The keys are also kept in saml-login's cache (~/.cache/saml-login, mode 0600)
-    /// until they expire, as for credential-process: they are on disk. `saml-login
+    /// The keys are also kept in saml-login's cache until they expire, as for
+    /// credential-process: in the OS keyring where one answers; where none does, they
+    /// are on disk (~/.cache/saml-login, mode 0600; setting `cache`). `saml-login
     /// logout` removes them.
     #[command(after_help = "\
 Examples:
