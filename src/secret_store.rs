@@ -120,10 +120,13 @@ pub(crate) fn file_name(key: &str) -> String {
         .collect()
 }
 
-/// The OS keyring, connected.
+/// The OS keyring, connected: on Linux and the BSDs the Secret Service itself (see
+/// [`secret_service`]), elsewhere the platform's store through keyring-core.
 #[derive(Clone)]
 pub(crate) struct Keyring {
-    #[cfg(feature = "keyring")]
+    #[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+    service: std::rc::Rc<secret_service::blocking::SecretService<'static>>,
+    #[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
     store: std::sync::Arc<keyring_core::api::CredentialStore>,
 }
 
@@ -139,17 +142,28 @@ pub(crate) const KEYRING_NAME: &str = if cfg!(target_os = "macos") {
 impl Keyring {
     /// Connect to the platform's keyring (on Linux: the Secret Service on the D-Bus
     /// session bus; nothing is prompted for here).
-    #[cfg(feature = "keyring")]
+    #[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
     pub(crate) fn connect() -> Result<Self> {
         #[cfg(target_os = "macos")]
         let store = apple_native_keyring_store::keychain::Store::new();
         #[cfg(windows)]
         let store = windows_native_keyring_store::Store::new();
-        #[cfg(not(any(target_os = "macos", windows)))]
-        let store = zbus_secret_service_keyring_store::Store::new();
         let store: std::sync::Arc<keyring_core::api::CredentialStore> =
             store.map_err(|e| refused("cannot connect to", &e))?;
         Ok(Self { store })
+    }
+
+    /// The session with the Secret Service is `plain`: its DH encryption (1024-bit,
+    /// in pure Rust) cost 5.5 ms of each call, and protects only from eavesdroppers on
+    /// the session bus, who are the same user and may ask the service directly anyway.
+    #[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+    pub(crate) fn connect() -> Result<Self> {
+        let service =
+            secret_service::blocking::SecretService::connect(secret_service::EncryptionType::Plain)
+                .map_err(|e| service_refused("cannot connect to", &e))?;
+        Ok(Self {
+            service: std::rc::Rc::new(service),
+        })
     }
 
     /// Without the `keyring` feature there is none to connect to.
@@ -158,14 +172,14 @@ impl Keyring {
         Err(not_enabled())
     }
 
-    #[cfg(feature = "keyring")]
+    #[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
     fn entry(&self, name: &str) -> Result<keyring_core::Entry> {
         keyring_core::Entry::new_in_store(&self.store, SERVICE, name)
             .map_err(|e| refused("cannot name an entry in", &e))
     }
 }
 
-#[cfg(feature = "keyring")]
+#[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
 impl SecretStore for Keyring {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
         match self.entry(name)?.get_secret() {
@@ -211,8 +225,92 @@ fn not_enabled() -> Error {
     }
 }
 
+/// saml-login's items in the Secret Service: attributes `service` = `saml-login` and
+/// `username` = NAME (as keyring-core's stores name them, so `secret-tool lookup
+/// service saml-login username NAME` finds one), in the default collection. A locked
+/// item or collection is unlocked through the desktop's prompt; without one, or when
+/// it is dismissed, the call fails with "locked".
+#[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+impl Keyring {
+    /// The unlocked items called `name` (unlocking those that are locked).
+    fn items(&self, name: &str) -> Result<Vec<secret_service::blocking::Item<'_>>> {
+        let attributes =
+            std::collections::HashMap::from([("service", SERVICE), ("username", name)]);
+        let found = self
+            .service
+            .search_items(attributes)
+            .map_err(|e| service_refused("cannot search", &e))?;
+        if !found.locked.is_empty() {
+            let locked: Vec<&secret_service::blocking::Item> = found.locked.iter().collect();
+            self.service
+                .unlock_all(&locked)
+                .map_err(|e| service_refused("cannot read from", &e))?;
+        }
+        Ok(found.unlocked.into_iter().chain(found.locked).collect())
+    }
+}
+
+#[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+impl SecretStore for Keyring {
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(item) = self.items(name)?.into_iter().next() else {
+            return Ok(None);
+        };
+        item.get_secret()
+            .map(Some)
+            .map_err(|e| service_refused("cannot read from", &e))
+    }
+
+    fn put(&self, name: &str, secret: &[u8]) -> Result<()> {
+        let write = |e: &secret_service::Error| service_refused("cannot write to", e);
+        let collection = self
+            .service
+            .get_default_collection()
+            .map_err(|e| write(&e))?;
+        if collection.is_locked().map_err(|e| write(&e))? {
+            collection.unlock().map_err(|e| write(&e))?;
+        }
+        let attributes =
+            std::collections::HashMap::from([("service", SERVICE), ("username", name)]);
+        collection
+            .create_item(
+                &format!("{name} ({SERVICE})"),
+                attributes,
+                secret,
+                true,
+                "text/plain",
+            )
+            .map(drop)
+            .map_err(|e| write(&e))
+    }
+
+    fn delete(&self, name: &str) -> Result<bool> {
+        let items = self.items(name)?;
+        for item in &items {
+            item.delete()
+                .map_err(|e| service_refused("cannot delete from", &e))?;
+        }
+        Ok(!items.is_empty())
+    }
+}
+
+/// The Secret Service's refusal as our error: what failed and why, in one line.
+#[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+fn service_refused(action: &str, e: &secret_service::Error) -> Error {
+    use secret_service::Error as E;
+    let why = match e {
+        E::Locked | E::Prompt | E::NoResult => {
+            format!("it is locked or refused access ({e})")
+        }
+        other => other.to_string(),
+    };
+    Error::Keyring {
+        message: format!("{action} {KEYRING_NAME}: {why}"),
+    }
+}
+
 /// The keyring's refusal as our error: what failed and why, in one line.
-#[cfg(feature = "keyring")]
+#[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
 fn refused(action: &str, e: &keyring_core::Error) -> Error {
     let why = match e {
         keyring_core::Error::NoStorageAccess(inner) => {
