@@ -3,12 +3,12 @@
 # shell (--headless; the tests run with both), WebKitGTK and Xvfb (--webview), xdotool
 # (closing windows and typing into them in tests), GNU time (peak memory in
 # scripts/bench.sh), SimpleSAMLphp with PHP's command-line web server and openssl
-# (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
-# server it does not use), strace (tests/crash_safety.rs holds the file writes it
+# (tests/integration/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
+# server it does not use), strace (tests/integration/crash_safety.rs holds the file writes it
 # kills inside), binutils (readelf: the libraries saml-login links), zsh and fish (the
 # completion tests), moto's STS server (pip), and what scripts/package.sh needs:
 # dpkg-dev and man-db, the musl target, zig (cargo-zigbuild, from PyPI) and cargo-deb;
-# gnome-keyring and dbus (tests/keyring.rs: a real Secret Service on a private session
+# gnome-keyring and dbus (tests/integration/keyring.rs: a real Secret Service on a private session
 # bus) and libsecret-tools (secret-tool: the tests read the keyring as another client).
 # Whatever is already present is not installed again.
 set -euo pipefail

@@ -4,6 +4,7 @@
 use clap::Parser;
 use saml_login_capture::Cancel;
 
+use crate::console::ConsoleEnv;
 use crate::error::Result;
 use crate::paths::Paths;
 
@@ -43,13 +44,22 @@ pub fn main_entry() -> i32 {
 }
 
 fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
-    let paths = Paths::resolve(None, |k| std::env::var(k).ok())?;
-    let region = cli
-        .region
-        .clone()
-        .unwrap_or_else(|| crate::app::console_region(&paths, Some(&cli.profile)));
-    crate::app::console_for_profile(
+    let env = |k: &str| std::env::var(k).ok();
+    let paths = Paths::resolve(None, env)?;
+    let console_env = ConsoleEnv::resolve(&env);
+    let region = cli.region.clone().unwrap_or_else(|| {
+        crate::console_flow::console_region(&paths, &console_env, Some(&cli.profile))
+    });
+    let mut overrides = crate::config::Overrides::default();
+    overrides.read_env(env);
+    let cache = crate::cache::Cache::new(
+        paths.cache.clone(),
+        crate::config::resolve::unsectioned_cache(&paths, &overrides)?,
+    );
+    crate::console_flow::console_for_profile(
         &paths,
+        &cache,
+        &console_env,
         &cli.profile,
         &region,
         cli.destination.as_deref(),

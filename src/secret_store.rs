@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::store::SecretFile;
 
 /// The keyring's service name: every entry of saml-login is `saml-login` / NAME.
-pub const SERVICE: &str = "saml-login";
+#[cfg(feature = "keyring")]
+pub(crate) const SERVICE: &str = "saml-login";
 
 /// The `cache` setting: which store keeps the secrets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
