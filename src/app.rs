@@ -21,16 +21,22 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Plan::Sections(file) => {
             return write_stdout(&format!("{}\n", file.section_names().join("\n")));
         }
-        Plan::LogoutAll(paths) => {
-            return logout_command::logout(&Cache::new(paths.cache.clone()), &paths, None);
+        Plan::LogoutAll { paths, cache } => {
+            return logout_command::logout(&Cache::new(paths.cache.clone(), cache), &paths, None);
         }
         Plan::Profile {
             paths,
+            cache,
             profile,
             force,
             then,
         } => {
-            let (c, region) = credentials_command::profile_credentials(&paths, &profile, force)?;
+            let (c, region) = credentials_command::profile_credentials(
+                &paths,
+                &Cache::new(paths.cache.clone(), cache),
+                &profile,
+                force,
+            )?;
             return credentials_command::with_credentials(&c, region.as_deref(), then);
         }
         Plan::Section(run) => *run,

@@ -78,6 +78,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
             if s.aws_console {
                 return console_for_profile(
                     &cx.paths,
+                    &cx.cache,
                     &cx.console_env,
                     profile,
                     &region_for_console(cx, Some(profile)),

@@ -3,8 +3,16 @@
 //! role, policies, duration, region), for `credential-process`, `exec` and `env`; and
 //! the last SAML assertion per IdP and client, so a second command for another role
 //! needs no new login. Nothing is served past its expiry, nor for another request.
+//!
+//! Each entry is a file `KIND/KEY.json`. Its secret half (keys, session token, the
+//! assertion) is kept by the run's [`SecretStore`]: with the file store, in that file
+//! (as before the keyring existed); with the keyring, in the keyring entry `KIND/KEY`,
+//! the file then holding only what is not secret (which request, which IdP, until
+//! when), so that a miss or an expired entry costs no keyring call and `logout` finds
+//! an IdP's entries.
 
-use std::path::{Path, PathBuf};
+use std::cell::OnceCell;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -12,19 +20,24 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::assertion::SamlResponse;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identity::SessionIdentity;
-use crate::store::SecretFile;
+use crate::secret_store::{self, CacheChoice, FileStore, Keyring, Opened, SecretStore};
 
 /// Credentials are served from the cache while more than this remains.
 pub const CREDENTIALS_MARGIN: time::Duration = time::Duration::minutes(10);
 /// An assertion is reused until its `NotOnOrAfter` minus this.
 pub const ASSERTION_MARGIN: time::Duration = time::Duration::minutes(1);
 
-/// The cache directory.
+/// The cache directory and the store of its secrets.
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
+    files: FileStore,
+    choice: CacheChoice,
+    /// The store `choice` opened, on first need (a run that reads nothing secret
+    /// never connects to the keyring).
+    opened: OnceCell<Opened>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -36,18 +49,34 @@ struct CachedCredentials {
     #[serde(default)]
     idp: Option<String>,
     role_arn: String,
+    expiration: String,
+    /// The secret half is in the keyring entry of the same name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    keyring: bool,
+    /// The secret half, in the file store.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    secret: Option<CredentialsSecret>,
+}
+
+/// What of [`CachedCredentials`] is secret.
+#[derive(Serialize, Deserialize)]
+struct CredentialsSecret {
     access_key_id: String,
     secret_access_key: String,
     session_token: String,
-    expiration: String,
 }
 
 #[derive(Serialize, Deserialize)]
 struct CachedAssertion {
-    saml_response: String,
+    /// The response (base64), in the file store; in the keyring entry of the same name
+    /// when `keyring` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    saml_response: Option<String>,
     not_on_or_after: String,
     /// When the login that produced it ended.
     obtained_at: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    keyring: bool,
 }
 
 /// Credentials from the cache, with the role they are for.
@@ -65,26 +94,83 @@ pub struct CachedResponse {
     pub not_on_or_after: OffsetDateTime,
 }
 
+/// The entry names: `credentials/FINGERPRINT`, `assertions/LOGIN`.
+fn credentials_name(fingerprint: &str) -> String {
+    format!("credentials/{fingerprint}")
+}
+
+fn assertion_name(login: &str) -> String {
+    format!("assertions/{login}")
+}
+
 impl Cache {
-    pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
-    }
-
-    fn credentials_path(&self, identity: &str) -> PathBuf {
-        self.dir
-            .join("credentials")
-            .join(format!("{}.json", file_name(identity)))
-    }
-
-    fn assertion_path(&self, login: &str) -> PathBuf {
-        self.dir
-            .join("assertions")
-            .join(format!("{}.json", file_name(login)))
+    /// The cache in `dir`, its secrets in the store `choice` picks.
+    pub fn new(dir: PathBuf, choice: CacheChoice) -> Self {
+        Self {
+            files: FileStore::new(dir.clone()),
+            dir,
+            choice,
+            opened: OnceCell::new(),
+        }
     }
 
     /// Where the login locks live.
     pub fn locks_dir(&self) -> PathBuf {
         self.dir.join("locks")
+    }
+
+    /// The store of this run, opened once.
+    fn opened(&self) -> Result<&Opened> {
+        if let Some(o) = self.opened.get() {
+            return Ok(o);
+        }
+        let o = secret_store::open(self.choice)?;
+        Ok(self.opened.get_or_init(|| o))
+    }
+
+    /// The keyring to read an entry's secret from: none under `cache = file` (that
+    /// entry is then a miss), nor under `auto` when no keyring answers.
+    fn keyring_to_read(&self) -> Result<Option<&Keyring>> {
+        if self.choice == CacheChoice::File {
+            return Ok(None);
+        }
+        Ok(match self.opened()? {
+            Opened::Keyring(k) => Some(k),
+            Opened::File => None,
+        })
+    }
+
+    /// Under `cache = keyring`, the keyring must answer before anything is read: a
+    /// run that could not keep what it obtains fails before any login.
+    fn require_keyring(&self) -> Result<()> {
+        if self.choice == CacheChoice::Keyring {
+            self.opened()?;
+        }
+        Ok(())
+    }
+
+    /// Whether an entry whose secret is in its file may answer: not when the keyring
+    /// was asked for (the next store moves it there).
+    fn file_secret_serves(&self) -> bool {
+        self.choice != CacheChoice::Keyring
+    }
+
+    /// Remove entry `name` whose secret is in the keyring when `in_keyring`: the
+    /// keyring entry first (whatever the run's choice: `logout` forgets everywhere),
+    /// then the file. Whether the file was there.
+    fn remove(&self, name: &str, in_keyring: bool) -> Result<bool> {
+        self.remove_at(name, &self.files.path(name), in_keyring)
+    }
+
+    /// [`Self::remove`] of the entry whose file is `path`.
+    fn remove_at(&self, name: &str, path: &std::path::Path, in_keyring: bool) -> Result<bool> {
+        if in_keyring {
+            match self.opened.get() {
+                Some(Opened::Keyring(k)) => k.delete(name)?,
+                _ => Keyring::connect()?.delete(name)?,
+            };
+        }
+        secret_store::remove_file(path)
     }
 
     /// Cached credentials of exactly the request `identity`, with more than
@@ -93,37 +179,66 @@ impl Cache {
         &self,
         identity: &SessionIdentity,
         now: OffsetDateTime,
-    ) -> Option<CachedKeys> {
+    ) -> Result<Option<CachedKeys>> {
         self.credentials_for(&identity.fingerprint(), now)
     }
 
     /// Cached credentials of the request whose fingerprint is `fingerprint` (a
-    /// [`SessionIdentity`], or a hop of a profile chain).
+    /// [`SessionIdentity`], or a hop of a profile chain). A keyring that refuses
+    /// (locked) is an error, not a miss.
     pub(crate) fn credentials_for(
         &self,
         fingerprint: &str,
         now: OffsetDateTime,
-    ) -> Option<CachedKeys> {
-        let path = self.credentials_path(fingerprint);
-        let cached: CachedCredentials = read_json(&path)?;
+    ) -> Result<Option<CachedKeys>> {
+        self.require_keyring()?;
+        let name = credentials_name(fingerprint);
+        let Some(cached) = read_json::<CachedCredentials>(&self.files, &name) else {
+            return Ok(None);
+        };
         if cached.identity != fingerprint {
-            tracing::debug!(path = %path.display(), "cached credentials of another request");
-            return None;
+            tracing::debug!(entry = %name, "cached credentials of another request");
+            return Ok(None);
         }
-        let expiration = OffsetDateTime::parse(&cached.expiration, &Rfc3339).ok()?;
+        let Ok(expiration) = OffsetDateTime::parse(&cached.expiration, &Rfc3339) else {
+            return Ok(None);
+        };
         if expiration - now <= CREDENTIALS_MARGIN {
-            tracing::debug!(path = %path.display(), "cached credentials are too close to expiry");
-            return None;
+            tracing::debug!(entry = %name, "cached credentials are too close to expiry");
+            return Ok(None);
         }
-        Some(CachedKeys {
+        let secret = if cached.keyring {
+            let Some(keyring) = self.keyring_to_read()? else {
+                tracing::debug!(entry = %name, "cached credentials are in the keyring, not in use");
+                return Ok(None);
+            };
+            let Some(bytes) = keyring.get(&name)? else {
+                tracing::debug!(entry = %name, "the keyring entry is gone");
+                return Ok(None);
+            };
+            let Ok(secret) = serde_json::from_slice::<CredentialsSecret>(&bytes) else {
+                tracing::warn!(entry = %name, "ignoring an unreadable keyring entry");
+                return Ok(None);
+            };
+            secret
+        } else {
+            match cached.secret {
+                Some(s) if self.file_secret_serves() => {
+                    tracing::debug!(entry = %name, "the secret is in the entry's 0600 file");
+                    s
+                }
+                _ => return Ok(None),
+            }
+        };
+        Ok(Some(CachedKeys {
             credentials: Credentials {
-                access_key_id: cached.access_key_id,
-                secret_access_key: cached.secret_access_key.into(),
-                session_token: cached.session_token.into(),
+                access_key_id: secret.access_key_id,
+                secret_access_key: secret.secret_access_key.into(),
+                session_token: secret.session_token.into(),
                 expiration,
             },
             role_arn: cached.role_arn,
-        })
+        }))
     }
 
     pub(crate) fn store_credentials(
@@ -144,35 +259,73 @@ impl Cache {
         role_arn: &str,
         c: &Credentials,
     ) -> Result<()> {
-        let cached = CachedCredentials {
-            identity: fingerprint.to_owned(),
-            idp: idp.map(str::to_owned),
-            role_arn: role_arn.to_owned(),
+        let name = credentials_name(fingerprint);
+        let secret = CredentialsSecret {
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.expose().to_owned(),
             session_token: c.session_token.expose().to_owned(),
-            expiration: c.expiration_rfc3339(),
         };
-        write_json(&self.credentials_path(fingerprint), &cached)
+        let mut cached = CachedCredentials {
+            identity: fingerprint.to_owned(),
+            idp: idp.map(str::to_owned),
+            role_arn: role_arn.to_owned(),
+            expiration: c.expiration_rfc3339(),
+            keyring: false,
+            secret: None,
+        };
+        match self.opened()? {
+            Opened::Keyring(k) => {
+                k.put(&name, &to_json(&secret))?;
+                cached.keyring = true;
+            }
+            Opened::File => cached.secret = Some(secret),
+        }
+        self.files.put(&name, &to_json(&cached))
     }
 
     /// The last assertion of the login page `login` (the IdP and application), while
-    /// it is still valid at `now`.
-    pub fn assertion(&self, login: &str, now: OffsetDateTime) -> Option<CachedResponse> {
-        let path = self.assertion_path(login);
-        let cached: CachedAssertion = read_json(&path)?;
-        let until = OffsetDateTime::parse(&cached.not_on_or_after, &Rfc3339).ok()?;
-        let obtained_at = OffsetDateTime::parse(&cached.obtained_at, &Rfc3339).ok()?;
+    /// it is still valid at `now`. A keyring that refuses is an error, not a miss.
+    pub fn assertion(&self, login: &str, now: OffsetDateTime) -> Result<Option<CachedResponse>> {
+        self.require_keyring()?;
+        let name = assertion_name(login);
+        let Some(cached) = read_json::<CachedAssertion>(&self.files, &name) else {
+            return Ok(None);
+        };
+        let times = (
+            OffsetDateTime::parse(&cached.not_on_or_after, &Rfc3339),
+            OffsetDateTime::parse(&cached.obtained_at, &Rfc3339),
+        );
+        let (Ok(until), Ok(obtained_at)) = times else {
+            return Ok(None);
+        };
         if until - ASSERTION_MARGIN <= now {
             tracing::debug!("the cached assertion has expired");
-            let _ = std::fs::remove_file(&path);
-            return None;
+            let _ = self.remove(&name, cached.keyring);
+            return Ok(None);
         }
-        Some(CachedResponse {
-            response: SamlResponse::new(cached.saml_response),
+        let response = if cached.keyring {
+            let Some(keyring) = self.keyring_to_read()? else {
+                return Ok(None);
+            };
+            let Some(bytes) = keyring.get(&name)? else {
+                return Ok(None);
+            };
+            let Ok(text) = String::from_utf8(bytes) else {
+                tracing::warn!(entry = %name, "ignoring an unreadable keyring entry");
+                return Ok(None);
+            };
+            text
+        } else {
+            match cached.saml_response {
+                Some(r) if self.file_secret_serves() => r,
+                _ => return Ok(None),
+            }
+        };
+        Ok(Some(CachedResponse {
+            response: SamlResponse::new(response),
             obtained_at,
             not_on_or_after: until,
-        })
+        }))
     }
 
     /// Keep `response`, obtained at `obtained_at`, until `not_on_or_after`.
@@ -183,44 +336,52 @@ impl Cache {
         obtained_at: OffsetDateTime,
         not_on_or_after: OffsetDateTime,
     ) -> Result<()> {
-        let cached = CachedAssertion {
-            saml_response: response.expose().to_owned(),
+        let name = assertion_name(login);
+        let mut cached = CachedAssertion {
+            saml_response: None,
             not_on_or_after: not_on_or_after.format(&Rfc3339).unwrap_or_default(),
             obtained_at: obtained_at.format(&Rfc3339).unwrap_or_default(),
+            keyring: false,
         };
-        write_json(&self.assertion_path(login), &cached)
+        match self.opened()? {
+            Opened::Keyring(k) => {
+                k.put(&name, response.expose().as_bytes())?;
+                cached.keyring = true;
+            }
+            Opened::File => cached.saml_response = Some(response.expose().to_owned()),
+        }
+        self.files.put(&name, &to_json(&cached))
     }
 
     /// `logout`: remove the cached assertion and credentials of the login page `login`
-    /// (every IdP's when `None`; entries that do not say their IdP go too). Returns
-    /// whether an assertion was removed and how many credential entries.
+    /// (every IdP's when `None`; entries that do not say their IdP go too), from the
+    /// files and from the keyring. Returns whether an assertion was removed and how
+    /// many credential entries.
     pub fn forget(&self, login: Option<&str>) -> Result<(bool, usize)> {
-        let remove = |path: &Path| match std::fs::remove_file(path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(source) => Err(Error::Write {
-                path: path.to_owned(),
-                source,
-            }),
-        };
         let mut assertions = false;
-        let assertion_files: Vec<PathBuf> = match login {
-            Some(login) => vec![self.assertion_path(login)],
-            None => json_files(&self.dir.join("assertions")),
+        let assertion_entries: Vec<(String, PathBuf)> = match login {
+            Some(login) => {
+                let name = assertion_name(login);
+                vec![(name.clone(), self.files.path(&name))]
+            }
+            None => self.entries("assertions"),
         };
-        for path in assertion_files {
-            assertions |= remove(&path)?;
+        for (name, path) in assertion_entries {
+            let in_keyring =
+                read_json::<CachedAssertion>(&self.files, &name).is_some_and(|a| a.keyring);
+            assertions |= self.remove_at(&name, &path, in_keyring)?;
         }
         let mut credentials = 0;
-        for path in json_files(&self.dir.join("credentials")) {
+        for (name, path) in self.entries("credentials") {
+            let entry: Option<CachedCredentials> = read_json(&self.files, &name);
             let mine = match login {
                 None => true,
-                Some(login) => {
-                    let entry: Option<CachedCredentials> = read_json(&path);
-                    entry.is_none_or(|c| c.idp.as_deref().is_none_or(|idp| idp == login))
-                }
+                Some(login) => entry
+                    .as_ref()
+                    .is_none_or(|c| c.idp.as_deref().is_none_or(|idp| idp == login)),
             };
-            if mine && remove(&path)? {
+            let in_keyring = entry.is_some_and(|c| c.keyring);
+            if mine && self.remove_at(&name, &path, in_keyring)? {
                 credentials += 1;
             }
         }
@@ -229,60 +390,63 @@ impl Cache {
 
     /// Forget the assertion (STS refused it, or a login replaces it).
     pub fn drop_assertion(&self, login: &str) {
-        let _ = std::fs::remove_file(self.assertion_path(login));
-    }
-}
-
-/// The `*.json` files of a cache directory (none when it is missing).
-fn json_files(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect()
-}
-
-/// A file name from any text: safe characters kept, others hex-escaped.
-fn file_name(key: &str) -> String {
-    key.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02x}"),
-        })
-        .collect()
-}
-
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    if let Err((at, why)) = crate::store::check_trusted(path) {
-        if path.exists() {
-            tracing::warn!(
-                "ignoring the cache file {}: {} {why}",
-                path.display(),
-                at.display()
-            );
+        let name = assertion_name(login);
+        let in_keyring =
+            read_json::<CachedAssertion>(&self.files, &name).is_some_and(|a| a.keyring);
+        if let Err(e) = self.remove(&name, in_keyring) {
+            tracing::warn!("cannot forget the cached assertion: {e}");
         }
-        return None;
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str(&text) {
+
+    /// The entries of `kind` in the cache directory (none when it is missing): each
+    /// `*.json` file with its entry name (the stem unescaped as
+    /// [`secret_store::file_name`] escaped it).
+    fn entries(&self, kind: &str) -> Vec<(String, PathBuf)> {
+        std::fs::read_dir(self.dir.join(kind))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| {
+                let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                let key = unescape(stem).unwrap_or_else(|| stem.to_owned());
+                (format!("{kind}/{key}"), p)
+            })
+            .collect()
+    }
+}
+
+/// The key a [`secret_store::file_name`] came from (`None` when it is not one).
+fn unescape(stem: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(stem.len());
+    let mut bytes = stem.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The entry `name` of the file store, parsed (`None` when missing, untrusted or
+/// unreadable).
+fn read_json<T: for<'de> Deserialize<'de>>(files: &FileStore, name: &str) -> Option<T> {
+    let bytes = files.get(name).ok()??;
+    match serde_json::from_slice(&bytes) {
         Ok(v) => Some(v),
         Err(_) => {
-            tracing::warn!(path = %path.display(), "ignoring an unreadable cache file");
+            tracing::warn!(path = %files.path(name).display(), "ignoring an unreadable cache file");
             None
         }
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let json = serde_json::to_vec(value).map_err(|e| Error::Write {
-        path: path.to_owned(),
-        source: std::io::Error::other(e),
-    })?;
-    SecretFile::new(path).replace_creating_dir(&json)
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("cache entries serialize")
 }
 
 #[cfg(test)]
@@ -318,7 +482,7 @@ mod tests {
     #[test]
     fn credentials_served_until_ten_minutes_before_expiry_and_only_for_their_request() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().join("c"));
+        let cache = Cache::new(dir.path().join("c"), CacheChoice::File);
         let exp = datetime!(2030-01-01 12:00 UTC);
         let dev = identity("https://idp/samlp/c", "Dev", &[]);
         cache
@@ -326,11 +490,13 @@ mod tests {
             .unwrap();
         let hit = cache
             .credentials(&dev, datetime!(2030-01-01 11:49 UTC))
+            .unwrap()
             .unwrap();
         assert_eq!(hit.role_arn, "arn:aws:iam::111111111111:role/Dev");
         assert!(
             cache
                 .credentials(&dev, datetime!(2030-01-01 11:50 UTC))
+                .unwrap()
                 .is_none()
         );
         let early = datetime!(2030-01-01 11:00 UTC);
@@ -343,12 +509,15 @@ mod tests {
                 &["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned()],
             ),
         ] {
-            assert!(cache.credentials(&other, early).is_none(), "{other:?}");
+            assert!(
+                cache.credentials(&other, early).unwrap().is_none(),
+                "{other:?}"
+            );
         }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let f = cache.credentials_path(&dev.fingerprint());
+            let f = cache.files.path(&credentials_name(&dev.fingerprint()));
             assert_eq!(
                 std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
                 0o600
@@ -364,7 +533,7 @@ mod tests {
     #[test]
     fn assertion_never_served_past_expiry() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().to_owned());
+        let cache = Cache::new(dir.path().to_owned(), CacheChoice::File);
         let r = SamlResponse::new("PHNhbWw+");
         let obtained = datetime!(2030-01-01 11:00 UTC);
         cache
@@ -376,24 +545,59 @@ mod tests {
             )
             .unwrap();
         let before = datetime!(2030-01-01 11:58 UTC);
-        let cached = cache.assertion("https://idp/samlp/c", before).unwrap();
+        let cached = cache
+            .assertion("https://idp/samlp/c", before)
+            .unwrap()
+            .unwrap();
         assert_eq!(cached.response.expose(), "PHNhbWw+");
         assert_eq!(cached.obtained_at, obtained);
-        assert!(cache.assertion("https://idp/samlp/other", before).is_none());
+        assert!(
+            cache
+                .assertion("https://idp/samlp/other", before)
+                .unwrap()
+                .is_none()
+        );
         assert!(
             cache
                 .assertion("https://idp/samlp/c", datetime!(2030-01-01 11:59:30 UTC))
+                .unwrap()
                 .is_none()
         );
         // ... and the expired one is gone.
-        assert!(cache.assertion("https://idp/samlp/c", before).is_none());
+        assert!(
+            cache
+                .assertion("https://idp/samlp/c", before)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
-    fn file_names_are_safe() {
+    fn escaped_names_come_back() {
+        let key = "https://idp/samlp/c d";
         assert_eq!(
-            file_name("dev--arn:aws:iam::1:role/a b"),
-            "dev--arn%3aaws%3aiam%3a%3a1%3arole%2fa%20b"
+            unescape(&secret_store::file_name(key)).as_deref(),
+            Some(key)
         );
+    }
+
+    #[test]
+    fn keyring_entries_leave_no_secret_in_the_file_and_file_entries_keep_todays_format() {
+        let index = CachedCredentials {
+            identity: "f".into(),
+            idp: None,
+            role_arn: "r".into(),
+            expiration: "2030-01-01T00:00:00Z".into(),
+            keyring: true,
+            secret: None,
+        };
+        assert_eq!(
+            String::from_utf8(to_json(&index)).unwrap(),
+            r#"{"identity":"f","idp":null,"role_arn":"r","expiration":"2030-01-01T00:00:00Z","keyring":true}"#
+        );
+        let today = r#"{"identity":"x","idp":"i","role_arn":"r","access_key_id":"A","secret_access_key":"s","session_token":"t","expiration":"2099-01-01T00:00:00Z"}"#;
+        let parsed: CachedCredentials = serde_json::from_str(today).unwrap();
+        assert!(!parsed.keyring);
+        assert_eq!(parsed.secret.unwrap().secret_access_key, "s");
     }
 }

@@ -135,7 +135,7 @@ fn resolve_at(
             &region,
         );
         if let Some(hit) = cache
-            .credentials_for(&fingerprint, OffsetDateTime::now_utc())
+            .credentials_for(&fingerprint, OffsetDateTime::now_utc())?
             .filter(|_| !force)
         {
             eprintln!(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::keys::{self, Tool};
-use crate::login_args::{LOGIN_HEADING, LoginArgs};
+use crate::login_args::{CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
 use crate::shell::EnvShell;
 
 const EXAMPLES: &str = "\
@@ -113,6 +113,11 @@ pub struct Global {
     /// while it is valid)
     #[arg(long, global = true, help_heading = LOGIN_HEADING)]
     pub no_cache: bool,
+
+    /// Where the caches keep keys, session tokens and assertions: auto (the OS keyring
+    /// when one answers, else 0600 files), keyring, file (setting `cache`)
+    #[arg(long, value_name = "auto|keyring|file", global = true, help_heading = CONFIGURATION_HEADING)]
+    pub cache: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,8 +172,9 @@ Examples:
     /// AWS_CREDENTIAL_EXPIRATION and AWS_REGION (when known); passes its exit status on
     /// (127: command not found, 126: not executable).
     ///
-    /// The keys are also kept in saml-login's cache (~/.cache/saml-login, mode 0600)
-    /// until they expire, as for credential-process: they are on disk. `saml-login
+    /// The keys are also kept in saml-login's cache until they expire, as for
+    /// credential-process: in the OS keyring where one answers; where none does, they
+    /// are on disk (~/.cache/saml-login, mode 0600; setting `cache`). `saml-login
     /// logout` removes them.
     #[command(after_help = "\
 Examples:
@@ -179,8 +185,9 @@ Examples:
 
     /// Print shell commands that export the role's credentials
     ///
-    /// The keys are also kept in saml-login's cache (~/.cache/saml-login, mode 0600)
-    /// until they expire, as for credential-process: they are on disk. `saml-login
+    /// The keys are also kept in saml-login's cache until they expire, as for
+    /// credential-process: in the OS keyring where one answers; where none does, they
+    /// are on disk (~/.cache/saml-login, mode 0600; setting `cache`). `saml-login
     /// logout` removes them.
     #[command(after_help = "\
 Examples:

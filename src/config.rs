@@ -18,6 +18,7 @@ pub use self::ini::{DEFAULT_SECTION, IniFile};
 use crate::browser_kind::BrowserKind;
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::secret_store::CacheChoice;
 
 pub const DEFAULT_LISTEN_PORT: u16 = 12200;
 pub const DEFAULT_ROLE_DURATION: i32 = 3600;
@@ -171,6 +172,26 @@ pub struct Settings {
     /// Headless: the Chromium binary (`chrome`, flag `--chrome`); else `CHROME`, then
     /// a headless shell, then a full Chromium or Chrome.
     pub chrome: Option<PathBuf>,
+    /// Where the caches keep their secrets (`cache`: auto, keyring, file).
+    pub cache: CacheChoice,
+}
+
+/// The `cache` setting through `layers` (default `auto`).
+fn cache_choice(layers: &Layers) -> Result<CacheChoice> {
+    Ok(layers
+        .parsed("cache", CacheChoice::parse)?
+        .unwrap_or_default())
+}
+
+/// The `cache` setting of the commands that resolve no section (`logout --all`,
+/// `exec`/`env --profile`, `aws-console`): from the flag or `SAML_LOGIN_CACHE`, else
+/// `[DEFAULT]` of `file`.
+pub(crate) fn cache_choice_of(file: &IniFile, overrides: &Overrides) -> Result<CacheChoice> {
+    cache_choice(&Layers {
+        overrides,
+        file,
+        section: DEFAULT_SECTION,
+    })
 }
 
 impl Settings {
@@ -298,6 +319,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_TIMEOUT),
             cookies: layers.string("cookies").map(|p| expand_home(&p)),
             chrome: layers.string("chrome").map(|p| expand_home(&p)),
+            cache: cache_choice(&layers)?,
         })
     }
 

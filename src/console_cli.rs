@@ -50,8 +50,15 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
     let region = cli.region.clone().unwrap_or_else(|| {
         crate::console_flow::console_region(&paths, &console_env, Some(&cli.profile))
     });
+    let mut overrides = crate::config::Overrides::default();
+    overrides.read_env(env);
+    let cache = crate::cache::Cache::new(
+        paths.cache.clone(),
+        crate::config::resolve::unsectioned_cache(&paths, &overrides)?,
+    );
     crate::console_flow::console_for_profile(
         &paths,
+        &cache,
         &console_env,
         &cli.profile,
         &region,

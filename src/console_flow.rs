@@ -25,6 +25,7 @@ pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) 
     };
     console_for_profile(
         &cx.paths,
+        &cx.cache,
         &cx.console_env,
         profile,
         &region_for_console(cx, Some(profile)),
@@ -37,6 +38,7 @@ pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) 
 /// `aws-console` binary).
 pub(crate) fn console_for_profile(
     paths: &Paths,
+    cache: &Cache,
     console_env: &ConsoleEnv,
     profile: &str,
     region: &str,
@@ -49,8 +51,7 @@ pub(crate) fn console_for_profile(
         .and_then(|t| store::profile_values(&t, profile))
         .is_some();
     if !in_credentials && chain::has_profile(paths, profile) {
-        let (credentials, _) =
-            chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, false)?;
+        let (credentials, _) = chain::resolve(paths, cache, profile, false)?;
         return open_console(
             console_env,
             &credentials,

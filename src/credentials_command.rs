@@ -32,11 +32,11 @@ pub(crate) fn role_credentials(cx: &Context) -> Result<Credentials> {
     let account = cx.accounts.get(account)?;
     let identity = SessionIdentity::new(terms(cx), &account.number, role);
     if !cx.force {
-        if let Some(c) = cached_credentials(cx, &identity) {
+        if let Some(c) = cached_credentials(cx, &identity)? {
             return Ok(c);
         }
         if lock_login(cx)? == Acquired::AfterWaiting
-            && let Some(c) = cached_credentials(cx, &identity)
+            && let Some(c) = cached_credentials(cx, &identity)?
         {
             return Ok(c);
         }
@@ -58,14 +58,16 @@ pub(crate) fn role_credentials(cx: &Context) -> Result<Credentials> {
 }
 
 /// Cached credentials of exactly `identity`, announced.
-fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Option<Credentials> {
-    let hit = cx.cache.credentials(identity, OffsetDateTime::now_utc())?;
+fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Result<Option<Credentials>> {
+    let Some(hit) = cx.cache.credentials(identity, OffsetDateTime::now_utc())? else {
+        return Ok(None);
+    };
     eprintln!(
         "saml-login: using the cached credentials of {}, valid until {}; --force renews them",
         hit.role_arn,
         hit.credentials.expiration_rfc3339()
     );
-    Some(hit.credentials)
+    Ok(Some(hit.credentials))
 }
 
 pub(crate) fn credential_process(cx: &Context) -> Result<()> {
@@ -84,10 +86,11 @@ pub(crate) fn credential_process(cx: &Context) -> Result<()> {
 /// a chain on top of one) and its region.
 pub(crate) fn profile_credentials(
     paths: &Paths,
+    cache: &Cache,
     profile: &str,
     force: bool,
 ) -> Result<(Credentials, Option<String>)> {
-    chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, force)
+    chain::resolve(paths, cache, profile, force)
 }
 
 /// `exec` and `env`: run the command with `c` in its environment, or print `c` as the

@@ -161,6 +161,9 @@ pub enum Error {
     Child(i32),
     #[error("the {0} browser is not enabled in this build (rebuild with `--features {0}`)")]
     NotEnabled(&'static str),
+    /// The keyring holding the caches' secrets (`cache` setting) cannot be used.
+    #[error("{message}")]
+    Keyring { message: String },
 }
 
 impl Error {
@@ -197,6 +200,10 @@ impl Error {
             Error::Sts { hint, .. } => hint.clone(),
             Error::UnverifiedResponse(_) => Some(
                 "with require_relay_state = false, a response without RelayState is taken only for one role named by aws_account and aws_role, addressed to this callback and issued after the login began (see README, RelayState)"
+                    .into(),
+            ),
+            Error::Keyring { .. } => Some(
+                "unlock the keyring (log in to the desktop session, or unlock it in your keyring manager), or keep the secrets in 0600 files with `cache = file` (--cache file, SAML_LOGIN_CACHE=file); see the README, \"Where secrets are kept\""
                     .into(),
             ),
             Error::Untrusted { path, .. } => Some(format!(

@@ -80,6 +80,7 @@ pub(crate) const TABLE: &[Key] = &[
     key("require_relay_state", None, true, "true", "refuse a loopback callback without our RelayState", SamlLogin),
     key("profile_name", None, true, "{role}@{account_alias}", "the name of each profile `configure` writes", SamlLogin),
     key("chrome", Some("--chrome"), true, "", "headless: the Chromium binary", Both),
+    key("cache", Some("--cache"), true, "auto", "where the caches keep secrets: auto, keyring, file", SamlLogin),
     key("cookies", Some("--cookies"), false, "", "headless: a cookie jar with the IdP session", Both),
     key("audience", Some("--audience"), false, "", "the API the access token is for", PkceLogin),
     key("scope", Some("--scope"), false, "openid profile", "the scopes to ask for", PkceLogin),

@@ -45,6 +45,7 @@ pub(crate) mod pkce;
 pub(crate) mod role;
 pub(crate) mod role_choice;
 pub(crate) mod saved_response;
+pub(crate) mod secret_store;
 pub(crate) mod shell;
 pub(crate) mod sts;
 #[cfg(feature = "webview")]

@@ -60,7 +60,7 @@ impl Context {
     /// The context of resolved `run` (the command itself stays with the caller).
     pub(crate) fn new(run: Run, cancel: Cancel, check_response: bool) -> Self {
         Self {
-            cache: Cache::new(run.paths.cache.clone()),
+            cache: Cache::new(run.paths.cache.clone(), run.settings.cache),
             idp: run.settings.start_url(),
             settings: run.settings,
             accounts: run.accounts,
@@ -214,12 +214,12 @@ pub(crate) fn clock(at: OffsetDateTime) -> String {
 /// until its `NotOnOrAfter`). A process that waited for another's login uses what
 /// that login stored.
 pub(crate) fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<Granted> {
-    if let Some(g) = cached_assertion(cx, wanted) {
+    if let Some(g) = cached_assertion(cx, wanted)? {
         return Ok(g);
     }
     if cx.use_assertion_cache
         && lock_login(cx)? == Acquired::AfterWaiting
-        && let Some(g) = cached_assertion(cx, wanted)
+        && let Some(g) = cached_assertion(cx, wanted)?
     {
         return Ok(g);
     }
@@ -228,36 +228,39 @@ pub(crate) fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<G
 
 /// The cached assertion, when it may answer: caching on, no `--force`, still valid,
 /// granting a `wanted` role. Its use is announced.
-fn cached_assertion(cx: &Context, wanted: Wanted) -> Option<Granted> {
+fn cached_assertion(cx: &Context, wanted: Wanted) -> Result<Option<Granted>> {
     if !cx.use_assertion_cache || cx.force {
-        return None;
+        return Ok(None);
     }
-    let cached = cx
+    let Some(cached) = cx
         .cache
-        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?;
+        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?
+    else {
+        return Ok(None);
+    };
     let Ok(assertion) = cached.response.parse() else {
         cx.cache.drop_assertion(cx.idp.as_str());
-        return None;
+        return Ok(None);
     };
     if !assertion.roles.iter().any(|r| wanted.matches(r)) {
         eprintln!(
             "saml-login: the cached SAML assertion of {} grants no {wanted}; logging in again",
             clock(cached.obtained_at)
         );
-        return None;
+        return Ok(None);
     }
     eprintln!(
         "saml-login: using the SAML assertion of {}, valid until {}; --force logs in again",
         clock(cached.obtained_at),
         clock(cached.not_on_or_after)
     );
-    Some(Granted {
+    Ok(Some(Granted {
         response: cached.response,
         assertion,
         origin: Origin::Cached {
             obtained_at: cached.obtained_at,
         },
-    })
+    }))
 }
 
 /// A new login (or the saved response), parsed, and cached when caching is on and the

@@ -13,6 +13,7 @@ use crate::console::ConsoleEnv;
 use crate::error::{Error, Result};
 use crate::keys::{self, Tool};
 use crate::paths::Paths;
+use crate::secret_store::CacheChoice;
 use crate::shell::EnvShell;
 
 /// What a run of `saml-login` does, resolved.
@@ -22,10 +23,14 @@ pub(crate) enum Plan {
     /// `__sections`: the configuration's section names.
     Sections(IniFile),
     /// `logout --all`.
-    LogoutAll(Paths),
+    LogoutAll {
+        paths: Paths,
+        cache: CacheChoice,
+    },
     /// `exec --profile P` / `env --profile P`: the credentials of an AWS config profile.
     Profile {
         paths: Paths,
+        cache: CacheChoice,
         profile: String,
         force: bool,
         then: WithCredentials,
@@ -98,7 +103,9 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
                         .into(),
                 ));
             }
-            return Ok(Plan::LogoutAll(paths()?));
+            let paths = paths()?;
+            let cache = unsectioned_cache(&paths, &overrides)?;
+            return Ok(Plan::LogoutAll { paths, cache });
         }
         _ => {}
     }
@@ -111,6 +118,7 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let (force, task, may_log_in) = match command {
         Command::Exec(a) if a.profile.is_some() => {
             return Ok(Plan::Profile {
+                cache: unsectioned_cache(&paths, &overrides)?,
                 paths,
                 profile: a.profile.unwrap_or_default(),
                 force: a.fresh.force,
@@ -119,6 +127,7 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
         }
         Command::Env(a) if a.profile.is_some() => {
             return Ok(Plan::Profile {
+                cache: unsectioned_cache(&paths, &overrides)?,
                 paths,
                 profile: a.profile.unwrap_or_default(),
                 force: a.fresh.force,
@@ -200,6 +209,13 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
     })))
 }
 
+/// The `cache` setting of a command that resolves no section (an unreadable
+/// configuration file is not that command's concern).
+pub(crate) fn unsectioned_cache(paths: &Paths, overrides: &Overrides) -> Result<CacheChoice> {
+    let file = IniFile::load(&paths.config, false).unwrap_or_default();
+    crate::config::cache_choice_of(&file, overrides)
+}
+
 /// Flags and `SAML_LOGIN_*` variables, by configuration key.
 fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
     let g = &cli.global;
@@ -214,6 +230,7 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
     o.flag("role_duration", g.role_duration.clone());
     o.flag("region", g.region.clone());
     o.flag("timeout", l.timeout.clone());
+    o.flag("cache", g.cache.clone());
     browser_overrides(&l.browser, &mut o);
     match &cli.command {
         Command::AwsAssumeRole(a) => {

@@ -20,6 +20,7 @@ mod guidance;
 mod headless;
 mod hostile_neighbours;
 mod interrupt;
+mod keyring;
 mod pkce;
 mod profiles;
 mod secret_hygiene;

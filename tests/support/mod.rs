@@ -302,6 +302,13 @@ impl Env {
                 home.path().join(".aws/config").display().to_string(),
             ),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            // No session bus: with none set, the keyring client would try
+            // /run/user/UID/bus, the desktop's real keyring (the keyring tests start a
+            // private one where they need one).
+            (
+                "DBUS_SESSION_BUS_ADDRESS".into(),
+                "unix:path=/nonexistent/saml-login-tests-have-no-session-bus".into(),
+            ),
         ];
         // What Windows cannot run a program without (Winsock needs SYSTEMROOT, `cmd`
         // COMSPEC, a PATH search PATHEXT); unset elsewhere, so nothing is added there.
