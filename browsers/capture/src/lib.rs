@@ -14,8 +14,13 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 pub mod cookies;
+pub mod job;
+pub mod path_search;
 pub mod teardown;
 pub mod webview;
+#[cfg(windows)]
+#[allow(unsafe_code)]
+mod win32;
 pub use cookies::Cookie;
 
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).
@@ -313,9 +318,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// `PATH`.
 pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
     let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(&file))
-        .find(|p| p.is_file())
+    path_search::find_program(file.as_ref(), &std::env::var_os("PATH")?, None)
 }
 
 /// A new directory `PREFIX<PID>-RANDOM` in the temp directory that only its owner can
@@ -368,7 +371,32 @@ pub fn sweep_stale_temp_dirs(temp: &std::path::Path, prefix: &str) {
     }
 }
 
-#[cfg(not(unix))]
+/// On Windows: the same, where "this user's" is the per-user temp directory
+/// (`%LOCALAPPDATA%\Temp`, which only its owner may list) and a live run is a process
+/// [`job::process_running`] finds.
+#[cfg(windows)]
+pub fn sweep_stale_temp_dirs(temp: &std::path::Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if dir && !job::process_running(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 pub fn sweep_stale_temp_dirs(_temp: &std::path::Path, _prefix: &str) {}
 
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
