@@ -28,6 +28,7 @@ use headless_chrome::protocol::cdp::Fetch::{
 };
 use headless_chrome::protocol::cdp::Network;
 use headless_chrome::{Browser as Chrome, LaunchOptions, Tab};
+use saml_login_capture::job::{self, Job};
 use saml_login_capture::{
     Browser, CaptureError, Captured, Cookie, LoginRequest, MAX_BODY_BYTES, Secret,
 };
@@ -117,13 +118,17 @@ impl Browser for Headless {
         let started = Instant::now();
         let browser = launch(&self.opts, &chrome, profile.path(), request)?;
         self.last_pid = browser.get_process_id();
+        // Windows: Chromium and the helpers it starts die with saml-login (a no-op elsewhere).
+        let job = self
+            .last_pid
+            .and_then(|pid| job::for_child(pid, "Chromium"));
         let result = drive(&browser, &self.opts, request);
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "login done in Chromium; ending it in the background"
         );
         saml_login_capture::teardown::spawn("chromium-teardown", move || {
-            end(browser, profile);
+            end(browser, profile, job);
         });
         let (captured, cookies) = result?;
         self.cookies = cookies;
@@ -224,7 +229,7 @@ fn launch(
         .idle_browser_timeout(request.timeout + Duration::from_secs(60))
         // DevTools over a pipe, not a loopback port another local user could connect
         // to and drive the logged-in browser through (vendor/README.md).
-        .pipe(cfg!(unix))
+        .pipe(true)
         // The service account's password stays in saml-login (Chromium gets it typed
         // into the page), as does a jar given in the environment.
         .env_remove(
@@ -627,7 +632,7 @@ fn read_cookies(tab: &Tab) -> Vec<Cookie> {
 /// SIGKILL: nothing of the profile is kept, so nothing needs saving. On Linux
 /// saml-login is the helpers' subreaper meanwhile and reaps them (where PID 1 does not,
 /// they would stay zombies).
-fn end(browser: Chrome, profile: tempfile::TempDir) {
+fn end(browser: Chrome, profile: tempfile::TempDir, job: Option<Job>) {
     let started = Instant::now();
     let pid = browser.get_process_id();
     // Elsewhere (and should the group be unknown), the crate's own end: close the
@@ -637,8 +642,20 @@ fn end(browser: Chrome, profile: tempfile::TempDir) {
         Some(group) => process_group::end(group, browser),
         None => drop(browser),
     }
+    // Windows: Chromium's Job Object ends it and every helper, then waits for them all,
+    // so that none still holds a file of the profile.
     #[cfg(not(unix))]
-    drop(browser);
+    {
+        if let Some(job) = &job
+            && !job.end(std::time::Duration::from_secs(5))
+        {
+            tracing::debug!("Chromium processes still running after 5 s");
+        }
+        drop(browser);
+        drop(job);
+    }
+    #[cfg(unix)]
+    let _ = job;
     if let Err(e) = profile.close() {
         tracing::debug!("could not remove the temporary Chromium profile: {e}");
     }
