@@ -676,7 +676,7 @@ fn profile_credentials(
 /// `exec`: run the command with `c` in its environment; its status is ours.
 fn run_with_credentials(c: &Credentials, region: Option<&str>, args: &ExecArgs) -> Result<()> {
     let (program, rest) = args.command.split_first().expect("clap requires a command");
-    let mut command = std::process::Command::new(program);
+    let mut command = std::process::Command::new(crate::platform::exec_program(program));
     command.args(rest);
     // The command gets the role's keys, not the login's secrets.
     for secret in saml_login_capture::SECRET_ENV_VARS {
@@ -686,13 +686,20 @@ fn run_with_credentials(c: &Credentials, region: Option<&str>, args: &ExecArgs) 
         command.env(k, v);
     }
     let what = program.to_string_lossy().into_owned();
-    let status = command.status().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
-        _ => Error::CommandNotExecutable {
-            what,
-            reason: e.to_string(),
-        },
-    })?;
+    let status = command
+        .spawn()
+        .and_then(|mut child| {
+            // Windows: the command and its children die with saml-login.
+            let _job = saml_login_capture::job::for_child(child.id(), "the command");
+            child.wait()
+        })
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
+            _ => Error::CommandNotExecutable {
+                what,
+                reason: e.to_string(),
+            },
+        })?;
     Err(Error::Child(exit_status_code(status)))
 }
 
@@ -725,10 +732,12 @@ fn env_vars(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)
     vars
 }
 
-/// `env`'s shell: `--shell`, else the kind of `$SHELL`, else sh.
+/// `env`'s shell: `--shell`, else the kind of `$SHELL`, else sh (PowerShell on Windows).
 fn shell_of(args: &EnvArgs) -> EnvShell {
-    args.shell
-        .unwrap_or_else(|| EnvShell::of_shell_path(std::env::var("SHELL").ok().as_deref()))
+    args.shell.unwrap_or_else(|| match std::env::var("SHELL") {
+        Ok(shell) => EnvShell::of_shell_path(Some(&shell)),
+        Err(_) => crate::platform::default_env_shell(),
+    })
 }
 
 fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Result<()> {
@@ -743,6 +752,11 @@ fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Resu
                 v.replace('\\', r"\\").replace('\'', r"\'")
             ),
             EnvShell::Powershell => format!("$Env:{k} = '{}'\n", powershell_quoted(&v)),
+            EnvShell::Cmd => crate::platform::cmd_set(k, &v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{k} holds a character cmd cannot take safely (% ! \" or a line break); use --shell powershell"
+                ))
+            })?,
         });
     }
     write_stdout(&out)

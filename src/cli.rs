@@ -424,7 +424,7 @@ pub struct EnvArgs {
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
 
-    /// The shell syntax (default: the kind of $SHELL, else sh)
+    /// The shell syntax (default: the kind of $SHELL, else sh; PowerShell on Windows)
     #[arg(long, value_enum)]
     pub shell: Option<EnvShell>,
 }
@@ -438,19 +438,22 @@ pub enum EnvShell {
     Zsh,
     Fish,
     Powershell,
+    /// Windows' cmd.exe (`set "NAME=value"`).
+    Cmd,
 }
 
 impl EnvShell {
-    /// The kind of the shell at `path` (`$SHELL`): `/usr/bin/fish` is fish; anything
+    /// The kind of the shell at `path` (`$SHELL`, `/` or `\` separated): `/usr/bin/fish` is fish; anything
     /// not known is `sh`.
     pub fn of_shell_path(path: Option<&str>) -> Self {
         let name = path
-            .and_then(|p| p.rsplit('/').next())
+            .and_then(|p| p.rsplit(['/', '\\']).next())
             .unwrap_or_default()
             .trim_end_matches(".exe");
         match name {
             "fish" => Self::Fish,
             "pwsh" | "powershell" => Self::Powershell,
+            "cmd" => Self::Cmd,
             "bash" => Self::Bash,
             "zsh" => Self::Zsh,
             _ => Self::Sh,

@@ -26,6 +26,7 @@ mod man_page;
 pub mod paths;
 pub mod pkce;
 pub mod pkce_cli;
+pub(crate) mod platform;
 pub mod role;
 pub mod store;
 pub mod sts;

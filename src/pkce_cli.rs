@@ -204,9 +204,7 @@ fn config_path(explicit: Option<PathBuf>) -> Result<(PathBuf, bool)> {
     if let Some(path) = explicit {
         return Ok((path, true));
     }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    let home = crate::platform::home_from_env(|k| std::env::var(k).ok())
         .or_else(std::env::home_dir)
         .ok_or_else(|| Error::Usage("cannot find your home directory: set HOME".into()))?;
     Ok((home.join(".pkce-login"), false))

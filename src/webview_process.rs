@@ -82,6 +82,8 @@ impl Browser for WebviewProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| CaptureError::io(format!("starting {}", helper.display()), e))?;
+        // Windows: the helper and WebView2's processes die with saml-login.
+        let _job = saml_login_capture::job::for_child(child.id(), "the webview helper");
         let sent = child
             .stdin
             .take()
