@@ -21,6 +21,8 @@
 //! [`Webview::capture`] must run on the process's main thread (the GUI toolkits require
 //! it); it runs its own event loop with `run_return` and returns when the login is over.
 
+mod data_store;
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -43,8 +45,7 @@ use wry::{WebContext, WebView, WebViewBuilder};
 
 const NAME: &str = "webview";
 const TICK: Duration = Duration::from_millis(100);
-const NO_DISPLAY: &str =
-    "no display: the webview needs DISPLAY or WAYLAND_DISPLAY; use --headless or --system-browser";
+const NO_DISPLAY: &str = "; use --headless or --system-browser";
 const CAPTURE_JS: &str = include_str!("capture.js");
 
 /// How the webview keeps its browser profile and what it hands back besides the callback.
@@ -166,8 +167,10 @@ fn run(
     opts: &WebviewOptions,
     request: &LoginRequest,
 ) -> Result<(Captured, Vec<Cookie>), CaptureError> {
-    if !display_available() {
-        return Err(CaptureError::NotAvailable(NO_DISPLAY.into()));
+    if let Some(reason) = saml_login_capture::webview::no_window_reason() {
+        return Err(CaptureError::NotAvailable(format!(
+            "no display: {reason}{NO_DISPLAY}"
+        )));
     }
     if !matches!(request.start_url.scheme(), "http" | "https") {
         return Err(CaptureError::browser(
@@ -230,6 +233,13 @@ fn run(
         builder = builder
             .with_initialization_script(script)
             .with_ipc_handler(ipc);
+    }
+    // macOS ignores the WebContext's directory: each remembered profile gets a data
+    // store of its own instead (macOS 14 and later; see data_store.rs).
+    #[cfg(target_os = "macos")]
+    if let Some(dir) = &opts.data_dir {
+        use wry::WebViewBuilderExtDarwin;
+        builder = builder.with_data_store_identifier(data_store::identifier_for(dir));
     }
     let builder = builder
         // Without a profile directory: a non-persistent data store as well as the
@@ -556,18 +566,6 @@ fn create_private_dir(dir: &Path) -> Result<(), CaptureError> {
 mod unix_toolkit {
     use super::*;
 
-    /// GTK (and so tao) needs the main thread; tao would panic elsewhere.
-    pub fn check_main_thread() -> Result<(), CaptureError> {
-        if std::thread::current().name() == Some("main") {
-            Ok(())
-        } else {
-            Err(CaptureError::browser(
-                NAME,
-                "the webview must run on the main thread",
-            ))
-        }
-    }
-
     /// Open the display ourselves first: tao panics when GTK cannot.
     pub fn init_toolkit() -> Result<(), CaptureError> {
         gtk::init().map_err(|e| {
@@ -593,7 +591,7 @@ mod unix_toolkit {
     target_os = "openbsd",
     target_os = "netbsd"
 ))]
-use unix_toolkit::{build_webview, check_main_thread, init_toolkit};
+use unix_toolkit::{build_webview, init_toolkit};
 
 #[cfg(not(any(
     target_os = "linux",
@@ -604,11 +602,6 @@ use unix_toolkit::{build_webview, check_main_thread, init_toolkit};
 )))]
 mod other_toolkit {
     use super::*;
-
-    /// tao itself enforces the main thread on macOS (and Windows is documented the same).
-    pub fn check_main_thread() -> Result<(), CaptureError> {
-        Ok(())
-    }
 
     pub fn init_toolkit() -> Result<(), CaptureError> {
         Ok(())
@@ -626,7 +619,21 @@ mod other_toolkit {
     target_os = "openbsd",
     target_os = "netbsd"
 )))]
-use other_toolkit::{build_webview, check_main_thread, init_toolkit};
+use other_toolkit::{build_webview, init_toolkit};
+
+/// tao runs one event loop per process, on the main thread, on every system (GTK needs
+/// it; on macOS and Windows tao panics elsewhere): refused here with an error instead.
+/// The helper binary calls the capture from `main` itself, once.
+fn check_main_thread() -> Result<(), CaptureError> {
+    if std::thread::current().name() == Some("main") {
+        Ok(())
+    } else {
+        Err(CaptureError::browser(
+            NAME,
+            "the webview must run on the main thread",
+        ))
+    }
+}
 
 #[cfg(test)]
 mod tests {
