@@ -3,8 +3,8 @@
 # shell (--headless; the tests run with both), WebKitGTK and Xvfb (--webview), xdotool
 # (closing windows and typing into them in tests), GNU time (peak memory in
 # scripts/bench.sh), SimpleSAMLphp with PHP's command-line web server and openssl
-# (tests/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
-# server it does not use), strace (tests/crash_safety.rs holds the file writes it
+# (tests/integration/simplesamlphp.rs: an IdP nobody here wrote; the package also pulls in a web
+# server it does not use), strace (tests/integration/crash_safety.rs holds the file writes it
 # kills inside), binutils (readelf: the libraries saml-login links), zsh and fish (the
 # completion tests), moto's STS server (pip), and what scripts/package.sh needs:
 # dpkg-dev and man-db, the musl target, zig (cargo-zigbuild, from PyPI) and cargo-deb;

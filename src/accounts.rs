@@ -21,7 +21,8 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Self> {
         Ok(Self::from_ini(&IniFile::parse(text, path)?))
     }
 

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::{Error, Result};
+use crate::partition::signin_region;
 use crate::role::AwsRole;
 
 const SAML_ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -287,24 +288,6 @@ impl Assertion {
     }
 }
 
-/// `eu-west-1` from `https://eu-west-1.signin.aws.amazon.com/saml`.
-pub fn signin_region(url: &str) -> Option<String> {
-    let url = url::Url::parse(url).ok()?;
-    let host = url.host_str()?;
-    let region = [
-        "signin.aws.amazon.com",
-        "signin.amazonaws-us-gov.com",
-        "signin.amazonaws.cn",
-    ]
-    .iter()
-    .find_map(|base| host.strip_suffix(base)?.strip_suffix('.'))?;
-    (!region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-    .then(|| region.to_owned())
-}
-
 fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
     for a in e.attributes() {
         let a = a.map_err(|err| Error::Assertion(format!("bad XML attribute: {err}")))?;
@@ -425,7 +408,7 @@ mod tests {
         assert_eq!(a.roles[1].account(), "210987654321");
     }
 
-    /// SimpleSAMLphp 1.19 (tests/simplesamlphp.rs): a signed response holding a signed
+    /// SimpleSAMLphp 1.19 (tests/integration/simplesamlphp.rs): a signed response holding a signed
     /// assertion, `xsi:type="xs:string"` values, URI name formats, several roles in one
     /// multi-valued attribute over two accounts, a five-minute validity.
     #[test]

@@ -206,7 +206,10 @@ fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| failed(format!("cannot run {program}: {e}")))?;
+        .map_err(|source| Error::Spawn {
+            program: format!("{program} (the credential_process of profile {profile})"),
+            source,
+        })?;
     let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
@@ -283,6 +286,21 @@ mod tests {
                 .unwrap_err()
                 .contains("not JSON")
         );
+    }
+
+    /// A `credential_process` that cannot start is a failed spawn naming the program
+    /// and the profile (exit 1), not a usage error (exit 2).
+    #[test]
+    fn a_process_that_cannot_start_is_a_spawn_error() {
+        let e = run_credential_process("dev", "/nonexistent/aws-vault exec dev").unwrap_err();
+        assert!(matches!(e, Error::Spawn { .. }), "{e:?}");
+        assert!(
+            e.to_string().starts_with(
+                "cannot run /nonexistent/aws-vault (the credential_process of profile dev): "
+            ),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::FAILURE);
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! The command line: parsed by clap with no I/O; `app` resolves it.
+//! The `saml-login` command line: parsed by clap with no I/O;
+//! [`crate::config::resolve`] turns it into what a run does.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::browser::BrowserKind;
+use crate::keys::{self, Tool};
+use crate::login_args::{LOGIN_HEADING, LoginArgs};
+use crate::shell::EnvShell;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -59,42 +62,30 @@ pub fn command() -> clap::Command {
 }
 
 /// `[env: SAML_LOGIN_KEY]` after the help of every option whose help says
-/// "(setting `key`": the variable is read for each key of [`crate::config::KEYS`].
+/// "(setting `key`", for each key of [`crate::keys::TABLE`] that has a variable.
 fn with_setting_env(cmd: clap::Command) -> clap::Command {
     let cmd = cmd.mut_args(|a| {
         let Some(help) = a.get_help().map(ToString::to_string) else {
             return a;
         };
-        match crate::config::KEYS
+        match keys::TABLE
             .iter()
-            .find(|k| help.contains(&format!("setting `{k}`")))
+            .filter(|k| k.read_by(Tool::SamlLogin))
+            .find(|k| help.contains(&format!("setting `{}`", k.name)))
+            .and_then(keys::Key::env_var)
         {
-            Some(key) => a.help(format!(
-                "{help} [env: SAML_LOGIN_{}]",
-                key.to_ascii_uppercase()
-            )),
+            Some(var) => a.help(format!("{help} [env: {var}]")),
             None => a,
         }
     });
     cmd.mut_subcommands(with_setting_env)
 }
 
-/// The heading of the options that choose and read the configuration.
-pub const CONFIGURATION_HEADING: &str = "Configuration";
-/// The heading of the options that say where and how to log in.
-pub const LOGIN_HEADING: &str = "Login";
-/// The heading of the browser options.
-pub const BROWSER_HEADING: &str = "Browser";
-
+/// saml-login's global flags: the login flags both tools share, and its own.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The Auth0 tenant URL (setting `idp_url`)
-    #[arg(long, value_name = "URL", global = true, help_heading = LOGIN_HEADING)]
-    pub idp_url: Option<String>,
-
-    /// The Auth0 application's client id (setting `client_id`)
-    #[arg(long, value_name = "ID", global = true, help_heading = LOGIN_HEADING)]
-    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
 
     /// The page that starts the login, for any IdP's IdP-initiated URL (setting
     /// `login_url`; default {idp_url}/samlp/{client_id})
@@ -106,10 +97,6 @@ pub struct Global {
     #[arg(long, value_name = "URL|aws", global = true, help_heading = LOGIN_HEADING)]
     pub callback_url: Option<String>,
 
-    /// Loopback port of the callback http://localhost:PORT/saml (setting `listen_port`)
-    #[arg(long, value_name = "PORT", global = true, help_heading = LOGIN_HEADING)]
-    pub listen_port: Option<String>,
-
     /// Session duration in seconds (setting `role_duration`)
     #[arg(long, value_name = "SECONDS", global = true, help_heading = LOGIN_HEADING)]
     pub role_duration: Option<String>,
@@ -117,10 +104,6 @@ pub struct Global {
     /// The AWS region for STS (setting `region`)
     #[arg(long, value_name = "REGION", global = true, help_heading = LOGIN_HEADING)]
     pub region: Option<String>,
-
-    /// Give up on the login after SECONDS (setting `timeout`, default 300)
-    #[arg(long, value_name = "SECONDS", global = true, help_heading = LOGIN_HEADING)]
-    pub timeout: Option<String>,
 
     /// Take the SAMLResponse (base64) from FILE, or `-` for stdin, instead of logging in
     #[arg(long, value_name = "FILE", global = true, help_heading = LOGIN_HEADING)]
@@ -130,109 +113,6 @@ pub struct Global {
     /// while it is valid)
     #[arg(long, global = true, help_heading = LOGIN_HEADING)]
     pub no_cache: bool,
-
-    #[command(flatten)]
-    pub browser: BrowserArgs,
-
-    /// The section of ~/.saml-login to use (keys inherit [DEFAULT])
-    #[arg(
-        short = 'c',
-        long,
-        value_name = "SECTION",
-        default_value = "DEFAULT",
-        global = true,
-        help_heading = CONFIGURATION_HEADING
-    )]
-    pub configuration: String,
-
-    /// Read the configuration from FILE instead of ~/.saml-login
-    #[arg(long, value_name = "FILE", env = "SAML_LOGIN_CONFIG", global = true, help_heading = CONFIGURATION_HEADING)]
-    pub config: Option<PathBuf>,
-
-    /// Trace what happens on stderr (secrets stay redacted)
-    #[arg(long, global = true, help_heading = CONFIGURATION_HEADING)]
-    pub verbose: bool,
-}
-
-/// How to log in: the browser and its options (shared with `pkce-login`).
-#[derive(Debug, Args)]
-#[command(next_help_heading = BROWSER_HEADING)]
-pub struct BrowserArgs {
-    /// How to log in (setting `browser`)
-    #[arg(long, value_name = "KIND", global = true)]
-    pub browser: Option<BrowserKind>,
-
-    /// Log in in saml-login's own window (same as --browser webview)
-    #[arg(long, global = true, conflicts_with_all = ["browser", "headless", "system_browser"])]
-    pub webview: bool,
-
-    /// Log in with headless Chromium (same as --browser headless)
-    #[arg(long, global = true, conflicts_with_all = ["browser", "system_browser"])]
-    pub headless: bool,
-
-    /// Log in with the default browser and a loopback callback (same as --browser system)
-    #[arg(long, global = true, conflicts_with = "browser")]
-    pub system_browser: bool,
-
-    /// System browser: print the login URL instead of opening a browser
-    #[arg(long, global = true)]
-    pub no_open: bool,
-
-    /// Headless: the Chromium binary (setting `chrome`; default: CHROME, then a headless shell, then full Chromium or Chrome)
-    #[arg(long, value_name = "PATH", global = true)]
-    pub chrome: Option<PathBuf>,
-
-    /// Headless: a cookie jar (cookies.txt or JSON) with the IdP session (setting `cookies`)
-    #[arg(long, value_name = "FILE", global = true)]
-    pub cookies: Option<PathBuf>,
-
-    /// After a successful login, write the IdP's cookies to FILE (mode 0600)
-    #[arg(long, value_name = "FILE", global = true)]
-    pub save_cookies: Option<PathBuf>,
-
-    /// Headless: show the Chromium window (first login, debugging)
-    #[arg(long, global = true)]
-    pub show_browser: bool,
-
-    /// Webview: use a throwaway profile instead of the remembered session
-    #[arg(long, visible_alias = "private", global = true)]
-    pub fresh: bool,
-}
-
-impl BrowserArgs {
-    /// The browser chosen on the command line, if any.
-    pub fn choice(&self) -> Option<BrowserKind> {
-        if self.webview {
-            Some(BrowserKind::Webview)
-        } else if self.headless {
-            Some(BrowserKind::Headless)
-        } else if self.system_browser {
-            Some(BrowserKind::System)
-        } else {
-            self.browser
-        }
-    }
-
-    /// The settings these flags give (`browser`, `cookies`, `chrome`).
-    pub fn add_overrides(&self, o: &mut crate::config::Overrides) {
-        o.flag(
-            "chrome",
-            "--chrome",
-            self.chrome.as_ref().map(|p| p.display().to_string()),
-        );
-        o.flag(
-            "cookies",
-            "--cookies",
-            self.cookies.as_ref().map(|p| p.display().to_string()),
-        );
-        o.flag(
-            "browser",
-            "--browser",
-            self.choice()
-                .and_then(|b| clap::ValueEnum::to_possible_value(&b))
-                .map(|v| v.get_name().to_owned()),
-        );
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -427,38 +307,6 @@ pub struct EnvArgs {
     /// The shell syntax (default: the kind of $SHELL, else sh; PowerShell on Windows)
     #[arg(long, value_enum)]
     pub shell: Option<EnvShell>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum EnvShell {
-    Sh,
-    /// The same syntax as `sh`.
-    Bash,
-    /// The same syntax as `sh`.
-    Zsh,
-    Fish,
-    Powershell,
-    /// Windows' cmd.exe (`set "NAME=value"`).
-    Cmd,
-}
-
-impl EnvShell {
-    /// The kind of the shell at `path` (`$SHELL`, `/` or `\` separated): `/usr/bin/fish` is fish; anything
-    /// not known is `sh`.
-    pub fn of_shell_path(path: Option<&str>) -> Self {
-        let name = path
-            .and_then(|p| p.rsplit(['/', '\\']).next())
-            .unwrap_or_default()
-            .trim_end_matches(".exe");
-        match name {
-            "fish" => Self::Fish,
-            "pwsh" | "powershell" => Self::Powershell,
-            "cmd" => Self::Cmd,
-            "bash" => Self::Bash,
-            "zsh" => Self::Zsh,
-            _ => Self::Sh,
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -20,7 +20,7 @@ pub fn write(shell: Shell) -> Result<()> {
     std::io::stdout()
         .lock()
         .write_all(with_sections(shell, script).as_bytes())
-        .map_err(crate::app::stdout_error)
+        .map_err(crate::output::stdout_error)
 }
 
 /// `script` with `-c`/`--configuration` completing section names.

@@ -1,211 +1,29 @@
-//! The configuration: `~/.saml-login` read with Python configparser's rules (every
-//! section inherits `[DEFAULT]`, keys are case-insensitive, indented lines continue a
-//! value), layered under flags and `SAML_LOGIN_*` variables, and resolved once into
-//! [`Settings`]. The parser takes a `&str`, so its tests need no file system.
+//! The configuration: the ini file ([`IniFile`]) layered under flags and
+//! `SAML_LOGIN_*` variables ([`Overrides`], [`Layers`]), resolved once into
+//! [`Settings`]; [`resolve`] turns a whole command line into what a run does, and
+//! [`browser_setup`] the browser flags into a browser ready to open.
+
+pub(crate) mod browser_setup;
+mod ini;
+pub(crate) mod resolve;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ini::{Ini, ParseOption};
 use saml_login_capture::{Callback, Method};
 use url::Url;
 
-use crate::browser::BrowserKind;
+pub use self::ini::{DEFAULT_SECTION, IniFile};
+use crate::browser_kind::BrowserKind;
 use crate::error::{Error, Result};
+use crate::keys;
 
-/// The section every other inherits from, and the one used without `-c`.
-pub const DEFAULT_SECTION: &str = "DEFAULT";
 pub const DEFAULT_LISTEN_PORT: u16 = 12200;
 pub const DEFAULT_ROLE_DURATION: i32 = 3600;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The longest `timeout`: a day. (About 9.2e18 s overflowed the clock's deadline.)
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Every key the configuration knows, for `SAML_LOGIN_*` variables and checks.
-pub const KEYS: &[&str] = &[
-    "idp_url",
-    "client_id",
-    "aws_account",
-    "aws_role",
-    "aws_profile",
-    "listen_port",
-    "role_duration",
-    "policy_arns",
-    "inline_policy",
-    "aws_console",
-    "browser",
-    "region",
-    "timeout",
-    "login_url",
-    "callback_url",
-    "require_relay_state",
-    "profile_name",
-    "chrome",
-];
-
-/// Keys a file may set that have no `SAML_LOGIN_*` variable (`cookies`: the variable
-/// `SAML_LOGIN_COOKIES` holds a jar's content, not a path).
-pub const FILE_ONLY_KEYS: &[&str] = &["cookies"];
-
-/// A parsed ini file: sections in file order, keys lowercased.
-#[derive(Clone, Debug, Default)]
-pub struct IniFile {
-    pub path: PathBuf,
-    /// Whether the file was there (a missing default file is an empty configuration).
-    pub exists: bool,
-    sections: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl IniFile {
-    /// Parse `text` read from `path` (the path is only for messages).
-    pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let text = crate::platform::strip_bom(text);
-        check_lines(text, path)?;
-        let options = ParseOption {
-            enabled_quote: false,
-            enabled_escape: false,
-            enabled_indented_mutiline_value: true,
-            enabled_preserve_key_leading_whitespace: false,
-        };
-        let ini = Ini::load_from_str_opt(text, options).map_err(|e| Error::ConfigSyntax {
-            path: path.to_owned(),
-            line: e.line,
-            message: e.msg.into_owned(),
-        })?;
-        let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (name, props) in &ini {
-            let Some(name) = name else {
-                if props.is_empty() {
-                    continue;
-                }
-                return Err(Error::Malformed {
-                    path: path.to_owned(),
-                    message: "keys appear before the first [section] header".into(),
-                });
-            };
-            let section = sections.entry(name.to_owned()).or_default();
-            for (k, v) in props {
-                section.insert(k.trim().to_ascii_lowercase(), v.to_owned());
-            }
-        }
-        Ok(Self {
-            path: path.to_owned(),
-            exists: true,
-            sections,
-        })
-    }
-
-    /// Read and parse a file; a missing file is an empty configuration.
-    pub fn load(path: &Path, must_exist: bool) -> Result<Self> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text, path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(Self {
-                path: path.to_owned(),
-                ..Self::default()
-            }),
-            Err(source) => Err(Error::Read {
-                path: path.to_owned(),
-                source,
-            }),
-        }
-    }
-
-    pub fn has_section(&self, name: &str) -> bool {
-        name == DEFAULT_SECTION || self.sections.contains_key(name)
-    }
-
-    /// A warning for each key of `section` and `[DEFAULT]` that is not in `known`
-    /// (configparser would keep it, and saml-login would silently not use it), with
-    /// the known key it is closest to.
-    pub fn unknown_keys(&self, section: &str, known: &[&str]) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let mut names = vec![DEFAULT_SECTION];
-        if section != DEFAULT_SECTION {
-            names.push(section);
-        }
-        for name in names {
-            for key in self.sections.get(name).into_iter().flat_map(|s| s.keys()) {
-                if known.contains(&key.as_str()) {
-                    continue;
-                }
-                let guess = known
-                    .iter()
-                    .map(|k| (edit_distance(key, k), *k))
-                    .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-                    .min();
-                warnings.push(format!(
-                    "unknown key {key} in [{name}] of {}{}",
-                    self.path.display(),
-                    guess.map_or_else(
-                        || " (not a setting; see the README's Configuration)".to_owned(),
-                        |(_, k)| format!("; did you mean {k}?")
-                    )
-                ));
-            }
-        }
-        warnings
-    }
-
-    /// The names of the sections, `[DEFAULT]` first (for shell completion).
-    pub fn section_names(&self) -> Vec<&str> {
-        let mut names = vec![DEFAULT_SECTION];
-        names.extend(
-            self.sections
-                .keys()
-                .map(String::as_str)
-                .filter(|n| *n != DEFAULT_SECTION),
-        );
-        names
-    }
-
-    /// The keys of `[DEFAULT]` alone.
-    pub fn defaults(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.sections
-            .get(DEFAULT_SECTION)
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// A key of `section`, falling back to `[DEFAULT]`; with where it came from.
-    fn get(&self, section: &str, key: &str) -> Option<(&str, String)> {
-        let here = self.sections.get(section).and_then(|s| s.get(key));
-        if let Some(v) = here {
-            return Some((v, format!("[{section}] of {}", self.path.display())));
-        }
-        self.sections
-            .get(DEFAULT_SECTION)
-            .and_then(|s| s.get(key))
-            .map(|v| (v.as_str(), format!("[DEFAULT] of {}", self.path.display())))
-    }
-}
-
-/// The line-level rules configparser enforces, with the line number of the first
-/// break: a section header must close, a line must be a comment, a header, a
-/// `key = value` (or `key: value`) or an indented continuation.
-fn check_lines(text: &str, path: &Path) -> Result<()> {
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        let bad = if t.is_empty() || t.starts_with(['#', ';']) || line.starts_with([' ', '\t']) {
-            None
-        } else if t.starts_with('[') {
-            (!t.ends_with(']')).then_some("a section header must end with ]")
-        } else if !t.contains(['=', ':']) {
-            Some("expected `key = value`")
-        } else {
-            None
-        };
-        if let Some(message) = bad {
-            return Err(Error::ConfigSyntax {
-                path: path.to_owned(),
-                line: i + 1,
-                message: message.into(),
-            });
-        }
-    }
-    Ok(())
-}
 
 /// Values given on the command line (by key name) and `SAML_LOGIN_*` variables.
 #[derive(Clone, Debug, Default)]
@@ -217,16 +35,26 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// Read `SAML_LOGIN_{KEY}` for every known key through `var`.
+    /// Read `SAML_LOGIN_{KEY}` through `var` for every key that has a variable.
     pub fn read_env(&mut self, var: impl Fn(&str) -> Option<String>) {
-        for key in KEYS {
-            if let Some(v) = var(&format!("SAML_LOGIN_{}", key.to_ascii_uppercase())) {
-                self.env.insert(key, v);
+        for key in keys::TABLE {
+            if let Some(v) = key.env_var().and_then(|name| var(&name)) {
+                self.env.insert(key.name, v);
             }
         }
     }
 
-    pub fn flag(&mut self, key: &'static str, flag: &'static str, value: Option<String>) {
+    /// The value of `key` given by its flag (named in [`keys::TABLE`]), if given.
+    pub fn flag(&mut self, key: &'static str, value: Option<String>) {
+        let flag = keys::get(key)
+            .and_then(|k| k.flag)
+            .unwrap_or_else(|| panic!("the key table gives {key} no flag"));
+        self.flag_as(key, flag, value);
+    }
+
+    /// The value of `key` given by `flag` (a flag other than the key's own, such as
+    /// `--no-open-console`).
+    pub fn flag_as(&mut self, key: &'static str, flag: &'static str, value: Option<String>) {
         if let Some(v) = value {
             self.flags.insert(key, (v, flag));
         }
@@ -234,20 +62,20 @@ impl Overrides {
 }
 
 /// A value with the place it came from, for error messages.
-struct Sourced {
-    value: String,
-    origin: String,
+pub(crate) struct Sourced {
+    pub value: String,
+    pub origin: String,
 }
 
 /// Looks a key up through the layers: flag, environment, section, `[DEFAULT]`.
-struct Layers<'a> {
-    overrides: &'a Overrides,
-    file: &'a IniFile,
-    section: &'a str,
+pub(crate) struct Layers<'a> {
+    pub overrides: &'a Overrides,
+    pub file: &'a IniFile,
+    pub section: &'a str,
 }
 
 impl Layers<'_> {
-    fn get(&self, key: &'static str) -> Option<Sourced> {
+    pub(crate) fn get(&self, key: &'static str) -> Option<Sourced> {
         if let Some((v, flag)) = self.overrides.flags.get(key) {
             return Some(Sourced {
                 value: v.clone(),
@@ -266,13 +94,13 @@ impl Layers<'_> {
         })
     }
 
-    fn string(&self, key: &'static str) -> Option<String> {
+    pub(crate) fn string(&self, key: &'static str) -> Option<String> {
         self.get(key)
             .map(|s| s.value.trim().to_owned())
             .filter(|v| !v.is_empty())
     }
 
-    fn parsed<T>(
+    pub(crate) fn parsed<T>(
         &self,
         key: &'static str,
         parse: impl Fn(&str) -> std::result::Result<T, String>,
@@ -571,24 +399,6 @@ fn no_config_file(file: &IniFile, section: &str) -> Error {
     }
 }
 
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 /// `~/x` relative to the user's home.
 fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::home_dir()) {
@@ -597,9 +407,9 @@ fn expand_home(path: &str) -> PathBuf {
     }
 }
 
-fn parse_http_url(v: &str) -> std::result::Result<Url, String> {
+pub(crate) fn parse_http_url(v: &str) -> std::result::Result<Url, String> {
     let url = Url::parse(v).map_err(|e| format!("{v:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+    if !saml_login_capture::is_http_url(&url) {
         return Err(format!("{v:?} is not an http(s) URL"));
     }
     Ok(url)
@@ -697,7 +507,7 @@ listen_port = http
         let s = resolve("dev", &o).unwrap();
         assert_eq!(s.client_id.as_deref(), Some("from-env"));
         assert_eq!(s.listen_port, 1234);
-        o.flag("client_id", "--client-id", Some("from-flag".into()));
+        o.flag("client_id", Some("from-flag".into()));
         let s = resolve("dev", &o).unwrap();
         assert_eq!(s.client_id.as_deref(), Some("from-flag"));
     }
@@ -717,11 +527,7 @@ listen_port = http
             Settings::resolve(&file, "ci", &o).unwrap().chrome,
             Some(PathBuf::from("/usr/bin/chromium"))
         );
-        o.flag(
-            "chrome",
-            "--chrome",
-            Some("/x/chromium-headless-shell".into()),
-        );
+        o.flag("chrome", Some("/x/chromium-headless-shell".into()));
         assert_eq!(
             Settings::resolve(&file, "ci", &o).unwrap().chrome,
             Some(PathBuf::from("/x/chromium-headless-shell"))
@@ -787,7 +593,7 @@ listen_port = http
             "listen_port in [broken-port] of /home/u/.saml-login: \"http\" is not a port number (1-65535)"
         );
         let mut o = Overrides::default();
-        o.flag("inline_policy", "--inline-policy", Some("{nope".into()));
+        o.flag("inline_policy", Some("{nope".into()));
         let e = resolve("dev", &o).unwrap_err();
         assert!(
             e.to_string()
@@ -798,40 +604,5 @@ listen_port = http
         o.read_env(|k| (k == "SAML_LOGIN_AWS_CONSOLE").then(|| "maybe".into()));
         let e = resolve("dev", &o).unwrap_err();
         assert!(e.to_string().contains("SAML_LOGIN_AWS_CONSOLE"), "{e}");
-    }
-
-    #[test]
-    fn malformed_file_names_path_and_line() {
-        let e = IniFile::parse("[ok]\na = 1\n[broken\nb = 2\n", Path::new("/x/cfg")).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "/x/cfg, line 3: a section header must end with ]"
-        );
-        let e = IniFile::parse("[ok]\na = 1\n\njust words\n", Path::new("/x/cfg")).unwrap_err();
-        assert_eq!(e.to_string(), "/x/cfg, line 4: expected `key = value`");
-    }
-
-    #[test]
-    fn unknown_keys_are_named_with_the_nearest_known_key() {
-        let f = IniFile::parse(
-            "[DEFAULT]\nidp_url = x\nfrobnicate = 1\n[dev]\naws_rol = Dev\nAWS_ROLE = Dev\n[other]\nnope = 1\n",
-            Path::new("/x/cfg"),
-        )
-        .unwrap();
-        assert_eq!(
-            f.unknown_keys("dev", KEYS),
-            [
-                "unknown key frobnicate in [DEFAULT] of /x/cfg (not a setting; see the README's Configuration)",
-                "unknown key aws_rol in [dev] of /x/cfg; did you mean aws_role?",
-            ]
-        );
-        assert_eq!(edit_distance("aws_rol", "aws_role"), 1);
-        assert_eq!(f.section_names(), ["DEFAULT", "dev", "other"]);
-    }
-
-    #[test]
-    fn keys_before_any_section() {
-        let e = IniFile::parse("a = 1\n[s]\n", Path::new("/x/cfg")).unwrap_err();
-        assert!(e.to_string().contains("before the first [section]"));
     }
 }

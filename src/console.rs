@@ -7,68 +7,14 @@ use url::Url;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::partition::Partition;
 
 /// The environment variable pointing the federation endpoint elsewhere (tests).
-pub const FEDERATION_URL_ENV: &str = "SAML_LOGIN_FEDERATION_URL";
+pub(crate) const FEDERATION_URL_ENV: &str = "SAML_LOGIN_FEDERATION_URL";
 const ISSUER: &str = "saml-login";
 
-/// An AWS partition's sign-in and console hosts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Partition {
-    Aws,
-    AwsUsGov,
-    AwsCn,
-}
-
-impl Partition {
-    /// The partition a region belongs to.
-    pub fn of_region(region: &str) -> Self {
-        if region.starts_with("cn-") {
-            Partition::AwsCn
-        } else if region.starts_with("us-gov-") {
-            Partition::AwsUsGov
-        } else {
-            Partition::Aws
-        }
-    }
-
-    /// The partition named in an ARN (`arn:PARTITION:...`).
-    pub fn of_arn(arn: &str) -> Self {
-        match arn.split(':').nth(1) {
-            Some("aws-cn") => Partition::AwsCn,
-            Some("aws-us-gov") => Partition::AwsUsGov,
-            _ => Partition::Aws,
-        }
-    }
-
-    pub fn federation_url(self) -> &'static str {
-        match self {
-            Partition::Aws => "https://signin.aws.amazon.com/federation",
-            Partition::AwsUsGov => "https://signin.amazonaws-us-gov.com/federation",
-            Partition::AwsCn => "https://signin.amazonaws.cn/federation",
-        }
-    }
-
-    pub fn console_host(self) -> &'static str {
-        match self {
-            Partition::Aws => "console.aws.amazon.com",
-            Partition::AwsUsGov => "console.amazonaws-us-gov.com",
-            Partition::AwsCn => "console.amazonaws.cn",
-        }
-    }
-
-    /// The region STS uses in this partition when none is configured.
-    pub fn default_region(self) -> &'static str {
-        match self {
-            Partition::Aws => "us-east-1",
-            Partition::AwsUsGov => "us-gov-west-1",
-            Partition::AwsCn => "cn-north-1",
-        }
-    }
-}
-
 /// Where the console opens: a full URL, or a service name (`s3`, `ec2`) in `region`.
-pub fn destination(dest: Option<&str>, region: &str) -> Result<Url> {
+pub(crate) fn destination(dest: Option<&str>, region: &str) -> Result<Url> {
     let host = Partition::of_region(region).console_host();
     let text = match dest {
         Some(d) if d.starts_with("https://") => d.to_owned(),
@@ -85,10 +31,32 @@ pub fn destination(dest: Option<&str>, region: &str) -> Result<Url> {
     Url::parse(&text).map_err(|e| Error::Usage(format!("--destination {text:?}: {e}")))
 }
 
+/// The variables the console flow reads, resolved once with the rest: the federation
+/// endpoint's override and the AWS region variables.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConsoleEnv {
+    /// `SAML_LOGIN_FEDERATION_URL`.
+    pub federation_url: Option<String>,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+}
+
+impl ConsoleEnv {
+    pub(crate) fn resolve(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let env = |k: &str| env(k).filter(|v| !v.is_empty());
+        Self {
+            federation_url: env(FEDERATION_URL_ENV),
+            region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
+        }
+    }
+}
+
 /// The federation endpoint for `region`'s partition, or the override.
-pub fn federation_endpoint(region: &str, env: impl Fn(&str) -> Option<String>) -> Result<Url> {
-    let text = env(FEDERATION_URL_ENV)
-        .unwrap_or_else(|| Partition::of_region(region).federation_url().to_owned());
+pub(crate) fn federation_endpoint(region: &str, over: Option<&str>) -> Result<Url> {
+    let text = over.map_or_else(
+        || Partition::of_region(region).federation_url(),
+        str::to_owned,
+    );
     Url::parse(&text).map_err(|e| Error::BadValue {
         field: "federation endpoint".into(),
         origin: FEDERATION_URL_ENV.into(),
@@ -98,7 +66,7 @@ pub fn federation_endpoint(region: &str, env: impl Fn(&str) -> Option<String>) -
 
 /// The `getSigninToken` request for temporary credentials. `SessionDuration` is sent
 /// only for assumed-role credentials (federation tokens carry their own).
-pub fn signin_token_url(
+pub(crate) fn signin_token_url(
     endpoint: &Url,
     credentials: &Credentials,
     session_duration: Option<u32>,
@@ -121,7 +89,7 @@ pub fn signin_token_url(
 }
 
 /// The final console URL.
-pub fn login_url(endpoint: &Url, destination: &Url, signin_token: &str) -> Url {
+pub(crate) fn login_url(endpoint: &Url, destination: &Url, signin_token: &str) -> Url {
     let mut url = endpoint.clone();
     url.query_pairs_mut()
         .append_pair("Action", "login")
@@ -138,7 +106,7 @@ struct SigninToken {
 }
 
 /// Ask the federation endpoint for a sign-in token.
-pub fn fetch_signin_token(request: &Url) -> Result<String> {
+pub(crate) fn fetch_signin_token(request: &Url) -> Result<String> {
     let host = request.host_str().unwrap_or_default().to_owned();
     let fail = |message: String| Error::BadValue {
         field: "AWS federation".into(),
@@ -185,7 +153,7 @@ mod tests {
 
     #[test]
     fn federation_endpoints() {
-        let none = |_: &str| None;
+        let none = None;
         assert_eq!(
             federation_endpoint("us-gov-east-1", none).unwrap().as_str(),
             "https://signin.amazonaws-us-gov.com/federation"
@@ -200,14 +168,10 @@ mod tests {
             federation_endpoint("eu-central-1", none).unwrap().as_str(),
             "https://signin.aws.amazon.com/federation"
         );
-        let over = |k: &str| (k == FEDERATION_URL_ENV).then(|| "http://127.0.0.1:9/f".to_owned());
+        let over = Some("http://127.0.0.1:9/f");
         assert_eq!(
             federation_endpoint("eu-central-1", over).unwrap().as_str(),
             "http://127.0.0.1:9/f"
-        );
-        assert_eq!(
-            Partition::of_arn("arn:aws-cn:iam::1:role/x"),
-            Partition::AwsCn
         );
     }
 }

@@ -4,6 +4,7 @@
 use clap::Parser;
 use saml_login_capture::Cancel;
 
+use crate::console::ConsoleEnv;
 use crate::error::Result;
 use crate::paths::Paths;
 
@@ -43,13 +44,15 @@ pub fn main_entry() -> i32 {
 }
 
 fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
-    let paths = Paths::resolve(None, |k| std::env::var(k).ok())?;
-    let region = cli
-        .region
-        .clone()
-        .unwrap_or_else(|| crate::app::console_region(&paths, Some(&cli.profile)));
-    crate::app::console_for_profile(
+    let env = |k: &str| std::env::var(k).ok();
+    let paths = Paths::resolve(None, env)?;
+    let console_env = ConsoleEnv::resolve(&env);
+    let region = cli.region.clone().unwrap_or_else(|| {
+        crate::console_flow::console_region(&paths, &console_env, Some(&cli.profile))
+    });
+    crate::console_flow::console_for_profile(
         &paths,
+        &console_env,
         &cli.profile,
         &region,
         cli.destination.as_deref(),

@@ -94,6 +94,18 @@ pub enum Error {
     },
     #[error("{}: {message}", .path.display())]
     Malformed { path: PathBuf, message: String },
+    /// An IdP endpoint (`pkce-login`'s authorize and token endpoints) answered
+    /// something unusable or could not be reached.
+    #[error("{endpoint}: {message}")]
+    Idp { endpoint: String, message: String },
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open a browser: {reason}; use --print")]
+    OpenBrowser { reason: String },
     #[error("{}: {message}", .path.display())]
     Untrusted { path: PathBuf, message: String },
     #[error("SAML response: {0}")]
@@ -236,6 +248,26 @@ pub fn printable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Variants that say what failed, with the exit code each maps to: a browser that
+    /// cannot be opened is a failure (1), not a command-line usage error (2).
+    #[test]
+    fn variants_say_what_failed() {
+        let open = Error::OpenBrowser {
+            reason: "no browser".into(),
+        };
+        assert_eq!(
+            open.to_string(),
+            "cannot open a browser: no browser; use --print"
+        );
+        assert_eq!(open.exit_code(), exit::FAILURE);
+        let idp = Error::Idp {
+            endpoint: "https://idp.example/oauth/token".into(),
+            message: "HTTP 500".into(),
+        };
+        assert_eq!(idp.to_string(), "https://idp.example/oauth/token: HTTP 500");
+        assert_eq!(idp.exit_code(), exit::FAILURE);
+    }
 
     #[test]
     fn escape_sequences_are_shown_not_sent() {

@@ -1,35 +1,53 @@
 //! saml-login: turn an Auth0 (SAML) login into temporary AWS credentials.
 //!
-//! The pipeline: a browser (`browsers/`) captures the IdP's `SAMLResponse`;
-//! [`assertion`] parses it once; the role is chosen; [`sts`] trades it for
-//! credentials; [`store`] writes them into the shared credentials file.
+//! One way: [`cli`] parses, [`config::resolve`] resolves flags, environment and files
+//! into a plan, `app` hands it to its command, the commands run the `pipeline` (a
+//! browser from `browsers/` captures the `SAMLResponse`, [`assertion`] parses it once,
+//! the role is chosen, `sts` trades it for credentials) and [`store`] writes them.
+//! docs/ARCHITECTURE.md follows a login from argv to the credentials file.
 
-pub mod accounts;
-pub(crate) mod app;
+// Public: what the binaries, the fuzz targets and the benches use.
 pub mod assertion;
-pub(crate) mod aws_config;
-pub mod browser;
-pub mod cache;
-pub(crate) mod chain;
-pub mod cli;
-mod completions;
 pub mod config;
-pub mod console;
 pub mod console_cli;
-pub mod cookie_jar;
-pub mod credentials;
 pub mod error;
-pub(crate) mod identity;
-pub mod login;
-pub(crate) mod login_lock;
-mod man_page;
-pub mod paths;
-pub mod pkce;
 pub mod pkce_cli;
-pub(crate) mod platform;
-pub mod role;
 pub mod store;
-pub mod sts;
+
+pub(crate) mod accounts;
+pub(crate) mod app;
+pub(crate) mod assume_command;
+pub(crate) mod aws_config;
+pub(crate) mod browser;
+pub(crate) mod browser_kind;
+pub(crate) mod cache;
+pub(crate) mod chain;
+pub(crate) mod cli;
+mod completions;
+pub(crate) mod configure_command;
+pub(crate) mod console;
+pub(crate) mod console_flow;
+pub(crate) mod cookie_jar;
+pub(crate) mod credentials;
+pub(crate) mod credentials_command;
+pub(crate) mod identity;
+pub(crate) mod keys;
+pub(crate) mod login;
+pub(crate) mod login_args;
+pub(crate) mod login_lock;
+pub(crate) mod logout_command;
+mod man_page;
+pub(crate) mod output;
+pub(crate) mod partition;
+pub(crate) mod paths;
+pub(crate) mod pipeline;
+pub(crate) mod pkce;
+pub(crate) mod platform;
+pub(crate) mod role;
+pub(crate) mod role_choice;
+pub(crate) mod saved_response;
+pub(crate) mod shell;
+pub(crate) mod sts;
 #[cfg(feature = "webview")]
 mod webview_process;
 
@@ -43,7 +61,7 @@ pub fn main_entry() -> i32 {
     entry::<cli::Cli>(
         "saml-login",
         cli::command,
-        |cli| cli.global.verbose,
+        |cli| cli.global.login.verbose,
         app::run,
     )
 }

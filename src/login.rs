@@ -1,31 +1,23 @@
-//! Getting a `SamlResponse`: from a browser (any kind, through the capture interface)
-//! or from a saved response (a file or stdin). Builds the login request once: the
-//! start URL with our random `RelayState`, the callback to wait for, the timeout.
+//! Getting a `SamlResponse` from a browser (any kind, a saved response included,
+//! through the capture interface). Builds the login request once: the start URL with
+//! our random `RelayState`, the callback to wait for, the timeout.
 
-use std::io::Read;
-use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use saml_login_capture::{Browser, Cancel, CaptureError, Captured, LoginRequest, random_token};
+use saml_login_capture::{
+    Browser, Cancel, CaptureError, Captured, Cookie, Login, LoginRequest, random_token,
+};
 
 use crate::assertion::SamlResponse;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 
-/// Where the response comes from.
-pub enum Source<'a> {
-    /// Run a login in this browser.
-    Browser(&'a mut dyn Browser),
-    /// Read a saved response: a file, or `-` for stdin.
-    Saved(&'a Path),
-}
-
 /// Build the login request for `settings`: the start URL (`login_url`, or
 /// `{idp_url}/samlp/{client_id}`) with `RelayState=R`, and a POST to the callback
 /// carrying `SAMLResponse` and `RelayState` = R (which an IdP-initiated `login_url`
 /// captured in the browser may leave out).
-pub fn saml_request(
+pub(crate) fn saml_request(
     settings: &Settings,
     title: String,
     cancel: Cancel,
@@ -68,42 +60,40 @@ fn usable_saml_response(captured: &Captured) -> std::result::Result<(), String> 
 
 /// A SAML response as it reached saml-login.
 #[derive(Debug)]
-pub struct Received {
+pub(crate) struct Received {
     pub response: SamlResponse,
-    /// Whether it came back with the `RelayState` we sent (a saved response counts as
-    /// echoed: the user handed it over).
+    /// Whether it came back with the `RelayState` we sent (a saved response echoes it:
+    /// the user handed it over).
     pub state_echoed: bool,
+    /// The browser's cookies after the login (see [`Login::cookies`]).
+    pub cookies: Vec<Cookie>,
 }
 
-/// Get the SAML response from `source`.
-pub fn saml_response(source: Source<'_>, request: &LoginRequest) -> Result<Received> {
-    match source {
-        Source::Saved(path) => Ok(Received {
-            response: read_saved(path)?,
-            state_echoed: true,
-        }),
-        Source::Browser(browser) => {
-            let captured = capture(browser, request)?;
-            let response = captured
-                .field("SAMLResponse")
-                .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
-            tracing::debug!(bytes = response.len(), to = %captured.url, "captured the SAML response");
-            // `accepts` already refused a foreign value: present means ours.
-            let state_echoed = request
-                .callback
-                .state
-                .as_ref()
-                .is_none_or(|s| captured.field(s.field).is_some());
-            Ok(Received {
-                response: SamlResponse::new(response.expose()).posted_to(captured.url.clone()),
-                state_echoed,
-            })
-        }
-    }
+/// Run the login in `browser` and take the SAML response from its callback.
+pub(crate) fn saml_response(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Received> {
+    let Login {
+        callback: captured,
+        cookies,
+    } = capture(browser, request)?;
+    let response = captured
+        .field("SAMLResponse")
+        .ok_or_else(|| Error::Assertion("the callback carried no SAMLResponse".into()))?;
+    tracing::debug!(bytes = response.len(), to = %captured.url, "captured the SAML response");
+    // `accepts` already refused a foreign value: present means ours.
+    let state_echoed = request
+        .callback
+        .state
+        .as_ref()
+        .is_none_or(|s| captured.field(&s.field).is_some());
+    Ok(Received {
+        response: SamlResponse::new(response.expose()).posted_to(captured.url.clone()),
+        state_echoed,
+        cookies,
+    })
 }
 
 /// Run the login in `browser`, with a spinner on stderr while it waits.
-pub fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Captured> {
+pub(crate) fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Login> {
     tracing::debug!(browser = browser.name(), url = %request.start_url, "logging in");
     let spinner = Spinner::start(browser.name());
     let captured = browser.capture(request);
@@ -112,36 +102,6 @@ pub fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Result<Capt
         CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
         e => Error::Capture(e),
     })
-}
-
-fn read_saved(path: &Path) -> Result<SamlResponse> {
-    let mut text = String::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
-    };
-    read.map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    // Accept the bare value or a form body `SAMLResponse=...&RelayState=...`.
-    let value = if text.trim_start().starts_with("SAMLResponse=") {
-        saml_login_capture::decode_form(text.trim().as_bytes())
-            .into_iter()
-            .find(|(k, _)| k == "SAMLResponse")
-            .map(|(_, v)| v.into_inner())
-            .unwrap_or_default()
-    } else {
-        text
-    };
-    if value.trim().is_empty() {
-        return Err(Error::Malformed {
-            path: path.to_owned(),
-            message: "holds no SAML response".into(),
-        });
-    }
-    Ok(SamlResponse::new(value))
 }
 
 /// How long the spinner waits before it appears: the browser says first what it

@@ -13,7 +13,7 @@ pub fn write() -> Result<()> {
     std::io::stdout()
         .lock()
         .write_all(render(&crate::cli::command()).as_bytes())
-        .map_err(crate::app::stdout_error)
+        .map_err(crate::output::stdout_error)
 }
 
 /// Files saml-login reads and writes, with what they hold.
@@ -212,13 +212,19 @@ pub(crate) fn render(cmd: &clap::Command) -> String {
     out.push_str(
         "A setting is taken from its option, then its variable, then the configuration section, then [DEFAULT].\n",
     );
-    for key in crate::config::KEYS {
-        let _ = writeln!(
-            out,
-            ".TP\n\\fBSAML_LOGIN_{}\\fR\nThe setting \\fB{}\\fR.",
-            esc(&key.to_ascii_uppercase()),
-            esc(key)
-        );
+    for key in crate::keys::TABLE
+        .iter()
+        .filter(|k| k.read_by(crate::keys::Tool::SamlLogin))
+    {
+        if let Some(var) = key.env_var() {
+            let _ = writeln!(
+                out,
+                ".TP\n\\fB{}\\fR\nThe setting \\fB{}\\fR: {}.",
+                esc(&var),
+                esc(key.name),
+                esc(key.help)
+            );
+        }
     }
     for (var, what) in ENVIRONMENT {
         let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", esc(var), esc(what));

@@ -16,6 +16,8 @@ fn platform_dir(platform: Option<PathBuf>, home: &std::path::Path, xdg: &str) ->
 
 #[derive(Clone, Debug)]
 pub struct Paths {
+    /// The user's home (`HOME`, else the platform's).
+    pub home: PathBuf,
     /// The configuration file and whether the user named it (then it must exist).
     pub config: PathBuf,
     pub config_explicit: bool,
@@ -63,6 +65,7 @@ impl Paths {
             config: config.unwrap_or_else(|| home.join(".saml-login")),
             accounts: home.join(".aws-accounts"),
             credentials,
+            home,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! What differs between Linux, macOS and Windows in saml-login's own code, each as a
 //! small function the rest calls: the home directory, the byte-order mark a Windows
 //! editor puts before a config file, a rename that Windows refuses while another
-//! program has the file open, and how `exec` finds its command.
+//! program has the file open, and how `exec` finds its command. (`env`'s default shell
+//! per system is in shell.rs.)
 
 use std::ffi::OsStr;
 use std::io;
@@ -73,34 +74,12 @@ pub(crate) fn rename_may_succeed_later(e: &io::Error) -> bool {
 /// with `PATHEXT` (so `cdk` finds `cdk.cmd`; std alone tries only `.exe`); elsewhere
 /// the name itself (the system searches `PATH`).
 pub(crate) fn exec_program(name: &OsStr) -> PathBuf {
-    let pathext = saml_login_capture::path_search::platform_pathext();
-    pathext
-        .as_deref()
-        .and_then(|ext| {
-            let path = std::env::var_os("PATH")?;
-            saml_login_capture::path_search::find_program(name, &path, Some(ext))
-        })
-        .unwrap_or_else(|| PathBuf::from(name))
-}
-
-/// `env`'s syntax when `$SHELL` is not set: PowerShell on Windows (the shell of Windows
-/// Terminal), sh elsewhere.
-pub(crate) fn default_env_shell() -> crate::cli::EnvShell {
-    if cfg!(windows) {
-        crate::cli::EnvShell::Powershell
+    let found = if cfg!(windows) {
+        name.to_str().and_then(saml_login_capture::find_on_path)
     } else {
-        crate::cli::EnvShell::Sh
-    }
-}
-
-/// A cmd.exe line setting `name` to `value`: `set "NAME=value"`, where the quotes keep
-/// `& | < > ^` literal. `None` when `value` holds what cmd would still expand or cut
-/// (`%`, `!` with delayed expansion, `"`, a line break): no quoting makes those safe at
-/// the prompt. (AWS keys and tokens never hold them.)
-pub(crate) fn cmd_set(name: &str, value: &str) -> Option<String> {
-    let unsafe_char = |c: char| matches!(c, '%' | '!' | '"' | '\r' | '\n');
-    (!name.contains(unsafe_char) && !name.contains('=') && !value.contains(unsafe_char))
-        .then(|| format!("set \"{name}={value}\"\r\n"))
+        None
+    };
+    found.unwrap_or_else(|| PathBuf::from(name))
 }
 
 #[cfg(test)]
@@ -128,33 +107,6 @@ mod tests {
         // Only one, and only at the start.
         assert_eq!(strip_bom("\u{feff}\u{feff}x"), "\u{feff}x");
         assert_eq!(strip_bom("x\u{feff}"), "x\u{feff}");
-    }
-
-    #[test]
-    fn cmd_lines_quote_what_they_can_and_refuse_the_rest() {
-        assert_eq!(
-            cmd_set("AWS_SESSION_TOKEN", "IQo+/b=&x|y<z>^").as_deref(),
-            Some("set \"AWS_SESSION_TOKEN=IQo+/b=&x|y<z>^\"\r\n")
-        );
-        for bad in ["50%", "a!b", "a\"b", "a\nset X=1"] {
-            assert_eq!(cmd_set("AWS_REGION", bad), None, "{bad}");
-        }
-        assert_eq!(
-            crate::cli::EnvShell::of_shell_path(Some("C:\\Program Files\\PowerShell\\7\\pwsh.exe")),
-            crate::cli::EnvShell::Powershell
-        );
-        assert_eq!(
-            crate::cli::EnvShell::of_shell_path(Some("/c/Windows/cmd.exe")),
-            crate::cli::EnvShell::Cmd
-        );
-        assert_eq!(
-            default_env_shell(),
-            if cfg!(windows) {
-                crate::cli::EnvShell::Powershell
-            } else {
-                crate::cli::EnvShell::Sh
-            }
-        );
     }
 
     /// A config saved by Windows PowerShell 5.1 starts with a BOM.

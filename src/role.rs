@@ -56,11 +56,6 @@ impl AwsRole {
         let name = arn.rsplit('/').next()?;
         (!account.is_empty() && !name.is_empty()).then_some((account, name))
     }
-
-    /// The partition (`aws`, `aws-us-gov`, `aws-cn`).
-    pub fn partition(&self) -> &str {
-        self.role_arn.split(':').nth(1).unwrap_or("aws")
-    }
 }
 
 impl fmt::Display for AwsRole {
@@ -132,7 +127,6 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.account(), "123456789012");
         assert_eq!(a.name(), "Developer");
-        assert_eq!(a.partition(), "aws");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// Why `name` cannot be a profile (a section of the credentials file), if it cannot:
 /// `[`, `]` or a control character would end the header early or start a section of
 /// its own (a duplicate section makes botocore reject the whole file).
-pub fn check_profile_name(name: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_profile_name(name: &str) -> std::result::Result<(), String> {
     if name.trim().is_empty() {
         return Err("a profile name cannot be empty".into());
     }
@@ -106,7 +106,7 @@ pub fn update_profile(text: &str, profile: &str, entries: &[(&str, String)]) -> 
 }
 
 /// The `key = value` pairs of section `[profile]`, keys as written.
-pub fn profile_values(text: &str, profile: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn profile_values(text: &str, profile: &str) -> Option<Vec<(String, String)>> {
     let mut lines = text.lines();
     lines.find(|l| section_name(l).is_some_and(|n| n == profile))?;
     Some(
@@ -175,7 +175,7 @@ fn key_of(line: &str) -> Option<String> {
 /// and writable by no one else (a sticky directory such as /tmp excepted); a directory
 /// only its group may write draws a warning. The error says what is wrong where.
 #[cfg(unix)]
-pub fn check_trusted(path: &Path) -> std::result::Result<(), (PathBuf, String)> {
+pub(crate) fn check_trusted(path: &Path) -> std::result::Result<(), (PathBuf, String)> {
     use std::os::unix::fs::MetadataExt;
     let me = rustix::process::geteuid().as_raw();
     let mut at = Some(path);
@@ -221,7 +221,7 @@ pub fn check_trusted(path: &Path) -> std::result::Result<(), (PathBuf, String)> 
 }
 
 #[cfg(not(unix))]
-pub fn check_trusted(_path: &Path) -> std::result::Result<(), (PathBuf, String)> {
+pub(crate) fn check_trusted(_path: &Path) -> std::result::Result<(), (PathBuf, String)> {
     Ok(())
 }
 
@@ -234,14 +234,14 @@ fn trusted(path: &Path) -> Result<()> {
 
 /// A file holding secrets, written atomically under a lock.
 #[derive(Clone, Debug)]
-pub struct SecretFile {
+pub(crate) struct SecretFile {
     pub path: PathBuf,
 }
 
 impl SecretFile {
     /// The file at `path`; a symbolic link (a dotfiles setup) stands for its target,
     /// which is written (atomically, in its own directory) while the link stays.
-    pub fn new(path: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: through_links(path.into()),
         }
@@ -249,7 +249,7 @@ impl SecretFile {
 
     /// Read the file (empty when missing), let `edit` build the new content, and
     /// replace the file with it. Nothing changes if `edit` or any step fails.
-    pub fn update(&self, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
+    pub(crate) fn update(&self, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
         trusted(&self.path)?;
         let dir = self.parent();
         create_private_dir(&dir).map_err(|source| Error::Write {
@@ -275,7 +275,7 @@ impl SecretFile {
     }
 
     /// [`Self::replace`], creating the directory (mode 0700) when missing.
-    pub fn replace_creating_dir(&self, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn replace_creating_dir(&self, bytes: &[u8]) -> Result<()> {
         trusted(&self.path)?;
         let dir = self.parent();
         create_private_dir(&dir).map_err(|source| Error::Write { path: dir, source })?;
@@ -284,7 +284,7 @@ impl SecretFile {
 
     /// Write `bytes` as the file's whole new content: temporary file in the same
     /// directory, fsync, rename over, fsync the directory. Mode 0600.
-    pub fn replace(&self, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn replace(&self, bytes: &[u8]) -> Result<()> {
         let dir = self.parent();
         let err = |source| Error::Write {
             path: self.path.clone(),
@@ -376,7 +376,7 @@ fn through_links(mut path: PathBuf) -> PathBuf {
 }
 
 /// Create `dir` (and parents) with mode 0700 when missing.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

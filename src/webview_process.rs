@@ -1,35 +1,34 @@
 //! The webview browser, run as the helper process `saml-login-webview` (built from
 //! `browsers/webview`): saml-login itself then links no GTK/WebKit, which keeps every
 //! other command (and `credential-process`, run on each AWS call) small and quick.
-//! The request and the outcome cross as JSON (`saml_login_capture::webview`).
+//! The request and the outcome cross as JSON on the helper's stdin and stdout
+//! (`saml_login_capture::webview`), never on its command line or in its environment.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use saml_login_capture::webview::{HelperRequest, outcome_from_json};
-use saml_login_capture::{Browser, CaptureError, Captured, Cookie, LoginRequest};
+use saml_login_capture::{Browser, CaptureError, Login, LoginRequest, Wait};
 
 const NAME: &str = "webview";
 const HELPER: &str = "saml-login-webview";
 /// The variable naming the helper explicitly.
-pub const HELPER_ENV: &str = "SAML_LOGIN_WEBVIEW_HELPER";
+pub(crate) const HELPER_ENV: &str = "SAML_LOGIN_WEBVIEW_HELPER";
 
 /// The webview, through its helper process.
-pub struct WebviewProcess {
+pub(crate) struct WebviewProcess {
     data_dir: Option<PathBuf>,
     export_cookies: bool,
-    cookies: Vec<Cookie>,
 }
 
 impl WebviewProcess {
-    pub fn new(data_dir: Option<PathBuf>, export_cookies: bool) -> Self {
+    pub(crate) fn new(data_dir: Option<PathBuf>, export_cookies: bool) -> Self {
         Self {
             data_dir,
             export_cookies,
-            cookies: Vec::new(),
         }
     }
 }
@@ -39,12 +38,11 @@ fn find_helper() -> Result<PathBuf, CaptureError> {
     if let Some(p) = std::env::var_os(HELPER_ENV).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    let file = format!("{HELPER}{}", std::env::consts::EXE_SUFFIX);
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join(&file)));
+    let beside = std::env::current_exe().ok().and_then(|exe| {
+        let dir = exe.parent()?.as_os_str().to_owned();
+        saml_login_capture::find_in(&dir, HELPER)
+    });
     beside
-        .filter(|p| p.is_file())
         .or_else(|| saml_login_capture::find_on_path(HELPER))
         .ok_or_else(|| {
             CaptureError::NotAvailable(format!(
@@ -64,31 +62,21 @@ impl Browser for WebviewProcess {
         NAME
     }
 
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
         let helper = find_helper()?;
         let wire = HelperRequest {
             request: request.clone(),
             data_dir: self.data_dir.clone(),
             export_cookies: self.export_cookies,
         };
-        tracing::debug!(helper = %helper.display(), "starting the webview helper");
-        let mut command = Command::new(&helper);
-        for secret in saml_login_capture::SECRET_ENV_VARS {
-            command.env_remove(secret);
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| CaptureError::io(format!("starting {}", helper.display()), e))?;
+        let mut child = spawn_helper(&helper)?;
         // Windows: the helper and WebView2's processes die with saml-login.
         let _job = saml_login_capture::job::for_child(child.id(), "the webview helper");
         let sent = child
             .stdin
             .take()
             .expect("stdin is piped")
-            .write_all(wire.to_json().to_string().as_bytes());
+            .write_all(wire.to_json().as_bytes());
         if let Err(e) = sent {
             stop(&mut child);
             return Err(CaptureError::io(
@@ -105,22 +93,19 @@ impl Browser for WebviewProcess {
             let _ = tx.send(stdout.read_to_string(&mut text).map(|_| text));
         });
         // The helper keeps the timeout itself; this one only guards against a hang.
-        let deadline = Instant::now() + request.timeout + Duration::from_secs(30);
-        let read = loop {
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(read) => break read,
-                Err(mpsc::RecvTimeoutError::Timeout) if request.cancel.is_cancelled() => {
-                    stop(&mut child);
-                    return Err(CaptureError::Cancelled);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
-                    stop(&mut child);
-                    return Err(CaptureError::Timeout(request.timeout));
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    break Err(std::io::Error::other("the reader thread stopped"));
-                }
+        let wait = Wait::new(request, Instant::now()).with_grace(HANG_GRACE);
+        let read = wait.until(TICK, |limit| match rx.recv_timeout(limit) {
+            Ok(read) => Ok(Some(read)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Some(Err(std::io::Error::other(
+                "the reader thread stopped",
+            )))),
+        });
+        let read = match read {
+            Ok(read) => read,
+            Err(e) => {
+                stop(&mut child);
+                return Err(e);
             }
         };
         if let Err(e) = child.wait() {
@@ -128,15 +113,52 @@ impl Browser for WebviewProcess {
             return Err(CaptureError::io("waiting for the webview helper", e));
         }
         let text = read.map_err(|e| CaptureError::io("reading the webview helper's answer", e))?;
-        let answer: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| {
-            CaptureError::browser(NAME, "the webview helper stopped without an answer")
-        })?;
-        let (captured, cookies) = outcome_from_json(&answer, NAME)?;
-        self.cookies = cookies;
-        Ok(captured)
+        if text.trim().is_empty() {
+            return Err(CaptureError::browser(
+                NAME,
+                "the webview helper stopped without an answer",
+            ));
+        }
+        outcome_from_json(text.trim(), NAME)
     }
+}
 
-    fn cookies(&self) -> Vec<Cookie> {
-        self.cookies.clone()
+/// How often the wait looks at the cancel flag.
+const TICK: Duration = Duration::from_millis(50);
+
+/// How long after the login's timeout a silent helper is taken for hung.
+const HANG_GRACE: Duration = Duration::from_secs(30);
+
+/// Starts the helper with its stdin and stdout piped and none of our secrets in its
+/// environment.
+fn spawn_helper(helper: &Path) -> Result<Child, CaptureError> {
+    tracing::debug!(helper = %helper.display(), "starting the webview helper");
+    let mut command = Command::new(helper);
+    for secret in saml_login_capture::SECRET_ENV_VARS {
+        command.env_remove(secret);
+    }
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| CaptureError::spawn(format!("the webview helper {}", helper.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_helper_that_cannot_be_started_is_a_start_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("saml-login-webview");
+        match spawn_helper(&missing) {
+            Err(CaptureError::Spawn { what, source }) => {
+                assert!(what.contains(&missing.display().to_string()), "{what}");
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! (`test = false` in Cargo.toml) and scripts/test.sh runs it on its own with
 //! `cargo test --test packaging`.
 
+// The integration tests' harness; only `repo()` is used here.
+#[allow(unused)]
 mod support;
 
 use std::fs;

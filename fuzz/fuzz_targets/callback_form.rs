@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut expected = required.is_empty() || required.iter().any(|f| field(f).is_some());
     if let Some(s) = &callback.state {
-        expected &= match field(s.field) {
+        expected &= match field(&s.field) {
             Some(v) => v == s.value,
             None => !s.required,
         };

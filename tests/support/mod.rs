@@ -4,16 +4,19 @@
 //! stand-in (`browser.py`), and SimpleSAMLphp (`simplesamlphp.rs`). Every server is
 //! killed when its handle drops.
 
-#![allow(dead_code)]
+// Parts of the harness only the Linux-only test modules use go unused elsewhere.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 
+#[cfg(target_os = "linux")]
 pub mod netns;
+#[cfg(target_os = "linux")]
 pub mod simplesamlphp;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/Developer";
@@ -45,6 +48,14 @@ pub fn python() -> &'static str {
             .expect("python3 is installed (the README's test command installs it)");
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     })
+}
+
+/// Real browsers (headless Chromium, the SimpleSAMLphp runs) one at a time across the
+/// whole test binary: two cores, one display, timing assertions. Hold the guard for the
+/// test's length; "no Chromium left" checks count only their own run's processes anyway.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static BROWSER: Mutex<()> = Mutex::new(());
+    BROWSER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A free loopback port.
@@ -195,21 +206,20 @@ pub fn which(name: &str) -> Option<PathBuf> {
     (!p.is_empty()).then(|| PathBuf::from(p))
 }
 
+/// GET `url` (a loopback server of the harness) and return the body; an unreachable
+/// server, an HTTP error status or 20 s without an answer fails the test.
 pub fn http_get(url: &str) -> String {
-    let out = Command::new(python())
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=20).read().decode())",
-            url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "GET {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(20)))
+        // The servers are on loopback: never through the machine's proxy.
+        .proxy(None)
+        .build()
+        .into();
+    agent
+        .get(url)
+        .call()
+        .and_then(|mut reply| reply.body_mut().read_to_string())
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 /// The text of a base64 value (a `SAMLResponse`).
@@ -260,6 +270,9 @@ pub fn caller_identity(moto: &Server, credentials_file: &Path, profile: &str) ->
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// Where an [`Env`]'s temporary directory is, under its HOME.
+const TMP: &str = "tmp";
+
 /// One test's world: a temporary HOME and the environment saml-login runs in.
 pub struct Env {
     pub home: tempfile::TempDir,
@@ -270,21 +283,41 @@ impl Env {
     pub fn new() -> Self {
         let home = tempfile::tempdir().unwrap();
         let path = std::env::var("PATH").unwrap_or_default();
-        Env {
-            vars: vec![
-                ("HOME".into(), home.path().display().to_string()),
-                ("PATH".into(), path),
-                ("LANG".into(), "C.UTF-8".into()),
-                ("NO_COLOR".into(), "1".into()),
-                // Nothing of the machine's AWS setup leaks in.
-                (
-                    "AWS_CONFIG_FILE".into(),
-                    home.path().join(".aws/config").display().to_string(),
-                ),
-                ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-            ],
-            home,
+        // The temporary directory of everything run in this world is its own, inside
+        // HOME: what a run leaves there is this test's, and nothing is left outside.
+        let tmp = home.path().join(TMP);
+        std::fs::create_dir(&tmp).unwrap();
+        let tmp = tmp.display().to_string();
+        let mut vars: Vec<(String, String)> = vec![
+            ("HOME".into(), home.path().display().to_string()),
+            // Windows reads the home from USERPROFILE first (as the AWS CLI does).
+            ("USERPROFILE".into(), home.path().display().to_string()),
+            ("PATH".into(), path),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("NO_COLOR".into(), "1".into()),
+            ("TMPDIR".into(), tmp.clone()),
+            ("TEMP".into(), tmp.clone()),
+            ("TMP".into(), tmp),
+            // Nothing of the machine's AWS setup leaks in.
+            (
+                "AWS_CONFIG_FILE".into(),
+                home.path().join(".aws/config").display().to_string(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ];
+        // What Windows cannot run a program without (Winsock needs SYSTEMROOT, `cmd`
+        // COMSPEC, a PATH search PATHEXT); unset elsewhere, so nothing is added there.
+        for key in ["SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT"] {
+            if let Ok(value) = std::env::var(key) {
+                vars.push((key.into(), value));
+            }
         }
+        Env { vars, home }
+    }
+
+    /// This world's temporary directory (`TMPDIR`, `TEMP`, `TMP`), inside its HOME.
+    pub fn tmp(&self) -> PathBuf {
+        self.path(TMP)
     }
 
     pub fn var(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -392,8 +425,11 @@ pub struct GroupGuard {
 impl GroupGuard {
     /// Spawn `cmd` as the leader of a new process group.
     pub fn spawn(mut cmd: Command) -> GroupGuard {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
         GroupGuard {
             child: cmd.spawn().expect("spawn a test command"),
         }
@@ -448,7 +484,7 @@ impl GroupGuard {
         if status.is_some() {
             let deadline = Instant::now() + Duration::from_secs(2);
             loop {
-                left = group_members(self.id());
+                left = group_processes(self.id());
                 if left.is_empty() || Instant::now() >= deadline {
                     break;
                 }
@@ -457,13 +493,7 @@ impl GroupGuard {
         }
         let left = left
             .into_iter()
-            .map(|pid| {
-                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                format!(
-                    "{pid}: {}",
-                    String::from_utf8_lossy(&cmd).replace('\0', " ")
-                )
-            })
+            .map(|p| format!("{}: {}", p.pid, p.cmd))
             .collect();
         // The group is killed before the pipes are read to their end: a member that
         // kept a pipe open cannot block the test.
@@ -486,12 +516,29 @@ impl GroupGuard {
         )
     }
 
-    /// SIGKILL every process of the group (the leader is reaped on drop).
+    /// SIGKILL every process of the group (the leader is reaped on drop); on Windows,
+    /// kill the leader's descendants.
     pub fn kill_group(&self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
+        #[cfg(not(unix))]
+        {
+            let members: Vec<_> = group_processes(self.child.id())
+                .into_iter()
+                .map(|p| sysinfo::Pid::from_u32(p.pid))
+                .collect();
+            let system = snapshot(sysinfo::ProcessesToUpdate::Some(&members), false);
+            for pid in members {
+                if let Some(p) = system.process(pid) {
+                    p.kill();
+                }
+            }
+        }
     }
 }
 
@@ -517,97 +564,158 @@ impl Drop for GroupGuard {
     }
 }
 
-/// Pids of the live processes in process group `pgid`.
-pub fn group_members(pgid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_string_lossy().parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            // pid (comm) state ppid pgrp ...
-            let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            (rest.first() != Some(&"Z") && rest.get(2)? == &pgid.to_string()).then_some(pid)
-        })
+/// A live process as the OS lists it: its id, its parent's and its command line (the
+/// arguments joined by spaces).
+pub struct Proc {
+    pub pid: u32,
+    pub parent: Option<u32>,
+    pub cmd: String,
+}
+
+/// Every live process of the machine (zombies and threads left out), read through
+/// `sysinfo`, which knows each OS's process table (`/proc` is only Linux's).
+pub fn processes() -> Vec<Proc> {
+    snapshot(sysinfo::ProcessesToUpdate::All, false)
+        .processes()
+        .values()
+        .filter(|p| live(p))
+        .map(proc_of)
         .collect()
+}
+
+/// [`processes`] with each one's environment (`KEY=value` entries separated by NUL;
+/// empty where it cannot be read, as for another user's process).
+pub fn processes_with_environ() -> Vec<(Proc, String)> {
+    snapshot(sysinfo::ProcessesToUpdate::All, true)
+        .processes()
+        .values()
+        .filter(|p| live(p))
+        .map(|p| (proc_of(p), joined(p.environ(), "\0")))
+        .collect()
+}
+
+fn proc_of(p: &sysinfo::Process) -> Proc {
+    Proc {
+        pid: p.pid().as_u32(),
+        parent: p.parent().map(sysinfo::Pid::as_u32),
+        cmd: joined(p.cmd(), " "),
+    }
+}
+
+fn joined(parts: &[std::ffi::OsString], separator: &str) -> String {
+    parts
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// The process table (`which` of it) with command lines, and environments when
+/// `environ`, read now.
+fn snapshot(which: sysinfo::ProcessesToUpdate<'_>, environ: bool) -> sysinfo::System {
+    use sysinfo::{ProcessRefreshKind, UpdateKind};
+    static NO_OPEN_FILES: std::sync::Once = std::sync::Once::new();
+    // sysinfo keeps every process's `stat` open on Linux by default: a test harness
+    // must not hold descriptors of the processes it watches.
+    NO_OPEN_FILES.call_once(|| {
+        sysinfo::set_open_files_limit(0);
+    });
+    let mut system = sysinfo::System::new();
+    system.refresh_processes_specifics(
+        which,
+        true,
+        ProcessRefreshKind::nothing()
+            .without_tasks()
+            .with_cmd(UpdateKind::Always)
+            .with_environ(if environ {
+                UpdateKind::Always
+            } else {
+                UpdateKind::Never
+            }),
+    );
+    system
+}
+
+/// A process, not a thread, that runs (a zombie has ended).
+fn live(p: &sysinfo::Process) -> bool {
+    p.thread_kind().is_none() && p.status() != sysinfo::ProcessStatus::Zombie
+}
+
+/// The live processes in process group `pgid`. Process groups are a Unix notion that
+/// `sysinfo` does not show: on Linux each one's group is read from `/proc/PID/stat`
+/// (getpgid(2) answers 0 across a PID namespace, as in a container); elsewhere the
+/// group is taken as the process `pgid` and its descendants.
+fn group_processes(pgid: u32) -> Vec<Proc> {
+    let all = processes();
+    #[cfg(target_os = "linux")]
+    {
+        let group_of = |pid: u32| -> Option<u32> {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // pid (comm) state ppid pgrp ...
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(2)?
+                .parse()
+                .ok()
+        };
+        all.into_iter()
+            .filter(|p| group_of(p.pid) == Some(pgid))
+            .collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let family = descendants_in(&all, pgid);
+        all.into_iter()
+            .filter(|p| p.pid == pgid || family.contains(&p.pid))
+            .collect()
+    }
 }
 
 /// The command lines of the live processes whose arguments name `needle` (a test's own
 /// TMPDIR, profile or HOME): how a test counts only its own processes.
 pub fn processes_naming(needle: &str) -> Vec<String> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|e| {
-            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let zombie = stat
-                .rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
-            (!zombie && cmd.contains(needle)).then_some(cmd)
-        })
+    processes()
+        .into_iter()
+        .filter(|p| p.cmd.contains(needle))
+        .map(|p| p.cmd)
         .collect()
 }
 
-/// Pids of `root`'s descendants.
-pub fn descendants(root: u32) -> Vec<(u32, String)> {
-    let mut parent = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let ppid: u32 = rest
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("0")
-            .parse()
-            .unwrap_or(0);
-        let cmdline = std::fs::read(e.path().join("cmdline"))
-            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .unwrap_or_default();
-        parent.push((pid, ppid, cmdline));
-    }
+/// The pids of `root`'s descendants in `all`.
+fn descendants_in(all: &[Proc], root: u32) -> std::collections::BTreeSet<u32> {
     let mut found = std::collections::BTreeSet::from([root]);
     loop {
         let before = found.len();
-        for (pid, ppid, _) in &parent {
-            if found.contains(ppid) {
-                found.insert(*pid);
+        for p in all {
+            if p.parent.is_some_and(|parent| found.contains(&parent)) {
+                found.insert(p.pid);
             }
         }
         if found.len() == before {
             break;
         }
     }
-    parent
-        .into_iter()
-        .filter(|(pid, _, _)| *pid != root && found.contains(pid))
-        .map(|(pid, _, c)| (pid, c))
+    found.remove(&root);
+    found
+}
+
+/// Pids and command lines of `root`'s live descendants.
+pub fn descendants(root: u32) -> Vec<(u32, String)> {
+    let all = processes();
+    let found = descendants_in(&all, root);
+    all.into_iter()
+        .filter(|p| found.contains(&p.pid))
+        .map(|p| (p.pid, p.cmd))
         .collect()
 }
 
 /// Whether `pid` runs (exists and is not a zombie).
 pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .is_some_and(|(_, r)| !r.trim_start().starts_with('Z'))
-    })
+    let pid = sysinfo::Pid::from_u32(pid);
+    snapshot(sysinfo::ProcessesToUpdate::Some(&[pid]), false)
+        .process(pid)
+        .is_some_and(live)
 }
 
 /// The live Chromium processes started in `env` (browser, helpers and the crash
@@ -740,4 +848,48 @@ pub fn post_form(port: u16, host: &str, pairs: &[(&str, &str)]) -> Option<String
     let mut reply = String::new();
     let _ = s.read_to_string(&mut reply);
     Some(reply.lines().next().unwrap_or_default().to_owned())
+}
+
+/// The harness's view of processes (through `sysinfo`) sees what a test starts, and
+/// sees it end: the checks built on it ("no Chromium left", "no secret on a command
+/// line") would otherwise pass on an empty list.
+#[test]
+fn the_process_helpers_see_a_test_s_children_and_their_end() {
+    let env = Env::new();
+    let marker = env.tmp().join("marker").display().to_string();
+    let mut cmd = env.command(python());
+    cmd.args(["-c", "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', sys.argv[1] + '-grandchild']); time.sleep(60)"])
+        .arg(&marker);
+    let run = GroupGuard::spawn(cmd);
+    let leader = run.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let family = loop {
+        let family = descendants(leader);
+        if !family.is_empty() || Instant::now() >= deadline {
+            break family;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(family.len(), 1, "the grandchild: {family:?}");
+    let (grandchild, cmd) = &family[0];
+    assert!(cmd.contains(&format!("{marker}-grandchild")), "{cmd}");
+    assert!(alive(leader) && alive(*grandchild));
+    let named = processes_naming(&marker);
+    assert_eq!(named.len(), 2, "the leader and the grandchild: {named:?}");
+    let group: Vec<u32> = group_processes(leader).iter().map(|p| p.pid).collect();
+    assert!(
+        group.contains(&leader) && group.contains(grandchild),
+        "{group:?}"
+    );
+    let grandchild = *grandchild;
+    drop(run);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(grandchild) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !alive(leader) && !alive(grandchild),
+        "the guard killed both"
+    );
+    assert!(processes_naming(&marker).is_empty());
 }

@@ -31,18 +31,27 @@ impl Cookie {
     /// Whether the cookie is sent to `host` (domain match, including subdomains for a
     /// domain that starts with a dot). Case-insensitive; a trailing dot is ignored.
     pub fn matches_host(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let domain = self.domain.trim_end_matches('.').to_ascii_lowercase();
-        match domain.strip_prefix('.') {
-            Some(parent) => {
-                host == parent
-                    || (host.len() > parent.len()
-                        && host.ends_with(parent)
-                        && host.as_bytes()[host.len() - parent.len() - 1] == b'.')
-            }
-            None => host == domain,
+        match self.domain.strip_prefix('.') {
+            Some(parent) => domain_matches(host, parent),
+            None => host
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(self.domain.trim_end_matches('.')),
         }
     }
+}
+
+/// RFC 6265's domain match: whether `host` is `domain` or a subdomain of it.
+/// Case-insensitive; a leading dot on `domain` (as libsoup and cookies.txt mark domain
+/// cookies) and a trailing dot on either are ignored.
+pub fn domain_matches(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let domain = domain.trim_end_matches('.');
+    let domain = domain.strip_prefix('.').unwrap_or(domain);
+    host.eq_ignore_ascii_case(domain)
+        || (host.len() > domain.len()
+            && host.is_char_boundary(host.len() - domain.len())
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+            && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain))
 }
 
 /// Why a cookie jar could not be read. Never holds a cookie value.
@@ -291,6 +300,23 @@ pub fn filter_for_host(cookies: &[Cookie], host: &str) -> Vec<Cookie> {
         .filter(|c| c.matches_host(host))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod domain_tests {
+    use super::*;
+
+    #[test]
+    fn domains_match_themselves_and_their_subdomains_only() {
+        assert!(domain_matches("idp.example.com", "idp.example.com"));
+        assert!(domain_matches("idp.example.com", ".example.com"));
+        assert!(domain_matches("idp.example.com", "example.com"));
+        assert!(domain_matches("IdP.Example.com.", "example.COM"));
+        assert!(!domain_matches("idp.example.com", "other.com"));
+        assert!(!domain_matches("badexample.com", "example.com"));
+        assert!(!domain_matches("example.com", "idp.example.com"));
+        assert!(!domain_matches("é.example.com", "xample.com"));
+    }
 }
 
 #[cfg(test)]

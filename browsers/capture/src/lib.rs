@@ -2,26 +2,42 @@
 //! headless Chromium, webview) takes in and hands back.
 //!
 //! A [`LoginRequest`] says which page to open and which callback request to wait for;
-//! a [`Browser`] returns the [`Captured`] callback request (method, URL, decoded fields).
-//! The callback matcher ([`Callback`]) and the form decoder ([`decode_form`]) live here
-//! once, so each browser crate adds only its transport.
+//! a [`Browser`] returns the [`Login`]: the [`Captured`] callback request (method, URL,
+//! decoded fields) and the browser's cookies. The callback matcher ([`Callback`]), the
+//! form decoder ([`decode_form`]) and what every browser needs besides its transport
+//! (the wait with its deadline, private directories, the `PATH` search, constant-time
+//! comparison) live here once.
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod callback;
 pub mod cookies;
+mod dirs;
 pub mod job;
 pub mod path_search;
 pub mod teardown;
+mod wait;
 pub mod webview;
 #[cfg(windows)]
 #[allow(unsafe_code)]
 mod win32;
+
+pub use callback::{
+    AWS_SIGNIN_HOSTS, Callback, ContentCheck, Method, StateCheck, is_aws_signin, is_http_url,
+    is_loopback_url, signin_host_region,
+};
 pub use cookies::Cookie;
+pub use dirs::{
+    create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
+    sweep_stale_temp_dirs,
+};
+pub use wait::Wait;
 
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -31,373 +47,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// (`exec`'s command, Chromium).
 pub const SECRET_ENV_VARS: [&str; 2] = ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"];
 
-/// The HTTP method of the callback request that ends a login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// SAML HTTP-POST binding: the IdP's auto-submitting form posts `SAMLResponse`.
-    Post,
-    /// OAuth redirect: the code and state come back in the query string.
-    Get,
-}
-
-impl Method {
-    /// The method as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Post => "POST",
-            Method::Get => "GET",
-        }
-    }
-
-    /// Whether `method` (any case) is this method.
-    pub fn matches(self, method: &str) -> bool {
-        method.eq_ignore_ascii_case(self.as_str())
-    }
-}
-
-/// The callback request a login waits for: method plus scheme, host, port and path.
-///
-/// `localhost` and `127.0.0.1` name the same loopback host, since the IdP is configured
-/// with `http://localhost:PORT/...` while saml-login listens on 127.0.0.1 only.
-///
-/// It may also say what the request must carry ([`Callback::accepts`]): one of some
-/// fields, and the random state we sent (`RelayState`, OAuth `state`) echoed back. A
-/// request that fails those checks is refused and the wait goes on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Callback {
-    pub method: Method,
-    pub url: Url,
-    /// At least one of these fields must be present (empty: no requirement).
-    pub required_any: Vec<&'static str>,
-    /// The state field and the value we sent.
-    pub state: Option<StateCheck>,
-    /// Match every AWS SAML sign-in endpoint (`callback_url = aws`) instead of `url`
-    /// alone; `url` is then the global endpoint, for display.
-    pub any_aws_signin: bool,
-    /// The asking program's check of what the callback carries (saml-login parses the
-    /// SAML response), so that the page the browser shows can say at once that the
-    /// response is unusable and what to do, instead of "Signed in".
-    pub check: Option<ContentCheck>,
-}
-
-/// A check of a captured callback's content: `Err` says why it cannot be used.
-#[derive(Clone, Copy, Debug)]
-pub struct ContentCheck(pub fn(&Captured) -> Result<(), String>);
-
-impl PartialEq for ContentCheck {
-    fn eq(&self, other: &Self) -> bool {
-        std::ptr::fn_addr_eq(self.0, other.0)
-    }
-}
-
-impl Eq for ContentCheck {}
-
-/// The AWS sign-in hosts of each partition; each also has `REGION.` forms.
-pub const AWS_SIGNIN_HOSTS: &[&str] = &[
-    "signin.aws.amazon.com",
-    "signin.amazonaws-us-gov.com",
-    "signin.amazonaws.cn",
-];
-
-/// Whether `url` is an AWS SAML sign-in endpoint: `https://[REGION.]signin.<partition
-/// domain>/saml`, or `/saml/acs/ID` (encrypted assertions), on the default port.
-pub fn is_aws_signin(url: &Url) -> bool {
-    if url.scheme() != "https" || url.port().is_some_and(|p| p != 443) {
-        return false;
-    }
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host_ok = AWS_SIGNIN_HOSTS.iter().any(|base| {
-        host.eq_ignore_ascii_case(base)
-            || host
-                .strip_suffix(base)
-                .and_then(|h| h.strip_suffix('.'))
-                .is_some_and(|region| {
-                    !region.is_empty()
-                        && region
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                })
-    });
-    let path = url.path();
-    let path_ok = path == "/saml"
-        || path
-            .strip_prefix("/saml/acs/")
-            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    host_ok && path_ok
-}
-
-/// The random state a callback must echo.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateCheck {
-    pub field: &'static str,
-    pub value: String,
-    /// Whether a callback without the field is refused (OAuth) or let through
-    /// (SAML: an IdP-initiated login may carry no `RelayState`).
-    pub required: bool,
-}
-
-impl Callback {
-    pub fn new(method: Method, url: Url) -> Self {
-        Self {
-            method,
-            url,
-            required_any: Vec::new(),
-            state: None,
-            any_aws_signin: false,
-            check: None,
-        }
-    }
-
-    /// A callback matching every AWS SAML sign-in endpoint (see [`is_aws_signin`]).
-    pub fn aws_signin(method: Method) -> Self {
-        let url = Url::parse("https://signin.aws.amazon.com/saml").expect("a valid URL");
-        Self {
-            any_aws_signin: true,
-            ..Self::new(method, url)
-        }
-    }
-
-    /// Let `check` judge what an accepted callback carries (see [`Callback::check`]).
-    #[must_use]
-    pub fn checked_by(mut self, check: fn(&Captured) -> Result<(), String>) -> Self {
-        self.check = Some(ContentCheck(check));
-        self
-    }
-
-    /// Why the content of an accepted callback cannot be used, when the asking program
-    /// said how to tell.
-    pub fn unusable(&self, captured: &Captured) -> Option<String> {
-        self.check.and_then(|c| (c.0)(captured).err())
-    }
-
-    /// Require at least one of `fields` in the callback.
-    #[must_use]
-    pub fn requiring(mut self, fields: &[&'static str]) -> Self {
-        self.required_any = fields.to_vec();
-        self
-    }
-
-    /// Require `field` to echo `value` (when present, or always if `required`).
-    #[must_use]
-    pub fn with_state(mut self, field: &'static str, value: String, required: bool) -> Self {
-        self.state = Some(StateCheck {
-            field,
-            value,
-            required,
-        });
-        self
-    }
-
-    /// Check a captured callback's fields; the error says why it was refused.
-    pub fn accepts(&self, captured: &Captured) -> Result<(), String> {
-        if !self.required_any.is_empty()
-            && !self
-                .required_any
-                .iter()
-                .any(|f| captured.field(f).is_some())
-        {
-            return Err(format!(
-                "the request carries no {}",
-                self.required_any.join(" or ")
-            ));
-        }
-        if let Some(state) = &self.state {
-            match captured.field(state.field) {
-                Some(v) if constant_time_eq(v.expose().as_bytes(), state.value.as_bytes()) => {}
-                Some(_) => return Err(format!("its {} is not the one we sent", state.field)),
-                None if state.required => return Err(format!("it carries no {}", state.field)),
-                None => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Why `captured` is refused (see [`Callback::accepts`]), with what to do when the
-    /// IdP left out our state: an IdP that never sends it back fails this way on every
-    /// login, so every browser says so at once instead of waiting out the timeout.
-    pub fn refusal(&self, captured: &Captured) -> Option<String> {
-        let why = self.accepts(captured).err()?;
-        let hint = self
-            .state
-            .as_ref()
-            .filter(|s| captured.field(s.field).is_none())
-            .map(|s| {
-                format!(
-                    " (the IdP did not send our {} back; if yours never does, see \
-                     require_relay_state in saml-login's README)",
-                    s.field
-                )
-            })
-            .unwrap_or_default();
-        Some(format!("{why}{hint}"))
-    }
-
-    /// Whether `url` points at this callback (scheme, host, port, path; query ignored).
-    pub fn matches_url(&self, url: &Url) -> bool {
-        if self.any_aws_signin {
-            return is_aws_signin(url);
-        }
-        url.scheme() == self.url.scheme()
-            && same_host(url, &self.url)
-            && url.port_or_known_default() == self.url.port_or_known_default()
-            && normalized_path(url) == normalized_path(&self.url)
-    }
-
-    /// Whether a request with `method` to `url` is the callback.
-    pub fn matches(&self, method: &str, url: &Url) -> bool {
-        self.method.matches(method) && self.matches_url(url)
-    }
-
-    /// The port of the callback URL.
-    pub fn port(&self) -> Option<u16> {
-        self.url.port_or_known_default()
-    }
-
-    /// Whether the callback is on this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
-    pub fn is_loopback(&self) -> bool {
-        !self.any_aws_signin && is_loopback_url(&self.url)
-    }
-
-    /// The hosts (`host` or `host:port`) whose requests a browser must intercept to see
-    /// the callback: every loopback name, every AWS sign-in host (`*.` for regions), or
-    /// the callback's own host.
-    pub fn intercept_hosts(&self) -> Vec<String> {
-        let port = self.url.port().map(|p| format!(":{p}")).unwrap_or_default();
-        if self.any_aws_signin {
-            AWS_SIGNIN_HOSTS
-                .iter()
-                .flat_map(|h| [(*h).to_owned(), format!("*.{h}")])
-                .collect()
-        } else if self.is_loopback() {
-            ["localhost", "127.0.0.1", "[::1]"]
-                .iter()
-                .map(|h| format!("{h}{port}"))
-                .collect()
-        } else {
-            vec![format!("{}{port}", self.url.host_str().unwrap_or_default())]
-        }
-    }
-}
-
-fn normalized_path(url: &Url) -> &str {
-    let path = url.path();
-    if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    }
-}
-
-/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8 or `[::1]`).
-pub fn is_loopback_url(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-fn same_host(a: &Url, b: &Url) -> bool {
-    if is_loopback_url(a) && is_loopback_url(b) {
-        return true;
-    }
-    match (a.host_str(), b.host_str()) {
-        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
-        _ => false,
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a` and `b` are equal, in a time that depends on their lengths only (for
+/// secrets a caller sent out and compares with what came back: a `RelayState`, a token).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-
-/// The first file `name` (plus the platform's executable suffix) in the directories of
-/// `PATH`.
-pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
-    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    path_search::find_program(file.as_ref(), &std::env::var_os("PATH")?, None)
-}
-
-/// A new directory `PREFIX<PID>-RANDOM` in the temp directory that only its owner can
-/// enter (0700; tempfile's default is 0755), removed when dropped: for browser profiles
-/// and pages that hold a session or a secret. Those a killed run left behind are
-/// removed first (see [`sweep_stale_temp_dirs`]).
-pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
-    let temp = std::env::temp_dir();
-    sweep_stale_temp_dirs(&temp, prefix);
-    let mut builder = tempfile::Builder::new();
-    let prefix = format!("{prefix}{}-", std::process::id());
-    builder.prefix(&prefix);
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
-    builder.tempdir_in(temp)
-}
-
-/// Removes what a killed saml-login left in `temp` (a SIGKILL runs no destructor): this
-/// user's `PREFIX<PID>-*` directories whose PID is no longer running. Others'
-/// directories, live runs' and unparsable names are left alone, and a symbolic link
-/// planted under such a name is not followed.
-#[cfg(unix)]
-pub fn sweep_stale_temp_dirs(temp: &std::path::Path, prefix: &str) {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    let me = rustix::process::geteuid().as_raw();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(prefix))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            continue;
-        };
-        let ours =
-            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
-        let running = !matches!(
-            rustix::process::test_kill_process(pid),
-            Err(rustix::io::Errno::SRCH)
-        );
-        if ours && !running {
-            // Best effort: what cannot be removed now is tried again by the next run.
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// On Windows: the same, where "this user's" is the per-user temp directory
-/// (`%LOCALAPPDATA%\Temp`, which only its owner may list) and a live run is a process
-/// [`job::process_running`] finds.
-#[cfg(windows)]
-pub fn sweep_stale_temp_dirs(temp: &std::path::Path, prefix: &str) {
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(prefix))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
-        if dir && !job::process_running(pid) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-#[cfg(not(any(unix, windows)))]
-pub fn sweep_stale_temp_dirs(_temp: &std::path::Path, _prefix: &str) {}
 
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
 #[derive(Clone, Debug, Default)]
@@ -417,16 +71,19 @@ impl Cancel {
     }
 }
 
-/// Everything a browser needs to run one login.
-#[derive(Clone, Debug)]
+/// Everything a browser needs to run one login. It crosses to the webview helper as
+/// JSON on the helper's stdin ([`webview::HelperRequest`]), without the cancel flag.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginRequest {
     /// The page to open (`{idp_url}/samlp/{client_id}?RelayState=...`).
+    #[serde(with = "crate::webview::url_text")]
     pub start_url: Url,
     /// The request that ends the login.
     pub callback: Callback,
     /// Give up after this long.
     pub timeout: Duration,
     /// Set by the caller on Ctrl-C.
+    #[serde(skip)]
     pub cancel: Cancel,
     /// A short human name for the login (configuration and profile), for window titles.
     pub title: String,
@@ -547,6 +204,14 @@ pub enum CaptureError {
         browser: &'static str,
         message: String,
     },
+    /// A program (Chromium, the webview helper) or a thread could not be started.
+    #[error("could not start {what}: {source}")]
+    Spawn {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing a file, a pipe or a socket failed; `context` says which.
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -563,6 +228,13 @@ impl CaptureError {
         }
     }
 
+    pub fn spawn(what: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Spawn {
+            what: what.into(),
+            source,
+        }
+    }
+
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Self::Io {
             context: context.into(),
@@ -576,32 +248,38 @@ pub trait Browser {
     /// A short name for messages ("system browser", "headless Chromium", "webview").
     fn name(&self) -> &'static str;
 
-    /// Open `request.start_url`, wait for the callback, and return it.
+    /// Open `request.start_url`, wait for the callback, and return it with the
+    /// browser's cookies.
     ///
     /// Only a request that `request.callback` matches (method, scheme, host, port,
     /// path) and [`Callback::accepts`] ends the wait; any other is refused and the
     /// wait goes on until `request.timeout` or `request.cancel`.
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError>;
-
-    /// The cookies the browser held after a successful capture (for `--save-cookies`);
-    /// none for a browser that cannot tell.
-    fn cookies(&self) -> Vec<Cookie> {
-        Vec::new()
-    }
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError>;
 }
 
+/// What a browser brings back from a login.
+#[derive(Debug)]
+pub struct Login {
+    /// The callback request that ended the wait.
+    pub callback: Captured,
+    /// The cookies the browser held after it (for `--save-cookies`); empty for a
+    /// browser that cannot tell (the system browser) or was not asked (the webview
+    /// reads them only with `export_cookies`).
+    pub cookies: Vec<Cookie>,
+}
+
+impl Login {
+    /// A login that brought back no cookies.
+    pub fn without_cookies(callback: Captured) -> Self {
+        Self {
+            callback,
+            cookies: Vec::new(),
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn private_temp_dirs_are_owner_only() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = private_temp_dir("saml-login-test-").unwrap();
-        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
-    }
 
     fn cb(url: &str) -> Callback {
         Callback::new(Method::Post, Url::parse(url).unwrap())
@@ -718,6 +396,15 @@ mod tests {
     fn secrets_are_redacted() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?} {s}"), "(redacted) (redacted)");
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(!constant_time_eq(b"ab", b"abc"));
     }
 
     #[test]

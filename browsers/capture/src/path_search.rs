@@ -22,7 +22,8 @@ pub fn platform_pathext() -> Option<OsString> {
 /// The first file that `name` stands for in the directories of `path` (a `PATH` value),
 /// trying the extensions of `pathext` (a `PATHEXT` value) when given: in each directory
 /// in turn, `name` itself when its extension is one of them, else `name` plus each in
-/// order. `None` for a name holding a directory part (it is not looked up).
+/// order. Only files this user may run count ([`crate::is_executable`]). `None` for a
+/// name holding a directory part (it is not looked up).
 pub fn find_program(name: &OsStr, path: &OsStr, pathext: Option<&OsStr>) -> Option<PathBuf> {
     if Path::new(name).components().count() != 1 || name.is_empty() {
         return None;
@@ -30,7 +31,12 @@ pub fn find_program(name: &OsStr, path: &OsStr, pathext: Option<&OsStr>) -> Opti
     let names = candidates(name, pathext);
     std::env::split_paths(path)
         .filter(|dir| !dir.as_os_str().is_empty())
-        .find_map(|dir| names.iter().map(|n| dir.join(n)).find(|p| p.is_file()))
+        .find_map(|dir| {
+            names
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| crate::is_executable(p))
+        })
 }
 
 /// The file names `name` may stand for (see [`find_program`]).
@@ -65,8 +71,15 @@ fn candidates(name: &OsStr, pathext: Option<&OsStr>) -> Vec<OsString> {
 mod tests {
     use super::*;
 
+    /// An empty program `name` in `dir` (executable, for the unix check).
     fn touch(dir: &Path, name: &str) {
-        std::fs::write(dir.join(name), b"").unwrap();
+        let file = dir.join(name);
+        std::fs::write(&file, b"").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
     }
 
     fn path_of(dirs: &[&Path]) -> OsString {

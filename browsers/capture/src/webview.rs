@@ -3,21 +3,19 @@
 //! exchange. The webview links GTK/WebKit; keeping it in its own process keeps
 //! `saml-login` (and `credential-process` on every AWS call) free of those libraries.
 //!
-//! The helper reads one request object on stdin and writes one outcome object on
-//! stdout. A request: `{"start_url", "callback": {"method", "url", "any_aws_signin",
-//! "required_any", "state": {"field", "value", "required"} | null}, "timeout_secs",
-//! "title", "data_dir": path | null, "export_cookies"}`. An outcome: `{"captured":
-//! {"method", "url", "fields": [[name, value], ...]}, "cookies": cookies.txt}` or
-//! `{"error": {"kind", "message", "seconds", "port"}}`.
+//! The helper reads one [`HelperRequest`] on stdin and writes one outcome on stdout,
+//! both JSON through serde (the types below are the format). Both go through pipes
+//! between two processes of the same user, never on a command line or in the
+//! environment: the request holds our `RelayState`, the answer the assertion.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::cookies::{parse_jar, to_netscape};
-use crate::{Callback, Cancel, CaptureError, Captured, Cookie, LoginRequest, Method, Secret};
+use crate::{Cancel, CaptureError, Captured, Login, LoginRequest, Method, Secret};
 
 /// Whether a webview window can be opened at all (see [`no_window_reason`]). It does
 /// not prove that the display can be opened; the capture reports that as
@@ -119,7 +117,8 @@ fn profile_name(idp_origin: &Url) -> String {
 }
 
 /// A request to the webview helper.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HelperRequest {
     pub request: LoginRequest,
     /// The remembered profile, or none for a throwaway one (`--fresh`).
@@ -127,197 +126,152 @@ pub struct HelperRequest {
     pub export_cookies: bool,
 }
 
-/// Field names as `&'static str`, as [`Callback`] keeps them.
-fn static_name(name: &str) -> &'static str {
-    match name {
-        "SAMLResponse" => "SAMLResponse",
-        "RelayState" => "RelayState",
-        "code" => "code",
-        "error" => "error",
-        "state" => "state",
-        // A one-shot helper process: leaking an unknown name is harmless.
-        other => Box::leak(other.to_owned().into_boxed_str()),
-    }
-}
-
 impl HelperRequest {
-    pub fn to_json(&self) -> Value {
-        let c = &self.request.callback;
-        json!({
-            "start_url": self.request.start_url.as_str(),
-            "callback": {
-                "method": c.method.as_str(),
-                "url": c.url.as_str(),
-                "any_aws_signin": c.any_aws_signin,
-                "required_any": c.required_any,
-                "state": c.state.as_ref().map(|s| json!({
-                    "field": s.field, "value": s.value, "required": s.required,
-                })),
-            },
-            "timeout_secs": self.request.timeout.as_secs_f64(),
-            "title": self.request.title,
-            "data_dir": self.data_dir,
-            "export_cookies": self.export_cookies,
-        })
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a request always serializes")
     }
 
     /// Read a request; `cancel` becomes the request's cancel flag.
-    pub fn from_json(v: &Value, cancel: Cancel) -> Result<Self, String> {
-        let text = |v: &Value, k: &str| {
-            v.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| format!("the request has no {k}"))
-        };
-        let url = |v: &Value, k: &str| {
-            Url::parse(&text(v, k)?).map_err(|e| format!("the request's {k}: {e}"))
-        };
-        let cb = v.get("callback").ok_or("the request has no callback")?;
-        let method = match text(cb, "method")?.as_str() {
-            "GET" => Method::Get,
-            _ => Method::Post,
-        };
-        let mut callback = Callback::new(method, url(cb, "url")?);
-        callback.any_aws_signin = cb.get("any_aws_signin").and_then(Value::as_bool) == Some(true);
-        callback.required_any = cb
-            .get("required_any")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(static_name)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(state) = cb.get("state").filter(|s| !s.is_null()) {
-            callback = callback.with_state(
-                static_name(&text(state, "field")?),
-                text(state, "value")?,
-                state.get("required").and_then(Value::as_bool) == Some(true),
-            );
+    pub fn from_json(text: &str, cancel: Cancel) -> Result<Self, String> {
+        let mut wire: Self =
+            serde_json::from_str(text).map_err(|e| format!("the request is not valid: {e}"))?;
+        if wire.request.timeout.is_zero() {
+            return Err("the request has no timeout".into());
         }
-        let timeout = v
-            .get("timeout_secs")
-            .and_then(Value::as_f64)
-            .filter(|s| *s > 0.0)
-            .ok_or("the request has no timeout")?;
-        Ok(Self {
-            request: LoginRequest {
-                start_url: url(v, "start_url")?,
-                callback,
-                timeout: Duration::from_secs_f64(timeout),
-                cancel,
-                title: text(v, "title").unwrap_or_default(),
-            },
-            data_dir: v.get("data_dir").and_then(Value::as_str).map(PathBuf::from),
-            export_cookies: v.get("export_cookies").and_then(Value::as_bool) == Some(true),
-        })
+        wire.request.cancel = cancel;
+        Ok(wire)
     }
 }
 
-/// The helper's answer: a capture and the cookies, or the error.
-pub fn outcome_to_json(outcome: &Result<(Captured, Vec<Cookie>), CaptureError>) -> Value {
-    match outcome {
-        Ok((captured, cookies)) => json!({
-            "captured": {
-                "method": captured.method.as_str(),
-                "url": captured.url.as_str(),
-                "fields": captured.fields.iter().map(|(k, v)| json!([k, v.expose()])).collect::<Vec<_>>(),
+/// The helper's answer on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum Answer {
+    Captured {
+        method: Method,
+        #[serde(with = "url_text")]
+        url: Url,
+        /// `[name, value]` pairs, values exposed only here, for the pipe.
+        fields: Vec<(String, String)>,
+        /// The cookies as a Netscape `cookies.txt` ([`to_netscape`]).
+        cookies: String,
+    },
+    Error(WireError),
+}
+
+/// A [`CaptureError`] on the wire: what saml-login tells apart (exit codes, hints)
+/// keeps its kind, the rest crosses as its message.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum WireError {
+    Cancelled,
+    Timeout { seconds: f64 },
+    PortInUse { port: u16, address: String },
+    NotAvailable { message: String },
+    SessionExpired { message: String },
+    Browser { message: String },
+}
+
+/// The helper's answer: the login, or why there is none.
+pub fn outcome_to_json(outcome: &Result<Login, CaptureError>) -> String {
+    let answer = match outcome {
+        Ok(login) => Answer::Captured {
+            method: login.callback.method,
+            url: login.callback.url.clone(),
+            fields: login
+                .callback
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+                .collect(),
+            cookies: to_netscape(&login.cookies),
+        },
+        Err(e) => Answer::Error(match e {
+            CaptureError::Cancelled => WireError::Cancelled,
+            CaptureError::Timeout(d) => WireError::Timeout {
+                seconds: d.as_secs_f64(),
             },
-            "cookies": to_netscape(cookies),
+            CaptureError::PortInUse { port, address } => WireError::PortInUse {
+                port: *port,
+                address: (*address).to_owned(),
+            },
+            CaptureError::NotAvailable(m) => WireError::NotAvailable { message: m.clone() },
+            CaptureError::SessionExpired(m) => WireError::SessionExpired { message: m.clone() },
+            CaptureError::Browser { message, .. } => WireError::Browser {
+                message: message.clone(),
+            },
+            other @ (CaptureError::Spawn { .. } | CaptureError::Io { .. }) => WireError::Browser {
+                message: other.to_string(),
+            },
         }),
-        Err(e) => {
-            let (kind, seconds, port) = match e {
-                CaptureError::Cancelled => ("cancelled", None, None),
-                CaptureError::Timeout(d) => ("timeout", Some(d.as_secs_f64()), None),
-                CaptureError::PortInUse { port, .. } => ("port_in_use", None, Some(*port)),
-                CaptureError::NotAvailable(_) => ("not_available", None, None),
-                CaptureError::SessionExpired(_) => ("session_expired", None, None),
-                CaptureError::Browser { .. } | CaptureError::Io { .. } => ("browser", None, None),
-            };
-            let message = match e {
-                CaptureError::NotAvailable(m) | CaptureError::SessionExpired(m) => m.clone(),
-                CaptureError::Browser { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            json!({"error": {"kind": kind, "message": message, "seconds": seconds, "port": port}})
-        }
-    }
+    };
+    serde_json::to_string(&answer).expect("an answer always serializes")
 }
 
-/// Read the helper's answer.
-pub fn outcome_from_json(
-    v: &Value,
-    browser: &'static str,
-) -> Result<(Captured, Vec<Cookie>), CaptureError> {
-    if let Some(e) = v.get("error") {
-        let message = e
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("no message")
-            .to_owned();
-        return Err(match e.get("kind").and_then(Value::as_str) {
-            Some("cancelled") => CaptureError::Cancelled,
-            Some("timeout") => CaptureError::Timeout(Duration::from_secs_f64(
-                e.get("seconds").and_then(Value::as_f64).unwrap_or(0.0),
-            )),
-            Some("port_in_use") => CaptureError::PortInUse {
-                port: e
-                    .get("port")
-                    .and_then(Value::as_u64)
-                    .and_then(|p| u16::try_from(p).ok())
-                    .unwrap_or(0),
-                address: "127.0.0.1",
-            },
-            Some("not_available") => CaptureError::NotAvailable(message),
-            Some("session_expired") => CaptureError::SessionExpired(message),
-            _ => CaptureError::browser(browser, message),
-        });
-    }
-    let bad = |what: &str| CaptureError::browser(browser, format!("the helper's answer {what}"));
-    let c = v
-        .get("captured")
-        .ok_or_else(|| bad("holds neither a capture nor an error"))?;
-    let method = match c.get("method").and_then(Value::as_str) {
-        Some("GET") => Method::Get,
-        _ => Method::Post,
-    };
-    let url = c
-        .get("url")
-        .and_then(Value::as_str)
-        .and_then(|u| Url::parse(u).ok())
-        .ok_or_else(|| bad("has no URL"))?;
-    let fields = c
-        .get("fields")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("has no fields"))?
-        .iter()
-        .filter_map(|pair| {
-            let pair = pair.as_array()?;
-            Some((
-                pair.first()?.as_str()?.to_owned(),
-                Secret::new(pair.get(1)?.as_str()?),
-            ))
-        })
-        .collect();
-    let cookies = v
-        .get("cookies")
-        .and_then(Value::as_str)
-        .map(|jar| parse_jar(jar).unwrap_or_default())
-        .unwrap_or_default();
-    Ok((
-        Captured {
+/// Read the helper's answer (`browser` names it in errors).
+pub fn outcome_from_json(text: &str, browser: &'static str) -> Result<Login, CaptureError> {
+    let bad = |what: String| CaptureError::browser(browser, format!("the helper's answer {what}"));
+    let answer: Answer =
+        serde_json::from_str(text).map_err(|e| bad(format!("is not valid: {e}")))?;
+    match answer {
+        Answer::Captured {
             method,
             url,
             fields,
-        },
-        cookies,
-    ))
+            cookies,
+        } => Ok(Login {
+            callback: Captured {
+                method,
+                url,
+                fields: fields
+                    .into_iter()
+                    .map(|(k, v)| (k, Secret::new(v)))
+                    .collect(),
+            },
+            cookies: parse_jar(&cookies)
+                .map_err(|e| bad(format!("holds cookies that cannot be read: {e}")))?,
+        }),
+        Answer::Error(e) => Err(match e {
+            WireError::Cancelled => CaptureError::Cancelled,
+            WireError::Timeout { seconds } => {
+                CaptureError::Timeout(Duration::try_from_secs_f64(seconds).unwrap_or_default())
+            }
+            WireError::PortInUse { port, address } => CaptureError::PortInUse {
+                port,
+                address: if address == "[::1]" {
+                    "[::1]"
+                } else {
+                    "127.0.0.1"
+                },
+            },
+            WireError::NotAvailable { message } => CaptureError::NotAvailable(message),
+            WireError::SessionExpired { message } => CaptureError::SessionExpired(message),
+            WireError::Browser { message } => CaptureError::browser(browser, message),
+        }),
+    }
+}
+
+/// A [`Url`] as its text on the wire (serde for `url` is a feature of that crate that
+/// this workspace does not build).
+pub(crate) mod url_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use url::Url;
+
+    pub(crate) fn serialize<S: Serializer>(url: &Url, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(url.as_str())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+        let text = String::deserialize(d)?;
+        Url::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Callback, Cookie};
+    use std::path::Path;
 
     fn desktop(session_zero: bool, webview2: bool) -> Desktop<impl FnOnce() -> bool> {
         Desktop {
@@ -347,9 +301,8 @@ mod tests {
         assert!(why_no_window("freebsd", |n| n == "SSH_TTY", desktop(false, true)).is_some());
     }
 
-    #[test]
-    fn request_round_trip() {
-        let request = LoginRequest {
+    fn request() -> LoginRequest {
+        LoginRequest {
             start_url: Url::parse("https://idp.example/samlp/c?RelayState=r").unwrap(),
             callback: Callback::aws_signin(Method::Post)
                 .requiring(&["SAMLResponse"])
@@ -357,18 +310,77 @@ mod tests {
             timeout: Duration::from_secs(7),
             cancel: Cancel::new(),
             title: "t".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn request_round_trip() {
         let wire = HelperRequest {
-            request,
+            request: request(),
             data_dir: Some(PathBuf::from("/d")),
             export_cookies: true,
         };
-        let back = HelperRequest::from_json(&wire.to_json(), Cancel::new()).unwrap();
+        let cancel = Cancel::new();
+        let back = HelperRequest::from_json(&wire.to_json(), cancel.clone()).unwrap();
         assert_eq!(back.request.callback, wire.request.callback);
         assert_eq!(back.request.start_url, wire.request.start_url);
         assert_eq!(back.request.timeout, Duration::from_secs(7));
+        assert_eq!(back.request.title, "t");
         assert_eq!(back.data_dir, wire.data_dir);
         assert!(back.export_cookies);
+        cancel.cancel();
+        assert!(
+            back.request.cancel.is_cancelled(),
+            "the caller's cancel flag"
+        );
+    }
+
+    #[test]
+    fn field_names_unknown_to_the_helper_cross_intact() {
+        let mut request = request();
+        request.callback = request
+            .callback
+            .requiring(&["a_field_of_tomorrow"])
+            .with_state("tomorrows_state", "s".into(), false);
+        let wire = HelperRequest {
+            request,
+            data_dir: None,
+            export_cookies: false,
+        };
+        let back = HelperRequest::from_json(&wire.to_json(), Cancel::new()).unwrap();
+        assert_eq!(back.request.callback.required_any, ["a_field_of_tomorrow"]);
+        assert_eq!(
+            back.request.callback.state.unwrap().field,
+            "tomorrows_state"
+        );
+    }
+
+    #[test]
+    fn a_request_with_an_unknown_method_is_refused() {
+        let text = HelperRequest {
+            request: request(),
+            data_dir: None,
+            export_cookies: false,
+        }
+        .to_json()
+        .replace(r#""method":"POST""#, r#""method":"PUT""#);
+        assert!(text.contains("PUT"), "{text}");
+        let e = HelperRequest::from_json(&text, Cancel::new()).unwrap_err();
+        assert!(e.contains("PUT"), "{e}");
+    }
+
+    #[test]
+    fn a_request_without_a_timeout_is_refused() {
+        let mut zero = request();
+        zero.timeout = Duration::ZERO;
+        let wire = HelperRequest {
+            request: zero,
+            data_dir: None,
+            export_cookies: false,
+        };
+        assert!(HelperRequest::from_json(&wire.to_json(), Cancel::new()).is_err());
+        assert!(HelperRequest::from_json("{}", Cancel::new()).is_err());
+        assert!(HelperRequest::from_json("not json", Cancel::new()).is_err());
     }
 
     #[test]
@@ -388,19 +400,65 @@ mod tests {
             secure: true,
             http_only: true,
         };
-        let v = outcome_to_json(&Ok((captured, vec![cookie.clone()])));
-        let (c, cookies) = outcome_from_json(&v, "webview").unwrap();
-        assert_eq!(c.field("SAMLResponse").unwrap().expose(), "x+y");
-        assert_eq!(c.url, url);
-        assert_eq!(cookies, vec![cookie]);
+        let text = outcome_to_json(&Ok(Login {
+            callback: captured,
+            cookies: vec![cookie.clone()],
+        }));
+        let login = outcome_from_json(&text, "webview").unwrap();
+        assert_eq!(
+            login.callback.field("SAMLResponse").unwrap().expose(),
+            "x+y"
+        );
+        assert_eq!(login.callback.url, url);
+        assert_eq!(login.cookies, vec![cookie]);
         for e in [
             CaptureError::Cancelled,
             CaptureError::Timeout(Duration::from_secs(3)),
             CaptureError::NotAvailable("no display".into()),
+            CaptureError::SessionExpired("gone".into()),
+            CaptureError::PortInUse {
+                port: 12200,
+                address: "[::1]",
+            },
+            CaptureError::browser("webview", "cannot open a window"),
         ] {
             let text = e.to_string();
             let back = outcome_from_json(&outcome_to_json(&Err(e)), "webview").unwrap_err();
             assert_eq!(back.to_string(), text);
         }
+        let spawn = CaptureError::spawn("x", std::io::Error::other("denied"));
+        let back = outcome_from_json(&outcome_to_json(&Err(spawn)), "webview").unwrap_err();
+        assert_eq!(back.to_string(), "webview: could not start x: denied");
+    }
+
+    #[test]
+    fn an_answer_with_a_broken_cookie_jar_is_refused() {
+        let text = r#"{"captured":{"method":"POST","url":"http://localhost:1/saml",
+            "fields":[["SAMLResponse","x"]],"cookies":"not\ta jar"}}"#;
+        let e = outcome_from_json(text, "webview").unwrap_err().to_string();
+        assert!(e.contains("cookies"), "{e}");
+        assert!(!e.contains("SAMLResponse") && !e.contains("jar\""), "{e}");
+    }
+
+    #[test]
+    fn an_answer_that_is_neither_is_refused() {
+        for text in ["", "{}", r#"{"error":{"kind":"nonsense"}}"#, "null"] {
+            assert!(outcome_from_json(text, "webview").is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn profile_dirs() {
+        let base = Path::new("/data/saml-login");
+        let u = Url::parse("https://login.example.com/samlp/abc").unwrap();
+        assert_eq!(
+            profile_dir_for(base, &u),
+            PathBuf::from("/data/saml-login/webview/login.example.com_443")
+        );
+        let u = Url::parse("http://[::1]:8080/").unwrap();
+        assert_eq!(
+            profile_dir_for(base, &u),
+            PathBuf::from("/data/saml-login/webview/___1__8080")
+        );
     }
 }

@@ -65,7 +65,7 @@ const FULL_NAMES: [&str; 4] = [
 /// Where a search looks: the environment it reads, and the install locations of this
 /// operating system (tests give their own).
 #[derive(Clone, Debug, Default)]
-pub struct Search {
+pub(crate) struct Search {
     /// `CHROME`.
     pub chrome_env: Option<OsString>,
     /// `PATH`.
@@ -157,39 +157,23 @@ impl Search {
         names
             .iter()
             .find_map(|name| self.on_path(name))
-            .or_else(|| locations.iter().find(|p| is_executable(p)).cloned())
+            .or_else(|| {
+                locations
+                    .iter()
+                    .find(|p| saml_login_capture::is_executable(p))
+                    .cloned()
+            })
     }
 
     /// An executable called `name` in a directory of `PATH`.
     fn on_path(&self, name: &str) -> Option<PathBuf> {
-        if name.contains(std::path::MAIN_SEPARATOR) {
-            return None;
-        }
-        let exts: &[&str] = if cfg!(windows) { &[".exe", ""] } else { &[""] };
-        std::env::split_paths(self.path.as_ref()?).find_map(|dir| {
-            exts.iter()
-                .map(|ext| dir.join(format!("{name}{ext}")))
-                .find(|p| is_executable(p))
-        })
+        saml_login_capture::find_in(self.path.as_ref()?, name)
     }
 }
 
 /// Find a Chromium or Chrome in this process's environment (see [`Search::find`]).
 pub fn find_chrome(explicit: Option<&Path>, window: bool) -> Result<Chromium, CaptureError> {
     Search::from_env().find(explicit, window)
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
 }
 
 fn home() -> Option<PathBuf> {

@@ -1,6 +1,7 @@
 //! Reading the IdP's page and filling its login form: what the page is (a login form,
 //! an error, something only a person can answer), the service account typed in, and
 //! the decision to fail fast when no login can come.
+//! Credentials are typed only on the IdP's own origin, over https unless on loopback.
 //!
 //! The user field is found the way a person finds it, whatever its name: on a page
 //! with a password field, the visible text or e-mail input before it in the same form;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::Tab;
 use saml_login_capture::{CaptureError, Cookie, Secret};
+use url::Url;
 
 use crate::NAME;
 
@@ -346,6 +348,32 @@ impl Stillness {
     }
 }
 
+/// Whether the service account's username and password may be typed into the page at
+/// `page`: only on the IdP's own origin (the login page's, `idp`), and only over https
+/// unless the IdP is on this machine. The error says why not.
+pub(crate) fn may_type_credentials(idp: &Url, page: Option<&Url>) -> Result<(), String> {
+    let Some(page) = page else {
+        return Err(
+            "could not tell which site the login form is on; not typing the password".into(),
+        );
+    };
+    if page.origin() != idp.origin() {
+        return Err(format!(
+            "the login form is on {}, not on the IdP's origin {}: saml-login types the \
+             password only on the IdP's own pages",
+            page.origin().ascii_serialization(),
+            idp.origin().ascii_serialization()
+        ));
+    }
+    if page.scheme() != "https" && !saml_login_capture::is_loopback_url(page) {
+        return Err(format!(
+            "the login form on {} is not served over https; not typing the password",
+            page.origin().ascii_serialization()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +465,34 @@ mod tests {
         assert_eq!(s.observe(&p, t0 + STALL), Duration::ZERO);
         p.loaded = false;
         assert_eq!(s.observe(&p, t0 + 2 * STALL), Duration::ZERO);
+    }
+
+    #[test]
+    fn credentials_are_typed_only_on_the_idps_origin_over_https() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let idp = u("https://example.eu.auth0.com/samlp/client?RelayState=x");
+        let ok = |page: &str| may_type_credentials(&idp, Some(&u(page)));
+        assert_eq!(
+            ok("https://example.eu.auth0.com/u/login/password?state=s"),
+            Ok(())
+        );
+        for other in [
+            "https://evil.example/u/login/password",
+            "http://example.eu.auth0.com/u/login/password",
+            "https://example.eu.auth0.com:8443/u/login",
+            "https://sub.example.eu.auth0.com/u/login",
+        ] {
+            let e = ok(other).unwrap_err();
+            assert!(e.contains("IdP's origin"), "{other}: {e}");
+        }
+        assert!(may_type_credentials(&idp, None).is_err());
+        let plain = u("http://idp.example/samlp/c");
+        let e = may_type_credentials(&plain, Some(&u("http://idp.example/login"))).unwrap_err();
+        assert!(e.contains("https"), "{e}");
+        let local = u("http://127.0.0.1:8080/samlp/c");
+        assert_eq!(
+            may_type_credentials(&local, Some(&u("http://127.0.0.1:8080/u/login"))),
+            Ok(())
+        );
     }
 }

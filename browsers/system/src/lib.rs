@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use saml_login_capture::{Browser, Callback, CaptureError, Captured, LoginRequest};
+use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest, Wait};
 
 pub mod forward;
 mod server;
@@ -46,7 +46,8 @@ impl Browser for SystemBrowser {
         "system browser"
     }
 
-    fn capture(&mut self, request: &LoginRequest) -> Result<Captured, CaptureError> {
+    /// The login; the system browser keeps its cookies to itself.
+    fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
         let server = listen(&request.callback)?;
         // Kept until the capture is over: the browser has read it by then.
         let mut _forwarder = None;
@@ -64,7 +65,7 @@ impl Browser for SystemBrowser {
             }
             Open::PrintUrl => eprintln!("Open this URL in a browser:\n  {}", request.start_url),
         }
-        wait(&server, request)
+        wait(&server, request).map(Login::without_cookies)
     }
 }
 
@@ -81,17 +82,5 @@ fn listen(callback: &Callback) -> Result<CallbackServer, CaptureError> {
 }
 
 fn wait(server: &CallbackServer, request: &LoginRequest) -> Result<Captured, CaptureError> {
-    let deadline = Instant::now() + request.timeout;
-    loop {
-        if request.cancel.is_cancelled() {
-            return Err(CaptureError::Cancelled);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(CaptureError::Timeout(request.timeout));
-        }
-        if let Some(captured) = server.next(TICK.min(deadline - now))? {
-            return Ok(captured);
-        }
-    }
+    Wait::new(request, Instant::now()).until(TICK, |limit| server.next(limit))
 }

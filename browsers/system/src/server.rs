@@ -66,7 +66,7 @@ impl CallbackServer {
             let handle = std::thread::Builder::new()
                 .name("callback-accept".into())
                 .spawn(move || accept_loop(&listener, &callback, &tx, &stop, &active))
-                .map_err(|e| CaptureError::io("callback server", e))?;
+                .map_err(|e| CaptureError::spawn("the callback server's thread", e))?;
             acceptors.push(handle);
         }
         tracing::debug!(port, ?addresses, "listening for the callback");

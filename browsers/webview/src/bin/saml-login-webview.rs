@@ -12,7 +12,7 @@
 use std::io::{Read, Write};
 
 use saml_login_capture::webview::{HelperRequest, outcome_to_json};
-use saml_login_capture::{Browser, Cancel, CaptureError};
+use saml_login_capture::{Browser, Cancel, CaptureError, Login};
 use saml_login_webview::{Webview, WebviewOptions};
 
 fn main() {
@@ -32,25 +32,16 @@ fn main() {
     std::process::exit(i32::from(outcome.is_err()));
 }
 
-fn run() -> Result<
-    (
-        saml_login_capture::Captured,
-        Vec<saml_login_capture::Cookie>,
-    ),
-    CaptureError,
-> {
+fn run() -> Result<Login, CaptureError> {
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| CaptureError::io("reading the request", e))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| CaptureError::browser("webview", format!("the request is not JSON: {e}")))?;
-    let wire = HelperRequest::from_json(&value, Cancel::new())
+    let wire = HelperRequest::from_json(&text, Cancel::new())
         .map_err(|e| CaptureError::browser("webview", e))?;
     let mut webview = Webview::new(WebviewOptions {
         data_dir: wire.data_dir,
         export_cookies: wire.export_cookies,
     });
-    let captured = webview.capture(&wire.request)?;
-    Ok((captured, webview.cookies().to_vec()))
+    webview.capture(&wire.request)
 }

@@ -1,0 +1,171 @@
+//! Private places on disk: directories only their owner can enter, for browser
+//! profiles and pages that hold a session or a secret, and the search for programs on
+//! `PATH`.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// Creates `dir` and any missing parents, each new one owner-only (0700), and makes
+/// `dir` itself 0700 even when it was there already (others could list what it holds:
+/// the IdP hosts of remembered sessions).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// A new directory `PREFIX<PID>-RANDOM` in the temp directory that only its owner can
+/// enter (0700; tempfile's default is 0755), removed when dropped: for browser profiles
+/// and pages that hold a session or a secret. Those a killed run left behind are
+/// removed first (see [`sweep_stale_temp_dirs`]).
+pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    let temp = std::env::temp_dir();
+    sweep_stale_temp_dirs(&temp, prefix);
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!("{prefix}{}-", std::process::id());
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    builder.tempdir_in(temp)
+}
+
+/// Removes what a killed saml-login left in `temp` (a SIGKILL runs no destructor): this
+/// user's `PREFIX<PID>-*` directories whose PID is no longer running. Others'
+/// directories, live runs' and unparsable names are left alone, and a symbolic link
+/// planted under such a name is not followed.
+#[cfg(unix)]
+pub fn sweep_stale_temp_dirs(temp: &Path, prefix: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let me = rustix::process::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            continue;
+        };
+        let ours =
+            std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir() && m.uid() == me);
+        let running = !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        );
+        if ours && !running {
+            // Best effort: what cannot be removed now is tried again by the next run.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// On Windows: the same, where "this user's" is the per-user temp directory
+/// (`%LOCALAPPDATA%\Temp`, which only its owner may list) and a live run is a process
+/// [`crate::job::process_running`] finds.
+#[cfg(windows)]
+pub fn sweep_stale_temp_dirs(temp: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if dir && !crate::job::process_running(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+pub fn sweep_stale_temp_dirs(_temp: &Path, _prefix: &str) {}
+
+/// The first executable file `name` in the directories of `PATH` (on Windows also
+/// `name` plus each extension of `PATHEXT`: see [`crate::path_search`]). A `name`
+/// holding a path separator is not looked up.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    find_in(&std::env::var_os("PATH")?, name)
+}
+
+/// [`find_on_path`] in the directories of `path` (a `PATH` value).
+pub fn find_in(path: &OsStr, name: &str) -> Option<PathBuf> {
+    let pathext = crate::path_search::platform_pathext();
+    crate::path_search::find_program(name.as_ref(), path, pathext.as_deref())
+}
+
+/// Whether `path` is a file this user may run (on unix: some execute bit set).
+#[cfg(unix)]
+pub fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Whether `path` is a file this user may run.
+#[cfg(not(unix))]
+pub fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+/// Modes and execute bits are unix's (the portable search: `path_search`'s tests).
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_temp_dirs_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = private_temp_dir("saml-login-test-").unwrap();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn private_dirs_and_their_new_parents_are_owner_only_even_when_there_already() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&root.path().join("a")), 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[test]
+    fn path_search_finds_only_executables_by_bare_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let plain = a.path().join("tool");
+        std::fs::write(&plain, "").unwrap();
+        let runnable = b.path().join("tool");
+        std::fs::write(&runnable, "").unwrap();
+        std::fs::set_permissions(&runnable, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths([a.path(), b.path()]).unwrap();
+        assert_eq!(find_in(&path, "tool"), Some(runnable));
+        assert_eq!(find_in(&path, "missing"), None);
+        assert_eq!(find_in(&path, "b/tool"), None);
+    }
+}

@@ -1,0 +1,210 @@
+//! `get-token` and `aws-assume-role` (one role, `--show`, `--all`): the pipeline's
+//! response, granted roles or credentials, the credentials stored as AWS profiles.
+
+use std::io::Write;
+
+use time::OffsetDateTime;
+
+use crate::cache;
+use crate::config::CallbackSetting;
+use crate::console;
+use crate::console_flow::{console_for_profile, open_console, region_for_console};
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::identity::SessionIdentity;
+use crate::output::{stdout_error, write_stdout};
+use crate::pipeline::{Context, Wanted, assertion, assume, obtain, terms};
+use crate::role::AwsRole;
+use crate::role_choice::{choose_role, profile_name};
+use crate::store::{self, SecretFile};
+
+/// `get-token`: the raw SAMLResponse on stdout.
+pub(crate) fn get_token(cx: &Context) -> Result<()> {
+    let received = obtain(cx, format!("[{}]", cx.settings.section))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", received.response.expose()).map_err(stdout_error)
+}
+
+/// `--show`: one configuration section per granted role, as the original printed it.
+pub(crate) fn show(cx: &Context) -> Result<()> {
+    let s = &cx.settings;
+    let granted = assertion(cx, format!("[{}] roles", s.section), Wanted::default())?;
+    // The original's lines; login_url and callback_url when they are what is set.
+    let mut login = String::new();
+    if let Some(url) = &s.idp_url_text {
+        login.push_str(&format!("idp_url = {url}\n"));
+    }
+    if let Some(id) = &s.client_id {
+        login.push_str(&format!("client_id = {id}\n"));
+    }
+    if let Some(url) = &s.login_url {
+        login.push_str(&format!("login_url = {url}\n"));
+    }
+    match &s.callback {
+        CallbackSetting::Loopback => {}
+        CallbackSetting::AwsSignin => login.push_str("callback_url = aws\n"),
+        CallbackSetting::Url(url) => login.push_str(&format!("callback_url = {url}\n")),
+    }
+    let mut out = String::new();
+    for role in &granted.assertion.roles {
+        let profile = profile_name(cx, role);
+        out.push_str(&format!(
+            "[{profile}]\n{login}aws_account = {}\naws_role = {}\naws_profile = {profile}\n\n",
+            cx.accounts.alias_for(role.account()),
+            role.name(),
+        ));
+    }
+    write_stdout(&out)
+}
+
+/// `aws-assume-role`: the chosen role's credentials into its profile (no login while
+/// the stored profile serves), then the console when `aws_console` says so.
+pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()> {
+    let s = &cx.settings;
+    let account = s
+        .aws_account
+        .as_deref()
+        .map(|a| cx.accounts.get(a))
+        .transpose()?;
+    if let (Some(profile), Some(account), Some(role)) = (&s.aws_profile, &account, &s.aws_role)
+        && !cx.force
+    {
+        let identity = SessionIdentity::new(terms(cx), &account.number, role);
+        if let Some(until) = stored_profile_serves(cx, profile, &identity) {
+            eprintln!(
+                "saml-login: profile {profile} holds {} until {until}; no login needed (--force renews it)",
+                identity.describe()
+            );
+            if s.aws_console {
+                return console_for_profile(
+                    &cx.paths,
+                    &cx.console_env,
+                    profile,
+                    &region_for_console(cx, Some(profile)),
+                    destination,
+                    false,
+                );
+            }
+            return Ok(());
+        }
+    }
+    if s.aws_console {
+        // Fail on a bad destination before the login rather than after.
+        console::destination(destination, "us-east-1")?;
+    }
+    let title = format!(
+        "[{}] {}",
+        s.section,
+        s.aws_profile.as_deref().unwrap_or("choose a role")
+    );
+    let wanted = Wanted {
+        account: account.as_ref().map(|a| a.number.as_str()),
+        role: s.aws_role.as_deref(),
+    };
+    let granted = assertion(cx, title, wanted)?;
+    let (role, profile) = choose_role(cx, &granted, account.as_ref())?;
+    let (credentials, duration) = assume(cx, &granted, role)?;
+    store_profile(cx, role, &profile, &credentials)?;
+    if s.aws_console {
+        open_console(
+            &cx.console_env,
+            &credentials,
+            Some(duration),
+            &region_for_console(cx, Some(&profile)),
+            destination,
+            false,
+        )?;
+    }
+    Ok(())
+}
+
+/// `--all`: every granted role into its own profile, from one login.
+pub(crate) fn assume_all(cx: &Context) -> Result<()> {
+    let granted = assertion(
+        cx,
+        format!("[{}] all roles", cx.settings.section),
+        Wanted::default(),
+    )?;
+    let mut first_error = None;
+    for role in &granted.assertion.roles {
+        let profile = profile_name(cx, role);
+        let stored = assume(cx, &granted, role)
+            .and_then(|(credentials, _)| store_profile(cx, role, &profile, &credentials));
+        if let Err(e) = stored {
+            eprintln!("saml-login: error: {profile}: {e}");
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// The keys a profile gets besides the credentials: the role it holds and the
+/// fingerprint of the request that produced it (AWS's readers ignore other keys).
+const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
+const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
+
+fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
+    store::check_profile_name(profile).map_err(|message| Error::Malformed {
+        path: cx.paths.credentials.clone(),
+        message: format!("not written: {message}"),
+    })?;
+    let mut entries = c.profile_entries();
+    entries.push((PROFILE_ROLE_KEY, role.role_arn.clone()));
+    entries.push((
+        PROFILE_REQUEST_KEY,
+        SessionIdentity::of_role(terms(cx), role).fingerprint(),
+    ));
+    SecretFile::new(&cx.paths.credentials)
+        .update(|old| Ok(store::update_profile(old, profile, &entries)))?;
+    eprintln!(
+        "saml-login: credentials for {} saved under AWS profile {profile} in {} (valid until {})",
+        profile_name(cx, role),
+        cx.paths.credentials.display(),
+        c.expiration_rfc3339()
+    );
+    Ok(())
+}
+
+/// The expiry of the stored `profile` when it holds credentials of exactly the request
+/// `identity` with more than 10 minutes left. A profile holding another role (or the
+/// same role under other terms) is said to be replaced.
+fn stored_profile_serves(
+    cx: &Context,
+    profile: &str,
+    identity: &SessionIdentity,
+) -> Option<String> {
+    // A file others could have written proves nothing (and is refused when written).
+    store::check_trusted(&cx.paths.credentials).ok()?;
+    let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
+    let values = store::profile_values(&text, profile)?;
+    let get = |key: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    };
+    match (get(PROFILE_REQUEST_KEY), get(PROFILE_ROLE_KEY)) {
+        (Some(fingerprint), _) if fingerprint == identity.fingerprint() => {}
+        (_, Some(held)) => {
+            let same_role = AwsRole::parse_role_arn(held)
+                .is_some_and(|(a, r)| a == identity.account() && r == identity.role());
+            if same_role {
+                eprintln!(
+                    "saml-login: profile {profile} holds {} under other terms (IdP, policies, duration or region); renewing it",
+                    identity.describe()
+                );
+            } else {
+                eprintln!(
+                    "saml-login: profile {profile} holds {held}, not the {} asked for; replacing it",
+                    identity.describe()
+                );
+            }
+            return None;
+        }
+        _ => return None,
+    }
+    let expiration = get("expiration")?.to_owned();
+    let until =
+        OffsetDateTime::parse(&expiration, &time::format_description::well_known::Rfc3339).ok()?;
+    (until - cx.now > cache::CREDENTIALS_MARGIN).then_some(expiration)
+}

@@ -1,0 +1,169 @@
+//! The console flow, shared by `saml-login aws-console`, `aws-assume-role -C` and the
+//! stand-alone `aws-console`: credentials (a stored profile, a profile chain, or
+//! long-term keys through `GetFederationToken`) -> a sign-in URL -> the browser.
+
+use saml_login_capture::Secret;
+use time::OffsetDateTime;
+
+use crate::cache::Cache;
+use crate::chain;
+use crate::console::{self, ConsoleEnv};
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::output::write_stdout;
+use crate::paths::Paths;
+use crate::pipeline::Context;
+use crate::store;
+use crate::sts;
+
+/// `aws-console`: open the console with the credentials of the section's profile.
+pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) -> Result<()> {
+    let Some(profile) = &cx.settings.aws_profile else {
+        return Err(Error::Usage(
+            "--profile is required (or aws_profile in the section)".into(),
+        ));
+    };
+    console_for_profile(
+        &cx.paths,
+        &cx.console_env,
+        profile,
+        &region_for_console(cx, Some(profile)),
+        destination,
+        print,
+    )
+}
+
+/// Open the console with the credentials stored under `profile` (also the stand-alone
+/// `aws-console` binary).
+pub(crate) fn console_for_profile(
+    paths: &Paths,
+    console_env: &ConsoleEnv,
+    profile: &str,
+    region: &str,
+    destination: Option<&str>,
+    print: bool,
+) -> Result<()> {
+    // A profile of ~/.aws/config that the credentials file lacks: resolve its chain.
+    let in_credentials = std::fs::read_to_string(&paths.credentials)
+        .ok()
+        .and_then(|t| store::profile_values(&t, profile))
+        .is_some();
+    if !in_credentials && chain::has_profile(paths, profile) {
+        let (credentials, _) =
+            chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, false)?;
+        return open_console(
+            console_env,
+            &credentials,
+            Some(crate::config::DEFAULT_ROLE_DURATION),
+            region,
+            destination,
+            print,
+        );
+    }
+    let text = std::fs::read_to_string(&paths.credentials).map_err(|source| Error::Read {
+        path: paths.credentials.clone(),
+        source,
+    })?;
+    let values = store::profile_values(&text, profile).ok_or_else(|| Error::Malformed {
+        path: paths.credentials.clone(),
+        message: format!("no profile [{profile}]"),
+    })?;
+    let get = |k: &str| {
+        values
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    let missing = |k: &str| Error::Malformed {
+        path: paths.credentials.clone(),
+        message: format!("profile [{profile}] has no {k}"),
+    };
+    let access_key_id = get("aws_access_key_id").ok_or_else(|| missing("aws_access_key_id"))?;
+    let secret = get("aws_secret_access_key").ok_or_else(|| missing("aws_secret_access_key"))?;
+    let (credentials, duration) = match get("aws_session_token") {
+        Some(token) => (
+            Credentials {
+                access_key_id,
+                secret_access_key: Secret::new(secret),
+                session_token: Secret::new(token),
+                expiration: OffsetDateTime::now_utc(),
+            },
+            Some(crate::config::DEFAULT_ROLE_DURATION),
+        ),
+        None => {
+            tracing::debug!("long-term keys: GetFederationToken first");
+            (
+                sts::federation_token(&access_key_id, &secret, region)?,
+                None,
+            )
+        }
+    };
+    open_console(
+        console_env,
+        &credentials,
+        duration,
+        region,
+        destination,
+        print,
+    )
+}
+
+pub(crate) fn open_console(
+    console_env: &ConsoleEnv,
+    credentials: &Credentials,
+    session_duration: Option<i32>,
+    region: &str,
+    destination: Option<&str>,
+    print: bool,
+) -> Result<()> {
+    let endpoint = console::federation_endpoint(region, console_env.federation_url.as_deref())?;
+    let destination = console::destination(destination, region)?;
+    let duration = session_duration.map(|d| d.clamp(900, 43200).unsigned_abs());
+    let token =
+        console::fetch_signin_token(&console::signin_token_url(&endpoint, credentials, duration))?;
+    let url = console::login_url(&endpoint, &destination, &token);
+    if print {
+        return write_stdout(&format!("{url}\n"));
+    }
+    eprintln!("saml-login: opening the AWS console ({destination})");
+    // Through a private page: the SigninToken stays off the browser's command line.
+    let page = saml_login_system::forward::open(&url).map_err(|e| Error::OpenBrowser {
+        reason: e.to_string(),
+    })?;
+    page.wait_until_read(std::time::Duration::from_secs(10));
+    Ok(())
+}
+
+/// The console's region: the setting, the AWS variables, the profile's region in
+/// ~/.aws/config, else us-east-1.
+pub(crate) fn region_for_console(cx: &Context, profile: Option<&str>) -> String {
+    cx.settings
+        .region
+        .clone()
+        .unwrap_or_else(|| console_region(&cx.paths, &cx.console_env, profile))
+}
+
+/// The region from the AWS variables or the profile's ~/.aws/config section.
+pub(crate) fn console_region(
+    paths: &Paths,
+    console_env: &ConsoleEnv,
+    profile: Option<&str>,
+) -> String {
+    console_env
+        .region
+        .clone()
+        .or_else(|| {
+            let profile = profile?;
+            let text = std::fs::read_to_string(&paths.aws_config).ok()?;
+            let section = if profile == "default" {
+                "default".to_owned()
+            } else {
+                format!("profile {profile}")
+            };
+            store::profile_values(&text, &section)?
+                .into_iter()
+                .find(|(k, _)| k == "region")
+                .map(|(_, v)| v)
+        })
+        .unwrap_or_else(|| "us-east-1".into())
+}

@@ -1,0 +1,171 @@
+//! `credential-process`, `exec` and `env`: the configured role's credentials (cached
+//! while fresh, else through the pipeline) printed as JSON, passed to a command's
+//! environment, or printed as shell exports.
+
+use std::ffi::OsString;
+
+use time::OffsetDateTime;
+
+use crate::cache::Cache;
+use crate::chain;
+use crate::config::resolve::WithCredentials;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::identity::SessionIdentity;
+use crate::login_lock::Acquired;
+use crate::output::write_stdout;
+use crate::paths::Paths;
+use crate::pipeline::{Context, Wanted, assertion, assume, lock_login, terms};
+use crate::role_choice::select_role;
+use crate::shell::EnvShell;
+
+/// The configured role's credentials: cached ones of exactly this request while
+/// fresh, else from the (cached or new) assertion.
+pub(crate) fn role_credentials(cx: &Context) -> Result<Credentials> {
+    let s = &cx.settings;
+    let (Some(account), Some(role)) = (&s.aws_account, &s.aws_role) else {
+        return Err(Error::Usage(format!(
+            "the section [{}] names no aws_account and aws_role (or pass --account and --role to aws-assume-role)",
+            s.section
+        )));
+    };
+    let account = cx.accounts.get(account)?;
+    let identity = SessionIdentity::new(terms(cx), &account.number, role);
+    if !cx.force {
+        if let Some(c) = cached_credentials(cx, &identity) {
+            return Ok(c);
+        }
+        if lock_login(cx)? == Acquired::AfterWaiting
+            && let Some(c) = cached_credentials(cx, &identity)
+        {
+            return Ok(c);
+        }
+    }
+    let wanted = Wanted {
+        account: Some(&account.number),
+        role: Some(role),
+    };
+    let granted = assertion(cx, format!("[{}] {role}", s.section), wanted)?;
+    let chosen = select_role(cx, &granted, &account, role)?;
+    let (credentials, _) = assume(cx, &granted, chosen)?;
+    if let Err(e) = cx
+        .cache
+        .store_credentials(&identity, &chosen.role_arn, &credentials)
+    {
+        eprintln!("saml-login: warning: cannot cache the credentials: {e}");
+    }
+    Ok(credentials)
+}
+
+/// Cached credentials of exactly `identity`, announced.
+fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Option<Credentials> {
+    let hit = cx.cache.credentials(identity, OffsetDateTime::now_utc())?;
+    eprintln!(
+        "saml-login: using the cached credentials of {}, valid until {}; --force renews them",
+        hit.role_arn,
+        hit.credentials.expiration_rfc3339()
+    );
+    Some(hit.credentials)
+}
+
+pub(crate) fn credential_process(cx: &Context) -> Result<()> {
+    let c = role_credentials(cx)?;
+    let json = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": c.access_key_id,
+        "SecretAccessKey": c.secret_access_key.expose(),
+        "SessionToken": c.session_token.expose(),
+        "Expiration": c.expiration_rfc3339(),
+    });
+    write_stdout(&format!("{json}\n"))
+}
+
+/// The credentials of AWS config profile `profile` (a `credential_process` profile or
+/// a chain on top of one) and its region.
+pub(crate) fn profile_credentials(
+    paths: &Paths,
+    profile: &str,
+    force: bool,
+) -> Result<(Credentials, Option<String>)> {
+    chain::resolve(paths, &Cache::new(paths.cache.clone()), profile, force)
+}
+
+/// `exec` and `env`: run the command with `c` in its environment, or print `c` as the
+/// shell's exports.
+pub(crate) fn with_credentials(
+    c: &Credentials,
+    region: Option<&str>,
+    then: WithCredentials,
+) -> Result<()> {
+    match then {
+        WithCredentials::Exec(command) => run_with_credentials(c, region, &command),
+        WithCredentials::Export(shell) => print_exports(c, region, shell),
+    }
+}
+
+/// `exec`: run the command with `c` in its environment; its status is ours.
+fn run_with_credentials(c: &Credentials, region: Option<&str>, argv: &[OsString]) -> Result<()> {
+    let (program, rest) = argv.split_first().expect("clap requires a command");
+    let mut command = std::process::Command::new(crate::platform::exec_program(program));
+    command.args(rest);
+    // The command gets the role's keys, not the login's secrets.
+    for secret in saml_login_capture::SECRET_ENV_VARS {
+        command.env_remove(secret);
+    }
+    for (k, v) in env_vars(c, region) {
+        command.env(k, v);
+    }
+    let what = program.to_string_lossy().into_owned();
+    let status = command
+        .spawn()
+        .and_then(|mut child| {
+            // Windows: the command and its children die with saml-login.
+            let _job = saml_login_capture::job::for_child(child.id(), "the command");
+            child.wait()
+        })
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
+            _ => Error::CommandNotExecutable {
+                what,
+                reason: e.to_string(),
+            },
+        })?;
+    Err(Error::Child(exit_status_code(status)))
+}
+
+#[cfg(unix)]
+fn exit_status_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(not(unix))]
+fn exit_status_code(status: std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+fn env_vars(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            c.secret_access_key.expose().to_owned(),
+        ),
+        ("AWS_SESSION_TOKEN", c.session_token.expose().to_owned()),
+        ("AWS_CREDENTIAL_EXPIRATION", c.expiration_rfc3339()),
+    ];
+    if let Some(region) = region {
+        vars.push(("AWS_REGION", region.to_owned()));
+    }
+    vars
+}
+
+fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Result<()> {
+    let out = env_vars(c, region)
+        .into_iter()
+        .map(|(k, v)| shell.export(k, &v))
+        .collect::<Result<String>>()?;
+    write_stdout(&out)
+}

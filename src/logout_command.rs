@@ -1,0 +1,40 @@
+//! `logout`: forget the cached SAML assertion and credentials and the remembered
+//! webview session of an IdP, or of every IdP.
+
+use saml_login_capture::webview;
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+
+/// `logout`: forget the cached assertion and credentials and the remembered webview
+/// session of `idp` (of every IdP when `None`). Profiles already written to the
+/// credentials file stay.
+pub(crate) fn logout(cache: &Cache, paths: &Paths, idp: Option<&url::Url>) -> Result<()> {
+    let (assertion, credentials) = cache.forget(idp.map(url::Url::as_str))?;
+    let profiles = match idp {
+        Some(idp) => webview::profile_dir_for(&paths.data, idp),
+        None => webview::profiles_dir(&paths.data),
+    };
+    let session = match std::fs::remove_dir_all(&profiles) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(source) => {
+            return Err(Error::Write {
+                path: profiles,
+                source,
+            });
+        }
+    };
+    let whose = idp.map_or_else(|| "every IdP".to_owned(), |u| u.to_string());
+    eprintln!(
+        "saml-login: logged out of {whose}: removed {} cached SAML assertion, {credentials} cached credential(s), {} webview session",
+        if assertion { "the" } else { "no" },
+        if session {
+            "the remembered"
+        } else {
+            "no remembered"
+        },
+    );
+    Ok(())
+}

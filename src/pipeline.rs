@@ -1,0 +1,413 @@
+//! The pipeline every login command shares: a SAML response (cached, or from a login
+//! in the resolved browser, one login at a time per IdP) -> its parsed assertion ->
+//! the role -> STS (with the retry of an expired cached assertion); the commands
+//! store or print what it gives.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use saml_login_capture::{Cancel, LoginRequest};
+use time::OffsetDateTime;
+
+use crate::accounts::Accounts;
+use crate::assertion::{Assertion, SamlResponse};
+use crate::browser;
+use crate::cache::Cache;
+use crate::config::browser_setup::{BrowserSetup, LoginSetup};
+use crate::config::resolve::Run;
+use crate::config::{CallbackSetting, Settings};
+use crate::console::ConsoleEnv;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::identity::RequestTerms;
+use crate::login::{self, Received};
+use crate::login_lock::{Acquired, LoginLock};
+use crate::partition::Partition;
+use crate::paths::Paths;
+use crate::role::AwsRole;
+use crate::sts::{self, AssumeRequest};
+
+/// Everything resolved before the command runs.
+pub(crate) struct Context {
+    pub settings: Settings,
+    pub accounts: Accounts,
+    pub paths: Paths,
+    pub cache: Cache,
+    pub cancel: Cancel,
+    /// The time, read once.
+    pub now: OffsetDateTime,
+    /// The login's start page (IdP and application): what identifies a login.
+    pub idp: url::Url,
+    /// Log in even when a stored answer would serve (`--force`).
+    pub force: bool,
+    /// Read and write the assertion cache (not with `--no-cache` or a saved response).
+    pub use_assertion_cache: bool,
+    /// The command asks for one role named by `aws_account` and `aws_role`.
+    pub pinned_role: bool,
+    /// The browser and `--save-cookies` (`None`: the command never logs in).
+    pub login: Option<LoginSetup>,
+    /// Whether the browser's page checks that the response parses (every command but
+    /// get-token, which hands the response over as it is).
+    pub check_response: bool,
+    /// The console flow's variables (`aws-console`, `-C`).
+    pub console_env: ConsoleEnv,
+    /// The IdP's login lock, once taken: held until the run ends, so that a process
+    /// waiting for it finds what this one stored.
+    pub login_lock: RefCell<Option<LoginLock>>,
+}
+
+impl Context {
+    /// The context of resolved `run` (the command itself stays with the caller).
+    pub(crate) fn new(run: Run, cancel: Cancel, check_response: bool) -> Self {
+        Self {
+            cache: Cache::new(run.paths.cache.clone()),
+            idp: run.settings.start_url(),
+            settings: run.settings,
+            accounts: run.accounts,
+            paths: run.paths,
+            cancel,
+            now: OffsetDateTime::now_utc(),
+            force: run.force,
+            use_assertion_cache: run.use_assertion_cache,
+            pinned_role: run.pinned_role,
+            login: run.login,
+            console_env: run.console_env,
+            check_response,
+            login_lock: RefCell::new(None),
+        }
+    }
+
+    fn login_setup(&self) -> &LoginSetup {
+        self.login
+            .as_ref()
+            .expect("the resolver sets up the browser of every command that logs in")
+    }
+}
+
+/// The request's terms that every role of this run shares.
+pub(crate) fn terms(cx: &Context) -> RequestTerms<'_> {
+    let s = &cx.settings;
+    RequestTerms {
+        idp: &cx.idp,
+        policy_arns: &s.policy_arns,
+        inline_policy: s.inline_policy.as_deref(),
+        duration: s.role_duration,
+        region: s.region.as_deref(),
+    }
+}
+
+/// Which roles a command asks for: an account number, a role (name or ARN), both or
+/// neither.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Wanted<'a> {
+    pub account: Option<&'a str>,
+    pub role: Option<&'a str>,
+}
+
+impl Wanted<'_> {
+    pub(crate) fn matches(&self, r: &AwsRole) -> bool {
+        self.account.is_none_or(|a| r.account() == a)
+            && self.role.is_none_or(|x| r.role_arn == x || r.name() == x)
+    }
+
+    pub(crate) fn is_any(&self) -> bool {
+        self.account.is_none() && self.role.is_none()
+    }
+}
+
+impl std::fmt::Display for Wanted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.role, self.account) {
+            (Some(r), Some(a)) => write!(f, "role {r} in account {a}"),
+            (Some(r), None) => write!(f, "role {r}"),
+            (None, Some(a)) => write!(f, "a role in account {a}"),
+            (None, None) => f.write_str("any role"),
+        }
+    }
+}
+
+/// Assume `role`: duration from the settings, else the assertion, else 3600; the STS
+/// region from the settings, else the sign-in endpoint that got the assertion, else
+/// the AWS sources, else the partition's. A cached assertion STS calls expired is
+/// dropped and the login done again, once.
+pub(crate) fn assume(
+    cx: &Context,
+    granted: &Granted,
+    role: &AwsRole,
+) -> Result<(Credentials, i32)> {
+    let s = &cx.settings;
+    let duration = s
+        .role_duration
+        .or(granted.assertion.session_duration)
+        .unwrap_or(crate::config::DEFAULT_ROLE_DURATION);
+    // The endpoint that received the POST, else the one the assertion names.
+    let endpoint_region = granted
+        .response
+        .endpoint_region()
+        .or_else(|| granted.assertion.signin_region());
+    let request = AssumeRequest {
+        role,
+        saml_response: &granted.response,
+        duration,
+        policy_arns: &s.policy_arns,
+        inline_policy: s.inline_policy.as_deref(),
+        region: s.region.as_deref().or(endpoint_region.as_deref()),
+        fallback_region: Partition::of_arn(&role.role_arn).default_region(),
+    };
+    match sts::assume(&request) {
+        Err(Error::Sts { code, .. })
+            if code == "ExpiredTokenException"
+                && matches!(granted.origin, Origin::Cached { .. }) =>
+        {
+            eprintln!("saml-login: the cached SAML assertion has expired; logging in again");
+            cx.cache.drop_assertion(cx.idp.as_str());
+            let fresh = login(cx, format!("[{}]", s.section))?;
+            let again = AssumeRequest {
+                saml_response: &fresh.response,
+                ..request
+            };
+            Ok((sts::assume(&again)?, duration))
+        }
+        other => Ok((other?, duration)),
+    }
+}
+
+/// A SAML response, its parsed assertion, and where it came from.
+pub(crate) struct Granted {
+    pub response: SamlResponse,
+    pub assertion: Assertion,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin {
+    /// A login in this run.
+    Login,
+    /// The response the user handed over (`--saml-response-file`).
+    Saved,
+    /// The assertion cache.
+    Cached { obtained_at: OffsetDateTime },
+}
+
+impl Origin {
+    /// Where a list of granted roles came from, for messages.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Origin::Login => "the SAML assertion of this login".into(),
+            Origin::Saved => "the saved SAML response".into(),
+            Origin::Cached { obtained_at } => format!(
+                "the cached SAML assertion of {} (--force logs in again)",
+                clock(obtained_at)
+            ),
+        }
+    }
+}
+
+/// `06:03 UTC`.
+pub(crate) fn clock(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{:02}:{:02} UTC", at.hour(), at.minute())
+}
+
+/// The SAML response and its parsed assertion: the cached one while it is valid and
+/// grants a role that is `wanted` (said on stderr), else a new login (then cached
+/// until its `NotOnOrAfter`). A process that waited for another's login uses what
+/// that login stored.
+pub(crate) fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<Granted> {
+    if let Some(g) = cached_assertion(cx, wanted) {
+        return Ok(g);
+    }
+    if cx.use_assertion_cache
+        && lock_login(cx)? == Acquired::AfterWaiting
+        && let Some(g) = cached_assertion(cx, wanted)
+    {
+        return Ok(g);
+    }
+    login(cx, title)
+}
+
+/// The cached assertion, when it may answer: caching on, no `--force`, still valid,
+/// granting a `wanted` role. Its use is announced.
+fn cached_assertion(cx: &Context, wanted: Wanted) -> Option<Granted> {
+    if !cx.use_assertion_cache || cx.force {
+        return None;
+    }
+    let cached = cx
+        .cache
+        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?;
+    let Ok(assertion) = cached.response.parse() else {
+        cx.cache.drop_assertion(cx.idp.as_str());
+        return None;
+    };
+    if !assertion.roles.iter().any(|r| wanted.matches(r)) {
+        eprintln!(
+            "saml-login: the cached SAML assertion of {} grants no {wanted}; logging in again",
+            clock(cached.obtained_at)
+        );
+        return None;
+    }
+    eprintln!(
+        "saml-login: using the SAML assertion of {}, valid until {}; --force logs in again",
+        clock(cached.obtained_at),
+        clock(cached.not_on_or_after)
+    );
+    Some(Granted {
+        response: cached.response,
+        assertion,
+        origin: Origin::Cached {
+            obtained_at: cached.obtained_at,
+        },
+    })
+}
+
+/// A new login (or the saved response), parsed, and cached when caching is on and the
+/// response came back with our `RelayState`.
+fn login(cx: &Context, title: String) -> Result<Granted> {
+    let received = obtain(cx, title)?;
+    let assertion = received.response.parse()?;
+    if cx.use_assertion_cache {
+        let cached = received.state_echoed
+            && assertion.not_on_or_after.is_some_and(|until| {
+                cx.cache
+                    .store_assertion(
+                        cx.idp.as_str(),
+                        &received.response,
+                        OffsetDateTime::now_utc(),
+                        until,
+                    )
+                    .inspect_err(|e| {
+                        eprintln!("saml-login: warning: cannot cache the SAML assertion: {e}");
+                    })
+                    .is_ok()
+            });
+        if !cached {
+            // Never leave an older assertion to answer for this login.
+            cx.cache.drop_assertion(cx.idp.as_str());
+        }
+    }
+    Ok(Granted {
+        response: received.response,
+        assertion,
+        origin: if cx.login_setup().browser.is_saved() {
+            Origin::Saved
+        } else {
+            Origin::Login
+        },
+    })
+}
+
+/// How long a process waits for another's login beyond its own login timeout.
+const LOCK_MARGIN: Duration = Duration::from_secs(30);
+
+/// Take the IdP's login lock unless this run holds it already.
+pub(crate) fn lock_login(cx: &Context) -> Result<Acquired> {
+    let mut held = cx.login_lock.borrow_mut();
+    if held.is_some() {
+        return Ok(Acquired::Free);
+    }
+    let (lock, how) = LoginLock::acquire(
+        &cx.cache.locks_dir(),
+        &format!("login at {}", cx.idp),
+        cx.settings.timeout + LOCK_MARGIN,
+        &cx.cancel,
+    )?;
+    *held = Some(lock);
+    Ok(how)
+}
+
+/// A response without our `RelayState` may be issued after the login began, within
+/// this much clock difference between the IdP and this machine.
+const ISSUE_SKEW: time::Duration = time::Duration::minutes(2);
+
+/// Get the SAML response: a saved one, or a login in the chosen browser (one login at
+/// a time per IdP, and per callback port for the system browser).
+pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
+    let request: LoginRequest =
+        login::saml_request(&cx.settings, title, cx.cancel.clone(), cx.check_response);
+    let setup = cx.login_setup();
+    // One login at a time per IdP; a saved response logs in nowhere, so it waits for
+    // no other login.
+    if !setup.browser.is_saved() {
+        lock_login(cx)?;
+    }
+    // Another IdP's login may wait on the same loopback port.
+    let _port = match (&setup.browser, request.callback.port()) {
+        (BrowserSetup::System { .. }, Some(port)) if request.callback.is_loopback() => Some(
+            LoginLock::acquire(
+                &cx.cache.locks_dir(),
+                &format!("callback port {port}"),
+                cx.settings.timeout + LOCK_MARGIN,
+                &cx.cancel,
+            )?
+            .0,
+        ),
+        _ => None,
+    };
+    let started = OffsetDateTime::now_utc();
+    let mut browser = browser::open(&setup.browser)?;
+    let port_setting = match cx.settings.callback {
+        CallbackSetting::Url(_) => "callback_url",
+        _ => "listen_port",
+    };
+    let received = login::saml_response(browser.as_mut(), &request)
+        .map_err(|e| e.port_from_setting(port_setting))?;
+    browser::save_cookies(
+        "saml-login",
+        setup.save_cookies.as_deref(),
+        &received.cookies,
+        &request.start_url,
+    )?;
+    if !received.state_echoed && cx.settings.relay_state_applies() {
+        verify_unechoed(cx, &received.response, &request, started)?;
+    }
+    Ok(received)
+}
+
+/// `require_relay_state = false`: a response without our `RelayState` could have been
+/// posted by any local program, so it is taken only when it is addressed to our
+/// callback, was issued after this login began, and serves one role named by
+/// `aws_account` and `aws_role` (STS then checks the IdP's signature for that role).
+/// It is never cached.
+fn verify_unechoed(
+    cx: &Context,
+    response: &SamlResponse,
+    request: &LoginRequest,
+    started: OffsetDateTime,
+) -> Result<()> {
+    if !cx.pinned_role {
+        return Err(Error::UnverifiedResponse(
+            "this command does not name one role (aws_account and aws_role)".into(),
+        ));
+    }
+    let assertion = response.parse()?;
+    let addressed = [&assertion.destination, &assertion.recipient]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .any(|u| request.callback.matches_url(&u));
+    if !addressed {
+        return Err(Error::UnverifiedResponse(format!(
+            "it is not addressed to {} (its Destination and Recipient)",
+            request.callback.url
+        )));
+    }
+    match assertion.issued_at {
+        Some(at) if at >= started - ISSUE_SKEW => {}
+        Some(at) => {
+            return Err(Error::UnverifiedResponse(format!(
+                "it was issued at {}, before this login began",
+                clock(at)
+            )));
+        }
+        None => {
+            return Err(Error::UnverifiedResponse(
+                "it carries no IssueInstant".into(),
+            ));
+        }
+    }
+    eprintln!(
+        "saml-login: the IdP sent no RelayState; the response is addressed to {} and was issued for this login (require_relay_state = false)",
+        request.callback.url
+    );
+    Ok(())
+}

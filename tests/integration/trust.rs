@@ -1,0 +1,629 @@
+//! The trust rules of the extras (skip-while-valid, the credential cache, the assertion
+//! cache): a stored answer serves only the very same request and says so; parallel
+//! callers share one login; an IdP that does not echo our `RelayState` gets an answer
+//! at once and a safe way in. Against moto and the test IdP, with the browser stand-in
+//! as the system browser; the IdP counts its logins.
+
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use crate::support::*;
+
+const SANDBOX: &str = "123456789012";
+const OTHER: &str = "210987654321";
+
+fn role(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{name},arn:aws:iam::{account}:saml-provider/test-idp")
+}
+
+/// Three roles over two accounts, one Role attribute each (moto reads one value per
+/// attribute).
+fn three_roles() -> Vec<String> {
+    vec![
+        "--split-role-attributes".into(),
+        "--role".into(),
+        role(SANDBOX, "Developer"),
+        "--role".into(),
+        role(SANDBOX, "Admin"),
+        "--role".into(),
+        role(OTHER, "Ops"),
+    ]
+}
+
+/// moto, the test IdP (logged in, posting to a free loopback port), and a HOME whose
+/// ~/.saml-login [DEFAULT] points at them with the browser stand-in as system browser.
+fn world(idp_args: &[String], browser_args: &str) -> (Env, Server, Server, u16) {
+    let moto = moto();
+    let port = free_port();
+    let idp = start_idp(port, idp_args);
+    let env = Env::new().sts(&moto).test_browser(browser_args);
+    env.config(&config_for(&idp, port));
+    env.write(
+        ".aws-accounts",
+        &format!("[DEFAULT]\nsandbox = {SANDBOX}\nother = {OTHER}\n"),
+    );
+    (env, idp, moto, port)
+}
+
+fn start_idp(port: u16, idp_args: &[String]) -> Server {
+    let callback = format!("http://localhost:{port}/saml");
+    let mut args = vec!["--auto-session", "--callback", callback.as_str()];
+    args.extend(idp_args.iter().map(String::as_str));
+    idp(&args)
+}
+
+/// Stop `idp` and start another on its port (the same IdP URL) granting what `idp_args`
+/// say.
+fn restart_idp(idp: Server, callback_port: u16, idp_args: &[String]) -> Server {
+    let idp_port = idp.port.to_string();
+    drop(idp);
+    let mut args = vec!["--port".to_owned(), idp_port];
+    args.extend_from_slice(idp_args);
+    start_idp(callback_port, &args)
+}
+
+/// The value of `key` in `[profile]` of the credentials file.
+fn profile_value(env: &Env, profile: &str, key: &str) -> Option<String> {
+    let text = env.credentials();
+    let mut lines = text.lines();
+    lines.find(|l| l.trim() == format!("[{profile}]"))?;
+    lines
+        .take_while(|l| !l.starts_with('['))
+        .find_map(|l| l.strip_prefix(&format!("{key} = ")).map(str::to_owned))
+}
+
+#[test]
+fn a_valid_profile_never_answers_for_another_role_or_other_terms() {
+    let (env, idp, _moto, _) = world(&three_roles(), "");
+    let first = [
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Developer",
+        "--profile",
+        "work",
+    ];
+    env.ok(&first);
+    let key = profile_value(&env, "work", "aws_access_key_id").unwrap();
+    assert_eq!(
+        profile_value(&env, "work", "x_saml_login_role").as_deref(),
+        Some(format!("arn:aws:iam::{SANDBOX}:role/Developer").as_str())
+    );
+
+    // The same request: the stored profile answers, and says so.
+    let stderr = env.ok(&first);
+    assert!(stderr.contains("no login needed"), "{stderr}");
+    assert_eq!(
+        profile_value(&env, "work", "aws_access_key_id"),
+        Some(key.clone())
+    );
+
+    // Another role in another account under the same profile name: new keys.
+    let stderr = env.ok(&[
+        "aws-assume-role",
+        "--account",
+        "other",
+        "--role",
+        "Ops",
+        "--profile",
+        "work",
+    ]);
+    assert!(!stderr.contains("no login needed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "profile work holds arn:aws:iam::{SANDBOX}:role/Developer, not the role Ops in account {OTHER} asked for"
+        )),
+        "{stderr}"
+    );
+    let ops_key = profile_value(&env, "work", "aws_access_key_id").unwrap();
+    assert_ne!(ops_key, key);
+    assert_eq!(
+        profile_value(&env, "work", "x_saml_login_role").as_deref(),
+        Some(format!("arn:aws:iam::{OTHER}:role/Ops").as_str())
+    );
+
+    // The same role with a session policy: not the unrestricted keys.
+    let restricted = [
+        "aws-assume-role",
+        "--account",
+        "other",
+        "--role",
+        "Ops",
+        "--profile",
+        "work",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ];
+    let stderr = env.ok(&restricted);
+    assert!(stderr.contains("under other terms"), "{stderr}");
+    let restricted_key = profile_value(&env, "work", "aws_access_key_id").unwrap();
+    assert_ne!(restricted_key, ops_key);
+    // ... and the same restricted request again is answered by the profile.
+    let stderr = env.ok(&restricted);
+    assert!(stderr.contains("no login needed"), "{stderr}");
+    // Another duration is another request too.
+    let stderr = env.ok(&[
+        "--role-duration",
+        "7200",
+        "aws-assume-role",
+        "--account",
+        "other",
+        "--role",
+        "Ops",
+        "--profile",
+        "work",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]);
+    assert!(stderr.contains("under other terms"), "{stderr}");
+    assert_ne!(
+        profile_value(&env, "work", "aws_access_key_id").unwrap(),
+        restricted_key
+    );
+    // Every STS call above came from the one login's cached assertion.
+    assert_eq!(idp.samlp_requests(), 1);
+}
+
+#[test]
+fn open_console_with_a_valid_profile_opens_the_console() {
+    let (env, _idp, _moto, _) = world(&three_roles(), "");
+    let fed = Server::python("federation.py", &[]);
+    let env = env.var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
+    let args = [
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Developer",
+        "--profile",
+        "work",
+    ];
+    env.ok(&args);
+    let key = profile_value(&env, "work", "aws_access_key_id").unwrap();
+    let mut with_console = args.to_vec();
+    with_console.push("-C");
+    let stderr = env.ok(&with_console);
+    assert!(stderr.contains("no login needed"), "{stderr}");
+    let seen = fed.get("/requests");
+    assert!(
+        seen.contains(&format!("\"sessionId\": \"{key}\"")),
+        "the console was opened with the stored profile's keys: {seen}"
+    );
+}
+
+#[test]
+fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
+    let (env, idp, _moto, port) = world(&three_roles(), "");
+    let out = env
+        .cmd()
+        .args(["aws-assume-role", "--show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[Ops@other]"));
+    assert_eq!(idp.samlp_requests(), 1);
+
+    // The IdP now grants other roles.
+    let idp = restart_idp(
+        idp,
+        port,
+        &[
+            "--split-role-attributes".into(),
+            "--role".into(),
+            role(SANDBOX, "Auditor"),
+        ],
+    );
+    let (out, stderr) = env.run(&["aws-assume-role", "--show"]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("[Ops@other]"),
+        "the cached assertion answered"
+    );
+    assert!(
+        stderr.contains("using the SAML assertion of") && stderr.contains("--force logs in again"),
+        "a cached answer is announced: {stderr}"
+    );
+    assert_eq!(idp.samlp_requests(), 0);
+
+    // --force logs in and replaces the cached assertion.
+    let (out, stderr) = env.run(&["aws-assume-role", "--show", "--force"]);
+    assert!(out.status.success(), "{stderr}");
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        shown.contains("[Auditor@sandbox]") && !shown.contains("Ops"),
+        "{shown}"
+    );
+    assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
+    assert_eq!(idp.samlp_requests(), 1);
+    let (out, _) = env.run(&["aws-assume-role", "--show"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[Auditor@sandbox]"));
+    assert_eq!(
+        idp.samlp_requests(),
+        1,
+        "the new assertion replaced the old one"
+    );
+
+    // --no-cache neither reads nor writes it.
+    let cached = std::fs::read_dir(env.path(".cache/saml-login/assertions"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>();
+    let (out, stderr) = env.run(&["--no-cache", "aws-assume-role", "--show"]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
+    assert_eq!(idp.samlp_requests(), 2);
+    let after = std::fs::read_dir(env.path(".cache/saml-login/assertions"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(after, cached, "--no-cache wrote nothing");
+}
+
+#[test]
+fn a_cached_assertion_that_does_not_grant_the_role_is_not_used() {
+    let (env, idp, _moto, port) = world(&three_roles(), "");
+    env.ok(&["aws-assume-role", "--show"]);
+    // The IdP now also grants Auditor.
+    let mut args = three_roles();
+    args.extend(["--role".into(), role(SANDBOX, "Auditor")]);
+    let idp = restart_idp(idp, port, &args);
+    let stderr = env.ok(&[
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Auditor",
+        "--profile",
+        "audit",
+    ]);
+    assert!(
+        stderr.contains("grants no role Auditor in account 123456789012; logging in again"),
+        "{stderr}"
+    );
+    assert_eq!(idp.samlp_requests(), 1);
+    // A role granted nowhere: the error says which assertion listed the roles.
+    let (out, stderr) = env.run(&[
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Nobody",
+        "--profile",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("role Nobody@sandbox is not granted by the SAML assertion of this login"),
+        "{stderr}"
+    );
+    assert_eq!(
+        idp.samlp_requests(),
+        2,
+        "the cached assertion was not believed"
+    );
+}
+
+#[test]
+fn credential_cache_answers_only_the_same_request() {
+    let (env, idp, _moto, _) = world(&three_roles(), "");
+    let dev = "[dev]\naws_account = sandbox\naws_role = Developer\n";
+    env.write(
+        ".saml-login",
+        &format!(
+            "{}{dev}",
+            std::fs::read_to_string(env.path(".saml-login")).unwrap()
+        ),
+    );
+    let key = |out: &Output| -> String {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["AccessKeyId"].as_str().unwrap().to_owned()
+    };
+    let cp = ["-c", "dev", "credential-process"];
+    let first = key(&env.cmd().args(cp).output().unwrap());
+    let (again, stderr) = env.run(&cp);
+    assert_eq!(key(&again), first);
+    assert!(
+        stderr.contains(&format!(
+            "using the cached credentials of arn:aws:iam::{SANDBOX}:role/Developer"
+        )),
+        "{stderr}"
+    );
+    // The section gains a session policy: not the unrestricted keys.
+    env.write(
+        ".saml-login",
+        &format!(
+            "{}policy_arns = arn:aws:iam::aws:policy/ReadOnlyAccess\n",
+            std::fs::read_to_string(env.path(".saml-login")).unwrap()
+        ),
+    );
+    let (restricted, stderr) = env.run(&cp);
+    assert_ne!(key(&restricted), first);
+    assert!(!stderr.contains("using the cached credentials"), "{stderr}");
+    // exec and env follow the same rule: another role is not the cached one.
+    let out = env
+        .cmd()
+        .args(["-c", "dev", "--no-cache", "env"])
+        .env("SAML_LOGIN_AWS_ROLE", "Admin")
+        .output()
+        .unwrap();
+    let exports = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !exports.contains(&first) && !exports.contains(&key(&restricted)),
+        "{exports}"
+    );
+    assert_eq!(idp.samlp_requests(), 2, "one login, then --no-cache's own");
+}
+
+/// Runs `count` saml-login processes at once with `args` and returns their outputs.
+fn at_once(env: &Env, count: usize, args: &[&str]) -> Vec<Output> {
+    let children: Vec<_> = (0..count)
+        .map(|_| {
+            env.saml_login()
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let guard = KillOnDrop(children);
+    guard.wait_all(Duration::from_secs(90))
+}
+
+#[test]
+fn parallel_callers_share_one_login() {
+    // The login takes a second (the stand-in waits before its POST), so the others
+    // arrive while it runs.
+    let (env, idp, _moto, _) = world(&three_roles(), "--delay 1");
+    env.write(
+        ".saml-login",
+        &format!(
+            "{}[dev]\naws_account = sandbox\naws_role = Developer\n",
+            std::fs::read_to_string(env.path(".saml-login")).unwrap()
+        ),
+    );
+    let outs = at_once(&env, 8, &["-c", "dev", "credential-process"]);
+    let mut keys = Vec::new();
+    let mut waited = 0;
+    for out in &outs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        if stderr.contains("waiting for the login in saml-login pid") {
+            waited += 1;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        keys.push(v["AccessKeyId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        idp.samlp_requests(),
+        1,
+        "eight callers, one login at the IdP"
+    );
+    assert!(waited >= 1, "the others said whom they waited for");
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        1,
+        "all eight got the one session's keys: {keys:?}"
+    );
+}
+
+#[test]
+fn an_idp_that_does_not_echo_relay_state_is_told_at_once() {
+    let (env, idp, _moto, _) = world(
+        &[
+            "--no-relay-state-echo".into(),
+            "--role".into(),
+            role(SANDBOX, "Developer"),
+        ],
+        "",
+    );
+    let started = std::time::Instant::now();
+    let (out, stderr) = env.run(&["--timeout", "4", "get-token"]);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("the IdP did not send our RelayState back")
+            && stderr.contains("require_relay_state"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(idp.samlp_requests(), 1);
+}
+
+#[test]
+fn require_relay_state_false_takes_a_response_for_one_named_role() {
+    let (env, _idp, moto, _) = world(
+        &[
+            "--no-relay-state-echo".into(),
+            "--role".into(),
+            role(SANDBOX, "Developer"),
+        ],
+        "",
+    );
+    let dev = "[dev]\nrequire_relay_state = false\naws_account = sandbox\naws_role = Developer\naws_profile = dev\n";
+    env.write(
+        ".saml-login",
+        &format!(
+            "{}{dev}",
+            std::fs::read_to_string(env.path(".saml-login")).unwrap()
+        ),
+    );
+    let stderr = env.ok(&["-c", "dev", "aws-assume-role"]);
+    assert!(
+        stderr.contains("the IdP sent no RelayState; the response is addressed to"),
+        "{stderr}"
+    );
+    assert_eq!(
+        caller_identity(&moto, &env.credentials_path(), "dev"),
+        "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
+    );
+    let cached = env.path(".cache/saml-login/assertions");
+    assert!(
+        !cached.exists() || std::fs::read_dir(&cached).unwrap().next().is_none(),
+        "a response without our RelayState is never cached"
+    );
+    // Without one named role (the roles list, the raw token) it is refused.
+    for args in [
+        &["-c", "dev", "aws-assume-role", "--show"][..],
+        &["-c", "dev", "get-token"][..],
+    ] {
+        let (out, stderr) = env.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("refused the SAML response posted without our RelayState: this command does not name one role"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn require_relay_state_false_refuses_an_old_or_misaddressed_response() {
+    for (idp_extra, expected) in [
+        (
+            vec!["--issued-ago".to_owned(), "600".to_owned()],
+            "before this login began",
+        ),
+        (
+            vec![
+                "--callback".to_owned(),
+                "http://localhost:9/elsewhere".to_owned(),
+            ],
+            "it is not addressed to http://localhost:",
+        ),
+    ] {
+        let moto = moto();
+        let port = free_port();
+        // The browser stand-in posts to the form's action; for the misaddressed case
+        // the IdP names another callback in the assertion, so the post is made by
+        // hand, as a local program would.
+        let mut args = vec![
+            "--no-relay-state-echo".to_owned(),
+            "--role".to_owned(),
+            role(SANDBOX, "Developer"),
+        ];
+        args.extend(idp_extra.iter().cloned());
+        let misaddressed = idp_extra.iter().any(|a| a == "--callback");
+        let idp = if misaddressed {
+            let mut a = vec!["--auto-session".to_owned()];
+            a.extend(args);
+            crate::support::idp(&a.iter().map(String::as_str).collect::<Vec<_>>())
+        } else {
+            start_idp(port, &args)
+        };
+        let env = if misaddressed {
+            // No browser: the post comes from the test, as a local program's would.
+            Env::new().sts(&moto).var("BROWSER", "true")
+        } else {
+            Env::new().sts(&moto).test_browser("")
+        };
+        env.config(&format!(
+            "{}[dev]\nrequire_relay_state = false\naws_account = {SANDBOX}\naws_role = Developer\naws_profile = dev\n",
+            config_for(&idp, port)
+        ));
+        let out = if misaddressed {
+            let forged = fetch_saml_response(&idp);
+            let child = env
+                .saml_login()
+                .args(["-c", "dev", "aws-assume-role"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let guard = KillOnDrop(vec![child]);
+            let answer = post_form(
+                port,
+                &format!("localhost:{port}"),
+                &[("SAMLResponse", &forged)],
+            );
+            assert!(answer.is_some(), "saml-login answered the post");
+            guard.wait_all(Duration::from_secs(60)).pop().unwrap()
+        } else {
+            env.cmd()
+                .args(["-c", "dev", "aws-assume-role"])
+                .output()
+                .unwrap()
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        assert!(env.credentials().is_empty(), "nothing stored");
+    }
+}
+
+#[test]
+fn account_and_role_select_and_the_profile_defaults_to_role_at_alias() {
+    let (env, _idp, _moto, _) = world(&three_roles(), "");
+    // Both given, no profile: Role@alias, as --all names it.
+    env.ok(&[
+        "aws-assume-role",
+        "--account",
+        "sandbox",
+        "--role",
+        "Developer",
+    ]);
+    assert!(env.credentials().contains("[Developer@sandbox]\n"));
+    // One given that leaves one role: that role.
+    env.ok(&["aws-assume-role", "--role", "Ops"]);
+    assert!(env.credentials().contains("[Ops@other]\n"));
+    env.ok(&["aws-assume-role", "--account", "other", "--profile", "ops"]);
+    assert_eq!(
+        profile_value(&env, "ops", "x_saml_login_role").as_deref(),
+        Some(format!("arn:aws:iam::{OTHER}:role/Ops").as_str())
+    );
+    // One given that leaves several, no terminal: the error names only what is
+    // missing, and the candidates.
+    let (out, stderr) = env.run(&["aws-assume-role", "--account", "sandbox", "--profile", "p"]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "--role is needed to choose among Developer@sandbox, Admin@sandbox (or aws_role in the section)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("--profile") && !stderr.contains("--account"),
+        "{stderr}"
+    );
+    let (out, stderr) = env.run(&["aws-assume-role"]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--account and --role are needed to choose among"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn parallel_headless_callers_share_one_chromium_login() {
+    let (env, idp, _moto, _) = world(&three_roles(), "");
+    env.write(
+        ".saml-login",
+        &format!(
+            "{}[dev]\nbrowser = headless\naws_account = sandbox\naws_role = Developer\n",
+            std::fs::read_to_string(env.path(".saml-login")).unwrap()
+        ),
+    );
+    let outs = at_once(&env, 3, &["-c", "dev", "credential-process"]);
+    for out in &outs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(idp.samlp_requests(), 1, "three callers, one Chromium login");
+}
