@@ -10,6 +10,7 @@
 # dpkg-dev and man-db, the musl target, zig (cargo-zigbuild, from PyPI) and cargo-deb;
 # gnome-keyring and dbus (tests/integration/keyring.rs: a real Secret Service on a private session
 # bus) and libsecret-tools (secret-tool: the tests read the keyring as another client).
+# the macOS and Windows targets for the cross-check (also zig).
 # Whatever is already present is not installed again.
 set -euo pipefail
 
@@ -40,6 +41,14 @@ if ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
   echo "==> rustup target add $MUSL_TARGET"
   rustup target add "$MUSL_TARGET"
 fi
+# The cross-check in scripts/test.sh: clippy and check for macOS (arm64) and Windows
+# (x86-64, GNU ABI: the same cfg(windows) code as MSVC, and zig can be its C compiler).
+for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    echo "==> rustup target add $target"
+    rustup target add "$target"
+  fi
+done
 if ! command -v cargo-zigbuild >/dev/null 2>&1 || ! python3 -m ziglang version >/dev/null 2>&1; then
   echo "==> pip install cargo-zigbuild ziglang"
   python3 -m pip install -q 'cargo-zigbuild==0.24.1' 'ziglang==0.17.1'

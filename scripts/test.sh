@@ -18,6 +18,17 @@ cargo clippy --all-targets --no-default-features --locked -- -D warnings
 # tests/packaging.rs has `test = false`, so --all-targets leaves it out.
 cargo clippy --test packaging --locked -- -D warnings
 
+# macOS and Windows, compiled here (issue 21): zig is the C compiler for the crates
+# that build C (aws-lc, ring, objc2's exception helper). clippy type-checks everything
+# `check` does and lints it; `check` then proves the plain compiler agrees.
+echo "==> cross-check: clippy and check for aarch64-apple-darwin and x86_64-pc-windows-gnu"
+for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
+  cargo-zigbuild clippy --workspace --all-targets --locked --target "$target" -- -D warnings
+  cargo-zigbuild clippy --all-targets --no-default-features --locked --target "$target" -- -D warnings
+  cargo-zigbuild check --workspace --all-targets --locked --target "$target"
+  cargo-zigbuild check --all-targets --no-default-features --locked --target "$target"
+done
+
 echo "==> cargo test --no-default-features --lib (a build without the browser features)"
 cargo test --no-default-features --locked --lib
 

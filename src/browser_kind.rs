@@ -17,8 +17,13 @@ impl BrowserKind {
     /// display is there, else the system browser.
     pub fn default_for_this_machine() -> Self {
         #[cfg(feature = "webview")]
-        if saml_login_capture::webview::display_available() {
-            return BrowserKind::Webview;
+        match saml_login_capture::webview::no_window_reason() {
+            None => return BrowserKind::Webview,
+            // Where a window is the norm, say why there is none.
+            Some(reason) if cfg!(any(target_os = "macos", windows)) => {
+                tracing::warn!("no login window ({reason}): using the system browser");
+            }
+            Some(_) => {}
         }
         BrowserKind::System
     }

@@ -311,7 +311,7 @@ pub struct EnvArgs {
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
 
-    /// The shell syntax (default: the kind of $SHELL, else sh)
+    /// The shell syntax (default: the kind of $SHELL, else sh; PowerShell on Windows)
     #[arg(long, value_enum)]
     pub shell: Option<EnvShell>,
 }

@@ -109,7 +109,7 @@ pub(crate) fn with_credentials(
 /// `exec`: run the command with `c` in its environment; its status is ours.
 fn run_with_credentials(c: &Credentials, region: Option<&str>, argv: &[OsString]) -> Result<()> {
     let (program, rest) = argv.split_first().expect("clap requires a command");
-    let mut command = std::process::Command::new(program);
+    let mut command = std::process::Command::new(crate::platform::exec_program(program));
     command.args(rest);
     // The command gets the role's keys, not the login's secrets.
     for secret in saml_login_capture::SECRET_ENV_VARS {
@@ -119,13 +119,20 @@ fn run_with_credentials(c: &Credentials, region: Option<&str>, argv: &[OsString]
         command.env(k, v);
     }
     let what = program.to_string_lossy().into_owned();
-    let status = command.status().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
-        _ => Error::CommandNotExecutable {
-            what,
-            reason: e.to_string(),
-        },
-    })?;
+    let status = command
+        .spawn()
+        .and_then(|mut child| {
+            // Windows: the command and its children die with saml-login.
+            let _job = saml_login_capture::job::for_child(child.id(), "the command");
+            child.wait()
+        })
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
+            _ => Error::CommandNotExecutable {
+                what,
+                reason: e.to_string(),
+            },
+        })?;
     Err(Error::Child(exit_status_code(status)))
 }
 
@@ -159,9 +166,9 @@ fn env_vars(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)
 }
 
 fn print_exports(c: &Credentials, region: Option<&str>, shell: EnvShell) -> Result<()> {
-    let out: String = env_vars(c, region)
+    let out = env_vars(c, region)
         .into_iter()
         .map(|(k, v)| shell.export(k, &v))
-        .collect();
+        .collect::<Result<String>>()?;
     write_stdout(&out)
 }

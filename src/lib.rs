@@ -42,6 +42,7 @@ pub(crate) mod partition;
 pub(crate) mod paths;
 pub(crate) mod pipeline;
 pub(crate) mod pkce;
+pub(crate) mod platform;
 pub(crate) mod role;
 pub(crate) mod role_choice;
 pub(crate) mod saved_response;

@@ -32,12 +32,10 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// Resolve from `HOME`, `--config`/`SAML_LOGIN_CONFIG` and
+    /// Resolve from `HOME` (`USERPROFILE` first on Windows), `--config`/`SAML_LOGIN_CONFIG` and
     /// `AWS_SHARED_CREDENTIALS_FILE`.
     pub fn resolve(config: Option<PathBuf>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let home = env("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
+        let home = crate::platform::home_from_env(&env)
             .or_else(std::env::home_dir)
             .ok_or_else(|| Error::Usage("cannot find your home directory: set HOME".into()))?;
         let credentials = env("AWS_SHARED_CREDENTIALS_FILE")
@@ -55,7 +53,8 @@ impl Paths {
         let data = env("XDG_DATA_HOME")
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
-            .or_else(|| platform_dir(dirs::data_dir(), &home, ".local/share"))
+            // Local, not roaming, AppData on Windows (WebView2 profiles stay on this machine).
+            .or_else(|| platform_dir(dirs::data_local_dir(), &home, ".local/share"))
             .unwrap_or_else(|| home.join(".local/share"))
             .join("saml-login");
         Ok(Self {

@@ -1,5 +1,8 @@
 //! Shell syntax for `env`: the shells it can print for, and one `export` line quoted
-//! for each (a value never escapes its quotes, whatever it holds).
+//! for each (a value never escapes its quotes, whatever it holds; cmd.exe refuses a
+//! value it cannot quote).
+
+use crate::error::{Error, Result};
 
 /// The shell syntax `env` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -11,28 +14,42 @@ pub enum EnvShell {
     Zsh,
     Fish,
     Powershell,
+    /// Windows' cmd.exe (`set "NAME=value"`).
+    Cmd,
 }
 
 impl EnvShell {
-    /// The kind of the shell at `path` (`$SHELL`): `/usr/bin/fish` is fish; anything
-    /// not known is `sh`.
+    /// The kind of the shell at `path` (`$SHELL`, `/` or `\` separated):
+    /// `/usr/bin/fish` is fish; anything not known is `sh`.
     pub fn of_shell_path(path: Option<&str>) -> Self {
         let name = path
-            .and_then(|p| p.rsplit('/').next())
+            .and_then(|p| p.rsplit(['/', '\\']).next())
             .unwrap_or_default()
             .trim_end_matches(".exe");
         match name {
             "fish" => Self::Fish,
             "pwsh" | "powershell" => Self::Powershell,
+            "cmd" => Self::Cmd,
             "bash" => Self::Bash,
             "zsh" => Self::Zsh,
             _ => Self::Sh,
         }
     }
 
-    /// The line that sets variable `k` to `v` in this shell.
-    pub(crate) fn export(self, k: &str, v: &str) -> String {
-        match self {
+    /// `env`'s syntax when `$SHELL` is not set: PowerShell on Windows (the shell of
+    /// Windows Terminal), sh elsewhere.
+    pub(crate) fn platform_default() -> Self {
+        if cfg!(windows) {
+            Self::Powershell
+        } else {
+            Self::Sh
+        }
+    }
+
+    /// The line that sets variable `k` to `v` in this shell; a usage error when cmd.exe
+    /// cannot be given `v` safely (see [`cmd_set`]).
+    pub(crate) fn export(self, k: &str, v: &str) -> Result<String> {
+        Ok(match self {
             EnvShell::Sh | EnvShell::Bash | EnvShell::Zsh => {
                 format!("export {k}='{}'\n", v.replace('\'', r"'\''"))
             }
@@ -41,8 +58,23 @@ impl EnvShell {
                 v.replace('\\', r"\\").replace('\'', r"\'")
             ),
             EnvShell::Powershell => format!("$Env:{k} = '{}'\n", powershell_quoted(v)),
-        }
+            EnvShell::Cmd => cmd_set(k, v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{k} holds a character cmd cannot take safely (% ! \" or a line break); use --shell powershell"
+                ))
+            })?,
+        })
     }
+}
+
+/// A cmd.exe line setting `name` to `value`: `set "NAME=value"`, where the quotes keep
+/// `& | < > ^` literal. `None` when `value` holds what cmd would still expand or cut
+/// (`%`, `!` with delayed expansion, `"`, a line break): no quoting makes those safe at
+/// the prompt. (AWS keys and tokens never hold them.)
+fn cmd_set(name: &str, value: &str) -> Option<String> {
+    let unsafe_char = |c: char| matches!(c, '%' | '!' | '"' | '\r' | '\n');
+    (!name.contains(unsafe_char) && !name.contains('=') && !value.contains(unsafe_char))
+        .then(|| format!("set \"{name}={value}\"\r\n"))
 }
 
 /// `v` inside a PowerShell single-quoted string: every character PowerShell takes for
@@ -64,13 +96,16 @@ mod tests {
 
     #[test]
     fn quotes_never_end_the_value() {
-        assert_eq!(EnvShell::Sh.export("K", "a'b"), "export K='a'\\''b'\n");
         assert_eq!(
-            EnvShell::Fish.export("K", "a\\'b"),
+            EnvShell::Sh.export("K", "a'b").unwrap(),
+            "export K='a'\\''b'\n"
+        );
+        assert_eq!(
+            EnvShell::Fish.export("K", "a\\'b").unwrap(),
             "set -gx K 'a\\\\\\'b';\n"
         );
         assert_eq!(
-            EnvShell::Powershell.export("K", "a\u{2019}b"),
+            EnvShell::Powershell.export("K", "a\u{2019}b").unwrap(),
             "$Env:K = 'a\u{2019}\u{2019}b'\n"
         );
         assert_eq!(
@@ -78,5 +113,33 @@ mod tests {
             EnvShell::Fish
         );
         assert_eq!(EnvShell::of_shell_path(None), EnvShell::Sh);
+    }
+
+    #[test]
+    fn cmd_lines_quote_what_they_can_and_refuse_the_rest() {
+        assert_eq!(
+            cmd_set("AWS_SESSION_TOKEN", "IQo+/b=&x|y<z>^").as_deref(),
+            Some("set \"AWS_SESSION_TOKEN=IQo+/b=&x|y<z>^\"\r\n")
+        );
+        for bad in ["50%", "a!b", "a\"b", "a\nset X=1"] {
+            assert_eq!(cmd_set("AWS_REGION", bad), None, "{bad}");
+            assert!(EnvShell::Cmd.export("AWS_REGION", bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            EnvShell::of_shell_path(Some("C:\\Program Files\\PowerShell\\7\\pwsh.exe")),
+            EnvShell::Powershell
+        );
+        assert_eq!(
+            EnvShell::of_shell_path(Some("/c/Windows/cmd.exe")),
+            EnvShell::Cmd
+        );
+        assert_eq!(
+            EnvShell::platform_default(),
+            if cfg!(windows) {
+                EnvShell::Powershell
+            } else {
+                EnvShell::Sh
+            }
+        );
     }
 }

@@ -298,7 +298,14 @@ impl SecretFile {
         set_private(tmp.as_file()).map_err(err)?;
         tmp.write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(&self.path).map_err(|e| err(e.error))?;
+        // Windows refuses the rename while another program has the file open: retried.
+        crate::platform::retry_bounded(
+            tmp,
+            crate::platform::PERSIST_RETRY,
+            crate::platform::rename_may_succeed_later,
+            |tmp| tmp.persist(&self.path).map_err(|e| (e.file, e.error)),
+        )
+        .map_err(err)?;
         if let Ok(d) = File::open(&dir) {
             let _ = d.sync_all();
         }

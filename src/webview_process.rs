@@ -70,6 +70,8 @@ impl Browser for WebviewProcess {
             export_cookies: self.export_cookies,
         };
         let mut child = spawn_helper(&helper)?;
+        // Windows: the helper and WebView2's processes die with saml-login.
+        let _job = saml_login_capture::job::for_child(child.id(), "the webview helper");
         let sent = child
             .stdin
             .take()

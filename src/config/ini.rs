@@ -24,6 +24,7 @@ pub struct IniFile {
 impl IniFile {
     /// Parse `text` read from `path` (the path is only for messages).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let text = crate::platform::strip_bom(text);
         check_lines(text, path)?;
         let options = ParseOption {
             enabled_quote: false,

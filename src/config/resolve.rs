@@ -112,7 +112,12 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let paths = paths()?;
     note_config_in_working_directory(&paths);
     let shell = |chosen: Option<EnvShell>| {
-        chosen.unwrap_or_else(|| EnvShell::of_shell_path(env("SHELL").as_deref()))
+        // `$SHELL`'s kind, else sh (PowerShell on Windows).
+        chosen.unwrap_or_else(|| {
+            env("SHELL").map_or_else(EnvShell::platform_default, |shell| {
+                EnvShell::of_shell_path(Some(&shell))
+            })
+        })
     };
     // `--profile P`: an AWS config profile, whatever saml-login section it ends in.
     let (force, task, may_log_in) = match command {

@@ -290,6 +290,8 @@ impl Env {
         let tmp = tmp.display().to_string();
         let mut vars: Vec<(String, String)> = vec![
             ("HOME".into(), home.path().display().to_string()),
+            // Windows reads the home from USERPROFILE first (as the AWS CLI does).
+            ("USERPROFILE".into(), home.path().display().to_string()),
             ("PATH".into(), path),
             ("LANG".into(), "C.UTF-8".into()),
             ("NO_COLOR".into(), "1".into()),

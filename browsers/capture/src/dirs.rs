@@ -72,26 +72,45 @@ pub fn sweep_stale_temp_dirs(temp: &Path, prefix: &str) {
     }
 }
 
-#[cfg(not(unix))]
+/// On Windows: the same, where "this user's" is the per-user temp directory
+/// (`%LOCALAPPDATA%\Temp`, which only its owner may list) and a live run is a process
+/// [`crate::job::process_running`] finds.
+#[cfg(windows)]
+pub fn sweep_stale_temp_dirs(temp: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        if dir && !crate::job::process_running(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 pub fn sweep_stale_temp_dirs(_temp: &Path, _prefix: &str) {}
 
-/// The first executable file `name` in the directories of `PATH` (on Windows `name.exe`
-/// first). A `name` holding a path separator is not looked up.
+/// The first executable file `name` in the directories of `PATH` (on Windows also
+/// `name` plus each extension of `PATHEXT`: see [`crate::path_search`]). A `name`
+/// holding a path separator is not looked up.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     find_in(&std::env::var_os("PATH")?, name)
 }
 
 /// [`find_on_path`] in the directories of `path` (a `PATH` value).
 pub fn find_in(path: &OsStr, name: &str) -> Option<PathBuf> {
-    if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
-        return None;
-    }
-    let exts: &[&str] = if cfg!(windows) { &[".exe", ""] } else { &[""] };
-    std::env::split_paths(path).find_map(|dir| {
-        exts.iter()
-            .map(|ext| dir.join(format!("{name}{ext}")))
-            .find(|p| is_executable(p))
-    })
+    let pathext = crate::path_search::platform_pathext();
+    crate::path_search::find_program(name.as_ref(), path, pathext.as_deref())
 }
 
 /// Whether `path` is a file this user may run (on unix: some execute bit set).
@@ -108,11 +127,11 @@ pub fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-#[cfg(test)]
+/// Modes and execute bits are unix's (the portable search: `path_search`'s tests).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn private_temp_dirs_are_owner_only() {
         use std::os::unix::fs::PermissionsExt;
@@ -121,7 +140,6 @@ mod tests {
         assert_eq!(mode & 0o777, 0o700);
     }
 
-    #[cfg(unix)]
     #[test]
     fn private_dirs_and_their_new_parents_are_owner_only_even_when_there_already() {
         use std::os::unix::fs::PermissionsExt;
@@ -136,7 +154,6 @@ mod tests {
         assert_eq!(mode(&dir), 0o700);
     }
 
-    #[cfg(unix)]
     #[test]
     fn path_search_finds_only_executables_by_bare_name() {
         use std::os::unix::fs::PermissionsExt;

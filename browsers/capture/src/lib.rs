@@ -19,9 +19,14 @@ use url::Url;
 mod callback;
 pub mod cookies;
 mod dirs;
+pub mod job;
+pub mod path_search;
 pub mod teardown;
 mod wait;
 pub mod webview;
+#[cfg(windows)]
+#[allow(unsafe_code)]
+mod win32;
 
 pub use callback::{
     AWS_SIGNIN_HOSTS, Callback, ContentCheck, Method, StateCheck, is_aws_signin, is_http_url,

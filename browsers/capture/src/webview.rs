@@ -17,16 +17,64 @@ use url::Url;
 use crate::cookies::{parse_jar, to_netscape};
 use crate::{Cancel, CaptureError, Captured, Login, LoginRequest, Method, Secret};
 
-/// Whether a webview window can be opened at all: always on macOS and Windows; elsewhere
-/// only when `DISPLAY` or `WAYLAND_DISPLAY` is set and not empty. (It does not prove that
-/// the display can be opened; the capture reports that as `NotAvailable`.)
+/// Whether a webview window can be opened at all (see [`no_window_reason`]). It does
+/// not prove that the display can be opened; the capture reports that as
+/// `NotAvailable`.
 pub fn display_available() -> bool {
-    if cfg!(any(target_os = "macos", target_os = "windows")) {
-        return true;
-    }
-    ["DISPLAY", "WAYLAND_DISPLAY"]
+    no_window_reason().is_none()
+}
+
+/// Why no webview window can be shown here, for the hint when saml-login falls back to
+/// the system browser; `None` when one can.
+pub fn no_window_reason() -> Option<&'static str> {
+    let env = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    #[cfg(windows)]
+    let desktop = Desktop {
+        session_zero: crate::win32::session_id() == Some(0),
+        webview2: crate::win32::webview2_installed,
+    };
+    #[cfg(not(windows))]
+    let desktop = Desktop {
+        session_zero: false,
+        webview2: || true,
+    };
+    why_no_window(std::env::consts::OS, env, desktop)
+}
+
+/// What only Windows can tell about its desktop.
+struct Desktop<F: FnOnce() -> bool> {
+    /// This process runs in session 0 (services), which has no interactive desktop.
+    session_zero: bool,
+    /// Whether the WebView2 runtime is installed (asked last: it reads the registry).
+    webview2: F,
+}
+
+/// [`no_window_reason`] for operating system `os` (as in `std::env::consts::OS`), with
+/// `set` telling whether an environment variable is set and not empty.
+fn why_no_window(
+    os: &str,
+    set: impl Fn(&str) -> bool,
+    desktop: Desktop<impl FnOnce() -> bool>,
+) -> Option<&'static str> {
+    let over_ssh = ["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"]
         .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .any(|name| set(name));
+    match os {
+        // A process started from an SSH login has no access to the window server, even
+        // when the same user is logged in at the screen.
+        "macos" if over_ssh => Some("an SSH session on macOS cannot open windows"),
+        "macos" => None,
+        "windows" if desktop.session_zero => {
+            Some("session 0 (a service) has no desktop to show a window on")
+        }
+        "windows" if over_ssh => {
+            Some("an SSH session on Windows has no desktop to show a window on")
+        }
+        "windows" if !(desktop.webview2)() => Some("the WebView2 runtime is not installed"),
+        "windows" => None,
+        _ if set("DISPLAY") || set("WAYLAND_DISPLAY") => None,
+        _ => Some("neither DISPLAY nor WAYLAND_DISPLAY is set"),
+    }
 }
 
 /// The persistent profile directory for logins at `idp_origin`:
@@ -224,6 +272,34 @@ mod tests {
     use super::*;
     use crate::{Callback, Cookie};
     use std::path::Path;
+
+    fn desktop(session_zero: bool, webview2: bool) -> Desktop<impl FnOnce() -> bool> {
+        Desktop {
+            session_zero,
+            webview2: move || webview2,
+        }
+    }
+
+    #[test]
+    fn no_window_over_ssh_in_session_zero_or_without_webview2() {
+        let none = |_: &str| false;
+        let ssh = |n: &str| n == "SSH_CONNECTION";
+        let x11 = |n: &str| n == "DISPLAY";
+        // macOS and Windows used to be "always available".
+        assert_eq!(why_no_window("macos", none, desktop(false, true)), None);
+        assert!(why_no_window("macos", ssh, desktop(false, true)).is_some());
+        assert_eq!(why_no_window("windows", none, desktop(false, true)), None);
+        assert!(why_no_window("windows", ssh, desktop(false, true)).is_some());
+        assert!(why_no_window("windows", none, desktop(true, true)).is_some());
+        assert_eq!(
+            why_no_window("windows", none, desktop(false, false)),
+            Some("the WebView2 runtime is not installed")
+        );
+        // Linux and the BSDs: a display variable decides, SSH or not (X forwarding).
+        assert_eq!(why_no_window("linux", x11, desktop(false, true)), None);
+        assert!(why_no_window("linux", none, desktop(false, true)).is_some());
+        assert!(why_no_window("freebsd", |n| n == "SSH_TTY", desktop(false, true)).is_some());
+    }
 
     fn request() -> LoginRequest {
         LoginRequest {

@@ -77,7 +77,7 @@ pub(crate) fn launch(
         .idle_browser_timeout(request.timeout + Duration::from_secs(60))
         // DevTools over a pipe, not a loopback port another local user could connect
         // to and drive the logged-in browser through (vendor/README.md).
-        .pipe(cfg!(unix))
+        .pipe(true)
         // The service account's password stays in saml-login (Chromium gets it typed
         // into the page), as does a jar given in the environment.
         .env_remove(

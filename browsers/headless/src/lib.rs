@@ -87,13 +87,17 @@ impl Browser for Headless {
         let started = Instant::now();
         let browser = launch::launch(&self.opts, &chrome, profile.path(), request)?;
         self.last_pid = browser.get_process_id();
+        // Windows: Chromium and the helpers it starts die with saml-login (a no-op elsewhere).
+        let job = self
+            .last_pid
+            .and_then(|pid| saml_login_capture::job::for_child(pid, "Chromium"));
         let result = launch::drive(&browser, &self.opts, request);
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "login done in Chromium; ending it in the background"
         );
         saml_login_capture::teardown::spawn("chromium-teardown", move || {
-            profile::end(browser, profile);
+            profile::end(browser, profile, job);
         });
         result
     }

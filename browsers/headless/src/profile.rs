@@ -1,12 +1,14 @@
 //! The temporary Chromium profile's life: created owner-only (which also sweeps the
 //! profiles of killed runs), given its preferences and Chromium's environment, and at
-//! the end removed after Chromium and every helper of its process group are gone.
+//! the end removed after Chromium and every helper of its process group (its Job Object
+//! on Windows) are gone.
 
 use std::path::Path;
 use std::time::Instant;
 
 use headless_chrome::Browser as Chrome;
 use saml_login_capture::CaptureError;
+use saml_login_capture::job::Job;
 
 /// Temporary profiles are `saml-login-chromium-PID-RANDOM` in the temp directory.
 const PROFILE_PREFIX: &str = "saml-login-chromium-";
@@ -55,7 +57,7 @@ fn write_preferences(profile: &Path) -> Result<(), CaptureError> {
 /// SIGKILL: nothing of the profile is kept, so nothing needs saving. On Linux
 /// saml-login is the helpers' subreaper meanwhile and reaps them (where PID 1 does not,
 /// they would stay zombies).
-pub(crate) fn end(browser: Chrome, profile: tempfile::TempDir) {
+pub(crate) fn end(browser: Chrome, profile: tempfile::TempDir, job: Option<Job>) {
     let started = Instant::now();
     let pid = browser.get_process_id();
     // Elsewhere (and should the group be unknown), the crate's own end: close the
@@ -65,8 +67,20 @@ pub(crate) fn end(browser: Chrome, profile: tempfile::TempDir) {
         Some(group) => process_group::end(group, browser),
         None => drop(browser),
     }
+    // Windows: Chromium's Job Object ends it and every helper, then waits for them all,
+    // so that none still holds a file of the profile.
     #[cfg(not(unix))]
-    drop(browser);
+    {
+        if let Some(job) = &job
+            && !job.end(std::time::Duration::from_secs(5))
+        {
+            tracing::debug!("Chromium processes still running after 5 s");
+        }
+        drop(browser);
+        drop(job);
+    }
+    #[cfg(unix)]
+    let _ = job;
     if let Err(e) = profile.close() {
         tracing::debug!("could not remove the temporary Chromium profile: {e}");
     }

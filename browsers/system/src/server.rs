@@ -23,7 +23,8 @@ pub(crate) const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Connections read at once; more wait in the kernel's backlog until one ends.
 const MAX_CONNECTIONS: usize = 4096;
-/// The descriptor limit asked for (at most the hard limit).
+/// The descriptor limit asked for (at most the hard limit; unix only).
+#[cfg(unix)]
 const WANTED_FILES: u64 = 65536;
 
 /// A running callback server; stops listening when dropped.

@@ -44,6 +44,7 @@ use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::{Window, WindowBuilder};
 use wry::{WebContext, WebView, WebViewBuilder};
 
+mod data_store;
 mod ipc;
 mod navigation;
 mod platform;
@@ -52,8 +53,7 @@ pub use saml_login_capture::webview::{display_available, profile_dir_for};
 
 const NAME: &str = "webview";
 const TICK: Duration = Duration::from_millis(100);
-const NO_DISPLAY: &str =
-    "no display: the webview needs DISPLAY or WAYLAND_DISPLAY; use --headless or --system-browser";
+const NO_DISPLAY: &str = "; use --headless or --system-browser";
 
 /// How the webview keeps its browser profile and what it hands back besides the callback.
 #[derive(Clone, Debug, Default)]
@@ -149,8 +149,10 @@ impl Drop for Ticker {
 /// The login: check what can be checked before a window opens, open it on the
 /// profile, and run the event loop until the capture, a close, a cancel or the timeout.
 fn run(opts: &WebviewOptions, request: &LoginRequest) -> Result<Login, CaptureError> {
-    if !display_available() {
-        return Err(CaptureError::NotAvailable(NO_DISPLAY.into()));
+    if let Some(reason) = saml_login_capture::webview::no_window_reason() {
+        return Err(CaptureError::NotAvailable(format!(
+            "no display: {reason}{NO_DISPLAY}"
+        )));
     }
     if !saml_login_capture::is_http_url(&request.start_url) {
         return Err(CaptureError::browser(
@@ -259,6 +261,13 @@ fn open_window(
         builder = builder
             .with_initialization_script(script)
             .with_ipc_handler(handler);
+    }
+    // macOS ignores the WebContext's directory: each remembered profile gets a data
+    // store of its own instead (macOS 14 and later; see data_store.rs).
+    #[cfg(target_os = "macos")]
+    if let Some(dir) = &opts.data_dir {
+        use wry::WebViewBuilderExtDarwin;
+        builder = builder.with_data_store_identifier(data_store::identifier_for(dir));
     }
     let builder = builder
         // Without a profile directory: a non-persistent data store as well as the

@@ -6,10 +6,11 @@ use saml_login_capture::CaptureError;
 use tao::window::Window;
 use wry::{WebView, WebViewBuilder};
 
-/// GTK (and so tao) needs the main thread; tao would panic elsewhere. (tao itself
-/// enforces it on macOS, and Windows is documented the same.)
+/// tao runs one event loop per process, on the main thread, on every system (GTK needs
+/// it; on macOS and Windows tao panics elsewhere): refused here with an error instead.
+/// The helper binary calls the capture from `main` itself, once.
 pub(crate) fn check_main_thread() -> Result<(), CaptureError> {
-    if cfg!(gtk) && std::thread::current().name() != Some("main") {
+    if std::thread::current().name() != Some("main") {
         return Err(CaptureError::browser(
             crate::NAME,
             "the webview must run on the main thread",

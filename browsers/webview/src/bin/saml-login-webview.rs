@@ -2,6 +2,12 @@
 //! does not link GTK/WebKit. Reads one request (JSON, see
 //! `saml_login_capture::webview`) on stdin, opens the window on the main thread, and
 //! writes one outcome (JSON) on stdout. saml-login kills it to cancel.
+//!
+//! On Windows it is a GUI program (no console window opens when a GUI app runs
+//! `credential_process`); its stdin, stdout and stderr are still the pipes saml-login
+//! gives it.
+
+#![cfg_attr(windows, windows_subsystem = "windows")]
 
 use std::io::{Read, Write};
 

@@ -124,8 +124,8 @@ pub struct LaunchOptions<'a> {
     pub port: Option<u16>,
 
     /// saml-login patch: talk DevTools over a pipe (`--remote-debugging-pipe`) instead of
-    /// a WebSocket on a loopback port, which any local user could connect to. Unix only;
-    /// `port` is then ignored.
+    /// a WebSocket on a loopback port, which any local user could connect to. Unix and
+    /// Windows; `port` is then ignored.
     #[builder(default = "false")]
     pub pipe: bool,
 
@@ -543,7 +543,7 @@ impl Process {
 
         if launch_options.pipe {
             let (child_ends, pipe) = pipe_ends()?;
-            child_ends.install(&mut command);
+            child_ends.install(&mut command)?;
             // Nobody reads Chromium's log in this mode: it must not fill a pipe.
             let child = command
                 .args(&args)
@@ -645,22 +645,77 @@ fn pipe_ends() -> Result<(ChildPipeEnds, PipeEnds)> {
     ))
 }
 
-#[cfg(not(unix))]
-fn pipe_ends() -> Result<(ChildPipeEnds, PipeEnds)> {
-    Err(anyhow!("the DevTools pipe is only supported on Unix"))
+/// saml-login patch: on Windows, the child's ends are inherited handles whose values
+/// Chromium reads from `--remote-debugging-io-pipes=<read>,<write>`.
+#[cfg(windows)]
+struct ChildPipeEnds {
+    commands: std::io::PipeReader,
+    replies: std::io::PipeWriter,
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn pipe_ends() -> Result<(ChildPipeEnds, PipeEnds)> {
+    // std creates both pipes non-inheritable; only the child's ends become inheritable
+    // below, just before the spawn, and are closed right after it.
+    let (commands, to_chrome) = std::io::pipe()?;
+    let (from_chrome, replies) = std::io::pipe()?;
+    Ok((
+        ChildPipeEnds { commands, replies },
+        PipeEnds {
+            to_chrome,
+            from_chrome,
+        },
+    ))
+}
+
+#[cfg(windows)]
+impl ChildPipeEnds {
+    fn install(&self, command: &mut Command) -> Result<()> {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Foundation::{HANDLE_FLAG_INHERIT, SetHandleInformation};
+        let commands = self.commands.as_raw_handle();
+        let replies = self.replies.as_raw_handle();
+        for handle in [commands, replies] {
+            // SAFETY: the handle is open (owned by `self`, alive until after the spawn).
+            if unsafe { SetHandleInformation(handle, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT) }
+                == 0
+            {
+                return Err(std::io::Error::last_os_error().into());
+            }
+        }
+        // std spawns with handle inheritance on; a handle's value is the same in the
+        // child, which reads commands on the first and writes on the second.
+        command.arg(io_pipes_switch(commands as usize, replies as usize));
+        Ok(())
+    }
+}
+
+/// saml-login patch: Chromium's switch naming the DevTools pipe's handles on Windows
+/// (`content/browser/devtools/devtools_pipe_handler.cc`: read handle, then write
+/// handle, as decimal numbers).
+#[cfg_attr(not(windows), allow(dead_code))]
+fn io_pipes_switch(read: usize, write: usize) -> String {
+    format!("--remote-debugging-io-pipes={read},{write}")
+}
+
+#[cfg(not(any(unix, windows)))]
+fn pipe_ends() -> Result<(ChildPipeEnds, PipeEnds)> {
+    Err(anyhow!("the DevTools pipe is only supported on Unix and Windows"))
+}
+
+#[cfg(not(any(unix, windows)))]
 struct ChildPipeEnds;
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 impl ChildPipeEnds {
-    fn install(&self, _command: &mut Command) {}
+    fn install(&self, _command: &mut Command) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(unix)]
 impl ChildPipeEnds {
-    fn install(&self, command: &mut Command) {
+    fn install(&self, command: &mut Command) -> Result<()> {
         use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
         let commands = self.commands.as_raw_fd();
@@ -684,6 +739,7 @@ impl ChildPipeEnds {
                 Ok(())
             });
         }
+        Ok(())
     }
 }
 
