@@ -575,7 +575,9 @@ fn system_browser_is_a_real_chromium_and_simplesamlphp_echoes_our_relay_state() 
         &["-c", "dev", "aws-assume-role"],
         Some(profile.display().to_string()),
     );
-    let window = wait_for(Duration::from_secs(40), "Chromium's window", || {
+    // Bounded, but generous: with the rest of the suite running beside it, Chromium's
+    // first window on the shared Xvfb display has taken over 40 s.
+    let window = wait_for(Duration::from_secs(120), "Chromium's window", || {
         pids_with(&format!("--user-data-dir={}", profile.display()))
             .into_iter()
             .find_map(window_of)
