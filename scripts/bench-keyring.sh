@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # `credential-process` on a keyring hit (issue 18; targets: under 10 ms median, under
-# 10 MB peak RSS), next to the same hit from the 0600 file store: a release build, a
+# 10 MB peak RSS), next to the same hit from the 0600 file store: the dist build, a
 # private session bus with gnome-keyring-daemon unlocked by a test password, moto and
 # the test IdP, a throwaway HOME. Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cargo build --release --locked --bin saml-login
-BIN=$PWD/target/release/saml-login
+# The build users get (the `dist` profile of the release packages), unless BIN names one.
+if [ -z "${BIN:-}" ]; then
+  cargo build --profile dist --locked --bin saml-login
+  BIN=$PWD/target/dist/saml-login
+fi
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
 "$PY" - "$BIN" "$PY" <<'PY'
