@@ -19,7 +19,7 @@ fn check(result: saml_login::error::Result<Assertion>) {
             let distinct: std::collections::BTreeSet<_> = a.roles.iter().collect();
             assert_eq!(distinct.len(), a.roles.len(), "a role listed twice");
             for r in &a.roles {
-                let _ = (r.account(), r.name(), r.partition());
+                let _ = (r.account(), r.name());
             }
             if let Some(d) = a.session_duration {
                 assert!(d > 0, "non-positive SessionDuration accepted");
