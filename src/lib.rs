@@ -114,27 +114,30 @@ pub(crate) fn entry<C: Parser>(
 
 pub(crate) fn init_tracing(verbose: bool) {
     use std::io::IsTerminal;
-    // Only saml-login's own crates log; the AWS SDK's and the browsers' libraries stay
-    // quiet (their debug output could carry request bodies).
-    let level = if verbose { "debug" } else { "warn" };
-    let filter = [
-        "saml_login",
-        "saml_login_capture",
-        "saml_login_system",
-        "saml_login_headless",
-        "saml_login_webview",
-    ]
-    .map(|c| format!("{c}={level}"))
-    .join(",");
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
-        .with_ansi(
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // Only saml-login's own crates log (`saml_login` is the prefix of every one of
+    // their targets); the AWS SDK's and the browsers' libraries stay quiet (their debug
+    // output could carry request bodies). A plain target list, not an `EnvFilter`: no
+    // directive parsing or regex engine on the start of every run.
+    let level = if verbose {
+        LevelFilter::DEBUG
+    } else {
+        LevelFilter::WARN
+    };
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
+                .with_ansi(
+                    std::io::stderr().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                )
+                .with_target(false)
+                .without_time(),
         )
-        .with_env_filter(tracing_subscriber::EnvFilter::new(format!("off,{filter}")))
-        .with_target(false)
-        .without_time()
+        .with(Targets::new().with_target("saml_login", level))
         .try_init();
 }
