@@ -64,16 +64,11 @@ fn a_held_port_stops_the_system_browser_and_is_never_talked_to() {
 
 #[test]
 fn headless_and_webview_work_while_another_program_holds_the_port_on_all_interfaces() {
-    let display = std::env::var("DISPLAY")
-        .expect("the webview needs DISPLAY: run under xvfb-run (scripts/test.sh does)");
     let holder = TcpListener::bind(("0.0.0.0", 0)).unwrap();
     let port = holder.local_addr().unwrap().port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
-    let mut env = Env::new().var("DISPLAY", display);
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
+    let env = display_env();
     env.config(&config_for(&idp, port));
     for browser in ["--headless", "--webview"] {
         let out = env

@@ -113,15 +113,10 @@ fn ctrl_c_in_the_system_browser_frees_the_port() {
 
 #[test]
 fn ctrl_c_in_the_webview_closes_the_window() {
-    let display = std::env::var("DISPLAY")
-        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)");
     // No session: the IdP's login form waits for a person.
     let port = free_port();
     let idp = idp(&["--callback", &format!("http://localhost:{port}/saml")]);
-    let mut env = Env::new().var("DISPLAY", display);
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
+    let env = display_env();
     env.config(&config_for(&idp, port).replace("browser = system", "browser = webview"));
     // Interrupted once the window shows the IdP's page.
     let page_loaded = || {

@@ -180,10 +180,8 @@ fn world() -> (Env, Server, Server, u16) {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
+    // Its TMPDIR is inside HOME already (`Env::new`), so the scan of HOME covers it.
     let env = Env::new().sts(&moto).test_browser("");
-    let tmp = env.path("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let env = env.var("TMPDIR", tmp.display().to_string());
     env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
     (env, idp, moto, port)
 }

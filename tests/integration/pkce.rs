@@ -465,21 +465,12 @@ fn headless_denied_authorization() {
 // Webview (WebKitGTK under the test process's display: the suite runs under xvfb-run)
 // ---------------------------------------------------------------------------------
 
-/// The display the suite runs under; its absence is a failure, not a skip.
-fn display() -> String {
-    std::env::var("DISPLAY")
-        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)")
-}
-
 /// `~/.pkce-login` choosing the webview, with the callback on a port held by a socket
 /// that never accepts: the webview captures the redirect without reaching it.
 fn pkce_webview_env(idp: &Server) -> (Env, std::net::TcpListener) {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
-    let mut env = Env::new().var("DISPLAY", display());
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
+    let env = display_env();
     env.write(".pkce-login", &pkce_config(idp, port, "webview"));
     (env, holder)
 }

@@ -9,17 +9,8 @@ use std::net::TcpListener;
 
 use crate::support::*;
 
-/// The display the suite runs under; its absence is a failure, not a skip.
-fn display() -> String {
-    std::env::var("DISPLAY")
-        .expect("the webview tests need DISPLAY: run them under xvfb-run (scripts/test.sh does)")
-}
-
 fn webview_env(moto: Option<&Server>) -> Env {
-    let mut env = Env::new().var("DISPLAY", display());
-    if let Ok(auth) = std::env::var("XAUTHORITY") {
-        env = env.var("XAUTHORITY", auth);
-    }
+    let env = display_env();
     match moto {
         Some(m) => env.sts(m),
         None => env,
