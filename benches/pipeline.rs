@@ -6,8 +6,8 @@ use std::hint::black_box;
 
 use base64::Engine as _;
 use criterion::{Criterion, criterion_group, criterion_main};
-use saml_login::assertion::SamlResponse;
-use saml_login::store::update_profile;
+use saml_login::aws::assertion::SamlResponse;
+use saml_login::storage::credentials_file::update_profile;
 
 fn auth0_two_roles() -> SamlResponse {
     let path = concat!(

@@ -1,56 +1,26 @@
 //! saml-login: turn an Auth0 (SAML) login into temporary AWS credentials.
 //!
 //! One way: [`cli`] parses, [`config::resolve`] resolves flags, environment and files
-//! into a plan, `app` hands it to its command, the commands run the `pipeline` (a
-//! browser from `browsers/` captures the `SAMLResponse`, [`assertion`] parses it once,
-//! the role is chosen, `sts` trades it for credentials) and [`store`] writes them.
+//! into a plan, `commands` hands it to its command, the commands run the
+//! `login::pipeline` (a browser from `browsers/` captures the `SAMLResponse`,
+//! [`aws::assertion`] parses it once, the role is chosen, `aws::sts` trades it for
+//! credentials) and [`storage::credentials_file`] writes them.
 //! docs/ARCHITECTURE.md follows a login from argv to the credentials file.
 
+// Folders by layer (docs/ARCHITECTURE.md): `cli` parses, `config` resolves,
+// `commands` run, `login` is the pipeline, `aws` and `storage` are what it calls.
 // Public: what the binaries, the fuzz targets and the benches use.
-pub mod assertion;
+pub mod aws;
+pub mod cli;
 pub mod config;
-pub mod console_cli;
 pub mod error;
-pub mod pkce_cli;
-pub mod store;
+pub mod storage;
 
-pub(crate) mod accounts;
-pub(crate) mod app;
-pub(crate) mod assume_command;
-pub(crate) mod aws_config;
-pub(crate) mod browser;
-pub(crate) mod browser_kind;
-pub(crate) mod cache;
-pub(crate) mod chain;
-pub(crate) mod cli;
-mod completions;
-pub(crate) mod configure_command;
-pub(crate) mod console;
-pub(crate) mod console_flow;
-pub(crate) mod cookie_jar;
-pub(crate) mod credentials;
-pub(crate) mod credentials_command;
-pub(crate) mod identity;
-pub(crate) mod keys;
+pub(crate) mod commands;
 pub(crate) mod login;
-pub(crate) mod login_args;
-pub(crate) mod login_lock;
-pub(crate) mod logout_command;
-mod man_page;
 pub(crate) mod output;
-pub(crate) mod partition;
-pub(crate) mod paths;
-pub(crate) mod pipeline;
 pub(crate) mod pkce;
 pub(crate) mod platform;
-pub(crate) mod role;
-pub(crate) mod role_choice;
-pub(crate) mod saved_response;
-pub(crate) mod secret_store;
-pub(crate) mod shell;
-pub(crate) mod sts;
-#[cfg(feature = "webview")]
-mod webview_process;
 
 use clap::Parser;
 use saml_login_capture::Cancel;
@@ -63,7 +33,7 @@ pub fn main_entry() -> i32 {
         "saml-login",
         cli::command,
         |cli| cli.global.login.verbose,
-        app::run,
+        commands::run,
     )
 }
 

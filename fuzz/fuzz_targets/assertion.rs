@@ -9,7 +9,7 @@
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use saml_login::assertion::{Assertion, SamlResponse};
+use saml_login::aws::assertion::{Assertion, SamlResponse};
 
 fn check(result: saml_login::error::Result<Assertion>) {
     match result {

@@ -8,7 +8,7 @@
 //!    below finds `[profile]` holding each entry exactly once with its value;
 //! 3. updating twice is idempotent.
 //!
-//! The splitter here is written independently of `src/store.rs`, from the rules the
+//! The splitter here is written independently of `src/storage/credentials_file.rs`, from the rules the
 //! editor documents: a header is a line whose trimmed text is `[name]` (name trimmed),
 //! a section runs to the next header, a key line does not start with a space or TAB,
 //! is not a `#`/`;` comment and has `=` or `:` after the key.
@@ -20,7 +20,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use saml_login::store::update_profile;
+use saml_login::storage::credentials_file::update_profile;
 
 const KEYS: &[&str] = &[
     "aws_access_key_id",

@@ -1,5 +1,5 @@
-//! The `aws-console` binary: everything happens in `saml_login::console_cli`.
+//! The `aws-console` binary: everything happens in `saml_login::cli::console`.
 
 fn main() {
-    std::process::exit(saml_login::console_cli::main_entry());
+    std::process::exit(saml_login::cli::console::main_entry());
 }

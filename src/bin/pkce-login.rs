@@ -1,5 +1,5 @@
 //! The `pkce-login` binary: everything happens in the library's `pkce_cli::main_entry`.
 
 fn main() {
-    std::process::exit(saml_login::pkce_cli::main_entry());
+    std::process::exit(saml_login::cli::pkce::main_entry());
 }

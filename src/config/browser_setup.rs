@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use saml_login_capture::{Cookie, Secret};
 
-use crate::browser_kind::BrowserKind;
-use crate::cookie_jar::{self, JarSource};
+use crate::cli::login_args::BrowserArgs;
+use crate::config::browser_kind::BrowserKind;
 use crate::error::{Error, Result};
-use crate::login_args::BrowserArgs;
+use crate::storage::cookie_jar::{self, JarSource};
 
 /// A browser ready to open. (A build without a browser's feature resolves it all the
 /// same, to say "not enabled in this build" when it is opened: its fields go unread.)

@@ -192,7 +192,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{Tool, names};
+    use crate::config::keys::{Tool, names};
 
     #[test]
     fn malformed_file_names_path_and_line() {

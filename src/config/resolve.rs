@@ -5,16 +5,16 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::accounts::Accounts;
+use crate::aws::federation::ConsoleEnv;
 use crate::cli::{Cli, Command, LogoutArgs};
+use crate::commands::shell::EnvShell;
+use crate::config::accounts::Accounts;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
+use crate::config::keys::{self, Tool};
+use crate::config::paths::Paths;
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
-use crate::console::ConsoleEnv;
 use crate::error::{Error, Result};
-use crate::keys::{self, Tool};
-use crate::paths::Paths;
-use crate::secret_store::CacheChoice;
-use crate::shell::EnvShell;
+use crate::storage::secret_store::CacheChoice;
 
 /// What a run of `saml-login` does, resolved.
 pub(crate) enum Plan {
@@ -263,13 +263,14 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
 }
 
 /// The settings the browser flags give (`browser`, `cookies`, `chrome`), for both tools.
-pub(crate) fn browser_overrides(args: &crate::login_args::BrowserArgs, o: &mut Overrides) {
+pub(crate) fn browser_overrides(args: &crate::cli::login_args::BrowserArgs, o: &mut Overrides) {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     o.flag("chrome", path(&args.chrome));
     o.flag("cookies", path(&args.cookies));
     o.flag(
         "browser",
-        args.choice().map(crate::browser_kind::BrowserKind::name),
+        args.choice()
+            .map(crate::config::browser_kind::BrowserKind::name),
     );
 }
 

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::browser_kind::BrowserKind;
+use crate::config::browser_kind::BrowserKind;
 use crate::config::{IniFile, Layers, Overrides, Settings, parse_http_url};
 use crate::error::{Error, Result};
 
 /// A key's built-in default, from the key table.
 fn default(key: &str) -> &'static str {
-    crate::keys::get(key).map_or("", |k| k.default)
+    crate::config::keys::get(key).map_or("", |k| k.default)
 }
 
 /// Everything a token request needs, resolved once.

@@ -857,7 +857,7 @@ fn base64_encode(data: &[u8]) -> String {
 /// Cached credentials for [dev]'s role (123456789012, Developer), valid for years.
 fn plant_cached_credentials(env: &Env, session_token: &str) -> std::path::PathBuf {
     // The cache entry of [dev]'s request: the file is named by the request's
-    // fingerprint, as src/identity.rs computes it (the tests' config names no policy,
+    // fingerprint, as src/storage/identity.rs computes it (the tests' config names no policy,
     // duration or region).
     let config = std::fs::read_to_string(env.path(".saml-login")).unwrap();
     let idp = config

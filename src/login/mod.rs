@@ -2,6 +2,14 @@
 //! through the capture interface). Builds the login request once: the start URL with
 //! our random `RelayState`, the callback to wait for, the timeout.
 
+pub(crate) mod browser;
+pub(crate) mod lock;
+pub(crate) mod pipeline;
+pub(crate) mod role_choice;
+pub(crate) mod saved_response;
+#[cfg(feature = "webview")]
+pub(crate) mod webview_process;
+
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,7 +17,7 @@ use saml_login_capture::{
     Browser, Cancel, CaptureError, Captured, Cookie, Login, LoginRequest, random_token,
 };
 
-use crate::assertion::SamlResponse;
+use crate::aws::assertion::SamlResponse;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 

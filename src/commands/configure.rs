@@ -1,11 +1,11 @@
 //! `configure`: one AWS config profile per granted role, in the section's block of
 //! ~/.aws/config, each running `saml-login credential-process` for its role.
 
-use crate::aws_config::{self, GeneratedProfile};
 use crate::error::{Error, Result};
+use crate::login::pipeline::{Context, Wanted, assertion};
 use crate::output::write_stdout;
-use crate::pipeline::{Context, Wanted, assertion};
-use crate::store::SecretFile;
+use crate::storage::aws_config::{self, GeneratedProfile};
+use crate::storage::credentials_file::SecretFile;
 
 /// `configure`: one AWS config profile per granted role, in the section's block of
 /// ~/.aws/config, each running `saml-login credential-process` for its role.

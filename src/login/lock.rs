@@ -14,7 +14,7 @@ use saml_login_capture::Cancel;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::store::create_private_dir;
+use crate::storage::credentials_file::create_private_dir;
 
 /// How often a waiting process tries the lock again.
 const RETRY: Duration = Duration::from_millis(25);

@@ -4,7 +4,7 @@
 //! The block is marked by two comment lines naming the saml-login section, so several
 //! sections keep blocks of their own; every byte outside a block stays as it was.
 
-use crate::store;
+use crate::storage::credentials_file;
 
 /// One profile `configure` writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub(crate) fn section_of(name: &str) -> String {
 
 /// The `key = value` pairs of profile `name`, if the file has it.
 pub(crate) fn profile(text: &str, name: &str) -> Option<Vec<(String, String)>> {
-    store::profile_values(text, &section_of(name))
+    credentials_file::profile_values(text, &section_of(name))
 }
 
 /// `text` with the block of `section` holding exactly `profiles` (added at the end when
@@ -69,7 +69,7 @@ pub(crate) fn with_block(
     };
     let outside = |i: usize| span.is_none_or(|(s, e)| i < s || i > e);
     for (i, line) in lines.iter().enumerate().filter(|(i, _)| outside(*i)) {
-        let Some(header) = store::section_name(line) else {
+        let Some(header) = credentials_file::section_name(line) else {
             continue;
         };
         if let Some(p) = profiles.iter().find(|p| section_of(&p.name) == header) {

@@ -5,9 +5,9 @@
 use serde::Deserialize;
 use url::Url;
 
-use crate::credentials::Credentials;
+use crate::aws::credentials::Credentials;
+use crate::aws::partition::Partition;
 use crate::error::{Error, Result};
-use crate::partition::Partition;
 
 /// The environment variable pointing the federation endpoint elsewhere (tests).
 pub(crate) const FEDERATION_URL_ENV: &str = "SAML_LOGIN_FEDERATION_URL";

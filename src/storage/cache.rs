@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::assertion::SamlResponse;
-use crate::credentials::Credentials;
+use crate::aws::assertion::SamlResponse;
+use crate::aws::credentials::Credentials;
 use crate::error::Result;
-use crate::identity::SessionIdentity;
-use crate::secret_store::{self, CacheChoice, FileStore, Keyring, Opened, SecretStore};
+use crate::storage::identity::SessionIdentity;
+use crate::storage::secret_store::{self, CacheChoice, FileStore, Keyring, Opened, SecretStore};
 
 /// Credentials are served from the cache while more than this remains.
 pub const CREDENTIALS_MARGIN: time::Duration = time::Duration::minutes(10);
@@ -452,7 +452,7 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::RequestTerms;
+    use crate::storage::identity::RequestTerms;
     use time::macros::datetime;
 
     fn creds(expiration: OffsetDateTime) -> Credentials {

@@ -2,27 +2,33 @@
 //! ([`crate::config::resolve`]), then hand the resolved plan to its command. Reads no
 //! flag itself.
 
+pub(crate) mod assume;
+pub(crate) mod configure;
+pub(crate) mod console;
+pub(crate) mod credentials;
+pub(crate) mod logout;
+pub(crate) mod shell;
+
 use saml_login_capture::Cancel;
 
-use crate::cache::Cache;
 use crate::cli::Cli;
 use crate::config::resolve::{self, Plan, Task, WithCredentials};
 use crate::error::Result;
+use crate::login::pipeline::Context;
 use crate::output::write_stdout;
-use crate::pipeline::Context;
-use crate::{assume_command, configure_command, console_flow, credentials_command, logout_command};
+use crate::storage::cache::Cache;
 
 /// Run the parsed command line.
 pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     let mut run = match resolve::resolve(cli, &env)? {
-        Plan::Completions(shell) => return crate::completions::write(shell),
-        Plan::Man => return crate::man_page::write(),
+        Plan::Completions(shell) => return crate::cli::completions::write(shell),
+        Plan::Man => return crate::cli::man_page::write(),
         Plan::Sections(file) => {
             return write_stdout(&format!("{}\n", file.section_names().join("\n")));
         }
         Plan::LogoutAll { paths, cache } => {
-            return logout_command::logout(&Cache::new(paths.cache.clone(), cache), &paths, None);
+            return logout::logout(&Cache::new(paths.cache.clone(), cache), &paths, None);
         }
         Plan::Profile {
             paths,
@@ -31,13 +37,13 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             force,
             then,
         } => {
-            let (c, region) = credentials_command::profile_credentials(
+            let (c, region) = credentials::profile_credentials(
                 &paths,
                 &Cache::new(paths.cache.clone(), cache),
                 &profile,
                 force,
             )?;
-            return credentials_command::with_credentials(&c, region.as_deref(), then);
+            return credentials::with_credentials(&c, region.as_deref(), then);
         }
         Plan::Section(run) => *run,
     };
@@ -45,35 +51,33 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     let check_response = !matches!(task, Task::GetToken);
     let cx = Context::new(run, cancel, check_response);
     match task {
-        Task::GetToken => assume_command::get_token(&cx),
-        Task::Show => assume_command::show(&cx),
-        Task::AssumeAll => assume_command::assume_all(&cx),
-        Task::AssumeRole { destination } => {
-            assume_command::assume_role(&cx, destination.as_deref())
-        }
+        Task::GetToken => assume::get_token(&cx),
+        Task::Show => assume::show(&cx),
+        Task::AssumeAll => assume::assume_all(&cx),
+        Task::AssumeRole { destination } => assume::assume_role(&cx, destination.as_deref()),
         Task::Console { destination, print } => {
-            console_flow::aws_console(&cx, destination.as_deref(), print)
+            console::aws_console(&cx, destination.as_deref(), print)
         }
-        Task::CredentialProcess => credentials_command::credential_process(&cx),
+        Task::CredentialProcess => credentials::credential_process(&cx),
         Task::Exec(command) => {
-            let c = credentials_command::role_credentials(&cx)?;
+            let c = credentials::role_credentials(&cx)?;
             // The login lock is not the command's to hold.
             drop(cx.login_lock.borrow_mut().take());
-            credentials_command::with_credentials(
+            credentials::with_credentials(
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Exec(command),
             )
         }
         Task::Env(shell) => {
-            let c = credentials_command::role_credentials(&cx)?;
-            credentials_command::with_credentials(
+            let c = credentials::role_credentials(&cx)?;
+            credentials::with_credentials(
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Export(shell),
             )
         }
-        Task::Configure { dry_run } => configure_command::configure(&cx, dry_run),
-        Task::Logout => logout_command::logout(&cx.cache, &cx.paths, Some(&cx.idp)),
+        Task::Configure { dry_run } => configure::configure(&cx, dry_run),
+        Task::Logout => logout::logout(&cx.cache, &cx.paths, Some(&cx.idp)),
     }
 }

@@ -4,10 +4,10 @@
 
 use std::io::IsTerminal;
 
-use crate::accounts::Account;
+use crate::aws::role::AwsRole;
+use crate::config::accounts::Account;
 use crate::error::{Error, Result};
-use crate::pipeline::{Context, Granted, Wanted};
-use crate::role::AwsRole;
+use crate::login::pipeline::{Context, Granted, Wanted};
 
 /// `Role@alias`, the profile name `--show` and `--all` use.
 pub(crate) fn profile_name(cx: &Context, role: &AwsRole) -> String {

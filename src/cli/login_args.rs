@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::browser_kind::BrowserKind;
+use crate::config::browser_kind::BrowserKind;
 
 /// The heading of the options that choose and read the configuration.
 pub const CONFIGURATION_HEADING: &str = "Configuration";

@@ -9,23 +9,23 @@ use std::time::Duration;
 use saml_login_capture::{Cancel, LoginRequest};
 use time::OffsetDateTime;
 
-use crate::accounts::Accounts;
-use crate::assertion::{Assertion, SamlResponse};
-use crate::browser;
-use crate::cache::Cache;
+use crate::aws::assertion::{Assertion, SamlResponse};
+use crate::aws::credentials::Credentials;
+use crate::aws::federation::ConsoleEnv;
+use crate::aws::partition::Partition;
+use crate::aws::role::AwsRole;
+use crate::aws::sts::{self, AssumeRequest};
+use crate::config::accounts::Accounts;
 use crate::config::browser_setup::{BrowserSetup, LoginSetup};
+use crate::config::paths::Paths;
 use crate::config::resolve::Run;
 use crate::config::{CallbackSetting, Settings};
-use crate::console::ConsoleEnv;
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::identity::RequestTerms;
+use crate::login::browser;
+use crate::login::lock::{Acquired, LoginLock};
 use crate::login::{self, Received};
-use crate::login_lock::{Acquired, LoginLock};
-use crate::partition::Partition;
-use crate::paths::Paths;
-use crate::role::AwsRole;
-use crate::sts::{self, AssumeRequest};
+use crate::storage::cache::Cache;
+use crate::storage::identity::RequestTerms;
 
 /// Everything resolved before the command runs.
 pub(crate) struct Context {

@@ -10,10 +10,10 @@ use aws_sdk_sts::types::PolicyDescriptorType;
 use saml_login_capture::Secret;
 use time::OffsetDateTime;
 
-use crate::assertion::SamlResponse;
-use crate::credentials::Credentials;
+use crate::aws::assertion::SamlResponse;
+use crate::aws::credentials::Credentials;
+use crate::aws::role::AwsRole;
 use crate::error::{Error, Result};
-use crate::role::AwsRole;
 
 /// The duration STS always allows: the retry after a MaxSessionDuration refusal.
 pub const SAFE_DURATION: i32 = 3600;

@@ -7,14 +7,14 @@ use std::io::Write;
 use clap::{Args, Parser, Subcommand};
 use saml_login_capture::Cancel;
 
-use crate::browser;
+use crate::cli::login_args::LoginArgs;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
+use crate::config::paths::Paths;
 use crate::config::resolve::browser_overrides;
 use crate::config::{IniFile, Overrides};
 use crate::error::{Error, Result};
 use crate::login;
-use crate::login_args::LoginArgs;
-use crate::paths::Paths;
+use crate::login::browser;
 use crate::pkce::flow::{self, TokenKind};
 use crate::pkce::settings::PkceSettings;
 

@@ -5,16 +5,16 @@
 use saml_login_capture::Secret;
 use time::OffsetDateTime;
 
-use crate::cache::Cache;
-use crate::chain;
-use crate::console::{self, ConsoleEnv};
-use crate::credentials::Credentials;
+use crate::aws::chain;
+use crate::aws::credentials::Credentials;
+use crate::aws::federation::{self, ConsoleEnv};
+use crate::aws::sts;
+use crate::config::paths::Paths;
 use crate::error::{Error, Result};
+use crate::login::pipeline::Context;
 use crate::output::write_stdout;
-use crate::paths::Paths;
-use crate::pipeline::Context;
-use crate::store;
-use crate::sts;
+use crate::storage::cache::Cache;
+use crate::storage::credentials_file;
 
 /// `aws-console`: open the console with the credentials of the section's profile.
 pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) -> Result<()> {
@@ -48,7 +48,7 @@ pub(crate) fn console_for_profile(
     // A profile of ~/.aws/config that the credentials file lacks: resolve its chain.
     let in_credentials = std::fs::read_to_string(&paths.credentials)
         .ok()
-        .and_then(|t| store::profile_values(&t, profile))
+        .and_then(|t| credentials_file::profile_values(&t, profile))
         .is_some();
     if !in_credentials && chain::has_profile(paths, profile) {
         let (credentials, _) = chain::resolve(paths, cache, profile, false)?;
@@ -65,10 +65,11 @@ pub(crate) fn console_for_profile(
         path: paths.credentials.clone(),
         source,
     })?;
-    let values = store::profile_values(&text, profile).ok_or_else(|| Error::Malformed {
-        path: paths.credentials.clone(),
-        message: format!("no profile [{profile}]"),
-    })?;
+    let values =
+        credentials_file::profile_values(&text, profile).ok_or_else(|| Error::Malformed {
+            path: paths.credentials.clone(),
+            message: format!("no profile [{profile}]"),
+        })?;
     let get = |k: &str| {
         values
             .iter()
@@ -117,12 +118,15 @@ pub(crate) fn open_console(
     destination: Option<&str>,
     print: bool,
 ) -> Result<()> {
-    let endpoint = console::federation_endpoint(region, console_env.federation_url.as_deref())?;
-    let destination = console::destination(destination, region)?;
+    let endpoint = federation::federation_endpoint(region, console_env.federation_url.as_deref())?;
+    let destination = federation::destination(destination, region)?;
     let duration = session_duration.map(|d| d.clamp(900, 43200).unsigned_abs());
-    let token =
-        console::fetch_signin_token(&console::signin_token_url(&endpoint, credentials, duration))?;
-    let url = console::login_url(&endpoint, &destination, &token);
+    let token = federation::fetch_signin_token(&federation::signin_token_url(
+        &endpoint,
+        credentials,
+        duration,
+    ))?;
+    let url = federation::login_url(&endpoint, &destination, &token);
     if print {
         return write_stdout(&format!("{url}\n"));
     }
@@ -161,7 +165,7 @@ pub(crate) fn console_region(
             } else {
                 format!("profile {profile}")
             };
-            store::profile_values(&text, &section)?
+            credentials_file::profile_values(&text, &section)?
                 .into_iter()
                 .find(|(k, _)| k == "region")
                 .map(|(_, v)| v)

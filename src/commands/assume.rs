@@ -5,18 +5,18 @@ use std::io::Write;
 
 use time::OffsetDateTime;
 
-use crate::cache;
+use crate::aws::credentials::Credentials;
+use crate::aws::federation;
+use crate::aws::role::AwsRole;
+use crate::commands::console::{console_for_profile, open_console, region_for_console};
 use crate::config::CallbackSetting;
-use crate::console;
-use crate::console_flow::{console_for_profile, open_console, region_for_console};
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::identity::SessionIdentity;
+use crate::login::pipeline::{Context, Wanted, assertion, assume, obtain, terms};
+use crate::login::role_choice::{choose_role, profile_name};
 use crate::output::{stdout_error, write_stdout};
-use crate::pipeline::{Context, Wanted, assertion, assume, obtain, terms};
-use crate::role::AwsRole;
-use crate::role_choice::{choose_role, profile_name};
-use crate::store::{self, SecretFile};
+use crate::storage::cache;
+use crate::storage::credentials_file::{self, SecretFile};
+use crate::storage::identity::SessionIdentity;
 
 /// `get-token`: the raw SAMLResponse on stdout.
 pub(crate) fn get_token(cx: &Context) -> Result<()> {
@@ -91,7 +91,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     }
     if s.aws_console {
         // Fail on a bad destination before the login rather than after.
-        console::destination(destination, "us-east-1")?;
+        federation::destination(destination, "us-east-1")?;
     }
     let title = format!(
         "[{}] {}",
@@ -145,7 +145,7 @@ const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
 const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
 
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
-    store::check_profile_name(profile).map_err(|message| Error::Malformed {
+    credentials_file::check_profile_name(profile).map_err(|message| Error::Malformed {
         path: cx.paths.credentials.clone(),
         message: format!("not written: {message}"),
     })?;
@@ -156,7 +156,7 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
         SessionIdentity::of_role(terms(cx), role).fingerprint(),
     ));
     SecretFile::new(&cx.paths.credentials)
-        .update(|old| Ok(store::update_profile(old, profile, &entries)))?;
+        .update(|old| Ok(credentials_file::update_profile(old, profile, &entries)))?;
     eprintln!(
         "saml-login: credentials for {} saved under AWS profile {profile} in {} (valid until {})",
         profile_name(cx, role),
@@ -175,9 +175,9 @@ fn stored_profile_serves(
     identity: &SessionIdentity,
 ) -> Option<String> {
     // A file others could have written proves nothing (and is refused when written).
-    store::check_trusted(&cx.paths.credentials).ok()?;
+    credentials_file::check_trusted(&cx.paths.credentials).ok()?;
     let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
-    let values = store::profile_values(&text, profile)?;
+    let values = credentials_file::profile_values(&text, profile)?;
     let get = |key: &str| {
         values
             .iter()

@@ -1,13 +1,19 @@
 //! The `saml-login` command line: parsed by clap with no I/O;
 //! [`crate::config::resolve`] turns it into what a run does.
 
+pub(crate) mod completions;
+pub mod console;
+pub(crate) mod login_args;
+pub(crate) mod man_page;
+pub mod pkce;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::keys::{self, Tool};
-use crate::login_args::{CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
-use crate::shell::EnvShell;
+use crate::cli::login_args::{CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
+use crate::commands::shell::EnvShell;
+use crate::config::keys::{self, Tool};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -62,7 +68,7 @@ pub fn command() -> clap::Command {
 }
 
 /// `[env: SAML_LOGIN_KEY]` after the help of every option whose help says
-/// "(setting `key`", for each key of [`crate::keys::TABLE`] that has a variable.
+/// "(setting `key`", for each key of [`crate::config::keys::TABLE`] that has a variable.
 fn with_setting_env(cmd: clap::Command) -> clap::Command {
     let cmd = cmd.mut_args(|a| {
         let Some(help) = a.get_help().map(ToString::to_string) else {

@@ -6,18 +6,18 @@ use std::ffi::OsString;
 
 use time::OffsetDateTime;
 
-use crate::cache::Cache;
-use crate::chain;
+use crate::aws::chain;
+use crate::aws::credentials::Credentials;
+use crate::commands::shell::EnvShell;
+use crate::config::paths::Paths;
 use crate::config::resolve::WithCredentials;
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::identity::SessionIdentity;
-use crate::login_lock::Acquired;
+use crate::login::lock::Acquired;
+use crate::login::pipeline::{Context, Wanted, assertion, assume, lock_login, terms};
+use crate::login::role_choice::select_role;
 use crate::output::write_stdout;
-use crate::paths::Paths;
-use crate::pipeline::{Context, Wanted, assertion, assume, lock_login, terms};
-use crate::role_choice::select_role;
-use crate::shell::EnvShell;
+use crate::storage::cache::Cache;
+use crate::storage::identity::SessionIdentity;
 
 /// The configured role's credentials: cached ones of exactly this request while
 /// fresh, else from the (cached or new) assertion.

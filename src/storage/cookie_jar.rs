@@ -9,7 +9,7 @@ use saml_login_capture::Cookie;
 use saml_login_capture::cookies::{filter_for_host, parse_jar, to_netscape};
 
 use crate::error::{Error, Result};
-use crate::store::SecretFile;
+use crate::storage::credentials_file::SecretFile;
 
 /// Where the starting cookies come from.
 #[derive(Clone, Debug)]

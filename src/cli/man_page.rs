@@ -212,9 +212,9 @@ pub(crate) fn render(cmd: &clap::Command) -> String {
     out.push_str(
         "A setting is taken from its option, then its variable, then the configuration section, then [DEFAULT].\n",
     );
-    for key in crate::keys::TABLE
+    for key in crate::config::keys::TABLE
         .iter()
-        .filter(|k| k.read_by(crate::keys::Tool::SamlLogin))
+        .filter(|k| k.read_by(crate::config::keys::Tool::SamlLogin))
     {
         if let Some(var) = key.env_var() {
             let _ = writeln!(

@@ -3,8 +3,12 @@
 //! [`Settings`]; [`resolve`] turns a whole command line into what a run does, and
 //! [`browser_setup`] the browser flags into a browser ready to open.
 
+pub(crate) mod accounts;
+pub(crate) mod browser_kind;
 pub(crate) mod browser_setup;
 mod ini;
+pub(crate) mod keys;
+pub(crate) mod paths;
 pub(crate) mod resolve;
 
 use std::collections::BTreeMap;
@@ -15,10 +19,9 @@ use saml_login_capture::{Callback, Method};
 use url::Url;
 
 pub use self::ini::{DEFAULT_SECTION, IniFile};
-use crate::browser_kind::BrowserKind;
+use crate::config::browser_kind::BrowserKind;
 use crate::error::{Error, Result};
-use crate::keys;
-use crate::secret_store::CacheChoice;
+use crate::storage::secret_store::CacheChoice;
 
 pub const DEFAULT_LISTEN_PORT: u16 = 12200;
 pub const DEFAULT_ROLE_DURATION: i32 = 3600;
@@ -158,7 +161,7 @@ pub struct Settings {
     pub inline_policy: Option<String>,
     pub aws_console: bool,
     /// Refuse a loopback callback without our `RelayState` (the default). `false` is
-    /// for IdPs that do not echo it: see [`crate::app`]'s checks of such a response.
+    /// for IdPs that do not echo it: see [`crate::commands`]'s checks of such a response.
     pub require_relay_state: bool,
     pub browser: Option<BrowserKind>,
     /// `configure`: the name of each generated profile, with `{role}`, `{account}`,
@@ -251,7 +254,7 @@ impl Settings {
             aws_account: layers.string("aws_account"),
             aws_role: layers.string("aws_role"),
             aws_profile: layers.parsed("aws_profile", |v| {
-                crate::store::check_profile_name(v).map(|()| v.to_owned())
+                crate::storage::credentials_file::check_profile_name(v).map(|()| v.to_owned())
             })?,
             listen_port: layers
                 .parsed("listen_port", |v| {

@@ -4,9 +4,9 @@
 use clap::Parser;
 use saml_login_capture::Cancel;
 
-use crate::console::ConsoleEnv;
+use crate::aws::federation::ConsoleEnv;
+use crate::config::paths::Paths;
 use crate::error::Result;
-use crate::paths::Paths;
 
 /// Open the AWS console with a profile's credentials.
 #[derive(Debug, Parser)]
@@ -48,15 +48,15 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
     let paths = Paths::resolve(None, env)?;
     let console_env = ConsoleEnv::resolve(&env);
     let region = cli.region.clone().unwrap_or_else(|| {
-        crate::console_flow::console_region(&paths, &console_env, Some(&cli.profile))
+        crate::commands::console::console_region(&paths, &console_env, Some(&cli.profile))
     });
     let mut overrides = crate::config::Overrides::default();
     overrides.read_env(env);
-    let cache = crate::cache::Cache::new(
+    let cache = crate::storage::cache::Cache::new(
         paths.cache.clone(),
         crate::config::resolve::unsectioned_cache(&paths, &overrides)?,
     );
-    crate::console_flow::console_for_profile(
+    crate::commands::console::console_for_profile(
         &paths,
         &cache,
         &console_env,

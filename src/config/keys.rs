@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn every_flag_is_declared_and_names_its_setting() {
         let saml = crate::cli::command();
-        let pkce = crate::pkce_cli::command();
+        let pkce = crate::cli::pkce::command();
         let all_args = |cmd: &clap::Command| -> Vec<clap::Arg> {
             let mut args: Vec<clap::Arg> = cmd.get_arguments().cloned().collect();
             for sc in cmd.get_subcommands() {

@@ -3,9 +3,9 @@
 
 use saml_login_capture::webview;
 
-use crate::cache::Cache;
+use crate::config::paths::Paths;
 use crate::error::{Error, Result};
-use crate::paths::Paths;
+use crate::storage::cache::Cache;
 
 /// `logout`: forget the cached assertion and credentials and the remembered webview
 /// session of `idp` (of every IdP when `None`). Profiles already written to the

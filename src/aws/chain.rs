@@ -14,12 +14,12 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::aws_config;
-use crate::cache::Cache;
-use crate::credentials::Credentials;
+use crate::aws::credentials::Credentials;
+use crate::aws::sts::{self, HopRequest};
+use crate::config::paths::Paths;
 use crate::error::{Error, Result};
-use crate::paths::Paths;
-use crate::sts::{self, HopRequest};
+use crate::storage::aws_config;
+use crate::storage::cache::Cache;
 
 /// The deepest chain followed.
 const MAX_DEPTH: usize = 10;

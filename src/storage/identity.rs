@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::role::AwsRole;
+use crate::aws::role::AwsRole;
 
 /// The request for one role's credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use saml_login_capture::Secret;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::aws::partition::signin_region;
+use crate::aws::role::AwsRole;
 use crate::error::{Error, Result};
-use crate::partition::signin_region;
-use crate::role::AwsRole;
 
 const SAML_ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 const SAML_PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::store::SecretFile;
+use crate::storage::credentials_file::SecretFile;
 
 /// The keyring's service name: every entry of saml-login is `saml-login` / NAME.
 #[cfg(feature = "keyring")]
@@ -71,7 +71,7 @@ impl FileStore {
 impl SecretStore for FileStore {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(name);
-        if let Err((at, why)) = crate::store::check_trusted(&path) {
+        if let Err((at, why)) = crate::storage::credentials_file::check_trusted(&path) {
             if path.exists() {
                 tracing::warn!(
                     "ignoring the cache file {}: {} {why}",

@@ -7,9 +7,9 @@ use std::path::Path;
 use saml_login_capture::{Browser, Cookie};
 
 use crate::config::browser_setup::BrowserSetup;
-use crate::cookie_jar;
 use crate::error::Result;
-use crate::saved_response::SavedResponse;
+use crate::login::saved_response::SavedResponse;
+use crate::storage::cookie_jar;
 
 /// Open the browser `setup` describes.
 pub(crate) fn open(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
@@ -79,10 +79,9 @@ fn open_webview(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
     else {
         unreachable!("called for the webview only")
     };
-    Ok(Box::new(crate::webview_process::WebviewProcess::new(
-        profile.clone(),
-        *export_cookies,
-    )))
+    Ok(Box::new(
+        crate::login::webview_process::WebviewProcess::new(profile.clone(), *export_cookies),
+    ))
 }
 
 #[cfg(not(feature = "webview"))]
