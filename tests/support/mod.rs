@@ -168,27 +168,53 @@ pub fn sts_calls(recorder: &Server) -> Vec<std::collections::BTreeMap<String, St
 }
 
 /// moto's server: a real STS implementation.
+///
+/// The port is chosen before moto binds it, so another process can take it in
+/// between: a server is only returned once moto itself answers there (its own API),
+/// and a moto that could not bind (it exits) is started again on another port.
 pub fn moto() -> Server {
-    let port = free_port();
     let moto_server =
         which("moto_server").expect("moto_server is installed (pip install 'moto[server]')");
-    let child = Command::new(moto_server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let server = Server {
-        child,
-        port,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    for _ in 0..5 {
+        let port = free_port();
+        let child = Command::new(&moto_server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let mut server = Server {
+            child,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if server.child.try_wait().ok().flatten().is_some() {
+                break; // it could not bind: the port was taken; another one
+            }
+            if is_moto(port) {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    server
+    panic!("moto_server did not start on any of 5 ports");
+}
+
+/// Whether moto answers on `port` (its own API, which no other server has).
+fn is_moto(port: u16) -> bool {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .proxy(None)
+        .build()
+        .into();
+    agent
+        .get(&format!("http://127.0.0.1:{port}/moto-api/data.json"))
+        .call()
+        .and_then(|mut reply| reply.body_mut().read_to_string())
+        .is_ok_and(|body| body.trim_start().starts_with('{'))
 }
 
 /// A program on PATH, resolved past pyenv shims where possible.
