@@ -6,6 +6,9 @@
 #     `saml-login --headless get-token` with a valid cookie jar and that binary
 #     (target: at most 1.5x the floor), each with the peak memory of the browser's
 #     processes (PSS summed over all of them, sampled every 10 ms in separate runs);
+#   - the browserless login (`headless_mode = auto` with a valid jar, no Chromium
+#     reachable: `CHROME` names nothing) vs the headless shell's floor (target: under
+#     50 ms, under a third of the floor);
 #   - webview: a bare wry window loading a loopback page (the floor) vs
 #     `saml-login --webview get-token` against the test IdP's immediate form (+300 ms).
 # RUNS=N sets the number of runs of each (default 8).
@@ -76,12 +79,17 @@ try:
                 "--disable-background-networking", f"--user-data-dir={tempfile.mkdtemp()}",
                 "--dump-dom", f"{url}/healthz"]
     def login_cmd(chrome):
-        return ([bin_, "--headless", "--cookies", jar, "get-token"], dict(env, CHROME=chrome))
+        return ([bin_, "--headless", "--headless-mode", "chromium", "--cookies", jar, "get-token"],
+                dict(env, CHROME=chrome))
+    browserless_cmd = ([bin_, "--headless", "--cookies", jar, "get-token"],
+                       dict(env, CHROME="/nonexistent/no-browser-for-this-run"))
     times = {c: ([], []) for c in chromes}
+    browserless = []
     for _ in range(runs):  # side by side: every kind in each round
         for c in chromes:
             times[c][0].append(run(floor_cmd(c)))
             times[c][1].append(run(*login_cmd(c)))
+        browserless.append(run(*browserless_cmd))
     memory = {c: ([], []) for c in chromes}
     for _ in range(max(3, runs // 2)):
         for c in chromes:
@@ -96,6 +104,10 @@ try:
               f"saml-login --headless get-token {l:.0f} ms ({l / f:.2f}x the floor, target 1.5x, "
               f"{l - f:+.0f} ms), browser peak {lm:.0f} MiB")
     shell, full = chromes
+    b, sf = med(browserless), med(times[shell][0])
+    print(f"browserless: saml-login --headless get-token with a valid jar and no Chromium {b:.1f} ms "
+          f"(p90 {sorted(browserless)[int(0.9 * (len(browserless) - 1))]:.1f} ms) vs the headless shell's floor "
+          f"{sf:.0f} ms: {b / sf:.2f} of it (targets 50 ms, a third)")
     print(f"headless: the shell's browser peak is {med(memory[shell][1]) / med(memory[full][1]):.2f} of full Chromium's, "
           f"its login {med(times[shell][1]) / med(times[full][1]):.2f} of the time")
     wry_floor = med([run([floor, f"{url}/healthz"]) for _ in range(runs)])

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::cli::login_args::{CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
+use crate::cli::login_args::{BROWSER_HEADING, CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
 use crate::commands::shell::EnvShell;
+use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{self, Tool};
 
 const EXAMPLES: &str = "\
@@ -124,6 +125,12 @@ pub struct Global {
     /// when one answers, else 0600 files), keyring, file (setting `cache`)
     #[arg(long, value_name = "auto|keyring|file", global = true, help_heading = CONFIGURATION_HEADING)]
     pub cache: Option<String>,
+
+    /// Headless with a cookie jar: auto (one plain HTTP request first, Chromium only when
+    /// the session is not enough), http (never a browser), chromium (setting
+    /// `headless_mode`, default auto)
+    #[arg(long, value_name = "MODE", global = true, help_heading = BROWSER_HEADING)]
+    pub headless_mode: Option<HeadlessMode>,
 }
 
 #[derive(Debug, Subcommand)]

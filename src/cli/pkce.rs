@@ -134,6 +134,8 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             kind: settings.browser,
             cookies: settings.cookies.as_ref(),
             chrome: settings.chrome.as_ref(),
+            // The browserless try reads a SAML form; pkce-login's answer is a redirect.
+            headless_mode: crate::config::headless_mode::HeadlessMode::Chromium,
             webview_profile: saml_login_capture::webview::profile_dir_for(
                 &paths.data,
                 &auth.request.start_url,

@@ -9,6 +9,7 @@ use saml_login_capture::{Cookie, Secret};
 
 use crate::cli::login_args::BrowserArgs;
 use crate::config::browser_kind::BrowserKind;
+use crate::config::headless_mode::HeadlessMode;
 use crate::error::{Error, Result};
 use crate::storage::cookie_jar::{self, JarSource};
 
@@ -26,6 +27,8 @@ pub(crate) enum BrowserSetup {
         show_window: bool,
         /// The service account (`SAML_LOGIN_USERNAME`, `SAML_LOGIN_PASSWORD`).
         login: Option<(String, Secret)>,
+        /// With a jar: plain HTTP first, HTTP alone, or Chromium alone.
+        mode: HeadlessMode,
     },
     /// saml-login's window; `profile: None` is a throwaway one (`--fresh`).
     Webview {
@@ -61,6 +64,8 @@ pub(crate) struct BrowserInputs<'a> {
     pub cookies: Option<&'a PathBuf>,
     /// The resolved `chrome` setting (the flag included).
     pub chrome: Option<&'a PathBuf>,
+    /// The resolved `headless_mode` setting (pkce-login: always Chromium).
+    pub headless_mode: HeadlessMode,
     /// The remembered webview profile of the login's IdP.
     pub webview_profile: PathBuf,
 }
@@ -120,6 +125,7 @@ impl LoginSetup {
                     cookies,
                     show_window: args.show_browser,
                     login,
+                    mode: inputs.headless_mode,
                 }
             }
             BrowserKind::Webview => BrowserSetup::Webview {

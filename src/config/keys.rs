@@ -82,6 +82,7 @@ pub(crate) const TABLE: &[Key] = &[
     key("chrome", Some("--chrome"), true, "", "headless: the Chromium binary", Both),
     key("cache", Some("--cache"), true, "auto", "where the caches keep secrets: auto, keyring, file", SamlLogin),
     key("cookies", Some("--cookies"), false, "", "headless: a cookie jar with the IdP session", Both),
+    key("headless_mode", Some("--headless-mode"), true, "auto", "headless with a cookie jar: auto (plain HTTP first, then Chromium), http, chromium", SamlLogin),
     key("audience", Some("--audience"), false, "", "the API the access token is for", PkceLogin),
     key("scope", Some("--scope"), false, "openid profile", "the scopes to ask for", PkceLogin),
     key("pkce_callback_url", None, false, "http://localhost:{listen_port}/callback", "the redirect_uri", PkceLogin),

@@ -6,6 +6,7 @@
 pub(crate) mod accounts;
 pub(crate) mod browser_kind;
 pub(crate) mod browser_setup;
+pub(crate) mod headless_mode;
 mod ini;
 pub(crate) mod keys;
 pub(crate) mod paths;
@@ -20,6 +21,7 @@ use url::Url;
 
 pub use self::ini::{DEFAULT_SECTION, IniFile};
 use crate::config::browser_kind::BrowserKind;
+use crate::config::headless_mode::HeadlessMode;
 use crate::error::{Error, Result};
 use crate::storage::secret_store::CacheChoice;
 
@@ -175,6 +177,9 @@ pub struct Settings {
     /// Headless: the Chromium binary (`chrome`, flag `--chrome`); else `CHROME`, then
     /// a headless shell, then a full Chromium or Chrome.
     pub chrome: Option<PathBuf>,
+    /// Headless with a cookie jar: plain HTTP first, HTTP alone or Chromium alone
+    /// (`headless_mode`, flag `--headless-mode`; default auto).
+    pub headless_mode: HeadlessMode,
     /// Where the caches keep their secrets (`cache`: auto, keyring, file).
     pub cache: CacheChoice,
 }
@@ -322,6 +327,12 @@ impl Settings {
                 .unwrap_or(DEFAULT_TIMEOUT),
             cookies: layers.string("cookies").map(|p| expand_home(&p)),
             chrome: layers.string("chrome").map(|p| expand_home(&p)),
+            headless_mode: layers
+                .parsed("headless_mode", |v| {
+                    <HeadlessMode as clap::ValueEnum>::from_str(v, true)
+                        .map_err(|_| format!("{v:?} is not a headless mode (auto, http, chromium)"))
+                })?
+                .unwrap_or_default(),
             cache: cache_choice(&layers)?,
         })
     }

@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, LogoutArgs};
 use crate::commands::shell::EnvShell;
 use crate::config::accounts::Accounts;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
+use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{self, Tool};
 use crate::config::paths::Paths;
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
@@ -191,6 +192,7 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
                 kind: settings.browser,
                 cookies: settings.cookies.as_ref(),
                 chrome: settings.chrome.as_ref(),
+                headless_mode: settings.headless_mode,
                 webview_profile: saml_login_capture::webview::profile_dir_for(
                     &paths.data,
                     &settings.start_url(),
@@ -236,6 +238,7 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
     o.flag("region", g.region.clone());
     o.flag("timeout", l.timeout.clone());
     o.flag("cache", g.cache.clone());
+    o.flag("headless_mode", g.headless_mode.map(HeadlessMode::name));
     browser_overrides(&l.browser, &mut o);
     match &cli.command {
         Command::AwsAssumeRole(a) => {

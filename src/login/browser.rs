@@ -8,6 +8,7 @@ use saml_login_capture::{Browser, Cookie};
 
 use crate::config::browser_setup::BrowserSetup;
 use crate::error::Result;
+use crate::login::browserless;
 use crate::login::saved_response::SavedResponse;
 use crate::storage::cookie_jar;
 
@@ -47,27 +48,42 @@ pub(crate) fn save_cookies(
 
 #[cfg(feature = "headless")]
 fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
+    use crate::config::headless_mode::HeadlessMode;
     use saml_login_headless::{Headless, HeadlessOptions};
     let BrowserSetup::Headless {
         chrome,
         cookies,
         show_window,
         login,
+        mode,
     } = setup
     else {
         unreachable!("called for headless only")
     };
-    Ok(Box::new(Headless::new(HeadlessOptions {
-        chrome: chrome.clone(),
-        cookies: cookies.clone(),
-        show_window: *show_window,
-        login: login.clone(),
-    })))
+    // A window asked for (`--show-browser`) is a login someone wants to watch.
+    let mode = match mode {
+        HeadlessMode::Auto if *show_window => HeadlessMode::Chromium,
+        mode => *mode,
+    };
+    browserless::open(mode, cookies, || {
+        Ok(Box::new(Headless::new(HeadlessOptions {
+            chrome: chrome.clone(),
+            cookies: cookies.clone(),
+            show_window: *show_window,
+            login: login.clone(),
+        })))
+    })
 }
 
+/// Without Chromium in the build, only the browserless login (`headless_mode = http`).
 #[cfg(not(feature = "headless"))]
-fn open_headless(_: &BrowserSetup) -> Result<Box<dyn Browser>> {
-    Err(crate::error::Error::NotEnabled("headless"))
+fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
+    let BrowserSetup::Headless { cookies, mode, .. } = setup else {
+        unreachable!("called for headless only")
+    };
+    browserless::open(*mode, cookies, || {
+        Err(crate::error::Error::NotEnabled("headless"))
+    })
 }
 
 #[cfg(feature = "webview")]
@@ -101,6 +117,7 @@ mod tests {
             cookies: Vec::new(),
             show_window: false,
             login: None,
+            mode: crate::config::headless_mode::HeadlessMode::Auto,
         };
         let webview = BrowserSetup::Webview {
             profile: None,

@@ -10,6 +10,7 @@
 mod support;
 
 mod any_idp;
+mod browserless;
 mod cli;
 mod console;
 mod crash_safety;

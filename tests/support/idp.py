@@ -88,6 +88,7 @@ class IdpState:
         default_factory=lambda: {"samlp": 0, "authorize": 0, "token": 0, "login_posts": 0}
     )
     base_url: str = ""
+    replayed: str | None = None  # --replay-response: the one response served
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, name: str) -> None:
@@ -405,8 +406,36 @@ class IdpHandler(BaseHTTPRequestHandler):
             relay_state = cfg.relay_state_override
         elif cfg.no_relay_state_echo:
             relay_state = None
-        self.send_html(samlp_form(cfg.callback, build_saml_response(cfg), relay_state,
-                                  cfg.frame, int(cfg.submit_delay * 1000)))
+        response = self.saml_response_for_session()
+        form = samlp_form(cfg.callback, response, relay_state, cfg.frame, int(cfg.submit_delay * 1000))
+        self.send(200, form, "text/html; charset=utf-8", self.rotated_session())
+
+    def saml_response_for_session(self) -> str:
+        """A fresh response, or with --replay-response the first one again (so that two
+        ways of logging in can be shown to receive the same assertion)."""
+        cfg = self.state.config
+        if not cfg.replay_response:
+            return build_saml_response(cfg)
+        with self.state.lock:
+            if self.state.replayed is None:
+                self.state.replayed = build_saml_response(cfg)
+            return self.state.replayed
+
+    def rotated_session(self) -> dict:
+        """With --rotate-session: the session cookie sent is replaced by a new one (the
+        old value stops being valid), in a Set-Cookie header."""
+        if not self.state.config.rotate_session:
+            return {}
+        jar = cookies.SimpleCookie()
+        jar.load(self.headers.get("Cookie") or "")
+        old = jar.get(SESSION_COOKIE)
+        new = secrets.token_urlsafe(32)
+        with self.state.lock:
+            user = self.state.sessions.pop(old.value, None) if old else None
+            if user is None:
+                return {}
+            self.state.sessions[new] = user
+        return {"Set-Cookie": f"{SESSION_COOKIE}={new}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"}
 
     # -- Universal Login pages ---------------------------------------------
 
@@ -606,6 +635,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="a one-page login form whose user field (type email) is named NAME")
     p.add_argument("--after-login", choices=sorted(AFTER_LOGIN_PAGES),
                    help="after the right password, a page a person must act on (never left)")
+    p.add_argument("--replay-response", action="store_true",
+                   help="serve the first SAML response built again on every later /samlp")
+    p.add_argument("--rotate-session", action="store_true",
+                   help="the SAML form page replaces the session cookie with a new one (Set-Cookie)")
     args = p.parse_args(argv)
     args.role = args.role or [DEFAULT_ROLE]
     args.user = args.user or ["alice:correct-horse"]
