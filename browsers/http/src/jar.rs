@@ -27,7 +27,7 @@ impl Jar {
                     .ok()
             });
             // An expired cookie is dropped, as a browser drops it.
-            if inserted.is_none() && !c.expires.is_some_and(|at| at <= now()) {
+            if inserted.is_none() && c.expires.is_none_or(|at| at > now()) {
                 kept.push(c.clone());
             }
         }
