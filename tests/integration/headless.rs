@@ -67,9 +67,11 @@ fn with_each_chromium(test: impl Fn(&str)) {
     }
 }
 
+/// Chromium runs every login of this module (`headless_mode = chromium`): with a valid
+/// jar, `auto` would answer without it (tests/integration/browserless.rs).
 fn headless_config(idp: &Server, port: u16) -> String {
     format!(
-        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 60\n\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\nheadless_mode = chromium\ntimeout = 60\n\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
         idp.url
     )
 }
