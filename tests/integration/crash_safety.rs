@@ -612,7 +612,7 @@ fn saved_cookie_jar_survives_sigkill() {
     std::fs::create_dir_all(&tmp).unwrap();
     let env = env.var("TMPDIR", tmp.display().to_string());
     env.config(&format!(
-        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 60\n",
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\nheadless_mode = chromium\ntimeout = 60\n",
         idp.url
     ));
     let jar = env.write(

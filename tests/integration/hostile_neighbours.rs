@@ -726,7 +726,15 @@ fn headless_chromium_gets_a_private_profile_and_temp_dir_and_no_secret() {
     env.config(&config_for(&idp, port));
     let child = env
         .saml_login()
-        .args(["--headless", "--no-cache", "--timeout", "30", "get-token"])
+        .args([
+            "--headless",
+            "--headless-mode",
+            "chromium",
+            "--no-cache",
+            "--timeout",
+            "30",
+            "get-token",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
