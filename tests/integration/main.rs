@@ -19,6 +19,7 @@ mod form_filling;
 mod guidance;
 mod headless;
 mod hostile_neighbours;
+mod hostile_round_three;
 mod interrupt;
 mod keyring;
 mod pkce;
