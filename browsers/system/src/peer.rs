@@ -88,6 +88,7 @@ mod tests {
         let local: SocketAddr = "127.0.0.1:12216".parse().unwrap();
         if cfg!(target_endian = "little") {
             assert_eq!(socket_hex(peer), "0100007F:D431");
+            assert_eq!(socket_hex(local), "0100007F:2FB8");
         }
         assert_eq!(
             find(table, "0100007F:D431", "0100007F:2FB8"),
