@@ -358,3 +358,35 @@ fn a_callback_on_another_loopback_address_is_refused_for_the_system_browser() {
         "no browser opened"
     );
 }
+
+/// Low (8): every login printed the URL with our RelayState on stderr ("Opening
+/// ...?RelayState=... in your browser"), where a shared terminal or a CI log shows it.
+/// The URL shown leaves it out; `--no-open`, whose URL the user must copy, keeps it.
+#[test]
+fn the_relay_state_is_not_printed_when_the_browser_opens() {
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--auto-session", "--callback", &callback]);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let env = Env::new().test_browser(&format!("--log {}", log.path().display()));
+    env.config(&config_for(&idp, port));
+    let out = env
+        .cmd()
+        .args(["--no-cache", "get-token"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // The browser did get it (the login worked through it) ...
+    let browser_log = std::fs::read_to_string(log.path()).unwrap();
+    assert!(browser_log.contains("RelayState="), "{browser_log}");
+    // ... and the terminal did not.
+    assert!(
+        stderr.contains(&format!(
+            "Opening {}/samlp/test-client in your browser",
+            idp.url
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("RelayState"), "{stderr}");
+}

@@ -55,7 +55,12 @@ impl Browser for SystemBrowser {
         match self.open {
             Open::Browser => {
                 tracing::debug!(url = %request.start_url, "opening the system browser");
-                eprintln!("Opening {} in your browser ...", request.start_url);
+                // The URL without its secrets (a terminal is often shared or logged);
+                // the fallback below, which the user must copy, keeps them.
+                eprintln!(
+                    "Opening {} in your browser ...",
+                    forward::without_secrets(&request.start_url)
+                );
                 match forward::open(&request.start_url) {
                     Ok(f) => _forwarder = Some(f),
                     Err(e) => eprintln!(
