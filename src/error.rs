@@ -129,6 +129,12 @@ pub enum Error {
     },
     #[error("refused the SAML response posted without our RelayState: {0}")]
     UnverifiedResponse(String),
+    /// The IdP's own response (addressed to `callback`, issued for this login) came
+    /// back without our `RelayState` while `require_relay_state` is on.
+    #[error(
+        "the IdP did not send our RelayState back: its response (addressed to {callback}, issued for this login) was not used"
+    )]
+    RelayStateNotEchoed { callback: String },
     #[error("STS {code}: {message}")]
     Sts {
         code: String,
@@ -200,6 +206,10 @@ impl Error {
             Error::Sts { hint, .. } => hint.clone(),
             Error::UnverifiedResponse(_) => Some(
                 "with require_relay_state = false, a response without RelayState is taken only for one role named by aws_account and aws_role, addressed to this callback and issued after the login began (see README, RelayState)"
+                    .into(),
+            ),
+            Error::RelayStateNotEchoed { .. } => Some(
+                "if your IdP never sends RelayState back, set require_relay_state = false in a section that names one role with aws_account and aws_role (see README, RelayState)"
                     .into(),
             ),
             Error::Keyring { .. } => Some(

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use saml_login_capture::{Cancel, LoginRequest};
+use saml_login_capture::{Callback, Cancel, Captured, LoginRequest, UnechoedVerdict};
 use time::OffsetDateTime;
 
 use crate::aws::assertion::{Assertion, SamlResponse};
@@ -325,7 +325,7 @@ const ISSUE_SKEW: time::Duration = time::Duration::minutes(2);
 /// Get the SAML response: a saved one, or a login in the chosen browser (one login at
 /// a time per IdP, and per callback port for the system browser).
 pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
-    let request: LoginRequest =
+    let mut request: LoginRequest =
         login::saml_request(&cx.settings, title, cx.cancel.clone(), cx.check_response);
     let setup = cx.login_setup();
     // One login at a time per IdP; a saved response logs in nowhere, so it waits for
@@ -347,6 +347,12 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         _ => None,
     };
     let started = OffsetDateTime::now_utc();
+    if cx.settings.relay_state_applies() {
+        // A post without our RelayState ends the wait only when it is this login's
+        // response: junk from another program is refused and the wait goes on.
+        let judge = unechoed_judge(cx, &request.callback, started);
+        request.callback = request.callback.judging_unechoed(judge);
+    }
     let mut browser = browser::open(&setup.browser)?;
     let port_setting = match cx.settings.callback {
         CallbackSetting::Url(_) => "callback_url",
@@ -361,9 +367,81 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         &request.start_url,
     )?;
     if !received.state_echoed && cx.settings.relay_state_applies() {
+        if cx.settings.require_relay_state {
+            return Err(Error::RelayStateNotEchoed {
+                callback: request.callback.url.to_string(),
+            });
+        }
         verify_unechoed(cx, &received.response, &request, started)?;
     }
     Ok(received)
+}
+
+/// The judge of a callback without our `RelayState` (see [`Callback::judging_unechoed`]):
+/// a response not addressed to our callback or issued before this login began is
+/// refused (anyone on this machine can post one) and the wait goes on; this login's
+/// own response ends the wait, to be used only with `require_relay_state = false` for
+/// one named role (else the page says why not and the terminal what to do).
+fn unechoed_judge(
+    cx: &Context,
+    callback: &Callback,
+    started: OffsetDateTime,
+) -> impl Fn(&Captured) -> UnechoedVerdict + Send + Sync + 'static {
+    let callback = callback.clone();
+    let (required, pinned) = (cx.settings.require_relay_state, cx.pinned_role);
+    move |captured| {
+        let value = captured
+            .field("SAMLResponse")
+            .ok_or("carries no SAMLResponse")?;
+        let assertion = SamlResponse::new(value.expose())
+            .parse()
+            .map_err(|_| "its SAMLResponse is not a SAML response saml-login can read")?;
+        own_response(&assertion, &callback, started)?;
+        Ok(if required {
+            Some(
+                "saml-login did not use the IdP's response: the IdP did not send our \
+                 RelayState back. The terminal says what to do; you can close this tab."
+                    .into(),
+            )
+        } else if !pinned {
+            Some(
+                "saml-login did not use the IdP's response: it came without our RelayState \
+                 and this command does not name one role. The terminal says more; you can \
+                 close this tab."
+                    .into(),
+            )
+        } else {
+            None
+        })
+    }
+}
+
+/// Whether `assertion` is addressed to `callback` (its Destination or Recipient) and
+/// was issued after the login began (within [`ISSUE_SKEW`]); the error says why not.
+fn own_response(
+    assertion: &Assertion,
+    callback: &Callback,
+    started: OffsetDateTime,
+) -> std::result::Result<(), String> {
+    let addressed = [&assertion.destination, &assertion.recipient]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .any(|u| callback.matches_url(&u));
+    if !addressed {
+        return Err(format!(
+            "it is not addressed to {} (its Destination and Recipient)",
+            callback.url
+        ));
+    }
+    match assertion.issued_at {
+        Some(at) if at >= started - ISSUE_SKEW => Ok(()),
+        Some(at) => Err(format!(
+            "it was issued at {}, before this login began",
+            clock(at)
+        )),
+        None => Err("it carries no IssueInstant".into()),
+    }
 }
 
 /// `require_relay_state = false`: a response without our `RelayState` could have been
@@ -383,31 +461,7 @@ fn verify_unechoed(
         ));
     }
     let assertion = response.parse()?;
-    let addressed = [&assertion.destination, &assertion.recipient]
-        .into_iter()
-        .flatten()
-        .filter_map(|u| url::Url::parse(u).ok())
-        .any(|u| request.callback.matches_url(&u));
-    if !addressed {
-        return Err(Error::UnverifiedResponse(format!(
-            "it is not addressed to {} (its Destination and Recipient)",
-            request.callback.url
-        )));
-    }
-    match assertion.issued_at {
-        Some(at) if at >= started - ISSUE_SKEW => {}
-        Some(at) => {
-            return Err(Error::UnverifiedResponse(format!(
-                "it was issued at {}, before this login began",
-                clock(at)
-            )));
-        }
-        None => {
-            return Err(Error::UnverifiedResponse(
-                "it carries no IssueInstant".into(),
-            ));
-        }
-    }
+    own_response(&assertion, &request.callback, started).map_err(Error::UnverifiedResponse)?;
     eprintln!(
         "saml-login: the IdP sent no RelayState; the response is addressed to {} and was issued for this login (require_relay_state = false)",
         request.callback.url

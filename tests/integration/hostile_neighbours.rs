@@ -192,13 +192,13 @@ fn forged_assertion_with_a_foreign_relay_state_or_host_is_refused() {
 fn forged_assertion_without_relay_state_is_refused() {
     // saml-login always sends a RelayState and Auth0 echoes it, so a callback without
     // one is not our login's. Fails while login::saml_request lets it through
-    // (`with_state("RelayState", .., false)`).
+    // (`with_state("RelayState", .., false)`). Posted by another user: a fresh response
+    // addressed to our callback from a program of the user is taken for the IdP's own
+    // (the login then ends with the hint; see hostile_round_three.rs).
     let answers = real_login_while(|port, forged| {
-        vec![raw(
-            port,
-            &format!("localhost:{port}"),
-            &form(&[("SAMLResponse", forged)]),
-        )]
+        let answer =
+            crate::hostile_round_three::post_as_other_user(port, &[("SAMLResponse", forged)]);
+        vec![Some(answer.lines().next().unwrap_or_default().to_owned())]
     });
     println!("forged post answered: {answers:?}");
 }

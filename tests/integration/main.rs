@@ -20,6 +20,7 @@ mod form_filling;
 mod guidance;
 mod headless;
 mod hostile_neighbours;
+mod hostile_round_three;
 mod interrupt;
 mod keyring;
 mod pkce;

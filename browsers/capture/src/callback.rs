@@ -3,6 +3,7 @@
 //! fields, our echoed state), written once for every browser.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -60,7 +61,37 @@ pub struct Callback {
     /// the asking program: it does not cross to the webview helper.)
     #[serde(skip)]
     pub check: Option<ContentCheck>,
+    /// The asking program's judge of a callback that came back without our state where
+    /// the state may be missing (see [`UnechoedJudge`]); it replaces `state.required`.
+    /// (Not sent to the webview helper, which then applies `required`.)
+    #[serde(skip)]
+    pub unechoed: Option<UnechoedJudge>,
 }
+
+/// What to do with a callback that came back without our state: `Err(why)`: not the
+/// IdP's answer to this login (anyone on this machine can post junk): refuse it and go
+/// on waiting; `Ok(None)`: take it; `Ok(Some(note))`: the IdP's own answer, which
+/// ends the wait although the asking program will not use it (`note` is what the
+/// browser's page says).
+pub type UnechoedVerdict = Result<Option<String>, String>;
+
+/// A judge of callbacks without our state (see [`UnechoedVerdict`]).
+#[derive(Clone)]
+pub struct UnechoedJudge(pub Arc<dyn Fn(&Captured) -> UnechoedVerdict + Send + Sync>);
+
+impl std::fmt::Debug for UnechoedJudge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnechoedJudge")
+    }
+}
+
+impl PartialEq for UnechoedJudge {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for UnechoedJudge {}
 
 /// A check of a captured callback's content: `Err` says why it cannot be used.
 #[derive(Clone, Copy, Debug)]
@@ -147,6 +178,7 @@ impl Callback {
             state: None,
             any_aws_signin: false,
             check: None,
+            unechoed: None,
         }
     }
 
@@ -166,9 +198,31 @@ impl Callback {
         self
     }
 
+    /// Let `judge` decide about a callback without our state (see [`UnechoedJudge`]).
+    #[must_use]
+    pub fn judging_unechoed(
+        mut self,
+        judge: impl Fn(&Captured) -> UnechoedVerdict + Send + Sync + 'static,
+    ) -> Self {
+        self.unechoed = Some(UnechoedJudge(Arc::new(judge)));
+        self
+    }
+
+    /// Whether `captured` came back without the state field we sent.
+    pub fn state_missing(&self, captured: &Captured) -> bool {
+        self.state
+            .as_ref()
+            .is_some_and(|s| captured.field(&s.field).is_none())
+    }
+
     /// Why the content of an accepted callback cannot be used, when the asking program
     /// said how to tell.
     pub fn unusable(&self, captured: &Captured) -> Option<String> {
+        if self.state_missing(captured)
+            && let Some(Ok(Some(note))) = self.unechoed.as_ref().map(|j| (j.0)(captured))
+        {
+            return Some(note);
+        }
         self.check.and_then(|c| (c.0)(captured).err())
     }
 
@@ -207,8 +261,14 @@ impl Callback {
             match captured.field(&state.field) {
                 Some(v) if constant_time_eq(v.expose().as_bytes(), state.value.as_bytes()) => {}
                 Some(_) => return Err(format!("its {} is not the one we sent", state.field)),
-                None if state.required => return Err(format!("it carries no {}", state.field)),
-                None => {}
+                None => {
+                    if let Some(judge) = &self.unechoed {
+                        (judge.0)(captured)
+                            .map_err(|why| format!("it carries no {} and {why}", state.field))?;
+                    } else if state.required {
+                        return Err(format!("it carries no {}", state.field));
+                    }
+                }
             }
         }
         Ok(())
@@ -219,10 +279,12 @@ impl Callback {
     /// login, so every browser says so at once instead of waiting out the timeout.
     pub fn refusal(&self, captured: &Captured) -> Option<String> {
         let why = self.accepts(captured).err()?;
+        // A judge refused it as not the IdP's answer: junk from anyone on this machine,
+        // which is no reason to turn the check off.
         let hint = self
             .state
             .as_ref()
-            .filter(|s| captured.field(&s.field).is_none())
+            .filter(|s| self.unechoed.is_none() && captured.field(&s.field).is_none())
             .map(|s| {
                 format!(
                     " (the IdP did not send our {} back; if yours never does, see \

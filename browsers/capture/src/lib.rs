@@ -29,8 +29,8 @@ pub mod webview;
 mod win32;
 
 pub use callback::{
-    AWS_SIGNIN_HOSTS, Callback, ContentCheck, Method, StateCheck, is_aws_signin, is_http_url,
-    is_loopback_url, signin_host_region,
+    AWS_SIGNIN_HOSTS, Callback, ContentCheck, Method, StateCheck, UnechoedJudge, UnechoedVerdict,
+    is_aws_signin, is_http_url, is_loopback_url, signin_host_region,
 };
 pub use cookies::Cookie;
 pub use dirs::{
@@ -390,6 +390,27 @@ mod tests {
         assert!(c.accepts(&missing).unwrap_err().contains("SAMLResponse"));
         let strict = c.clone().with_state("RelayState", "abc".into(), true);
         assert!(strict.accepts(&no_state).is_err());
+        // A judge decides about a callback without the state, whatever `required` says;
+        // its refusal carries no invitation to turn the check off.
+        let judged = strict
+            .clone()
+            .judging_unechoed(|c| match c.field("SAMLResponse") {
+                Some(v) if v.expose() == "x" => Err("is junk".into()),
+                _ => Ok(Some("not used".into())),
+            });
+        let why = judged.refusal(&no_state).unwrap();
+        assert_eq!(why, "it carries no RelayState and is junk");
+        let own = Captured::from_request(&c, url.clone(), b"SAMLResponse=y");
+        assert!(judged.accepts(&own).is_ok());
+        assert_eq!(judged.unusable(&own).as_deref(), Some("not used"));
+        // With our state the judge has no say.
+        assert!(judged.accepts(&ok).is_ok() && judged.unusable(&ok).is_none());
+        assert!(
+            strict
+                .refusal(&no_state)
+                .unwrap()
+                .contains("require_relay_state")
+        );
     }
 
     #[test]

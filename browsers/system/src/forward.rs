@@ -92,9 +92,39 @@ pub fn open(target: &Url) -> io::Result<Forwarder> {
     Ok(forwarder)
 }
 
+/// `url` without the query fields that are secrets of the login (`RelayState`,
+/// `state`), for messages.
+pub fn without_secrets(url: &Url) -> Url {
+    let mut shown = url.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "RelayState" && k != "state")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    shown.set_query(None);
+    if !kept.is_empty() {
+        shown.query_pairs_mut().extend_pairs(kept);
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_left_out_of_the_url_shown() {
+        let url = Url::parse("https://idp.example/samlp/x?a=1&RelayState=s3cret&state=t").unwrap();
+        assert_eq!(
+            without_secrets(&url).as_str(),
+            "https://idp.example/samlp/x?a=1"
+        );
+        let bare = Url::parse("https://idp.example/samlp/x?RelayState=s3cret").unwrap();
+        assert_eq!(
+            without_secrets(&bare).as_str(),
+            "https://idp.example/samlp/x"
+        );
+    }
 
     #[test]
     fn the_page_forwards_and_is_private() {

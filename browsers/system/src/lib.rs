@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest, Wait};
 
 pub mod forward;
+mod peer;
 mod server;
 
 use server::CallbackServer;
@@ -54,7 +55,12 @@ impl Browser for SystemBrowser {
         match self.open {
             Open::Browser => {
                 tracing::debug!(url = %request.start_url, "opening the system browser");
-                eprintln!("Opening {} in your browser ...", request.start_url);
+                // The URL without its secrets (a terminal is often shared or logged);
+                // the fallback below, which the user must copy, keeps them.
+                eprintln!(
+                    "Opening {} in your browser ...",
+                    forward::without_secrets(&request.start_url)
+                );
                 match forward::open(&request.start_url) {
                     Ok(f) => _forwarder = Some(f),
                     Err(e) => eprintln!(
@@ -78,7 +84,26 @@ fn listen(callback: &Callback) -> Result<CallbackServer, CaptureError> {
             callback.url
         )));
     }
+    if let Some(other) = other_loopback_address(&callback.url) {
+        return Err(CaptureError::NotAvailable(format!(
+            "callback_url {} names the loopback address {other}, but the system browser's \
+             server listens on 127.0.0.1 and [::1] only, and another local user could \
+             listen on {other}: use http://localhost:{}{} (or --webview, --headless)",
+            callback.url,
+            callback.port().unwrap_or(80),
+            callback.url.path()
+        )));
+    }
     CallbackServer::start(callback.port().unwrap_or(80), callback)
+}
+
+/// A loopback address in `url` other than the ones the server holds (127.0.0.1,
+/// [::1], `localhost`): 127.0.0.2 and the rest of 127.0.0.0/8 are free for anyone.
+fn other_loopback_address(url: &url::Url) -> Option<std::net::Ipv4Addr> {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) if ip != std::net::Ipv4Addr::LOCALHOST => Some(ip),
+        _ => None,
+    }
 }
 
 fn wait(server: &CallbackServer, request: &LoginRequest) -> Result<Captured, CaptureError> {

@@ -15,6 +15,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use saml_login_capture::{Callback, CaptureError, Captured, MAX_BODY_BYTES};
+
+use crate::peer::{self, Peer};
 use url::Url;
 
 /// How long one connection may take to deliver its whole request (head and body).
@@ -286,9 +288,24 @@ fn read_callback(
     }
     let body = read_body(stream, head.rest, length, deadline)?;
     let captured = Captured::from_request(callback, url, &body);
-    // An IdP that does not send our state back fails this way on every login: say at
-    // once what to do, in the terminal and on the page, while the wait goes on.
-    if let Some(why) = callback.refusal(&captured) {
+    // Without our state, nothing but the content vouches for a post, and anyone on this
+    // machine can post: another user's program is never the user's browser.
+    let foreign = || {
+        callback.state.as_ref().map(|s| {
+            format!(
+                "it carries no {} and comes from a program of another user",
+                s.field
+            )
+        })
+    };
+    let refused = if callback.state_missing(&captured) && peer::of(stream) == Peer::Other {
+        foreign()
+    } else {
+        // An IdP that does not send our state back fails this way on every login: say
+        // at once what to do, in the terminal and on the page, while the wait goes on.
+        callback.refusal(&captured)
+    };
+    if let Some(why) = refused {
         eprintln!("saml-login: refused a callback request: {why}; still waiting");
         return Err(Refusal::new(
             400,
