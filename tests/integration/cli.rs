@@ -148,7 +148,7 @@ fn unknown_alias_names_the_accounts_file() {
     assert_eq!(
         stderr_of(&out),
         format!(
-            "saml-login: error: staging is not found in {}\n",
+            "saml-login: error: staging is not an account number (12 digits) nor an alias in {}\n",
             env.path(".aws-accounts").display()
         )
     );

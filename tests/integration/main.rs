@@ -21,6 +21,7 @@ mod headless;
 mod hostile_neighbours;
 mod interrupt;
 mod keyring;
+mod new_user_three;
 mod pkce;
 mod profiles;
 mod secret_hygiene;
