@@ -774,3 +774,19 @@ fn logout_without_a_configuration_file_succeeds_and_names_logout_all() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("logout --all"), "{stderr}");
 }
+
+/// Papercut: a saved response copied URL-encoded is said to be so.
+#[test]
+fn a_url_encoded_saved_response_is_named_so() {
+    let env = Env::new();
+    env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
+    let saved = env.write("saved.b64", "PHNhbWxwOlJlc3BvbnNl%2BeG1%3D\n");
+    let (out, stderr) = env.run(&[
+        "--saml-response-file",
+        saved.to_str().unwrap(),
+        "aws-assume-role",
+        "--show",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("it looks URL-encoded"), "{stderr}");
+}
