@@ -270,11 +270,11 @@ pub struct FreshArgs {
 /// `--account` and `--role`: the role of a command that needs one.
 #[derive(Debug, Args)]
 pub struct RoleArgs {
-    /// The AWS account number (12 digits) or alias (setting `aws_account`)
+    /// The AWS account number or alias (setting `aws_account`)
     #[arg(long)]
     pub account: Option<String>,
 
-    /// The role to assume: its name, or its full ARN (setting `aws_role`)
+    /// The role name or full ARN (setting `aws_role`)
     #[arg(long)]
     pub role: Option<String>,
 }
@@ -352,11 +352,11 @@ pub struct ConsoleArgs {
 
 #[derive(Debug, Args)]
 pub struct AssumeRoleArgs {
-    /// The AWS account number (12 digits) or alias (setting `aws_account`)
+    /// The AWS account number or alias (setting `aws_account`)
     #[arg(long)]
     pub account: Option<String>,
 
-    /// The role to assume: its name, or its full ARN (setting `aws_role`)
+    /// The role name or full ARN (setting `aws_role`)
     #[arg(long)]
     pub role: Option<String>,
 

@@ -10,7 +10,7 @@ pub(super) fn check_policy_arn(arn: &str) -> std::result::Result<String, String>
     match parts.as_slice() {
         ["arn", partition, "iam", "", account, resource]
             if partition.starts_with("aws")
-                && (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+                && ((account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
                     || *account == "aws")
                 && resource.starts_with("policy/")
                 && resource.len() > "policy/".len() =>

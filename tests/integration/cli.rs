@@ -116,7 +116,8 @@ fn bad_inline_policy_fails_before_login() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A bad value given as a flag is a usage error (issue 28).
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr_of(&out)
             .starts_with("saml-login: error: inline_policy in --inline-policy: not valid JSON")
