@@ -18,6 +18,8 @@ pub mod exit {
     pub const TIMEOUT: i32 = 4;
     /// STS refused the assertion or the role.
     pub const STS: i32 = 5;
+    /// The role picker was left without a choice (Esc, q).
+    pub const NO_ROLE_CHOSEN: i32 = 6;
     /// `exec`: the command cannot be run (as shells say it).
     pub const NOT_EXECUTABLE: i32 = 126;
     /// `exec`: the command is not found (as shells say it).
@@ -41,6 +43,10 @@ pub mod exit {
         ),
         (STS, "STS refused (access denied, expired assertion, ...)"),
         (
+            NO_ROLE_CHOSEN,
+            "no role chosen (the role picker left with Esc or q)",
+        ),
+        (
             NOT_EXECUTABLE,
             "`exec`: the command cannot be run (not executable)",
         ),
@@ -52,7 +58,12 @@ pub mod exit {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("no configuration {section} found in {}", .path.display())]
-    NoSection { section: String, path: PathBuf },
+    NoSection {
+        section: String,
+        path: PathBuf,
+        /// The section of the file closest to `section`, when it looks misspelt.
+        guess: Option<String>,
+    },
     #[error("{}, line {line}: {message}", .path.display())]
     ConfigSyntax {
         path: PathBuf,
@@ -60,10 +71,16 @@ pub enum Error {
         message: String,
     },
     #[error(
-        "{} does not exist (no configuration yet); it needs at least:\n\n[{section}]\nidp_url = https://YOUR-TENANT.auth0.com\nclient_id = YOUR-CLIENT-ID\n",
-        .path.display()
+        "{} {} (no configuration yet); it needs at least:\n\n[{section}]\nidp_url = https://YOUR-TENANT.auth0.com\nclient_id = YOUR-CLIENT-ID\n",
+        .path.display(),
+        if *.empty { "is empty" } else { "does not exist" }
     )]
-    NoConfigFile { section: String, path: PathBuf },
+    NoConfigFile {
+        section: String,
+        path: PathBuf,
+        /// The file exists but holds no setting at all.
+        empty: bool,
+    },
     #[error("property {key} is missing from section [{section}] of {}", .path.display())]
     MissingKey {
         key: &'static str,
@@ -76,8 +93,12 @@ pub enum Error {
         origin: String,
         message: String,
     },
-    #[error("{alias} is not found in {}", .path.display())]
-    UnknownAlias { alias: String, path: PathBuf },
+    #[error("{alias} is not an account number (12 digits) nor an alias in {}{}", .path.display(), .guess.as_ref().map_or_else(|| if .path.exists() { String::new() } else { " (the file does not exist)".to_owned() }, |g| format!("; did you mean {g}?")))]
+    UnknownAlias {
+        alias: String,
+        path: PathBuf,
+        guess: Option<String>,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("cannot read {}: {source}", .path.display())]
@@ -162,6 +183,8 @@ pub enum Error {
     Capture(#[from] CaptureError),
     #[error("interrupted")]
     Interrupted,
+    #[error("no role chosen")]
+    NoRoleChosen,
     /// `exec`: the command ran and exited with this code (no message).
     #[error("the command exited with status {0}")]
     Child(i32),
@@ -177,10 +200,13 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => exit::USAGE,
+            // A bad value given on the command line is a usage error too.
+            Error::BadValue { origin, .. } if origin.starts_with("--") => exit::USAGE,
             Error::Capture(CaptureError::Cancelled) => exit::CANCELLED,
             Error::Capture(CaptureError::Timeout(_)) | Error::LoginWait { .. } => exit::TIMEOUT,
             Error::Sts { .. } => exit::STS,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::NoRoleChosen => exit::NO_ROLE_CHOSEN,
             Error::CommandNotFound { .. } => exit::NOT_FOUND,
             Error::CommandNotExecutable { .. } => exit::NOT_EXECUTABLE,
             Error::Child(code) => *code,
@@ -191,6 +217,13 @@ impl Error {
     /// A suggestion printed under the error, when there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::NoSection {
+                section,
+                guess: Some(guess),
+                ..
+            } => Some(format!(
+                "did you mean -c {guess}? (or add [{section}] to the file)"
+            )),
             Error::NoSection { .. } => {
                 Some("choose a section with -c SECTION or add it to the file".into())
             }
@@ -198,6 +231,10 @@ impl Error {
             Error::PortInUse { setting, .. } => Some(port_hint(setting)),
             Error::NoConfigFile { .. } => Some(
                 "paste that into the file, with your tenant and client id (or point --config at another file); the README's Configuration section lists every key"
+                    .into(),
+            ),
+            Error::NoRoleChosen => Some(
+                "name the role with --account and --role (or aws_account and aws_role in the section)"
                     .into(),
             ),
             Error::RoleNotGranted { .. } => {

@@ -67,7 +67,19 @@ impl SamlResponse {
         }
         let xml = base64::engine::general_purpose::STANDARD
             .decode(&compact)
-            .map_err(|e| Error::Assertion(format!("not valid base64 ({e})")))?;
+            .map_err(|e| {
+                // A value copied from a form body or a URL: `%2B`, `%2F`, `%3D`.
+                let url_encoded = compact.windows(3).any(|w| {
+                    w[0] == b'%' && matches!(&w[1..], b"2B" | b"2b" | b"2F" | b"2f" | b"3D" | b"3d")
+                });
+                Error::Assertion(if url_encoded {
+                    format!(
+                        "not valid base64 ({e}): it looks URL-encoded (`%2B`, `%3D`); decode it first, e.g. python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read()))'"
+                    )
+                } else {
+                    format!("not valid base64 ({e})")
+                })
+            })?;
         let xml = String::from_utf8(xml)
             .map_err(|_| Error::Assertion("the decoded response is not UTF-8 text".into()))?;
         Assertion::parse_xml(&xml)
@@ -542,6 +554,10 @@ mod tests {
             (parse_b64("not-base64.b64"), "not valid base64"),
             (parse_b64("base64-of-text.b64"), "no XML element"),
             (SamlResponse::new("  \n").parse(), "empty"),
+            (
+                SamlResponse::new("PHNhbWxwOlJlc3BvbnNl%2BeG1%3D").parse(),
+                "it looks URL-encoded",
+            ),
         ];
         for (result, expected) in cases {
             let message = err(result);

@@ -274,11 +274,13 @@ where
             }
         }
         SdkError::DispatchFailure(d) => Error::StsTransport(format!(
-            "cannot reach STS ({})",
+            "cannot reach STS at {endpoint} ({})",
             d.as_connector_error()
                 .map_or_else(|| "connection failed".to_owned(), |c| innermost(c))
         )),
-        SdkError::TimeoutError(_) => Error::StsTransport("STS did not answer in time".into()),
+        SdkError::TimeoutError(_) => {
+            Error::StsTransport(format!("STS at {endpoint} did not answer in time"))
+        }
         SdkError::ResponseError(r) => Error::StsUnusable {
             endpoint: endpoint.to_owned(),
             status: status_line(r.raw().status().as_u16()),

@@ -49,8 +49,10 @@ pub struct LoginArgs {
     )]
     pub configuration: String,
 
-    /// Read the configuration from FILE instead of ~/.saml-login
-    #[arg(long, value_name = "FILE", env = "SAML_LOGIN_CONFIG", global = true, help_heading = CONFIGURATION_HEADING)]
+    /// Read the configuration from FILE instead of ~/.saml-login [env: SAML_LOGIN_CONFIG]
+    // The variable is read by `config_file` (an empty one counts as unset), not by clap,
+    // which would refuse it empty.
+    #[arg(long, value_name = "FILE", global = true, help_heading = CONFIGURATION_HEADING)]
     pub config: Option<PathBuf>,
 
     /// Trace what happens on stderr (secrets stay redacted)
@@ -115,5 +117,16 @@ impl BrowserArgs {
         } else {
             self.browser
         }
+    }
+}
+
+impl LoginArgs {
+    /// `--config FILE`, else `SAML_LOGIN_CONFIG` when set and not empty.
+    pub(crate) fn config_file(&self, env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+        self.config.clone().or_else(|| {
+            env("SAML_LOGIN_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
     }
 }

@@ -32,7 +32,7 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "~/.aws/config",
-        "Profile regions for the console (AWS_CONFIG_FILE).",
+        "The AWS configuration file (AWS_CONFIG_FILE): the profiles configure writes (in a block per section), the credential_process profiles and role_arn/source_profile chains that exec --profile, env --profile and aws-console --profile resolve, and profile regions.",
     ),
     (
         "~/.cache/saml-login",
@@ -58,6 +58,14 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("AWS_SHARED_CREDENTIALS_FILE", "The credentials file."),
     ("AWS_CONFIG_FILE", "The AWS configuration file."),
     ("AWS_ENDPOINT_URL_STS", "Another STS endpoint."),
+    (
+        "AWS_REGION, AWS_DEFAULT_REGION",
+        "The region for the console of a profile; exec and env set both for the command.",
+    ),
+    (
+        "AWS_PROFILE",
+        "The profile the stand-alone aws-console opens when --profile is not given.",
+    ),
     (
         "XDG_CACHE_HOME, XDG_DATA_HOME",
         "Where the caches and the webview sessions are.",

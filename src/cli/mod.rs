@@ -171,19 +171,23 @@ Examples:
     ///
     ///   [profile dev]
     ///   credential_process = saml-login -c dev credential-process
-    #[command(after_help = "\
+    #[command(
+        verbatim_doc_comment,
+        after_help = "\
 Examples:
   saml-login -c dev credential-process                 the JSON the AWS SDKs read
   saml-login -c dev credential-process --force         log in again, whatever is cached
   saml-login -c work credential-process --account prod --role Admin
-                                                       one section for every role (configure)")]
+                                                       one section for every role (configure)"
+    )]
     CredentialProcess(CredentialProcessArgs),
 
     /// Run COMMAND with the role's credentials in its environment
     ///
     /// Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-    /// AWS_CREDENTIAL_EXPIRATION and AWS_REGION (when known); passes its exit status on
-    /// (127: command not found, 126: not executable).
+    /// AWS_CREDENTIAL_EXPIRATION, and AWS_REGION and AWS_DEFAULT_REGION (when known);
+    /// passes its exit status on (127: command not found, 126: not executable).
+    /// SIGTERM, SIGINT and SIGHUP are passed to the command, which ends with saml-login.
     ///
     /// The keys are also kept in saml-login's cache until they expire, as for
     /// credential-process: in the OS keyring where one answers; where none does, they
@@ -270,18 +274,25 @@ pub struct FreshArgs {
     pub force: bool,
 }
 
+/// `--account` and `--role`: the role of a command that needs one.
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// The AWS account number or alias (setting `aws_account`)
+    #[arg(long)]
+    pub account: Option<String>,
+
+    /// The role name or full ARN (setting `aws_role`)
+    #[arg(long)]
+    pub role: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct CredentialProcessArgs {
     #[command(flatten)]
     pub fresh: FreshArgs,
 
-    /// The AWS account number or alias (setting `aws_account`)
-    #[arg(long)]
-    pub account: Option<String>,
-
-    /// The role name to assume (setting `aws_role`)
-    #[arg(long)]
-    pub role: Option<String>,
+    #[command(flatten)]
+    pub role: RoleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -300,18 +311,17 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub fresh: FreshArgs,
 
+    #[command(flatten)]
+    pub role: RoleArgs,
+
     /// Take the credentials of this AWS config profile (a `credential_process`
     /// profile, or a `role_arn` + `source_profile` chain on top of one)
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", conflicts_with_all = ["account", "role"])]
     pub profile: Option<String>,
 
-    /// The command and its arguments
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    /// The command and its arguments (options before it are exec's: put `--` before a
+    /// command that starts with `-`)
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }
 
@@ -320,8 +330,11 @@ pub struct EnvArgs {
     #[command(flatten)]
     pub fresh: FreshArgs,
 
+    #[command(flatten)]
+    pub role: RoleArgs,
+
     /// Take the credentials of this AWS config profile (see `exec --profile`)
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", conflicts_with_all = ["account", "role"])]
     pub profile: Option<String>,
 
     /// The shell syntax (default: the kind of $SHELL, else sh; PowerShell on Windows)
@@ -350,7 +363,7 @@ pub struct AssumeRoleArgs {
     #[arg(long)]
     pub account: Option<String>,
 
-    /// The role name to assume (setting `aws_role`)
+    /// The role name or full ARN (setting `aws_role`)
     #[arg(long)]
     pub role: Option<String>,
 
@@ -359,7 +372,7 @@ pub struct AssumeRoleArgs {
     pub profile: Option<String>,
 
     /// Print the roles granted to you, one configuration section each
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["account", "role", "profile", "open_console", "destination", "policy_arns", "inline_policy"])]
     pub show: bool,
 
     /// Open the AWS console after the credentials are stored (setting `aws_console`)
@@ -379,7 +392,7 @@ pub struct AssumeRoleArgs {
     pub inline_policy: Option<String>,
 
     /// Assume every granted role, one profile each (`Role@alias`), from one login
-    #[arg(long, conflicts_with_all = ["show", "account", "role", "profile"])]
+    #[arg(long, conflicts_with_all = ["show", "account", "role", "profile", "open_console", "destination"])]
     pub all: bool,
 
     /// Log in even if the stored profile is valid for more than 10 minutes

@@ -105,8 +105,9 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     // Resolve: the paths (saml-login's, for the shared webview session), the file, the
     // settings, the browser.
-    let paths = Paths::resolve(cli.login.config.clone(), env)?;
-    let (path, explicit) = match &cli.login.config {
+    let config = cli.login.config_file(env);
+    let paths = Paths::resolve(config.clone(), env)?;
+    let (path, explicit) = match &config {
         Some(path) => (path.clone(), true),
         None => (paths.home.join(".pkce-login"), false),
     };

@@ -15,8 +15,9 @@ use crate::login::pipeline::{Context, Wanted, assertion, assume, obtain, terms};
 use crate::login::role_choice::{choose_role, profile_name};
 use crate::output::{stdout_error, write_stdout};
 use crate::storage::cache;
+use crate::storage::credentials_check;
 use crate::storage::credentials_file::{self, SecretFile};
-use crate::storage::identity::SessionIdentity;
+use crate::storage::identity::{SessionIdentity, keys_fingerprint};
 
 /// `get-token`: the raw SAMLResponse on stdout.
 pub(crate) fn get_token(cx: &Context) -> Result<()> {
@@ -93,6 +94,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
         // Fail on a bad destination before the login rather than after.
         federation::destination(destination, "us-east-1")?;
     }
+    credentials_check::check_credentials_file(&cx.paths.credentials)?;
     let title = format!(
         "[{}] {}",
         s.section,
@@ -121,6 +123,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
 
 /// `--all`: every granted role into its own profile, from one login.
 pub(crate) fn assume_all(cx: &Context) -> Result<()> {
+    credentials_check::check_credentials_file(&cx.paths.credentials)?;
     let granted = assertion(
         cx,
         format!("[{}] all roles", cx.settings.section),
@@ -129,6 +132,17 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
     let mut first_error = None;
     for role in &granted.assertion.roles {
         let profile = profile_name(cx, role);
+        // As for one role: a profile still holding this very request is kept.
+        let identity = SessionIdentity::of_role(terms(cx), role);
+        if !cx.force
+            && let Some(until) = stored_profile_serves(cx, &profile, &identity)
+        {
+            eprintln!(
+                "saml-login: profile {profile} holds {} until {until}; kept (--force renews it)",
+                identity.describe()
+            );
+            continue;
+        }
         let stored = assume(cx, &granted, role)
             .and_then(|(credentials, _)| store_profile(cx, role, &profile, &credentials));
         if let Err(e) = stored {
@@ -139,10 +153,12 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
-/// The keys a profile gets besides the credentials: the role it holds and the
-/// fingerprint of the request that produced it (AWS's readers ignore other keys).
+/// The keys a profile gets besides the credentials: the role it holds, the
+/// fingerprint of the request that produced it, and the fingerprint of the keys both
+/// describe (AWS's readers ignore other keys).
 const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
 const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
+const PROFILE_KEYS_KEY: &str = "x_saml_login_keys";
 
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
     credentials_file::check_profile_name(profile).map_err(|message| Error::Malformed {
@@ -155,8 +171,12 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
         PROFILE_REQUEST_KEY,
         SessionIdentity::of_role(terms(cx), role).fingerprint(),
     ));
-    SecretFile::new(&cx.paths.credentials)
-        .update(|old| Ok(credentials_file::update_profile(old, profile, &entries)))?;
+    entries.push((PROFILE_KEYS_KEY, keys_fingerprint(&c.access_key_id)));
+    let path = &cx.paths.credentials;
+    SecretFile::new(path).update(|old| {
+        credentials_check::check_syntax(old, path)?;
+        Ok(credentials_file::update_profile(old, profile, &entries))
+    })?;
     eprintln!(
         "saml-login: credentials for {} saved under AWS profile {profile} in {} (valid until {})",
         profile_name(cx, role),
@@ -184,6 +204,24 @@ fn stored_profile_serves(
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_str())
     };
+    // The markers vouch only for the keys they were written with: another program
+    // (`aws configure set`, the original tool, a paste) may have replaced the keys.
+    let markers_describe_keys = get("aws_access_key_id")
+        .zip(get(PROFILE_KEYS_KEY))
+        .is_some_and(|(key_id, marker)| keys_fingerprint(key_id) == marker);
+    if !markers_describe_keys {
+        let marked = get(PROFILE_REQUEST_KEY).is_some() || get(PROFILE_ROLE_KEY).is_some();
+        if marked && get(PROFILE_KEYS_KEY).is_none() {
+            eprintln!(
+                "saml-login: profile {profile} was stored without the fingerprint of its keys (by an older saml-login); renewing it"
+            );
+        } else if marked {
+            eprintln!(
+                "saml-login: profile {profile} was rewritten since saml-login stored it (its keys are not the ones its x_saml_login_* lines describe); renewing it"
+            );
+        }
+        return None;
+    }
     match (get(PROFILE_REQUEST_KEY), get(PROFILE_ROLE_KEY)) {
         (Some(fingerprint), _) if fingerprint == identity.fingerprint() => {}
         (_, Some(held)) => {

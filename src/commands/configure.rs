@@ -2,7 +2,7 @@
 //! ~/.aws/config, each running `saml-login credential-process` for its role.
 
 use crate::error::{Error, Result};
-use crate::login::pipeline::{Context, Wanted, assertion};
+use crate::login::pipeline::{Context, Origin, Wanted, assertion};
 use crate::output::write_stdout;
 use crate::storage::aws_config::{self, GeneratedProfile};
 use crate::storage::credentials_file::SecretFile;
@@ -21,6 +21,13 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
             .replace("{account_alias}", cx.accounts.alias_for(role.account()))
             .replace("{account}", role.account())
             .replace("{section}", &s.section);
+        crate::storage::credentials_file::check_profile_name(&name).map_err(|message| {
+            Error::BadValue {
+                field: "profile_name".into(),
+                origin: format!("[{}]", s.section),
+                message,
+            }
+        })?;
         if let Some(other) = profiles.iter().find(|p| p.name == name) {
             return Err(Error::BadValue {
                 field: "profile_name".into(),
@@ -71,7 +78,15 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
         }
     };
     let new = edit(&old)?;
+    // configure is what people run because grants changed: say which grants it used.
+    if let Origin::Cached { .. } = granted.origin {
+        eprintln!(
+            "saml-login: configure used the roles of {}",
+            granted.origin.describe()
+        );
+    }
     if dry_run {
+        report_dry_run(path, &s.section, &profiles, new == old);
         let shown = path.display().to_string();
         let diff = similar::TextDiff::from_lines(&old, &new)
             .unified_diff()
@@ -98,6 +113,27 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
         names.join(", ")
     );
     Ok(())
+}
+
+/// `--dry-run`'s one line on stderr, whatever the diff: what was found, and whether
+/// the file would change.
+fn report_dry_run(
+    path: &std::path::Path,
+    section: &str,
+    profiles: &[GeneratedProfile],
+    same: bool,
+) {
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    eprintln!(
+        "saml-login: dry run: [{section}] gets {} profile(s) ({}); {} (nothing written)",
+        profiles.len(),
+        names.join(", "),
+        if same {
+            format!("no change to {}", path.display())
+        } else {
+            format!("the diff to {} is on stdout", path.display())
+        }
+    );
 }
 
 /// How a generated profile calls saml-login: its name when PATH finds this very

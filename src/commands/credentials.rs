@@ -20,14 +20,12 @@ use crate::storage::cache::Cache;
 use crate::storage::identity::SessionIdentity;
 
 /// The configured role's credentials: cached ones of exactly this request while
-/// fresh, else from the (cached or new) assertion.
-pub(crate) fn role_credentials(cx: &Context) -> Result<Credentials> {
+/// fresh, else from the (cached or new) assertion. `command` (credential-process, exec,
+/// env) is for the error naming a missing role.
+pub(crate) fn role_credentials(cx: &Context, command: &str) -> Result<Credentials> {
     let s = &cx.settings;
     let (Some(account), Some(role)) = (&s.aws_account, &s.aws_role) else {
-        return Err(Error::Usage(format!(
-            "the section [{}] names no aws_account and aws_role (or pass --account and --role to aws-assume-role)",
-            s.section
-        )));
+        return Err(no_role(cx, command));
     };
     let account = cx.accounts.get(account)?;
     let identity = SessionIdentity::new(terms(cx), &account.number, role);
@@ -57,6 +55,28 @@ pub(crate) fn role_credentials(cx: &Context) -> Result<Credentials> {
     Ok(credentials)
 }
 
+/// The usage error of a credential command without a role: what is missing, and the
+/// command line that would name it.
+fn no_role(cx: &Context, command: &str) -> Error {
+    let s = &cx.settings;
+    let missing: Vec<&str> = [
+        s.aws_account.is_none().then_some("aws_account"),
+        s.aws_role.is_none().then_some("aws_role"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let account = s.aws_account.as_deref().unwrap_or("ACCOUNT");
+    let role = s.aws_role.as_deref().unwrap_or("ROLE");
+    Error::Usage(format!(
+        "the section [{}] names no {}: pass them, as in `saml-login -c {} {} --account {account} --role {role}`, or set them in the section",
+        s.section,
+        missing.join(" and no "),
+        s.section,
+        command,
+    ))
+}
+
 /// Cached credentials of exactly `identity`, announced.
 fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Result<Option<Credentials>> {
     let Some(hit) = cx.cache.credentials(identity, OffsetDateTime::now_utc())? else {
@@ -71,7 +91,7 @@ fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Result<Option
 }
 
 pub(crate) fn credential_process(cx: &Context) -> Result<()> {
-    let c = role_credentials(cx)?;
+    let c = role_credentials(cx, "credential-process")?;
     let json = serde_json::json!({
         "Version": 1,
         "AccessKeyId": c.access_key_id,
@@ -119,14 +139,8 @@ fn run_with_credentials(c: &Credentials, region: Option<&str>, argv: &[OsString]
         command.env(k, v);
     }
     let what = program.to_string_lossy().into_owned();
-    let status = command
-        .spawn()
-        .and_then(|mut child| {
-            // Windows: the command and its children die with saml-login.
-            let _job = saml_login_capture::job::for_child(child.id(), "the command");
-            child.wait()
-        })
-        .map_err(|e| match e.kind() {
+    let status =
+        crate::commands::exec_child::spawn_and_wait(&mut command).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::CommandNotFound { what },
             _ => Error::CommandNotExecutable {
                 what,
@@ -159,8 +173,10 @@ fn env_vars(c: &Credentials, region: Option<&str>) -> Vec<(&'static str, String)
         ("AWS_SESSION_TOKEN", c.session_token.expose().to_owned()),
         ("AWS_CREDENTIAL_EXPIRATION", c.expiration_rfc3339()),
     ];
+    // AWS_REGION for the SDKs, AWS_DEFAULT_REGION for botocore and the AWS CLI v1.
     if let Some(region) = region {
         vars.push(("AWS_REGION", region.to_owned()));
+        vars.push(("AWS_DEFAULT_REGION", region.to_owned()));
     }
     vars
 }

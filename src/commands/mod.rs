@@ -6,6 +6,7 @@ pub(crate) mod assume;
 pub(crate) mod configure;
 pub(crate) mod console;
 pub(crate) mod credentials;
+pub(crate) mod exec_child;
 pub(crate) mod logout;
 pub(crate) mod shell;
 
@@ -26,6 +27,13 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Plan::Man => return crate::cli::man_page::write(),
         Plan::Sections(file) => {
             return write_stdout(&format!("{}\n", file.section_names().join("\n")));
+        }
+        Plan::LogoutNoConfig(config) => {
+            eprintln!(
+                "saml-login: {} does not exist, so no IdP is configured to log out of; `saml-login logout --all` forgets the logins of every IdP",
+                config.display()
+            );
+            return Ok(());
         }
         Plan::LogoutAll { paths, cache } => {
             return logout::logout(&Cache::new(paths.cache.clone(), cache), &paths, None);
@@ -60,7 +68,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         }
         Task::CredentialProcess => credentials::credential_process(&cx),
         Task::Exec(command) => {
-            let c = credentials::role_credentials(&cx)?;
+            let c = credentials::role_credentials(&cx, "exec")?;
             // The login lock is not the command's to hold.
             drop(cx.login_lock.borrow_mut().take());
             credentials::with_credentials(
@@ -70,7 +78,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             )
         }
         Task::Env(shell) => {
-            let c = credentials::role_credentials(&cx)?;
+            let c = credentials::role_credentials(&cx, "env")?;
             credentials::with_credentials(
                 &c,
                 cx.settings.region.as_deref(),

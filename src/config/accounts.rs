@@ -46,6 +46,12 @@ impl Accounts {
     pub fn get(&self, account: &str) -> Result<Account> {
         let account = account.trim();
         if !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) {
+            if account.len() != 12 {
+                return Err(Error::Usage(format!(
+                    "account {account} is not an AWS account number (12 digits) nor an alias of {}",
+                    self.path.display()
+                )));
+            }
             return Ok(Account {
                 number: account.to_owned(),
                 alias: self.alias_for(account).to_owned(),
@@ -61,6 +67,11 @@ impl Accounts {
             .ok_or_else(|| Error::UnknownAlias {
                 alias: account.to_owned(),
                 path: self.path.clone(),
+                guess: crate::config::ini::closest(
+                    account,
+                    self.aliases.iter().map(|(a, _)| a.as_str()),
+                )
+                .map(str::to_owned),
             })
     }
 
@@ -101,6 +112,17 @@ mod tests {
     #[test]
     fn unknown_alias_names_file() {
         let e = accounts().get("staging").unwrap_err();
-        assert_eq!(e.to_string(), "staging is not found in /h/.aws-accounts");
+        assert_eq!(
+            e.to_string(),
+            "staging is not an account number (12 digits) nor an alias in /h/.aws-accounts (the file does not exist)"
+        );
+        let e = accounts().get("prdo").unwrap_err();
+        assert!(e.to_string().ends_with("; did you mean prod?"), "{e}");
+        let e = accounts().get("12345").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("account 12345 is not an AWS account number"),
+            "{e}"
+        );
     }
 }

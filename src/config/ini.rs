@@ -124,6 +124,11 @@ impl IniFile {
     }
 
     /// The keys of `[DEFAULT]` alone.
+    /// The file holds no setting at all (no key in any section).
+    pub fn is_empty(&self) -> bool {
+        self.sections.values().all(BTreeMap::is_empty)
+    }
+
     pub fn defaults(&self) -> impl Iterator<Item = (&str, &str)> {
         self.sections
             .get(DEFAULT_SECTION)
@@ -169,6 +174,25 @@ fn check_lines(text: &str, path: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The candidate closest to `typed` when it is close enough to be a misspelling, for
+/// "did you mean" (keys, sections, account aliases).
+pub(crate) fn closest<'a>(
+    typed: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|k| {
+            (
+                edit_distance(&typed.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                k,
+            )
+        })
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// Levenshtein distance, for "did you mean".

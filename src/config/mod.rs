@@ -11,6 +11,7 @@ mod ini;
 pub(crate) mod keys;
 pub(crate) mod paths;
 pub(crate) mod resolve;
+mod value_checks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -126,7 +127,7 @@ impl Layers<'_> {
     }
 
     fn required(&self, key: &'static str) -> Result<String> {
-        if !self.file.exists && self.string(key).is_none() {
+        if (!self.file.exists || self.file.is_empty()) && self.string(key).is_none() {
             return Err(no_config_file(self.file, self.section));
         }
         self.string(key).ok_or_else(|| Error::MissingKey {
@@ -212,6 +213,8 @@ impl Settings {
             return Err(Error::NoSection {
                 section: section.to_owned(),
                 path: file.path.clone(),
+                guess: crate::config::ini::closest(section, file.section_names())
+                    .map(str::to_owned),
             });
         }
         let layers = Layers {
@@ -219,6 +222,7 @@ impl Settings {
             file,
             section,
         };
+        value_checks::check_inline_comments(&layers)?;
         let login_url = layers.parsed("login_url", parse_http_url)?;
         if login_url.is_none() {
             layers.required("idp_url")?;
@@ -276,15 +280,13 @@ impl Settings {
                     .ok_or_else(|| format!("{v:?} is not a duration in seconds (900-43200)"))
             })?,
             policy_arns: layers
-                .get("policy_arns")
-                .map(|s| {
-                    s.value
-                        .split(|c: char| c == '\n' || c == ',' || c.is_whitespace())
+                .parsed("policy_arns", |v| {
+                    v.split(|c: char| c == '\n' || c == ',' || c.is_whitespace())
                         .map(str::trim)
                         .filter(|a| !a.is_empty())
-                        .map(str::to_owned)
+                        .map(value_checks::check_policy_arn)
                         .collect()
-                })
+                })?
                 .unwrap_or_default(),
             inline_policy: layers.parsed("inline_policy", |v| {
                 serde_json::from_str::<serde_json::Value>(v)
@@ -409,7 +411,15 @@ fn check_profile_template(v: &str) -> std::result::Result<(), String> {
         rest = &after[close + 1..];
     }
     if has_role {
-        Ok(())
+        // What the template adds around the placeholders must make a name the SDKs read.
+        let sample = PROFILE_PLACEHOLDERS
+            .iter()
+            .fold(v.to_owned(), |t, p| t.replace(&format!("{{{p}}}"), "x"));
+        crate::storage::credentials_file::check_profile_name(&sample).map_err(|_| {
+            format!(
+                "{v:?} would make profile names no AWS SDK can use (`[`, `]` and control characters are refused)"
+            )
+        })
     } else {
         Err(format!(
             "{v:?} must contain {{role}}, or every role gets one name"
@@ -432,6 +442,7 @@ fn no_config_file(file: &IniFile, section: &str) -> Error {
     Error::NoConfigFile {
         section: section.to_owned(),
         path: file.path.clone(),
+        empty: file.exists,
     }
 }
 

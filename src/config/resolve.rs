@@ -23,6 +23,8 @@ pub(crate) enum Plan {
     Man,
     /// `__sections`: the configuration's section names.
     Sections(IniFile),
+    /// `logout` with no configuration file: no IdP to forget (this one).
+    LogoutNoConfig(PathBuf),
     /// `logout --all`.
     LogoutAll {
         paths: Paths,
@@ -92,7 +94,8 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let overrides = overrides(&cli, env);
     let Cli { global, command } = cli;
     let login_args = global.login;
-    let paths = || Paths::resolve(login_args.config.clone(), env);
+    let config = login_args.config_file(env);
+    let paths = || Paths::resolve(config.clone(), env);
     match command {
         Command::Completions { shell } => return Ok(Plan::Completions(shell)),
         Command::Man => return Ok(Plan::Man),
@@ -111,12 +114,28 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
         _ => {}
     }
     let paths = paths()?;
+    if matches!(command, Command::Logout(_))
+        && !paths.config_explicit
+        && login_args.idp_url.is_none()
+        && global.login_url.is_none()
+        && env("SAML_LOGIN_IDP_URL").is_none()
+        && env("SAML_LOGIN_LOGIN_URL").is_none()
+        && !paths.config.exists()
+    {
+        return Ok(Plan::LogoutNoConfig(paths.config));
+    }
     note_config_in_working_directory(&paths);
     let shell = |chosen: Option<EnvShell>| {
         // `$SHELL`'s kind, else sh (PowerShell on Windows).
         chosen.unwrap_or_else(|| {
             env("SHELL").map_or_else(EnvShell::platform_default, |shell| {
-                EnvShell::of_shell_path(Some(&shell))
+                let kind = EnvShell::of_shell_path(Some(&shell));
+                if kind == EnvShell::Sh && !is_sh_like(&shell) {
+                    eprintln!(
+                        "saml-login: warning: SHELL is {shell}, whose syntax env does not print; printing sh syntax (choose one with --shell)"
+                    );
+                }
+                kind
             })
         })
     };
@@ -256,13 +275,27 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
             }
         }
         Command::AwsConsole(a) => o.flag("aws_profile", a.profile.clone()),
-        Command::CredentialProcess(a) => {
-            o.flag("aws_account", a.account.clone());
-            o.flag("aws_role", a.role.clone());
-        }
+        Command::CredentialProcess(a) => role_overrides(&a.role, &mut o),
+        Command::Exec(a) => role_overrides(&a.role, &mut o),
+        Command::Env(a) => role_overrides(&a.role, &mut o),
         _ => {}
     }
     o
+}
+
+/// A shell that reads sh's `export NAME='value'` lines.
+fn is_sh_like(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or_default();
+    matches!(
+        name,
+        "sh" | "dash" | "ash" | "ksh" | "mksh" | "oksh" | "yash" | "busybox"
+    )
+}
+
+/// `--account` and `--role` of credential-process, exec and env.
+fn role_overrides(args: &crate::cli::RoleArgs, o: &mut Overrides) {
+    o.flag("aws_account", args.account.clone());
+    o.flag("aws_role", args.role.clone());
 }
 
 /// The settings the browser flags give (`browser`, `cookies`, `chrome`), for both tools.

@@ -117,14 +117,24 @@ fn pick_role<'a>(cx: &Context, candidates: &[&'a AwsRole], wanted: Wanted) -> Re
         .items(&items)
         .default(0)
         .interact_opt()
-        .map_err(|e| match e {
-            // Ctrl-C: the terminal is in raw mode, so it arrives as a read error.
-            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
-                Error::Interrupted
+        .map_err(|e| {
+            // The picker hides the cursor and shows it again only when it ends itself.
+            show_cursor();
+            match e {
+                // Ctrl-C: the terminal is in raw mode, so it arrives as a read error.
+                dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                    Error::Interrupted
+                }
+                e => Error::Usage(format!("role picker: {e}")),
             }
-            e => Error::Usage(format!("role picker: {e}")),
         })?;
-    chosen
-        .map(|i| candidates[i])
-        .ok_or(Error::Capture(saml_login_capture::CaptureError::Cancelled))
+    chosen.map(|i| candidates[i]).ok_or(Error::NoRoleChosen)
+}
+
+/// Show the terminal's cursor again (ANSI `CSI ? 25 h`, what the picker itself sends).
+fn show_cursor() {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(b"\x1b[?25h");
+    let _ = err.flush();
 }

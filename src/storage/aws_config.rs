@@ -68,13 +68,30 @@ pub(crate) fn with_block(
         None => None,
     };
     let outside = |i: usize| span.is_none_or(|(s, e)| i < s || i > e);
+    // The saml-login section whose block a line is in, if any.
+    let mut other_block: Option<&str> = None;
     for (i, line) in lines.iter().enumerate().filter(|(i, _)| outside(*i)) {
+        let t = line.trim_end();
+        if let Some(rest) = t.strip_prefix("# >>> saml-login [") {
+            other_block = rest.split_once(']').map(|(name, _)| name);
+            continue;
+        }
+        if t.starts_with("# <<< saml-login [") {
+            other_block = None;
+            continue;
+        }
         let Some(header) = credentials_file::section_name(line) else {
             continue;
         };
         if let Some(p) = profiles.iter().find(|p| section_of(&p.name) == header) {
+            let whose = match other_block {
+                Some(other) => format!(
+                    "is in the block of [{other}] (`saml-login -c {other} configure` wrote it)"
+                ),
+                None => "is written outside saml-login's blocks".to_owned(),
+            };
             return Err(format!(
-                "line {}: [{header}] is written outside saml-login's block, and configure would write a profile {} for {}; rename one (profile_name in [{section}])",
+                "line {}: [{header}] {whose}, and configure would write a profile {} for {}; give [{section}] a profile_name of its own (for example `profile_name = {{role}}@{{account_alias}}-{section}`)",
                 i + 1,
                 p.name,
                 p.role_arn

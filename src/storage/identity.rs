@@ -108,6 +108,13 @@ impl SessionIdentity {
     }
 }
 
+/// What ties a stored profile's markers to its keys: a digest of the access key id
+/// (hex SHA-256, 32 digits). Keys another program wrote in place of ours do not match it.
+pub(crate) fn keys_fingerprint(access_key_id: &str) -> String {
+    let digest = Sha256::digest(format!("saml-login keys v1\n{}", access_key_id.trim()).as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

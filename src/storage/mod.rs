@@ -5,6 +5,7 @@
 pub(crate) mod aws_config;
 pub(crate) mod cache;
 pub(crate) mod cookie_jar;
+pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
 pub(crate) mod secret_store;

@@ -116,7 +116,8 @@ fn bad_inline_policy_fails_before_login() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A bad value given as a flag is a usage error (issue 28).
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr_of(&out)
             .starts_with("saml-login: error: inline_policy in --inline-policy: not valid JSON")
@@ -148,7 +149,7 @@ fn unknown_alias_names_the_accounts_file() {
     assert_eq!(
         stderr_of(&out),
         format!(
-            "saml-login: error: staging is not found in {}\n",
+            "saml-login: error: staging is not an account number (12 digits) nor an alias in {}\n",
             env.path(".aws-accounts").display()
         )
     );

@@ -23,6 +23,7 @@ mod hostile_neighbours;
 mod hostile_round_three;
 mod interrupt;
 mod keyring;
+mod new_user_three;
 mod pkce;
 mod profiles;
 mod secret_hygiene;

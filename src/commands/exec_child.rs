@@ -1,0 +1,113 @@
+//! `exec`'s command as a child of saml-login: started, waited for, and never left
+//! behind. On Unix, SIGTERM, SIGINT and SIGHUP sent to saml-login are passed on to it
+//! (as aws-vault does) and saml-login waits for it to end; on Linux it also gets
+//! `PR_SET_PDEATHSIG`, so that it ends when saml-login is killed outright. On Windows
+//! it joins a Job Object that ends with saml-login.
+
+use std::process::{Command, ExitStatus};
+
+/// Spawn `command` and wait for it, passing on the signals that ask saml-login to end.
+pub(crate) fn spawn_and_wait(command: &mut Command) -> std::io::Result<ExitStatus> {
+    dies_with_us(command);
+    let mut child = command.spawn()?;
+    // Windows: the command and its children die with saml-login.
+    let _job = saml_login_capture::job::for_child(child.id(), "the command");
+    let forwarding = Forwarding::start(child.id());
+    let status = child.wait();
+    drop(forwarding);
+    status
+}
+
+/// Linux: the command gets SIGTERM when saml-login ends, even by SIGKILL.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn dies_with_us(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    // SAFETY: between fork and exec the closure makes two system calls (prctl,
+    // getppid) and allocates nothing, as `pre_exec` requires.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
+            // saml-login ended before the prctl: nothing will send the signal.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::Error::other("saml-login ended"));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn dies_with_us(_command: &mut Command) {}
+
+/// The thread passing signals on to the child while it runs (Unix).
+#[cfg(unix)]
+struct Forwarding {
+    handle: Option<signal_hook::iterator::Handle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(unix)]
+impl Forwarding {
+    fn start(child: u32) -> Self {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        use signal_hook::iterator::SignalsInfo;
+        use signal_hook::iterator::exfiltrator::WithOrigin;
+        use signal_hook::low_level::siginfo::Cause;
+
+        let Ok(mut signals) = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP]) else {
+            tracing::warn!("cannot pass signals on to the command");
+            return Self {
+                handle: None,
+                thread: None,
+            };
+        };
+        let handle = signals.handle();
+        let thread = std::thread::spawn(move || {
+            let Some(pid) = i32::try_from(child)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+            else {
+                return;
+            };
+            for origin in signals.forever() {
+                // The terminal's Ctrl-C and hang-up reach the whole foreground group,
+                // the command too: passing them on would deliver them twice.
+                if origin.cause == Cause::Kernel {
+                    continue;
+                }
+                if let Some(signal) = rustix::process::Signal::from_named_raw(origin.signal) {
+                    tracing::debug!("passing signal {} on to the command", origin.signal);
+                    let _ = rustix::process::kill_process(pid, signal);
+                }
+            }
+        });
+        Self {
+            handle: Some(handle),
+            thread: Some(thread),
+        }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Forwarding {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.close();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct Forwarding;
+
+#[cfg(not(unix))]
+impl Forwarding {
+    fn start(_child: u32) -> Self {
+        Forwarding
+    }
+}
