@@ -23,6 +23,7 @@ mod interrupt;
 mod keyring;
 mod pkce;
 mod profiles;
+mod remote_shells;
 mod secret_hygiene;
 mod simplesamlphp;
 mod sts_calls;
