@@ -316,8 +316,11 @@ fn env_path(env: &Env, rel: &str) -> String {
     env.path(rel).display().to_string()
 }
 
-/// The fakes' records: (tool, argv, stdin), and the paths they opened.
-fn fake_records(env: &Env) -> (Vec<(String, Vec<String>, String)>, Vec<String>) {
+/// One run of a fake: its name, argv and stdin.
+type FakeRun = (String, Vec<String>, String);
+
+/// The fakes' runs, and the paths they opened.
+fn fake_records(env: &Env) -> (Vec<FakeRun>, Vec<String>) {
     let text = std::fs::read_to_string(env.path("fakes.log")).unwrap_or_default();
     let mut runs = Vec::new();
     let mut opened = Vec::new();
