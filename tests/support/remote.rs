@@ -14,7 +14,7 @@ pub struct PrintedLogin {
     pub guard: GroupGuard,
     /// The URL printed under "Open this URL in a browser:".
     pub url: String,
-    /// Everything printed up to and including "Waiting for the login ...".
+    /// Everything printed up to and including the `ssh -L` line.
     pub text: String,
     stderr: BufReader<ChildStderr>,
 }
@@ -41,7 +41,7 @@ impl PrintedLogin {
                 if let Some(u) = line.strip_prefix("  http") {
                     url.get_or_insert_with(|| format!("http{}", u.trim_end()));
                 }
-                if line.starts_with("Waiting for the login") {
+                if line.starts_with("  ssh -L ") {
                     break;
                 }
             }
