@@ -9,7 +9,9 @@
 # completion tests), moto's STS server (pip), and what scripts/package.sh needs:
 # dpkg-dev and man-db, the musl target, zig (cargo-zigbuild, from PyPI) and cargo-deb;
 # gnome-keyring and dbus (tests/integration/keyring.rs: a real Secret Service on a private session
-# bus) and libsecret-tools (secret-tool: the tests read the keyring as another client).
+# bus) and libsecret-tools (secret-tool: the tests read the keyring as another client);
+# openssh-server and openssh-client (tests/integration/remote_shells.rs: a real sshd in a
+# private network namespace and an `ssh -L` forward to it).
 # the macOS and Windows targets for the cross-check (also zig).
 # Whatever is already present is not installed again.
 set -euo pipefail
@@ -19,7 +21,8 @@ SUDO=""
 
 need_apt=()
 for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
-  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils zsh fish dpkg-dev man-db gnome-keyring dbus libsecret-tools; do
+  simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils zsh fish dpkg-dev man-db gnome-keyring dbus libsecret-tools \
+  openssh-server openssh-client; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -227,8 +227,10 @@ impl Error {
             Error::NoSection { .. } => {
                 Some("choose a section with -c SECTION or add it to the file".into())
             }
-            Error::Capture(CaptureError::PortInUse { .. }) => Some(port_hint("listen_port")),
-            Error::PortInUse { setting, .. } => Some(port_hint(setting)),
+            Error::Capture(CaptureError::PortInUse { port, .. }) => {
+                Some(port_hint("listen_port", *port))
+            }
+            Error::PortInUse { setting, port, .. } => Some(port_hint(setting, *port)),
             Error::NoConfigFile { .. } => Some(
                 "paste that into the file, with your tenant and client id (or point --config at another file); the README's Configuration section lists every key"
                     .into(),
@@ -262,10 +264,13 @@ impl Error {
     }
 }
 
-/// What to do about a busy callback port whose number comes from `setting`.
-fn port_hint(setting: &str) -> String {
+/// What to do about a busy callback port whose number comes from `setting`. The port
+/// is never swapped for another by itself: an SSH forward points at this one.
+fn port_hint(setting: &str, port: u16) -> String {
     format!(
-        "set `{setting}` in the configuration section, or use --headless or --webview, which need no port"
+        "set `{setting}` in the configuration section, or use --headless or --webview, which need no port; \
+         if it is an SSH forward (`ssh -L {port}:127.0.0.1:{port} HOST`) that holds it here, run saml-login \
+         on HOST, where the forward leads, or forward another port and give that number to `{setting}` on HOST"
     )
 }
 

@@ -80,9 +80,9 @@ pub struct BrowserArgs {
     #[arg(long, global = true, conflicts_with = "browser")]
     pub system_browser: bool,
 
-    /// System browser: print the login URL instead of opening a browser
-    #[arg(long, global = true)]
-    pub no_open: bool,
+    /// Open no browser: print the login URL and how to reach the callback from another machine (SSH, containers), and wait for it (same as --browser none)
+    #[arg(long, alias = "no-open", global = true, conflicts_with_all = ["browser", "webview", "headless", "system_browser"])]
+    pub no_browser: bool,
 
     /// Headless: the Chromium binary (setting `chrome`; default: CHROME, then a headless shell, then full Chromium or Chrome)
     #[arg(long, value_name = "PATH", global = true)]
@@ -114,6 +114,8 @@ impl BrowserArgs {
             Some(BrowserKind::Headless)
         } else if self.system_browser {
             Some(BrowserKind::System)
+        } else if self.no_browser {
+            Some(BrowserKind::NoBrowser)
         } else {
             self.browser
         }

@@ -70,7 +70,18 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "XDG_CACHE_HOME, XDG_DATA_HOME",
         "Where the caches and the webview sessions are.",
     ),
-    ("BROWSER", "The system browser."),
+    (
+        "BROWSER",
+        "The system browser; when set, it is used over SSH, in containers and under WSL too.",
+    ),
+    (
+        "SSH_CONNECTION, SSH_TTY, DISPLAY, WAYLAND_DISPLAY",
+        "Over SSH without a display (and no BROWSER), the system browser prints the login URL and the ssh -L forward to make, as --no-browser does.",
+    ),
+    (
+        "WSL_DISTRO_NAME, WSL_INTEROP",
+        "WSL: the system browser opens Windows' default browser (wslview, else powershell.exe, else cmd.exe).",
+    ),
     ("CHROME", "Headless: the Chromium binary."),
     (
         "NO_COLOR",

@@ -23,6 +23,7 @@ Examples:
   saml-login aws-assume-role --account prod --role Admin --profile prod-admin
   saml-login --headless --cookies jar.txt get-token    unattended, with a stored session
   saml-login --saml-response-file saved.b64 aws-assume-role --show
+  saml-login --no-browser aws-assume-role              over SSH: print the URL and the ssh -L to run
 
 Configuration: ~/.saml-login (ini; -c SECTION, keys inherit [DEFAULT]),
 account aliases: ~/.aws-accounts, credentials: ~/.aws/credentials.";

@@ -141,6 +141,7 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 &paths.data,
                 &auth.request.start_url,
             ),
+            machine: &crate::config::browser_kind::MachineFiles::this_machine(),
         },
         &env,
     )?;

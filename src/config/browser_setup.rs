@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use saml_login_capture::{Cookie, Secret};
 
+use saml_login_system::{Open, PrintUrl};
+
 use crate::cli::login_args::BrowserArgs;
-use crate::config::browser_kind::BrowserKind;
+use crate::config::browser_kind::{BrowserKind, MachineFiles, Surroundings};
 use crate::config::headless_mode::HeadlessMode;
 use crate::error::{Error, Result};
 use crate::storage::cookie_jar::{self, JarSource};
@@ -18,8 +20,9 @@ use crate::storage::cookie_jar::{self, JarSource};
 #[derive(Debug)]
 #[cfg_attr(not(all(feature = "headless", feature = "webview")), allow(dead_code))]
 pub(crate) enum BrowserSetup {
-    /// The default browser and a loopback callback; `open: false` prints the URL.
-    System { open: bool },
+    /// The default browser and a loopback callback: opened here, in Windows (WSL), or
+    /// printed for a browser elsewhere (`--no-browser`, SSH, containers).
+    System { open: Open },
     /// Headless Chromium.
     Headless {
         chrome: Option<PathBuf>,
@@ -46,6 +49,28 @@ impl BrowserSetup {
 }
 
 /// How a login runs: the browser, and where its cookies go after it.
+/// How the system browser opens the login here: a `BROWSER` of the user's is used as
+/// it is; WSL opens Windows' browser; over SSH or in a container with no display the
+/// URL is printed (saying why); else the default browser.
+fn system_open(surroundings: &Surroundings) -> Open {
+    if surroundings.browser_var {
+        Open::Browser
+    } else if surroundings.wsl {
+        Open::Windows
+    } else if let Some(reason) = surroundings.no_browser_reason() {
+        Open::PrintUrl(print_url(surroundings, Some(reason)))
+    } else {
+        Open::Browser
+    }
+}
+
+fn print_url(surroundings: &Surroundings, reason: Option<&str>) -> PrintUrl {
+    PrintUrl {
+        reason: reason.map(str::to_owned),
+        ssh_host: surroundings.ssh.clone().flatten(),
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct LoginSetup {
     pub browser: BrowserSetup,
@@ -68,6 +93,9 @@ pub(crate) struct BrowserInputs<'a> {
     pub headless_mode: HeadlessMode,
     /// The remembered webview profile of the login's IdP.
     pub webview_profile: PathBuf,
+    /// The files that say whether this is WSL or a container
+    /// ([`MachineFiles::this_machine`]).
+    pub machine: &'a MachineFiles,
 }
 
 impl LoginSetup {
@@ -88,7 +116,9 @@ impl LoginSetup {
         let kind = inputs
             .kind
             .unwrap_or_else(BrowserKind::default_for_this_machine);
-        if args.save_cookies.is_some() && kind == BrowserKind::System {
+        if args.save_cookies.is_some()
+            && matches!(kind, BrowserKind::System | BrowserKind::NoBrowser)
+        {
             return Err(Error::Usage(
                 "--save-cookies needs --headless or --webview: the system browser keeps its cookies to itself".into(),
             ));
@@ -96,10 +126,14 @@ impl LoginSetup {
         if args.cookies.is_some() && kind != BrowserKind::Headless {
             return Err(Error::Usage("--cookies is for --headless".into()));
         }
+        let surroundings = Surroundings::read(env, inputs.machine);
         let env = |k: &str| env(k).filter(|v| !v.is_empty());
         let browser = match kind {
+            BrowserKind::NoBrowser => BrowserSetup::System {
+                open: Open::PrintUrl(print_url(&surroundings, None)),
+            },
             BrowserKind::System => BrowserSetup::System {
-                open: !args.no_open,
+                open: system_open(&surroundings),
             },
             BrowserKind::Headless => {
                 let jar = match (&args.cookies, env("SAML_LOGIN_COOKIES"), inputs.cookies) {

@@ -72,7 +72,7 @@ pub(crate) const TABLE: &[Key] = &[
     key("policy_arns", Some("--policy-arn"), true, "", "managed policy ARNs limiting the session", SamlLogin),
     key("inline_policy", Some("--inline-policy"), true, "", "a JSON policy limiting the session", SamlLogin),
     key("aws_console", Some("--open-console"), true, "false", "open the AWS console after the login", SamlLogin),
-    key("browser", Some("--browser"), true, "", "how to log in: webview, headless, system", Both),
+    key("browser", Some("--browser"), true, "", "how to log in: webview, headless, system, none (print the URL)", Both),
     key("region", Some("--region"), true, "", "the AWS region for STS", SamlLogin),
     key("timeout", Some("--timeout"), true, "300", "give up on the login after this many seconds", Both),
     key("login_url", Some("--login-url"), true, "", "the page that starts the login", SamlLogin),

@@ -304,8 +304,9 @@ impl Settings {
                 .parsed("require_relay_state", parse_bool)?
                 .unwrap_or(true),
             browser: layers.parsed("browser", |v| {
-                <BrowserKind as clap::ValueEnum>::from_str(v, true)
-                    .map_err(|_| format!("{v:?} is not a browser (webview, headless, system)"))
+                <BrowserKind as clap::ValueEnum>::from_str(v, true).map_err(|_| {
+                    format!("{v:?} is not a browser (webview, headless, system, none)")
+                })
             })?,
             region: layers.string("region"),
             profile_name: layers

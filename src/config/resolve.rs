@@ -9,6 +9,7 @@ use crate::aws::federation::ConsoleEnv;
 use crate::cli::{Cli, Command, LogoutArgs};
 use crate::commands::shell::EnvShell;
 use crate::config::accounts::Accounts;
+use crate::config::browser_kind::MachineFiles;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
 use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{self, Tool};
@@ -91,6 +92,15 @@ pub(crate) enum Task {
 
 /// Resolve the command line `cli` with the environment `env`.
 pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Plan> {
+    resolve_on(cli, env, &MachineFiles::this_machine())
+}
+
+/// [`resolve`], with `machine` the files that say whether this is WSL or a container.
+pub(crate) fn resolve_on(
+    cli: Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    machine: &MachineFiles,
+) -> Result<Plan> {
     let overrides = overrides(&cli, env);
     let Cli { global, command } = cli;
     let login_args = global.login;
@@ -216,6 +226,7 @@ pub(crate) fn resolve(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<
                     &paths.data,
                     &settings.start_url(),
                 ),
+                machine,
             },
             env,
         )?)
@@ -361,7 +372,11 @@ mod tests {
             let argv = std::iter::once("saml-login").chain(args.iter().copied());
             let matches = crate::cli::command().try_get_matches_from(argv).unwrap();
             let cli = Cli::from_arg_matches(&matches).unwrap();
-            resolve(cli, &|k: &str| self.vars.get(k).cloned())
+            let nowhere = MachineFiles {
+                wsl_interop: self.dir.path().join("WSLInterop"),
+                container_markers: vec![self.dir.path().join(".dockerenv")],
+            };
+            resolve_on(cli, &|k: &str| self.vars.get(k).cloned(), &nowhere)
         }
     }
 
@@ -436,7 +451,106 @@ mod tests {
         assert!(matches!(run.task, Task::Env(EnvShell::Fish)));
         assert!(matches!(
             run.login.map(|l| l.browser),
-            Some(BrowserSetup::System { open: true })
+            Some(BrowserSetup::System {
+                open: saml_login_system::Open::Browser
+            })
         ));
+    }
+
+    fn system_open(home: &Home, args: &[&str]) -> saml_login_system::Open {
+        match section(home.resolve(args).unwrap())
+            .login
+            .map(|l| l.browser)
+        {
+            Some(BrowserSetup::System { open }) => open,
+            other => panic!("not the system browser: {other:?}"),
+        }
+    }
+
+    /// `--no-browser`, `--browser none`, `SAML_LOGIN_BROWSER=none` and `browser = none`
+    /// print the URL; over SSH with no display the system browser does so by itself,
+    /// saying why, and names the host; WSL opens Windows' browser; a display or a
+    /// `BROWSER` keeps today's choice.
+    #[test]
+    fn where_the_shell_runs_decides_how_the_login_opens() {
+        use saml_login_system::{Open, PrintUrl};
+        let plain = PrintUrl::default();
+        let home = Home::new(CONFIG);
+        for args in [
+            &["--no-browser", "get-token"][..],
+            &["--browser", "none", "get-token"],
+            &["--no-open", "get-token"],
+        ] {
+            assert_eq!(
+                system_open(&home, args),
+                Open::PrintUrl(plain.clone()),
+                "{args:?}"
+            );
+        }
+        let mut env_home = Home::new(CONFIG);
+        env_home.vars.insert("SAML_LOGIN_BROWSER", "none".into());
+        assert_eq!(
+            system_open(&env_home, &["get-token"]),
+            Open::PrintUrl(plain.clone())
+        );
+        let ini_home = Home::new(&format!(
+            "{CONFIG}browser = none
+"
+        ));
+        assert_eq!(
+            system_open(&ini_home, &["get-token"]),
+            Open::PrintUrl(plain.clone())
+        );
+
+        let mut ssh = Home::new(CONFIG);
+        ssh.vars
+            .insert("SSH_CONNECTION", "192.0.2.9 40000 203.0.113.5 22".into());
+        let Open::PrintUrl(print) = system_open(&ssh, &["--system-browser", "get-token"]) else {
+            panic!("not printed")
+        };
+        assert!(
+            print
+                .reason
+                .unwrap()
+                .starts_with("over SSH without a display")
+        );
+        assert_eq!(print.ssh_host.as_deref(), Some("203.0.113.5"));
+        ssh.vars.insert("DISPLAY", "localhost:10.0".into());
+        assert_eq!(
+            system_open(&ssh, &["--system-browser", "get-token"]),
+            Open::Browser
+        );
+
+        let mut wsl = Home::new(CONFIG);
+        wsl.vars.insert("WSL_DISTRO_NAME", "Debian".into());
+        assert_eq!(
+            system_open(&wsl, &["--system-browser", "get-token"]),
+            Open::Windows
+        );
+        wsl.vars.insert("BROWSER", "wslview".into());
+        assert_eq!(
+            system_open(&wsl, &["--system-browser", "get-token"]),
+            Open::Browser
+        );
+        assert_eq!(
+            system_open(&home, &["--system-browser", "get-token"]),
+            Open::Browser
+        );
+        // The marker files, as the resolver is given them (read on Linux only).
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        std::fs::write(home.dir.path().join(".dockerenv"), "").unwrap();
+        let Open::PrintUrl(print) = system_open(&home, &["--system-browser", "get-token"]) else {
+            panic!("not printed in a container")
+        };
+        assert!(print.reason.unwrap().contains("container"));
+        std::fs::write(home.dir.path().join("WSLInterop"), "").unwrap();
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                system_open(&home, &["--system-browser", "get-token"]),
+                Open::Windows
+            );
+        }
     }
 }

@@ -15,13 +15,9 @@ use crate::storage::cookie_jar;
 /// Open the browser `setup` describes.
 pub(crate) fn open(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
     match setup {
-        BrowserSetup::System { open } => {
-            Ok(Box::new(saml_login_system::SystemBrowser::new(if *open {
-                saml_login_system::Open::Browser
-            } else {
-                saml_login_system::Open::PrintUrl
-            })))
-        }
+        BrowserSetup::System { open } => Ok(Box::new(saml_login_system::SystemBrowser::new(
+            open.clone(),
+        ))),
         BrowserSetup::Headless { .. } => open_headless(setup),
         BrowserSetup::Webview { .. } => open_webview(setup),
         BrowserSetup::Saved(path) => Ok(Box::new(SavedResponse::new(path.clone()))),
@@ -135,6 +131,11 @@ mod tests {
                 assert!(message.contains("not enabled in this build"), "{message}");
             }
         }
-        assert!(open(&BrowserSetup::System { open: false }).is_ok());
+        assert!(
+            open(&BrowserSetup::System {
+                open: saml_login_system::Open::Browser
+            })
+            .is_ok()
+        );
     }
 }

@@ -821,7 +821,7 @@ fn busy_port_from_callback_url_is_named_so() {
     assert_eq!(
         stderr_of(&out),
         format!(
-            "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `callback_url`\n  hint: set `callback_url` in the configuration section, or use --headless or --webview, which need no port\n"
+            "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `callback_url`\n  hint: set `callback_url` in the configuration section, or use --headless or --webview, which need no port; if it is an SSH forward (`ssh -L {port}:127.0.0.1:{port} HOST`) that holds it here, run saml-login on HOST, where the forward leads, or forward another port and give that number to `callback_url` on HOST\n"
         )
     );
     drop(busy);

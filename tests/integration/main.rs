@@ -26,6 +26,7 @@ mod keyring;
 mod new_user_three;
 mod pkce;
 mod profiles;
+mod remote_shells;
 mod secret_hygiene;
 mod simplesamlphp;
 mod sts_calls;

@@ -10,7 +10,11 @@
 #[cfg(target_os = "linux")]
 pub mod netns;
 #[cfg(target_os = "linux")]
+pub mod remote;
+#[cfg(target_os = "linux")]
 pub mod simplesamlphp;
+#[cfg(target_os = "linux")]
+pub mod ssh;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};

@@ -14,7 +14,11 @@ use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, Login
 
 pub mod forward;
 mod peer;
+mod remote;
 mod server;
+pub mod wsl;
+
+pub use remote::PrintUrl;
 
 use server::CallbackServer;
 
@@ -22,12 +26,15 @@ use server::CallbackServer;
 const TICK: Duration = Duration::from_millis(100);
 
 /// What to do with the login page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Open {
     /// Open it in the default browser (`BROWSER` honoured).
     Browser,
-    /// Print the URL on stderr for the user to open (`--no-open`).
-    PrintUrl,
+    /// WSL: open it in Windows' default browser ([`wsl`]).
+    Windows,
+    /// Print the URL on stderr for the user to open, with how to reach the callback
+    /// from another machine (`--no-browser`).
+    PrintUrl(PrintUrl),
 }
 
 /// The system browser plus a loopback callback server.
@@ -52,8 +59,9 @@ impl Browser for SystemBrowser {
         let server = listen(&request.callback)?;
         // Kept until the capture is over: the browser has read it by then.
         let mut _forwarder = None;
-        match self.open {
-            Open::Browser => {
+        let port = request.callback.port().unwrap_or(80);
+        let opened = match &self.open {
+            Open::Browser | Open::Windows => {
                 tracing::debug!(url = %request.start_url, "opening the system browser");
                 // The URL without its secrets (a terminal is often shared or logged);
                 // the fallback below, which the user must copy, keeps them.
@@ -61,15 +69,28 @@ impl Browser for SystemBrowser {
                     "Opening {} in your browser ...",
                     forward::without_secrets(&request.start_url)
                 );
-                match forward::open(&request.start_url) {
-                    Ok(f) => _forwarder = Some(f),
-                    Err(e) => eprintln!(
-                        "could not open a browser ({e}); open this URL yourself:\n  {}",
-                        request.start_url
-                    ),
-                }
+                let opened = if self.open == Open::Windows {
+                    wsl::open(&request.start_url)
+                } else {
+                    forward::open(&request.start_url)
+                };
+                opened.map_err(|e| format!("could not open a browser ({e})"))
             }
-            Open::PrintUrl => eprintln!("Open this URL in a browser:\n  {}", request.start_url),
+            Open::PrintUrl(print) => {
+                eprintln!("{}", print.instructions(&request.start_url, port));
+                Err(String::new())
+            }
+        };
+        match opened {
+            Ok(f) => _forwarder = Some(f),
+            Err(why) if !why.is_empty() => {
+                eprintln!("{why}; open it yourself, as with --no-browser:");
+                eprintln!(
+                    "{}",
+                    PrintUrl::default().instructions(&request.start_url, port)
+                );
+            }
+            Err(_) => {}
         }
         wait(&server, request).map(Login::without_cookies)
     }
