@@ -156,6 +156,9 @@ pub enum Error {
     Capture(#[from] CaptureError),
     #[error("interrupted")]
     Interrupted,
+    /// `doctor`: some endpoints did not verify (each said above).
+    #[error("{0}")]
+    NetworkCheck(String),
     /// `exec`: the command ran and exited with this code (no message).
     #[error("the command exited with status {0}")]
     Child(i32),

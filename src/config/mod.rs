@@ -8,6 +8,7 @@ pub(crate) mod browser_kind;
 pub(crate) mod browser_setup;
 mod ini;
 pub(crate) mod keys;
+pub(crate) mod network;
 pub(crate) mod paths;
 pub(crate) mod resolve;
 

@@ -12,6 +12,7 @@ mod support;
 mod any_idp;
 mod cli;
 mod console;
+mod corporate_network;
 mod crash_safety;
 mod credential_process;
 mod credential_store;
