@@ -18,9 +18,9 @@ pub mod storage;
 
 pub(crate) mod commands;
 pub(crate) mod login;
+pub mod net;
 pub(crate) mod output;
 pub(crate) mod pkce;
-pub mod net;
 pub(crate) mod platform;
 
 use clap::Parser;

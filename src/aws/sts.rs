@@ -318,11 +318,25 @@ where
                 .as_connector_error()
                 .map_or_else(|| "connection failed".to_owned(), |c| innermost(c));
             let url = url::Url::parse(endpoint).ok();
+            let proxy = url
+                .as_ref()
+                .and_then(|u| crate::net::current().proxies.proxy_for(u));
             match url {
                 Some(url) if crate::net::tls_check::is_certificate_error(&cause) => {
                     Error::StsTransport(crate::net::tls_check::certificate_failure(
                         crate::net::current(),
                         &url,
+                    ))
+                }
+                _ if d.is_timeout() => Error::StsTransport(format!(
+                    "STS at {} did not answer within {} s",
+                    endpoint_shown(endpoint),
+                    crate::net::current().read_timeout.as_secs()
+                )),
+                Some(_) if proxy.is_some() && cause.contains("proxy authorization required") => {
+                    let proxy = proxy.map(ToString::to_string).unwrap_or_default();
+                    Error::StsTransport(format!(
+                        "proxy {proxy} asks for proxy authentication (407 Proxy Authentication Required) to reach {endpoint}: give user:password in the proxy URL"
                     ))
                 }
                 _ => Error::StsTransport(format!(

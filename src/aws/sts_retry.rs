@@ -21,10 +21,12 @@ const CAP: Duration = Duration::from_secs(8);
 pub(crate) fn retry_reason(error: &Error) -> Option<&'static str> {
     match error {
         Error::Sts { code, .. } => match code.as_str() {
-            "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
-            | "TooManyRequestsException" | "RequestThrottled" | "SlowDown" => {
-                Some("STS is throttling")
-            }
+            "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "RequestThrottled"
+            | "SlowDown" => Some("STS is throttling"),
             "ServiceUnavailable" | "InternalFailure" | "InternalError" | "InternalServerError" => {
                 Some("STS is unavailable")
             }
@@ -99,9 +101,20 @@ mod tests {
     #[test]
     fn only_what_can_succeed_later_is_retried() {
         assert_eq!(retry_reason(&sts("Throttling")), Some("STS is throttling"));
-        assert_eq!(retry_reason(&sts("RequestLimitExceeded")), Some("STS is throttling"));
-        assert_eq!(retry_reason(&sts("ServiceUnavailable")), Some("STS is unavailable"));
-        for never in ["InvalidIdentityToken", "ExpiredTokenException", "AccessDenied", "ValidationError"] {
+        assert_eq!(
+            retry_reason(&sts("RequestLimitExceeded")),
+            Some("STS is throttling")
+        );
+        assert_eq!(
+            retry_reason(&sts("ServiceUnavailable")),
+            Some("STS is unavailable")
+        );
+        for never in [
+            "InvalidIdentityToken",
+            "ExpiredTokenException",
+            "AccessDenied",
+            "ValidationError",
+        ] {
             assert_eq!(retry_reason(&sts(never)), None, "{never}");
         }
         let html_500 = Error::StsUnusable {
@@ -109,8 +122,16 @@ mod tests {
             status: "500 Internal Server Error".into(),
         };
         assert_eq!(retry_reason(&html_500), None);
-        assert!(retry_reason(&Error::StsTransport("cannot reach STS (Connection reset by peer (os error 104))".into())).is_some());
-        assert_eq!(retry_reason(&Error::StsTransport("STS did not answer in time".into())), None);
+        assert!(
+            retry_reason(&Error::StsTransport(
+                "cannot reach STS (Connection reset by peer (os error 104))".into()
+            ))
+            .is_some()
+        );
+        assert_eq!(
+            retry_reason(&Error::StsTransport("STS did not answer in time".into())),
+            None
+        );
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub(crate) fn doctor(cx: &Context) -> Result<()> {
         .or_else(|| cx.console_env.region.clone())
         .unwrap_or_else(|| Partition::Aws.default_region().to_owned());
     let sts_endpoint = sts::endpoint(Some(&region), &region)?;
-    let federation = federation::federation_endpoint(&region, cx.console_env.federation_url.as_deref())?;
+    let federation =
+        federation::federation_endpoint(&region, cx.console_env.federation_url.as_deref())?;
     let mut endpoints: Vec<(&str, Url)> = vec![("IdP", cx.settings.start_url())];
     if let Ok(url) = Url::parse(&sts_endpoint) {
         endpoints.push(("STS", url));

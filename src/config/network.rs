@@ -44,7 +44,10 @@ pub(crate) fn resolve(
     };
     let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
-    if let Some(s) = layers.get("ca_bundle").filter(|s| !s.value.trim().is_empty()) {
+    if let Some(s) = layers
+        .get("ca_bundle")
+        .filter(|s| !s.value.trim().is_empty())
+    {
         sources.push((PathBuf::from(s.value.trim()), s.origin));
     }
     if let Some(v) = env("AWS_CA_BUNDLE") {
@@ -60,7 +63,10 @@ pub(crate) fn resolve(
     {
         sources.push((
             PathBuf::from(v.trim()),
-            format!("ca_bundle of profile {profile} in {}", paths.aws_config.display()),
+            format!(
+                "ca_bundle of profile {profile} in {}",
+                paths.aws_config.display()
+            ),
         ));
     }
     let mut added: Vec<CaBundle> = Vec::new();

@@ -70,7 +70,11 @@ impl ProxyUrl {
         if self.url.username().is_empty() {
             return None;
         }
-        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         Some((
             decode(self.url.username()),
             decode(self.url.password().unwrap_or_default()),
@@ -158,7 +162,10 @@ impl Proxies {
             https: proxy("HTTPS_PROXY")?,
             http: proxy("HTTP_PROXY")?,
             all: proxy("ALL_PROXY")?,
-            no_proxy: no_proxy_text.as_deref().map(parse_no_proxy).unwrap_or_default(),
+            no_proxy: no_proxy_text
+                .as_deref()
+                .map(parse_no_proxy)
+                .unwrap_or_default(),
             no_proxy_text,
         })
     }
@@ -203,7 +210,10 @@ impl Proxies {
 
     /// Every proxy set, and the variable that set it (for `doctor`).
     pub fn listed(&self) -> Vec<&ProxyUrl> {
-        [&self.https, &self.http, &self.all].into_iter().flatten().collect()
+        [&self.https, &self.http, &self.all]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// Chromium's `--proxy-server` and `--proxy-bypass-list` for the same decision:
@@ -257,8 +267,7 @@ impl Proxies {
             Bypass::All => true,
             Bypass::Net(net) => ip.is_some_and(|ip| net.contains(&ip)),
             Bypass::Domain { name: n, exact_too } => {
-                !name.is_empty()
-                    && ((*exact_too && name == *n) || name.ends_with(&format!(".{n}")))
+                !name.is_empty() && ((*exact_too && name == *n) || name.ends_with(&format!(".{n}")))
             }
         })
     }
@@ -294,7 +303,11 @@ fn parse_no_proxy(text: &str) -> Vec<Bypass> {
             }
             // `host:port`: the port is not part of the decision.
             let host = entry.rsplit_once(':').map_or(entry, |(h, p)| {
-                if p.chars().all(|c| c.is_ascii_digit()) { h } else { entry }
+                if p.chars().all(|c| c.is_ascii_digit()) {
+                    h
+                } else {
+                    entry
+                }
             });
             let exact_too = !host.starts_with('.');
             let name = host
@@ -316,8 +329,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Proxies::from_env(&|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-            .unwrap()
+        Proxies::from_env(&|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap()
     }
 
     fn route(p: &Proxies, url: &str) -> Option<String> {
@@ -332,10 +344,19 @@ mod tests {
             ("https_proxy", "http://lower:2"),
             ("HTTP_PROXY", "plain:3"),
         ]);
-        assert_eq!(route(&p, "https://sts.amazonaws.com/").as_deref(), Some("http://lower:2"));
-        assert_eq!(route(&p, "http://idp.example.test/").as_deref(), Some("http://plain:3"));
+        assert_eq!(
+            route(&p, "https://sts.amazonaws.com/").as_deref(),
+            Some("http://lower:2")
+        );
+        assert_eq!(
+            route(&p, "http://idp.example.test/").as_deref(),
+            Some("http://plain:3")
+        );
         let all = proxies(&[("ALL_PROXY", "http://every:4")]);
-        assert_eq!(route(&all, "https://a.example/").as_deref(), Some("http://every:4"));
+        assert_eq!(
+            route(&all, "https://a.example/").as_deref(),
+            Some("http://every:4")
+        );
         assert_eq!(route(&proxies(&[]), "https://a.example/"), None);
     }
 
@@ -343,7 +364,10 @@ mod tests {
     fn no_proxy_names_suffixes_ips_cidrs_and_star() {
         let p = proxies(&[
             ("HTTPS_PROXY", "http://proxy:8080"),
-            ("NO_PROXY", "corp.example, .internal.test,10.1.2.3, 192.168.0.0/16,[fd00::1],host.test:443"),
+            (
+                "NO_PROXY",
+                "corp.example, .internal.test,10.1.2.3, 192.168.0.0/16,[fd00::1],host.test:443",
+            ),
         ]);
         for direct in [
             "https://corp.example/",

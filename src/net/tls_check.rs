@@ -31,7 +31,11 @@ pub fn is_certificate_error(text: &str) -> bool {
 /// Handshake with `url`'s host through `net`'s route for it; `Err` when no handshake
 /// happened at all (no connection, the proxy refused, a timeout).
 pub fn check(net: &Network, url: &Url) -> Result<Presented, String> {
-    let host = url.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_owned();
+    let host = url
+        .host_str()
+        .ok_or("the URL has no host")?
+        .trim_matches(['[', ']'])
+        .to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
     let timeout = net.connect_timeout.max(Duration::from_secs(1));
     let mut tcp = match net.proxies.route(url) {
@@ -59,8 +63,8 @@ pub fn check(net: &Network, url: &Url) -> Result<Presented, String> {
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
     let name = ServerName::try_from(host.clone()).map_err(|e| format!("{host}: {e}"))?;
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| e.to_string())?;
+    let mut conn =
+        rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
     let mut outcome = Ok(());
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
@@ -104,8 +108,12 @@ fn tunnel(
         return Err(format!("{proxy}: only http:// proxies can be checked"));
     }
     let proxy_host = url.host_str().unwrap_or_default();
-    let mut tcp = connect(proxy_host, url.port_or_known_default().unwrap_or(80), timeout)
-        .map_err(|e| format!("proxy {proxy}: {e}"))?;
+    let mut tcp = connect(
+        proxy_host,
+        url.port_or_known_default().unwrap_or(80),
+        timeout,
+    )
+    .map_err(|e| format!("proxy {proxy}: {e}"))?;
     tcp.set_read_timeout(Some(timeout)).ok();
     let mut request = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n");
     if let Some((user, password)) = proxy.credentials() {

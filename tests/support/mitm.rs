@@ -54,7 +54,10 @@ impl Mitm {
     /// signed by a CA of its own (a second, unrelated CA).
     pub fn tls_front(upstream: u16) -> Mitm {
         Self::start(
-            &["--mode".to_owned(), format!("reverse:http://127.0.0.1:{upstream}")],
+            &[
+                "--mode".to_owned(),
+                format!("reverse:http://127.0.0.1:{upstream}"),
+            ],
             "",
         )
     }
@@ -66,7 +69,12 @@ impl Mitm {
         for _ in 0..5 {
             let port = free_port();
             let mut child = Command::new(mitmdump())
-                .args(["--listen-host", "127.0.0.1", "--listen-port", &port.to_string()])
+                .args([
+                    "--listen-host",
+                    "127.0.0.1",
+                    "--listen-port",
+                    &port.to_string(),
+                ])
                 .arg("--set")
                 .arg(format!("confdir={}", dir.path().display()))
                 .args(["--set", "termlog_verbosity=error", "--set", "flow_detail=0"])

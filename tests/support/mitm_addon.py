@@ -3,7 +3,7 @@
 `MITM_MAP` = `host=127.0.0.1:PORT[,host=...]`: requests to those made-up host names
 (`sts.example.test`) go to the loopback servers, over plain HTTP (moto, the test IdP,
 federation.py). `MITM_FLOW_LOG` = a file: one JSON line per thing the proxy saw: each
-`CONNECT` (`{"connect": "host:port", "auth": bool}`) and each request
+`CONNECT` (`{"connect": "host:port"}`) and each request
 (`{"host", "method", "path"}`), so tests assert what went through the proxy.
 """
 
@@ -24,10 +24,7 @@ def _log(entry):
 
 
 def http_connect(flow):
-    _log({
-        "connect": f"{flow.request.host}:{flow.request.port}",
-        "auth": "proxy-authorization" in flow.request.headers,
-    })
+    _log({"connect": f"{flow.request.host}:{flow.request.port}"})
 
 
 def request(flow):
