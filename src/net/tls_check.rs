@@ -74,7 +74,7 @@ pub fn check(net: &Network, url: &Url) -> Result<Presented, String> {
     }
     let seen = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
     match seen {
-        Some((issuer, verified)) => Ok(Presented { issuer, verified }),
+        Some(presented) => Ok(presented),
         None => Err(match outcome {
             Err(e) => format!("the TLS handshake failed ({e})"),
             Ok(()) => "no certificate was presented".to_owned(),
@@ -173,7 +173,7 @@ fn issuer_of(der: &[u8]) -> Option<String> {
 #[derive(Debug)]
 struct Recorder {
     inner: Arc<rustls::client::WebPkiServerVerifier>,
-    seen: Mutex<Option<(Option<String>, Result<(), String>)>>,
+    seen: Mutex<Option<Presented>>,
 }
 
 impl ServerCertVerifier for Recorder {
@@ -191,10 +191,10 @@ impl ServerCertVerifier for Recorder {
         // The issuer of the last certificate presented: the CA the server's chain ends in.
         let top = intermediates.last().unwrap_or(end_entity);
         if let Ok(mut seen) = self.seen.lock() {
-            *seen = Some((
-                issuer_of(top),
-                result.as_ref().map(|_| ()).map_err(ToString::to_string),
-            ));
+            *seen = Some(Presented {
+                issuer: issuer_of(top),
+                verified: result.as_ref().map(|_| ()).map_err(ToString::to_string),
+            });
         }
         result
     }
