@@ -11,8 +11,9 @@
 # gnome-keyring and dbus (tests/integration/keyring.rs: a real Secret Service on a private session
 # bus) and libsecret-tools (secret-tool: the tests read the keyring as another client);
 # openssh-server and openssh-client (tests/integration/remote_shells.rs: a real sshd in a
-# private network namespace and an `ssh -L` forward to it).
-# the macOS and Windows targets for the cross-check (also zig).
+# private network namespace and an `ssh -L` forward to it);
+# the macOS and Windows targets for the cross-check (also zig); mitmproxy (pip, in a venv of
+# its own: the corporate-network tests' TLS-inspecting proxy).
 # Whatever is already present is not installed again.
 set -euo pipefail
 
@@ -35,6 +36,15 @@ if ! python3 -c "import moto, boto3, flask" >/dev/null 2>&1 || ! command -v moto
   echo "==> pip install 'moto[server]'"
   python3 -m pip install -q 'moto[server]'
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
+
+# mitmproxy (tests/integration/corporate_network.rs: a TLS-inspecting proxy on loopback), in
+# a venv of its own (its `cryptography` pin conflicts with moto's), mitmdump on PATH.
+if ! command -v mitmdump >/dev/null 2>&1; then
+  echo "==> pip install mitmproxy (venv /opt/mitmproxy)"
+  $SUDO python3 -m venv /opt/mitmproxy
+  $SUDO /opt/mitmproxy/bin/pip install -q 'mitmproxy>=11,<12'
+  $SUDO ln -sf /opt/mitmproxy/bin/mitmdump /usr/local/bin/mitmdump
 fi
 
 # Release packages (scripts/package.sh): a static musl build linked by zig (aws-lc and

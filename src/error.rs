@@ -185,6 +185,9 @@ pub enum Error {
     Interrupted,
     #[error("no role chosen")]
     NoRoleChosen,
+    /// `doctor`: some endpoints did not verify (each said above).
+    #[error("{0}")]
+    NetworkCheck(String),
     /// `exec`: the command ran and exited with this code (no message).
     #[error("the command exited with status {0}")]
     Child(i32),

@@ -18,6 +18,7 @@ pub mod storage;
 
 pub(crate) mod commands;
 pub(crate) mod login;
+pub mod net;
 pub(crate) mod output;
 pub(crate) mod pkce;
 pub(crate) mod platform;
@@ -58,8 +59,15 @@ pub(crate) fn entry<C: Parser>(
     init_tracing(verbose(&cli));
     let cancel = Cancel::new();
     let on_interrupt = cancel.clone();
-    // First Ctrl-C: stop the wait and clean up; a second one: leave at once.
+    // First Ctrl-C: stop the wait and clean up; a second one, or the first during a
+    // network call (nothing to clean up; the login lock is an OS lock, freed on exit):
+    // leave at once.
+    let tool_name = tool.to_owned();
     let _ = ctrlc::set_handler(move || {
+        if net::waiting() {
+            eprintln!("{tool_name}: error: interrupted");
+            std::process::exit(exit::INTERRUPTED);
+        }
         if on_interrupt.is_cancelled() {
             std::process::exit(exit::INTERRUPTED);
         }

@@ -113,9 +113,16 @@ pub(crate) fn fetch_signin_token(request: &Url) -> Result<String> {
         origin: host.clone(),
         message,
     };
-    let mut reply = ureq::get(request.as_str())
+    let _waiting = crate::net::Waiting::start();
+    let mut reply = crate::net::agent_for(request)
+        .get(request.as_str())
         .call()
-        .map_err(|e| fail(format!("getSigninToken failed: {e}")))?;
+        .map_err(|e| {
+            fail(format!(
+                "getSigninToken failed: {}",
+                crate::net::explain_ureq_error(request, &e)
+            ))
+        })?;
     let token: SigninToken = reply.body_mut().read_json().map_err(|e| {
         fail(format!(
             "getSigninToken reply is not the expected JSON: {e}"

@@ -8,3 +8,4 @@ pub(crate) mod federation;
 pub(crate) mod partition;
 pub(crate) mod role;
 pub(crate) mod sts;
+pub(crate) mod sts_retry;

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use crate::aws::assertion::SamlResponse;
 use crate::aws::credentials::Credentials;
 use crate::aws::role::AwsRole;
+use crate::aws::sts_retry::with_retries;
 use crate::error::{Error, Result};
 
 /// The duration STS always allows: the retry after a MaxSessionDuration refusal.
@@ -34,7 +35,9 @@ pub struct AssumeRequest<'a> {
 
 /// Run one STS exchange to its end on a runtime of its own (the SDK is async; the rest
 /// of saml-login is not).
+/// While it runs, the first Ctrl-C ends the process at once (`crate::net::Waiting`).
 fn run<T>(exchange: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let _waiting = crate::net::Waiting::start();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -47,7 +50,7 @@ fn run<T>(exchange: impl std::future::Future<Output = Result<T>>) -> Result<T> {
 pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
     run(async {
         let client = client(request.region, request.fallback_region, None).await;
-        match call(&client, request, request.duration).await {
+        match with_retries(|| call(&client, request, request.duration)).await {
             Err(Error::Sts { code, message, .. })
                 if request.duration > SAFE_DURATION && is_max_duration(&code, &message) =>
             {
@@ -56,7 +59,7 @@ pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
                     request.role.name(),
                     request.duration
                 );
-                call(&client, request, SAFE_DURATION).await
+                with_retries(|| call(&client, request, SAFE_DURATION)).await
             }
             other => other,
         }
@@ -75,9 +78,12 @@ async fn client(
             .or_else(aws_config::Region::new(fallback.to_owned()));
     // One attempt: a reply that is not STS's (an HTTP 500 page, a proxy's error) is
     // said at once with its status, instead of after seconds of silent retries.
+    // Retries are ours (`sts_retry`): said on stderr, and never for a reply that is not
+    // STS's (an HTTP 500 page, a proxy's error), which is said at once with its status.
     let loader = aws_config::defaults(BehaviorVersion::latest())
         .region(chain)
-        .retry_config(aws_config::retry::RetryConfig::disabled());
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(crate::net::sdk_timeouts());
     let loader = match keys {
         Some(keys) => loader.credentials_provider(keys),
         None => loader.no_credentials(),
@@ -90,12 +96,35 @@ async fn client(
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .or_else(|| config.endpoint_url().map(str::to_owned))
         .unwrap_or_else(|| {
-            format!(
-                "https://sts.{}.amazonaws.com",
-                config.region().map_or("us-east-1", |r| r.as_ref())
+            regional_endpoint(
+                config.region().map_or("us-east-1", |r| r.as_ref()),
+                config.use_fips().unwrap_or(false),
             )
         });
-    (aws_sdk_sts::Client::new(&config), endpoint)
+    // The HTTP client for that endpoint: its proxy (or none), the OS roots plus the
+    // added CAs (`crate::net`).
+    let mut sts_config = aws_sdk_sts::config::Builder::from(&config);
+    if let Ok(url) = url::Url::parse(&endpoint) {
+        sts_config = sts_config.http_client(crate::net::sdk_http_client(&url));
+    }
+    let sts_config = sts_config.build();
+    (aws_sdk_sts::Client::from_conf(sts_config), endpoint)
+}
+
+/// STS's regional endpoint as the SDK resolves it (`sts-fips.` with
+/// `AWS_USE_FIPS_ENDPOINT` / `use_fips_endpoint`), for the proxy decision and messages.
+fn regional_endpoint(region: &str, fips: bool) -> String {
+    let domain = match crate::aws::partition::Partition::of_region(region) {
+        crate::aws::partition::Partition::AwsCn => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    };
+    let service = if fips { "sts-fips" } else { "sts" };
+    format!("https://{service}.{region}.{domain}")
+}
+
+/// The STS endpoint calls for `region` go to (as the SDK resolves it), for `doctor`.
+pub fn endpoint(region: Option<&str>, fallback: &str) -> Result<String> {
+    run(async { Ok(client(region, fallback, None).await.1) })
 }
 
 /// Long-term keys to temporary credentials (`GetFederationToken`), for the console's
@@ -226,6 +255,17 @@ fn status_line(code: u16) -> String {
     format!("{code} {reason}").trim_end().to_owned()
 }
 
+/// The endpoint and, when one is used, its proxy (password redacted).
+fn endpoint_shown(endpoint: &str) -> String {
+    match url::Url::parse(endpoint)
+        .ok()
+        .and_then(|u| crate::net::current().proxies.proxy_for(&u).cloned())
+    {
+        Some(proxy) => format!("{endpoint} through proxy {proxy}"),
+        None => endpoint.to_owned(),
+    }
+}
+
 /// The deepest cause of an error: "Connection refused" rather than "io error".
 fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut e = e;
@@ -273,14 +313,44 @@ where
                 hint,
             }
         }
-        SdkError::DispatchFailure(d) => Error::StsTransport(format!(
-            "cannot reach STS at {endpoint} ({})",
-            d.as_connector_error()
-                .map_or_else(|| "connection failed".to_owned(), |c| innermost(c))
-        )),
-        SdkError::TimeoutError(_) => {
-            Error::StsTransport(format!("STS at {endpoint} did not answer in time"))
+        SdkError::DispatchFailure(d) => {
+            let cause = d
+                .as_connector_error()
+                .map_or_else(|| "connection failed".to_owned(), |c| innermost(c));
+            let url = url::Url::parse(endpoint).ok();
+            let proxy = url
+                .as_ref()
+                .and_then(|u| crate::net::current().proxies.proxy_for(u));
+            match url {
+                Some(url) if crate::net::tls_check::is_certificate_error(&cause) => {
+                    Error::StsTransport(crate::net::tls_check::certificate_failure(
+                        crate::net::current(),
+                        &url,
+                    ))
+                }
+                _ if d.is_timeout() => Error::StsTransport(format!(
+                    "STS at {} did not answer within {} s",
+                    endpoint_shown(endpoint),
+                    crate::net::current().read_timeout.as_secs()
+                )),
+                Some(_) if proxy.is_some() && cause.contains("proxy authorization required") => {
+                    let proxy = proxy.map(ToString::to_string).unwrap_or_default();
+                    Error::StsTransport(format!(
+                        "proxy {proxy} asks for proxy authentication (407 Proxy Authentication Required) to reach {endpoint}: give user:password in the proxy URL"
+                    ))
+                }
+                _ => Error::StsTransport(format!(
+                    "cannot reach STS at {} ({})",
+                    endpoint_shown(endpoint),
+                    crate::net::redact_proxy_secrets(&cause)
+                )),
+            }
         }
+        SdkError::TimeoutError(_) => Error::StsTransport(format!(
+            "STS at {} did not answer within {} s",
+            endpoint_shown(endpoint),
+            (crate::net::current().connect_timeout + crate::net::current().read_timeout).as_secs()
+        )),
         SdkError::ResponseError(r) => Error::StsUnusable {
             endpoint: endpoint.to_owned(),
             status: status_line(r.raw().status().as_u16()),

@@ -52,6 +52,13 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
     });
     let mut overrides = crate::config::Overrides::default();
     overrides.read_env(env);
+    crate::config::network::install(
+        &env,
+        &overrides,
+        &crate::config::IniFile::load(&paths.config, false).unwrap_or_default(),
+        crate::config::DEFAULT_SECTION,
+        &paths,
+    )?;
     let cache = crate::storage::cache::Cache::new(
         paths.cache.clone(),
         crate::config::resolve::unsectioned_cache(&paths, &overrides)?,

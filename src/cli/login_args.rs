@@ -35,6 +35,11 @@ pub struct LoginArgs {
     #[arg(long, value_name = "SECONDS", global = true, help_heading = LOGIN_HEADING)]
     pub timeout: Option<String>,
 
+    /// Also trust the CA certificates in FILE (PEM), besides the system's: a
+    /// TLS-inspecting proxy's CA (setting `ca_bundle`)
+    #[arg(long, value_name = "FILE", global = true, help_heading = LOGIN_HEADING)]
+    pub ca_bundle: Option<String>,
+
     #[command(flatten)]
     pub browser: BrowserArgs,
 

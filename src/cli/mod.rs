@@ -238,6 +238,20 @@ Examples:
   saml-login logout --all                              every IdP")]
     Logout(LogoutArgs),
 
+    /// Check the network path to every endpoint this section uses
+    ///
+    /// For the IdP, STS (the region's, or AWS_ENDPOINT_URL_STS) and the console's
+    /// federation endpoint: the proxy chosen (HTTPS_PROXY, NO_PROXY ...), whether the
+    /// TLS handshake verifies against the system's CAs plus the added ones
+    /// (--ca-bundle, AWS_CA_BUNDLE, the AWS config's ca_bundle), and the issuer of the
+    /// certificate presented. Exits 0 only when every endpoint verifies. Sends no
+    /// request and no secret.
+    #[command(after_help = "\
+Examples:
+  saml-login -c work doctor
+  HTTPS_PROXY=http://proxy.corp:3128 AWS_CA_BUNDLE=~/corp-ca.pem saml-login doctor")]
+    Doctor,
+
     /// Print a shell completion script (completes -c with the configuration's sections)
     #[command(after_help = "\
 Examples:

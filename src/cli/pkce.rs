@@ -113,6 +113,13 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     };
     let file = IniFile::load(&path, explicit)?;
     let settings = PkceSettings::resolve(&file, &cli.login.configuration, &overrides(&cli))?;
+    crate::config::network::install(
+        &env,
+        &overrides(&cli),
+        &file,
+        &cli.login.configuration,
+        &paths,
+    )?;
     let (kind, decode) = match &cli.command {
         Command::GetIdJwt(a) => (TokenKind::Id, a.decode),
         Command::GetAccessJwt(a) => (TokenKind::Access, a.decode),
@@ -189,6 +196,7 @@ fn overrides(cli: &Cli) -> Overrides {
     o.flag("client_id", l.client_id.clone());
     o.flag("listen_port", l.listen_port.clone());
     o.flag("timeout", l.timeout.clone());
+    o.flag("ca_bundle", l.ca_bundle.clone());
     browser_overrides(&l.browser, &mut o);
     if let Command::GetAccessJwt(a) = &cli.command {
         o.flag("audience", a.audience.clone());

@@ -6,6 +6,7 @@ pub(crate) mod assume;
 pub(crate) mod configure;
 pub(crate) mod console;
 pub(crate) mod credentials;
+pub(crate) mod doctor;
 pub(crate) mod exec_child;
 pub(crate) mod logout;
 pub(crate) mod shell;
@@ -87,5 +88,6 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         }
         Task::Configure { dry_run } => configure::configure(&cx, dry_run),
         Task::Logout => logout::logout(&cx.cache, &cx.paths, Some(&cx.idp)),
+        Task::Doctor => doctor::doctor(&cx),
     }
 }

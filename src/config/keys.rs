@@ -81,6 +81,8 @@ pub(crate) const TABLE: &[Key] = &[
     key("profile_name", None, true, "{role}@{account_alias}", "the name of each profile `configure` writes", SamlLogin),
     key("chrome", Some("--chrome"), true, "", "headless: the Chromium binary", Both),
     key("cache", Some("--cache"), true, "auto", "where the caches keep secrets: auto, keyring, file", SamlLogin),
+    key("ca_bundle", Some("--ca-bundle"), true, "", "CA certificates (PEM) trusted besides the system's", Both),
+    key("http_timeout", None, true, "30", "seconds an HTTP request (STS, IdP) may wait for its answer", Both),
     key("cookies", Some("--cookies"), false, "", "headless: a cookie jar with the IdP session", Both),
     key("headless_mode", Some("--headless-mode"), true, "auto", "headless with a cookie jar: auto (plain HTTP first, then Chromium), http, chromium", SamlLogin),
     key("audience", Some("--audience"), false, "", "the API the access token is for", PkceLogin),

@@ -9,6 +9,7 @@ pub(crate) mod browser_setup;
 pub(crate) mod headless_mode;
 mod ini;
 pub(crate) mod keys;
+pub(crate) mod network;
 pub(crate) mod paths;
 pub(crate) mod resolve;
 mod value_checks;

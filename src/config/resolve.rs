@@ -88,6 +88,7 @@ pub(crate) enum Task {
         dry_run: bool,
     },
     Logout,
+    Doctor,
 }
 
 /// Resolve the command line `cli` with the environment `env`.
@@ -135,6 +136,14 @@ pub(crate) fn resolve_on(
         return Ok(Plan::LogoutNoConfig(paths.config));
     }
     note_config_in_working_directory(&paths);
+    // The network settings (proxies, added CAs, timeouts) serve every command below.
+    crate::config::network::install(
+        env,
+        &overrides,
+        &IniFile::load(&paths.config, false).unwrap_or_default(),
+        &login_args.configuration,
+        &paths,
+    )?;
     let shell = |chosen: Option<EnvShell>| {
         // `$SHELL`'s kind, else sh (PowerShell on Windows).
         chosen.unwrap_or_else(|| {
@@ -196,6 +205,7 @@ pub(crate) fn resolve_on(
         Command::Env(a) => (a.fresh.force, Task::Env(shell(a.shell)), true),
         Command::Configure(a) => (a.force, Task::Configure { dry_run: a.dry_run }, true),
         Command::Logout(_) => (false, Task::Logout, false),
+        Command::Doctor => (false, Task::Doctor, false),
         Command::Completions { .. } | Command::Man | Command::Sections => {
             unreachable!("resolved above")
         }
@@ -267,6 +277,7 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
     o.flag("role_duration", g.role_duration.clone());
     o.flag("region", g.region.clone());
     o.flag("timeout", l.timeout.clone());
+    o.flag("ca_bundle", l.ca_bundle.clone());
     o.flag("cache", g.cache.clone());
     o.flag("headless_mode", g.headless_mode.map(HeadlessMode::name));
     browser_overrides(&l.browser, &mut o);

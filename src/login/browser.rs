@@ -67,6 +67,10 @@ fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
             cookies: cookies.clone(),
             show_window: *show_window,
             login: login.clone(),
+            proxy: crate::net::current()
+                .proxies
+                .chromium()
+                .map(|(server, bypass)| saml_login_headless::ChromiumProxy { server, bypass }),
         })))
     })
 }

@@ -3,7 +3,6 @@
 //! `{idp_url}/oauth/token`.
 
 use std::fmt;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,9 +12,6 @@ use url::Url;
 use super::Pkce;
 use super::settings::PkceSettings;
 use crate::error::{Error, Result};
-
-/// How long the token request may take.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One authorization: the login request for a browser and the verifier kept back.
 #[derive(Clone, Debug)]
@@ -172,13 +168,21 @@ pub(crate) fn exchange(
 
 /// POST a form; the status and body of any answer (4xx and 5xx included).
 fn post_form(url: &Url, form: &[(&str, &str)]) -> Result<(u16, String)> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let _waiting = crate::net::Waiting::start();
+    let agent: ureq::Agent = crate::net::agent_config_for(url)
         .http_status_as_error(false)
-        .timeout_global(Some(HTTP_TIMEOUT))
         .user_agent(concat!("pkce-login/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
-    let unreachable = |e: ureq::Error| idp_error(url, format!("cannot reach the IdP ({e})"));
+    let unreachable = |e: ureq::Error| {
+        idp_error(
+            url,
+            format!(
+                "cannot reach the IdP ({})",
+                crate::net::explain_ureq_error(url, &e)
+            ),
+        )
+    };
     let mut response = agent
         .post(url.as_str())
         .header("Accept", "application/json")

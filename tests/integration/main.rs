@@ -13,6 +13,7 @@ mod any_idp;
 mod browserless;
 mod cli;
 mod console;
+mod corporate_network;
 mod crash_safety;
 mod credential_process;
 mod credential_store;

@@ -32,7 +32,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sts-errors"
-KINDS = ("AccessDenied", "ExpiredToken", "MaxSessionDuration", "InvalidIdentityToken", "IDPRejectedClaim")
+KINDS = ("AccessDenied", "ExpiredToken", "MaxSessionDuration", "InvalidIdentityToken", "IDPRejectedClaim",
+         "Throttling", "RequestLimitExceeded", "ServiceUnavailable")
+# HTTP status of each error where it is not 400 (STS answers Throttling with 400).
+STATUS = {"AccessDenied": 403, "ServiceUnavailable": 503}
 MAX_SESSION_DURATION = 3600  # the role's MaxSessionDuration the responder pretends to have
 # The RequestId recorded in every fixture, echoed in the header as STS does.
 REQUEST_ID = "c6104cbe-af31-11e0-8154-cbc7ccf896c7"
@@ -46,7 +49,7 @@ class Responder:
 
     def __init__(self, kind: str | None, upstream: str | None, fail_calls: list[int]) -> None:
         self.kind = kind
-        self.status = 403 if kind == "AccessDenied" else 400
+        self.status = STATUS.get(kind or "", 400)
         self.body = (FIXTURES / f"{kind}.xml").read_bytes() if kind else b""
         self.upstream = urlsplit(upstream) if upstream else None
         self.fail_calls = set(fail_calls)
@@ -84,6 +87,7 @@ class StsErrorHandler(BaseHTTPRequestHandler):
     server_version = "sts-errors/1.0"
     responder: Responder  # set on the subclass built in main()
     log_requests = False
+    stall = False
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
         if self.log_requests:
@@ -108,7 +112,12 @@ class StsErrorHandler(BaseHTTPRequestHandler):
             self.handle_sts(b"")
 
     def do_POST(self) -> None:
-        self.handle_sts(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.stall:
+            # Record the call, then never answer (a proxy that blackholes traffic).
+            self.responder.record({k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
+            threading.Event().wait()
+        self.handle_sts(body)
 
     def handle_sts(self, body: bytes) -> None:
         """An STS call: parameters may be in the query string or a form-encoded body."""
@@ -151,8 +160,14 @@ def main(argv: list[str] | None = None) -> None:
                    help="proxy here what does not get the error (alone: record and proxy every call)")
     p.add_argument("--fail-call", type=int, action="append", default=[], metavar="N",
                    help="with --error and --upstream: the Nth AssumeRoleWithSAML call gets the error")
+    p.add_argument("--fail-first", type=int, default=0, metavar="N",
+                   help="with --error and --upstream: the first N AssumeRoleWithSAML calls get the error")
+    p.add_argument("--stall", action="store_true", help="accept every POST and never answer it")
     p.add_argument("--log", action="store_true", help="log requests to stderr")
     args = p.parse_args(argv)
+    args.fail_call += list(range(1, args.fail_first + 1))
+    if args.stall:
+        args.upstream = args.upstream or "http://127.0.0.1:9"
     if args.error is None and args.upstream is None:
         p.error("--error, --upstream or both are required")
     if args.upstream and args.error not in (None, "MaxSessionDuration") and not args.fail_call:
@@ -162,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
 
     responder = Responder(args.error, args.upstream, args.fail_call)
     handler = type("BoundStsErrorHandler", (StsErrorHandler,),
-                   {"responder": responder, "log_requests": args.log})
+                   {"responder": responder, "log_requests": args.log, "stall": args.stall})
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)

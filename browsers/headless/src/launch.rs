@@ -66,6 +66,17 @@ pub(crate) fn launch(
     if let Some(rule) = &never_resolve {
         args.push(std::ffi::OsStr::new(rule));
     }
+    let proxy_args: Vec<String> = opts
+        .proxy
+        .iter()
+        .flat_map(|p| {
+            [
+                format!("--proxy-server={}", p.server),
+                format!("--proxy-bypass-list={}", p.bypass),
+            ]
+        })
+        .collect();
+    args.extend(proxy_args.iter().map(std::ffi::OsStr::new));
     let envs = chromium_environment(profile, std::env::vars_os())?;
     let launch = LaunchOptions::default_builder()
         .path(Some(chrome.path.clone()))

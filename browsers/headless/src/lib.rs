@@ -39,6 +39,19 @@ pub struct HeadlessOptions {
     pub show_window: bool,
     /// Service-account username and password typed into Auth0 Universal Login.
     pub login: Option<(String, Secret)>,
+    /// The user's proxy, as Chromium's `--proxy-server` and `--proxy-bypass-list`
+    /// (saml-login's one proxy decision, translated; no credentials: Chromium takes none
+    /// on its command line).
+    pub proxy: Option<ChromiumProxy>,
+}
+
+/// Chromium's proxy flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChromiumProxy {
+    /// `--proxy-server`: `https=http://proxy:3128;http=http://proxy:3128`.
+    pub server: String,
+    /// `--proxy-bypass-list`: `*.corp.example;10.0.0.0/8` (Chromium bypasses loopback itself).
+    pub bypass: String,
 }
 
 /// The headless Chromium [`Browser`].

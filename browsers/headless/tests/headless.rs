@@ -153,6 +153,7 @@ fn headless_with(
         cookies,
         show_window: false,
         login: login.map(|(u, p)| (u.to_string(), Secret::new(p))),
+        ..Default::default()
     })
 }
 
