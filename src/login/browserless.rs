@@ -3,7 +3,6 @@
 //! instead of run), the HTTP client it uses, and Chromium after it when the stored
 //! session is not enough.
 
-use std::time::Duration;
 
 use saml_login_capture::{Browser, CaptureError, Cookie, Login, LoginRequest};
 use saml_login_http::{Attempt, HttpLogin};
@@ -11,14 +10,10 @@ use saml_login_http::{Attempt, HttpLogin};
 use crate::config::headless_mode::HeadlessMode;
 use crate::error::Result;
 
-/// The HTTP client of the browserless try, built in this one place so that the
-/// proxy and CA settings every HTTP client of saml-login honours reach it here.
-pub(crate) fn http_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .user_agent(concat!("saml-login/", env!("CARGO_PKG_VERSION")))
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+/// The HTTP client of the browserless try for the IdP at `url`: the proxy, CA and
+/// timeout settings every HTTP client of saml-login honours (`crate::net`).
+fn http_agent(url: &url::Url) -> ureq::Agent {
+    crate::net::agent_for(url)
 }
 
 /// The headless browser for `mode` and the jar's `cookies`: Chromium (`chromium`
@@ -29,9 +24,9 @@ pub(crate) fn open(
     cookies: &[Cookie],
     chromium: impl FnOnce() -> Result<Box<dyn Browser>>,
 ) -> Result<Box<dyn Browser>> {
-    let http = || HttpLogin::new(http_agent(), cookies.to_vec());
+    let http = || HttpLogin::new(Box::new(http_agent), cookies.to_vec());
     Ok(match mode {
-        HeadlessMode::Http => Box::new(http()),
+        HeadlessMode::Http => Box::new(HttpOnly(http())),
         HeadlessMode::Auto if !cookies.is_empty() => Box::new(HttpFirst {
             http: http(),
             chromium: chromium()?,
@@ -42,6 +37,20 @@ pub(crate) fn open(
 
 /// The browserless try, then Chromium when it cannot finish the login (said in one
 /// `--verbose` line).
+/// The browserless login alone (`headless_mode = http`), as a network wait.
+struct HttpOnly(HttpLogin);
+
+impl Browser for HttpOnly {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn capture(&mut self, request: &LoginRequest) -> std::result::Result<Login, CaptureError> {
+        let _waiting = crate::net::Waiting::start();
+        self.0.capture(request)
+    }
+}
+
 struct HttpFirst {
     http: HttpLogin,
     chromium: Box<dyn Browser>,
@@ -53,7 +62,12 @@ impl Browser for HttpFirst {
     }
 
     fn capture(&mut self, request: &LoginRequest) -> std::result::Result<Login, CaptureError> {
-        let needs = match self.http.attempt(request)? {
+        // A network wait: the first Ctrl-C ends it at once (`crate::net::Waiting`).
+        let attempt = {
+            let _waiting = crate::net::Waiting::start();
+            self.http.attempt(request)?
+        };
+        let needs = match attempt {
             Attempt::Captured(login) => {
                 tracing::debug!(
                     "browserless: the stored session was enough; the SAML response came from the IdP's form, no browser started"

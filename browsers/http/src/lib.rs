@@ -74,16 +74,20 @@ pub enum Attempt {
     NeedsBrowser(NeedsBrowser),
 }
 
+/// Builds the HTTP client for the IdP's origin (the start URL's): the caller's proxy,
+/// CA and timeout settings, decided for that URL.
+pub type AgentFor = Box<dyn Fn(&Url) -> ureq::Agent + Send + Sync>;
+
 /// A login over plain HTTP with a cookie jar.
 pub struct HttpLogin {
-    agent: ureq::Agent,
+    agent_for: AgentFor,
     cookies: Vec<Cookie>,
 }
 
 impl HttpLogin {
-    /// A try with `agent` (the caller's proxy and CA settings) and the jar's `cookies`.
-    pub fn new(agent: ureq::Agent, cookies: Vec<Cookie>) -> Self {
-        Self { agent, cookies }
+    /// A try with the client `agent_for` builds for the IdP and the jar's `cookies`.
+    pub fn new(agent_for: AgentFor, cookies: Vec<Cookie>) -> Self {
+        Self { agent_for, cookies }
     }
 
     /// One GET of the start URL (and of redirects within its origin) with the jar's
@@ -95,6 +99,8 @@ impl HttpLogin {
         let limit = request.timeout.min(MAX_WAIT);
         let origin = request.start_url.origin();
         let mut jar = jar::Jar::new(&self.cookies);
+        // Every request stays within the start URL's origin: one client serves them all.
+        let agent = (self.agent_for)(&request.start_url);
         let mut url = request.start_url.clone();
         for _ in 0..=MAX_REDIRECTS {
             if request.cancel.is_cancelled() {
@@ -103,7 +109,7 @@ impl HttpLogin {
             let Some(left) = limit.checked_sub(started.elapsed()) else {
                 break;
             };
-            let answer = match self.get(&url, &jar, left) {
+            let answer = match Self::get(&agent, &url, &jar, left) {
                 Ok(answer) => answer,
                 Err(why) => return Ok(Attempt::NeedsBrowser(NeedsBrowser::new(why))),
             };
@@ -150,9 +156,8 @@ impl HttpLogin {
     }
 
     /// One GET with the jar's cookies, redirects not followed, any status read.
-    fn get(&self, url: &Url, jar: &jar::Jar, within: Duration) -> Result<Answer, String> {
-        let mut get = self
-            .agent
+    fn get(agent: &ureq::Agent, url: &Url, jar: &jar::Jar, within: Duration) -> Result<Answer, String> {
+        let mut get = agent
             .get(url.as_str())
             .header("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1");
         if let Some(cookies) = jar.header_for(url) {
