@@ -141,7 +141,7 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
 
 /// The keys a profile gets besides the credentials: the role it holds and the
 /// fingerprint of the request that produced it (AWS's readers ignore other keys).
-const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
+pub(crate) const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
 const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
 
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {

@@ -14,6 +14,7 @@ mod cli;
 mod console;
 mod crash_safety;
 mod credential_process;
+mod credential_server;
 mod credential_store;
 mod form_filling;
 mod guidance;
