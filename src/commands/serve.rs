@@ -149,6 +149,8 @@ pub(crate) fn run(
                     while !cancel.is_cancelled() && !signals.stop_requested() {
                         std::thread::sleep(Duration::from_millis(100));
                     }
+                    // A login under way for a renewal is not wanted any more.
+                    cancel.cancel();
                     keeper.stop();
                     eprintln!("saml-login: the credential server has stopped");
                     Ok(())
@@ -204,8 +206,11 @@ fn spawn_command(
     command
         .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &endpoint.url)
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &endpoint.token);
+    // AWS_REGION for most SDKs, AWS_DEFAULT_REGION for botocore and the AWS CLI.
     if let Some(region) = region {
-        command.env("AWS_REGION", region);
+        command
+            .env("AWS_REGION", region)
+            .env("AWS_DEFAULT_REGION", region);
     }
     let what = program.to_string_lossy().into_owned();
     let child = command.spawn().map_err(|e| match e.kind() {

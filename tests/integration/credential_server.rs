@@ -379,3 +379,77 @@ fn status_lists_profiles_with_time_left_and_the_cached_assertion() {
         "{table}"
     );
 }
+
+/// `serve` on the ECS container address (169.254.170.2, which the SDKs accept over plain
+/// HTTP) in a private network namespace: boto3 with only the two variables gets the
+/// role; nothing listens on 127.0.0.1 then, and nothing leaves the namespace.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_on_a_container_address_in_a_private_namespace() {
+    use crate::support::netns::{in_watched_namespace, moto_in_namespace, saml_login_path};
+    let port = free_port();
+    let idp = idp(&[
+        "--auto-session",
+        "--callback",
+        &format!("http://localhost:{port}/saml"),
+    ]);
+    let env = Env::new();
+    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
+    env.write("resp.b64", &fetch_saml_response(&idp));
+    let body = format!(
+        r#"ip addr add 169.254.170.2/32 dev lo
+{moto}
+"{sl}" -c dev --saml-response-file "$HOME/resp.b64" serve --address 169.254.170.2 --port 80 --env-file "$HOME/serve.env" 2> "$HOME/serve.err" &
+for i in $(seq 100); do [ -s "$HOME/serve.env" ] && break; sleep 0.1; done
+set -a; . "$HOME/serve.env"; set +a
+{py} - <<'PY'
+import os, time, urllib.request, urllib.error, boto3
+uri, token = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+print("URI=" + uri)
+for i in range(100):
+    try:
+        urllib.request.urlopen(urllib.request.Request(uri, headers={{"Authorization": token}}), timeout=2)
+        break
+    except urllib.error.HTTPError:
+        time.sleep(0.1)
+s = boto3.Session()
+print("ARN=" + s.client("sts", region_name="us-east-1").get_caller_identity()["Arn"])
+print("METHOD=" + s.get_credentials().method)
+import socket
+try:
+    socket.create_connection(("127.0.0.1", 80), 1)
+    print("LOOPBACK=open")
+except OSError:
+    print("LOOPBACK=closed")
+PY
+cat "$HOME/serve.err" >&2
+"#,
+        moto = moto_in_namespace(),
+        sl = saml_login_path(),
+        py = python(),
+    );
+    let seen = in_watched_namespace(&body, &env);
+    let line = |k: &str| {
+        seen.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .unwrap_or_else(|| panic!("{k} in {}\n{}", seen.stdout, seen.stderr))
+            .to_owned()
+    };
+    assert_eq!(line("URI="), "http://169.254.170.2:80/credentials");
+    assert_eq!(
+        line("ARN="),
+        "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
+    );
+    assert_eq!(line("METHOD="), "container-role");
+    assert_eq!(
+        line("LOOPBACK="),
+        "closed",
+        "bound to the one address asked for"
+    );
+    assert_eq!(
+        seen.tx_packets, 0,
+        "nothing left the namespace: {}",
+        seen.stderr
+    );
+}
