@@ -134,6 +134,8 @@ impl Keeper {
                         OffsetDateTime::now_utc(),
                     ));
                 }
+                // A login cancelled because the server is ending is no news.
+                Err(_) if state.stopped => {}
                 Err(e) => {
                     let message = format!("cannot renew the credentials: {e}");
                     eprintln!("saml-login: error: {message}");
@@ -176,5 +178,94 @@ impl Lease for Keeper {
             (Some((message, _)), _) => message.clone(),
             (None, false) => "the credentials have expired and are being renewed; ask again in a moment".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use saml_login_capture::Secret;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    fn keys(until: OffsetDateTime) -> Credentials {
+        Credentials {
+            access_key_id: format!("ASIA{}", until.unix_timestamp()),
+            secret_access_key: Secret::new("s"),
+            session_token: Secret::new("t"),
+            expiration: until,
+        }
+    }
+
+    /// Keys valid for an hour, after `delay`; counts its calls.
+    struct Counting {
+        calls: Arc<AtomicUsize>,
+        delay: Duration,
+    }
+
+    impl Source for Counting {
+        fn fetch(&mut self, _held: Option<OffsetDateTime>) -> Result<Credentials> {
+            std::thread::sleep(self.delay);
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(keys(OffsetDateTime::now_utc() + time::Duration::hours(1)))
+        }
+    }
+
+    /// Run the keeper's renewals while `during` runs; how often the source was called.
+    fn run(keeper: &Arc<Keeper>, delay: Duration, during: impl FnOnce()) -> usize {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut source = Counting {
+            calls: calls.clone(),
+            delay,
+        };
+        let renewer = Arc::clone(keeper);
+        let t = std::thread::spawn(move || renewer.renew(&mut source));
+        during();
+        keeper.stop();
+        t.join().unwrap();
+        calls.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn fresh_keys_are_served_with_no_renewal() {
+        let held = keys(OffsetDateTime::now_utc() + time::Duration::hours(1));
+        let keeper = Keeper::new(Some(held.clone()));
+        let calls = run(&keeper, Duration::ZERO, || {
+            for _ in 0..100 {
+                assert_eq!(keeper.current().unwrap().access_key_id, held.access_key_id);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        assert_eq!(calls, 0);
+    }
+
+    #[test]
+    fn keys_within_the_margin_are_renewed_once() {
+        let held = keys(OffsetDateTime::now_utc() + time::Duration::minutes(5));
+        let keeper = Keeper::new(Some(held.clone()));
+        let calls = run(&keeper, Duration::ZERO, || {
+            std::thread::sleep(Duration::from_millis(500));
+            for _ in 0..100 {
+                assert_ne!(keeper.current().unwrap().access_key_id, held.access_key_id);
+            }
+        });
+        assert_eq!(calls, 1, "one renewal, however many requests");
+    }
+
+    #[test]
+    fn with_nothing_held_a_slow_renewal_answers_an_error_within_a_second() {
+        let keeper = Keeper::new(None);
+        let calls = run(&keeper, Duration::from_secs(3), || {
+            std::thread::sleep(Duration::from_millis(100));
+            let asked = Instant::now();
+            let e = keeper.current().unwrap_err();
+            assert!(
+                asked.elapsed() < Duration::from_secs(1),
+                "{:?}",
+                asked.elapsed()
+            );
+            assert!(e.contains("a login is under way"), "{e}");
+        });
+        assert_eq!(calls, 1);
     }
 }
