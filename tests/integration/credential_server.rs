@@ -453,3 +453,51 @@ cat "$HOME/serve.err" >&2
         seen.stderr
     );
 }
+
+/// SIGTERM to saml-login reaches the command, whose status is then saml-login's; the
+/// endpoint's port closes with it.
+#[cfg(unix)]
+#[test]
+fn exec_server_passes_sigterm_on_to_the_command() {
+    let (env, _idp, _recorder, _moto) = world(&[], false);
+    let ready = env.path("ready");
+    let mut cmd = env.saml_login();
+    cmd.args(["-c", "dev", "exec", "--server", "--", "sh", "-c"])
+        .arg(format!(
+            "trap 'exit 42' TERM; echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > {}; while :; do sleep 0.1; done",
+            ready.display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut guard = GroupGuard::spawn(cmd);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let uri = loop {
+        let text = std::fs::read_to_string(&ready).unwrap_or_default();
+        if text.ends_with('\n') {
+            break text.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let port: u16 = uri
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    // Only saml-login gets the signal (not its process group).
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &guard.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = guard.wait_for(Duration::from_secs(20));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(42),
+        "the command's trap ran and its status is ours"
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
