@@ -186,7 +186,12 @@ fn renewal_before_expiry_one_sts_call_per_period_not_per_request() {
     assert_eq!(seen["expired"], 0, "{seen}");
     // The job (17 s) spans two renewals at least (at 7 s and 14 s).
     assert!(keys >= 3, "renewed keys reached the job: {seen}\n{stderr}");
-    assert_eq!(calls, keys, "one STS call per period: {seen}\n{stderr}");
+    // One STS call per period: each key the job saw, and at most one renewal more that
+    // landed after its last request.
+    assert!(
+        calls == keys || calls == keys + 1,
+        "{calls} STS calls for {keys} keys: {seen}\n{stderr}"
+    );
     assert!(
         requests >= 4 * keys as u64,
         "many requests, few STS calls: {seen}"
