@@ -49,11 +49,12 @@ pub fn command() -> clap::Command {
         .filter(|a| a.is_global_set())
         .cloned()
         .collect();
-    let own_only: [(&str, &[&str]); 4] = [
+    let own_only: [(&str, &[&str]); 5] = [
         ("completions", &[]),
         ("man", &[]),
         ("__sections", &["configuration", "config"]),
         ("logout", &["configuration", "config", "verbose"]),
+        ("status", &["config", "verbose"]),
     ];
     own_only.into_iter().fold(cmd, |cmd, (name, keep)| {
         cmd.mut_subcommand(name, |sc| {
