@@ -51,11 +51,12 @@ pub fn command() -> clap::Command {
         .filter(|a| a.is_global_set())
         .cloned()
         .collect();
-    let own_only: [(&str, &[&str]); 4] = [
+    let own_only: [(&str, &[&str]); 5] = [
         ("completions", &[]),
         ("man", &[]),
         ("__sections", &["configuration", "config"]),
         ("logout", &["configuration", "config", "verbose"]),
+        ("status", &["config", "verbose"]),
     ];
     own_only.into_iter().fold(cmd, |cmd, (name, keep)| {
         cmd.mut_subcommand(name, |sc| {
@@ -227,6 +228,27 @@ Examples:
   saml-login -c work configure --force                 log in again for the current grants")]
     Configure(ConfigureArgs),
 
+    /// Serve the role's credentials to containers from an endpoint that renews them
+    ///
+    /// The AWS SDKs' container-credentials endpoint (ECS format): prints
+    /// AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (every
+    /// request must carry the token) and runs until interrupted, logging in again when
+    /// the credentials near their expiry. Listens on 127.0.0.1 unless told otherwise.
+    #[command(after_help = "\
+Examples:
+  saml-login -c dev serve --port 9911 --env-file dev.env
+  docker run --network host --env-file dev.env amazon/aws-cli sts get-caller-identity
+  saml-login serve --profile prod-admin --address 169.254.170.2 --port 80")]
+    Serve(ServeArgs),
+
+    /// Show the profiles saml-login wrote, their roles and time left, and the cached
+    /// SAML assertions
+    #[command(after_help = "\
+Examples:
+  saml-login status                                    a table on a terminal
+  saml-login status --json                             the same as JSON")]
+    Status(StatusArgs),
+
     /// Forget a login: the cached SAML assertion and keys, and the remembered webview
     /// session of the section's IdP (--all: of every IdP)
     ///
@@ -334,10 +356,51 @@ pub struct ExecArgs {
     #[arg(long, value_name = "PROFILE", conflicts_with_all = ["account", "role"])]
     pub profile: Option<String>,
 
+    /// Give COMMAND a loopback credential endpoint that renews the credentials
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN)
+    /// instead of keys in its environment: for jobs that outlast a session
+    #[arg(long)]
+    pub server: bool,
+
     /// The command and its arguments (options before it are exec's: put `--` before a
     /// command that starts with `-`)
     #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub fresh: FreshArgs,
+
+    /// Serve the credentials of this AWS config profile (see `exec --profile`)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The address to listen on: a loopback or interface address (default 127.0.0.1)
+    #[arg(long, value_name = "IP")]
+    pub address: Option<std::net::IpAddr>,
+
+    /// Listen on every interface (0.0.0.0): anyone who can reach the port and has the
+    /// token gets the keys
+    #[arg(long, conflicts_with = "address")]
+    pub all_interfaces: bool,
+
+    /// The port (default: any free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// Write the two variables to FILE (mode 0600, `docker run --env-file` format)
+    /// instead of printing them
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

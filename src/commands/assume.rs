@@ -156,7 +156,7 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
 /// The keys a profile gets besides the credentials: the role it holds, the
 /// fingerprint of the request that produced it, and the fingerprint of the keys both
 /// describe (AWS's readers ignore other keys).
-const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
+pub(crate) const PROFILE_ROLE_KEY: &str = "x_saml_login_role";
 const PROFILE_REQUEST_KEY: &str = "x_saml_login_request";
 const PROFILE_KEYS_KEY: &str = "x_saml_login_keys";
 

@@ -23,6 +23,16 @@ use crate::storage::identity::SessionIdentity;
 /// fresh, else from the (cached or new) assertion. `command` (credential-process, exec,
 /// env) is for the error naming a missing role.
 pub(crate) fn role_credentials(cx: &Context, command: &str) -> Result<Credentials> {
+    role_credentials_after(cx, command, None)
+}
+
+/// [`role_credentials`], where cached credentials serve only when they expire after
+/// `held` (the credential server renewing the ones it holds).
+pub(crate) fn role_credentials_after(
+    cx: &Context,
+    command: &str,
+    held: Option<OffsetDateTime>,
+) -> Result<Credentials> {
     let s = &cx.settings;
     let (Some(account), Some(role)) = (&s.aws_account, &s.aws_role) else {
         return Err(no_role(cx, command));
@@ -30,11 +40,11 @@ pub(crate) fn role_credentials(cx: &Context, command: &str) -> Result<Credential
     let account = cx.accounts.get(account)?;
     let identity = SessionIdentity::new(terms(cx), &account.number, role);
     if !cx.force {
-        if let Some(c) = cached_credentials(cx, &identity)? {
+        if let Some(c) = cached_credentials(cx, &identity, held)? {
             return Ok(c);
         }
         if lock_login(cx)? == Acquired::AfterWaiting
-            && let Some(c) = cached_credentials(cx, &identity)?
+            && let Some(c) = cached_credentials(cx, &identity, held)?
         {
             return Ok(c);
         }
@@ -77,9 +87,17 @@ fn no_role(cx: &Context, command: &str) -> Error {
     ))
 }
 
-/// Cached credentials of exactly `identity`, announced.
-fn cached_credentials(cx: &Context, identity: &SessionIdentity) -> Result<Option<Credentials>> {
-    let Some(hit) = cx.cache.credentials(identity, OffsetDateTime::now_utc())? else {
+/// Cached credentials of exactly `identity` (expiring after `held`, if given), announced.
+fn cached_credentials(
+    cx: &Context,
+    identity: &SessionIdentity,
+    held: Option<OffsetDateTime>,
+) -> Result<Option<Credentials>> {
+    let Some(hit) = cx
+        .cache
+        .credentials(identity, OffsetDateTime::now_utc())?
+        .filter(|hit| held.is_none_or(|h| hit.credentials.expiration > h))
+    else {
         return Ok(None);
     };
     eprintln!(
@@ -123,6 +141,7 @@ pub(crate) fn with_credentials(
     match then {
         WithCredentials::Exec(command) => run_with_credentials(c, region, &command),
         WithCredentials::Export(shell) => print_exports(c, region, shell),
+        WithCredentials::Serve(_) => unreachable!("commands::run serves"),
     }
 }
 
@@ -151,7 +170,7 @@ fn run_with_credentials(c: &Credentials, region: Option<&str>, argv: &[OsString]
 }
 
 #[cfg(unix)]
-fn exit_status_code(status: std::process::ExitStatus) -> i32 {
+pub(crate) fn exit_status_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status
         .code()
@@ -159,7 +178,7 @@ fn exit_status_code(status: std::process::ExitStatus) -> i32 {
 }
 
 #[cfg(not(unix))]
-fn exit_status_code(status: std::process::ExitStatus) -> i32 {
+pub(crate) fn exit_status_code(status: std::process::ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 

@@ -7,9 +7,13 @@ pub(crate) mod configure;
 pub(crate) mod console;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
+pub(crate) mod endpoint;
 pub(crate) mod exec_child;
+pub(crate) mod keeper;
 pub(crate) mod logout;
+pub(crate) mod serve;
 pub(crate) mod shell;
+pub(crate) mod status;
 
 use saml_login_capture::Cancel;
 
@@ -39,6 +43,24 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Plan::LogoutAll { paths, cache } => {
             return logout::logout(&Cache::new(paths.cache.clone(), cache), &paths, None);
         }
+        Plan::Status { paths, json } => return status::status(&paths, json),
+        Plan::Profile {
+            paths,
+            cache,
+            profile,
+            force,
+            then: WithCredentials::Serve(setup),
+        } => {
+            let source = serve::ProfileSource {
+                cache: Cache::new(paths.cache.clone(), cache),
+                region: serve::profile_region(&paths, &profile),
+                paths,
+                profile,
+                force,
+            };
+            let region = source.region.clone();
+            return serve::run(Box::new(source), region.as_deref(), setup, &cancel);
+        }
         Plan::Profile {
             paths,
             cache,
@@ -58,7 +80,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     };
     let task = std::mem::replace(&mut run.task, Task::Logout);
     let check_response = !matches!(task, Task::GetToken);
-    let cx = Context::new(run, cancel, check_response);
+    let cx = Context::new(run, cancel.clone(), check_response);
     match task {
         Task::GetToken => assume::get_token(&cx),
         Task::Show => assume::show(&cx),
@@ -76,6 +98,15 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Exec(command),
+            )
+        }
+        Task::Serve(setup) => {
+            let region = cx.settings.region.clone();
+            serve::run(
+                Box::new(serve::SectionSource(cx)),
+                region.as_deref(),
+                setup,
+                &cancel,
             )
         }
         Task::Env(shell) => {

@@ -39,12 +39,51 @@ pub(crate) enum Plan {
         force: bool,
         then: WithCredentials,
     },
+    /// `status`: what saml-login wrote and caches.
+    Status {
+        paths: Paths,
+        json: bool,
+    },
     /// A command on a configuration section.
     Section(Box<Run>),
 }
 
+/// Where `exec --server` and `serve` answer, and what they run.
+pub(crate) struct ServeSetup {
+    /// `exec --server`'s command; `None` for `serve` (runs until interrupted).
+    pub command: Option<Vec<OsString>>,
+    pub bind: std::net::SocketAddr,
+    /// `serve --env-file`.
+    pub env_file: Option<PathBuf>,
+}
+
+impl ServeSetup {
+    fn of_exec(command: Vec<OsString>) -> Self {
+        Self {
+            command: Some(command),
+            bind: (std::net::Ipv4Addr::LOCALHOST, 0).into(),
+            env_file: None,
+        }
+    }
+
+    fn of_serve(a: &crate::cli::ServeArgs) -> Self {
+        let ip = if a.all_interfaces {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            a.address.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into())
+        };
+        Self {
+            command: None,
+            bind: (ip, a.port).into(),
+            env_file: a.env_file.clone(),
+        }
+    }
+}
+
 /// What `exec` and `env` do with the credentials.
 pub(crate) enum WithCredentials {
+    /// Serve them to a command or to containers (`exec --server`, `serve`).
+    Serve(ServeSetup),
     /// Run this command with them in its environment.
     Exec(Vec<OsString>),
     /// Print them as this shell's exports.
@@ -83,12 +122,24 @@ pub(crate) enum Task {
     },
     CredentialProcess,
     Exec(Vec<OsString>),
+    Serve(ServeSetup),
     Env(EnvShell),
     Configure {
         dry_run: bool,
     },
     Logout,
     Doctor,
+}
+
+/// `serve --address`: an unspecified address (every interface) only through
+/// `--all-interfaces`, so that none is opened by accident.
+fn check_serve_address(a: &crate::cli::ServeArgs) -> Result<()> {
+    match a.address {
+        Some(ip) if ip.is_unspecified() => Err(Error::Usage(format!(
+            "--address {ip} listens on every interface: say --all-interfaces if that is meant"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Resolve the command line `cli` with the environment `env`.
@@ -166,7 +217,21 @@ pub(crate) fn resolve_on(
                 paths,
                 profile: a.profile.unwrap_or_default(),
                 force: a.fresh.force,
-                then: WithCredentials::Exec(a.command),
+                then: if a.server {
+                    WithCredentials::Serve(ServeSetup::of_exec(a.command))
+                } else {
+                    WithCredentials::Exec(a.command)
+                },
+            });
+        }
+        Command::Serve(a) if a.profile.is_some() => {
+            check_serve_address(&a)?;
+            return Ok(Plan::Profile {
+                cache: unsectioned_cache(&paths, &overrides)?,
+                paths,
+                then: WithCredentials::Serve(ServeSetup::of_serve(&a)),
+                profile: a.profile.unwrap_or_default(),
+                force: a.fresh.force,
             });
         }
         Command::Env(a) if a.profile.is_some() => {
@@ -201,7 +266,22 @@ pub(crate) fn resolve_on(
             false,
         ),
         Command::CredentialProcess(a) => (a.fresh.force, Task::CredentialProcess, true),
+        Command::Exec(a) if a.server => (
+            a.fresh.force,
+            Task::Serve(ServeSetup::of_exec(a.command)),
+            true,
+        ),
         Command::Exec(a) => (a.fresh.force, Task::Exec(a.command), true),
+        Command::Serve(a) => {
+            check_serve_address(&a)?;
+            (a.fresh.force, Task::Serve(ServeSetup::of_serve(&a)), true)
+        }
+        Command::Status(a) => {
+            return Ok(Plan::Status {
+                paths,
+                json: a.json,
+            });
+        }
         Command::Env(a) => (a.fresh.force, Task::Env(shell(a.shell)), true),
         Command::Configure(a) => (a.force, Task::Configure { dry_run: a.dry_run }, true),
         Command::Logout(_) => (false, Task::Logout, false),
@@ -221,7 +301,11 @@ pub(crate) fn resolve_on(
     let pinned_role = names_one_role
         && matches!(
             task,
-            Task::AssumeRole { .. } | Task::CredentialProcess | Task::Exec(_) | Task::Env(_)
+            Task::AssumeRole { .. }
+                | Task::CredentialProcess
+                | Task::Exec(_)
+                | Task::Env(_)
+                | Task::Serve(_)
         );
     let login = if may_log_in {
         Some(LoginSetup::resolve(

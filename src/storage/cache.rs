@@ -398,6 +398,24 @@ impl Cache {
         }
     }
 
+    /// Every cached assertion's login page, when it was obtained and until when it
+    /// serves (for `status`; expired ones too, the response itself not read).
+    pub(crate) fn assertion_times(&self) -> Vec<(String, OffsetDateTime, OffsetDateTime)> {
+        let mut out: Vec<_> = self
+            .entries("assertions")
+            .into_iter()
+            .filter_map(|(name, _)| {
+                let cached = read_json::<CachedAssertion>(&self.files, &name)?;
+                let login = name.strip_prefix("assertions/")?.to_owned();
+                let obtained = OffsetDateTime::parse(&cached.obtained_at, &Rfc3339).ok()?;
+                let until = OffsetDateTime::parse(&cached.not_on_or_after, &Rfc3339).ok()?;
+                Some((login, obtained, until))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The entries of `kind` in the cache directory (none when it is missing): each
     /// `*.json` file with its entry name (the stem unescaped as
     /// [`secret_store::file_name`] escaped it).

@@ -16,6 +16,7 @@ mod console;
 mod corporate_network;
 mod crash_safety;
 mod credential_process;
+mod credential_server;
 mod credential_store;
 mod form_filling;
 mod guidance;
