@@ -37,7 +37,7 @@ xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --workspace --locked -- --tes
 
 # Release builds (the dist profile, then musl): its own step, after the other tests, so
 # that it slows none of their timings; `cargo test` alone leaves it out.
-echo "==> packages: scripts/package.sh, installed in a scratch root (tests/packaging.rs)"
+echo "==> packages: scripts/package.sh, installed in a scratch root; cargo publish --dry-run --workspace, the packaged crates installed with cargo install (tests/packaging.rs)"
 cargo test --locked --test packaging
 
 echo "==> fuzz: replay the seed corpus and every fixed crash (must pass; a failure prints the panic and the input)"

@@ -322,3 +322,201 @@ fn is_static_elf(elf: &[u8]) -> bool {
         u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) != PT_INTERP
     })
 }
+
+/// The workspace's crates as `cargo publish --dry-run --workspace` packages and verifies
+/// them (each built from its package, with no `[patch]`): `target/package/`, once for
+/// every test here.
+fn published() -> &'static Path {
+    static PACKAGED: LazyLock<Result<PathBuf, String>> = LazyLock::new(|| {
+        let mut cmd = cargo_without_test_env();
+        // --allow-dirty: the working tree of a developer's run; CI's clone is clean.
+        cmd.args([
+            "publish",
+            "--dry-run",
+            "--workspace",
+            "--locked",
+            "--allow-dirty",
+        ]);
+        let out = cmd
+            .output()
+            .map_err(|e| format!("cannot run cargo publish: {e}"))?;
+        if out.status.success() {
+            Ok(repo().join("target/package"))
+        } else {
+            Err(format!(
+                "cargo publish --dry-run --workspace failed ({}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    match &*PACKAGED {
+        Ok(dir) => dir,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `cargo` in the repository, without what `cargo test` sets for its tests (see
+/// [`dist`]).
+fn cargo_without_test_env() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(repo());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let ours = key == "CARGO_HOME" || key == "CARGO_TARGET_DIR";
+        if !ours && (key == "CARGO" || key.starts_with("CARGO_") || key == "LD_LIBRARY_PATH") {
+            cmd.env_remove(&*key);
+        }
+    }
+    cmd
+}
+
+/// The crates `cargo publish --workspace` must package: all of the workspace's.
+const CRATES: [&str; 7] = [
+    "saml-login",
+    "saml-login-capture",
+    "saml-login-system",
+    "saml-login-http",
+    "saml-login-headless",
+    "saml-login-webview",
+    "saml-login-headless-chrome",
+];
+
+#[test]
+fn every_crate_is_packaged_without_tests_fixtures_or_scripts() {
+    let dir = published();
+    for name in CRATES {
+        let krate = dir.join(format!("{name}-{VERSION}.crate"));
+        assert!(krate.is_file(), "{} was not packaged", krate.display());
+        let list = stdout(Command::new("tar").arg("-tzf").arg(&krate));
+        let top = format!("{name}-{VERSION}/");
+        for path in list.lines() {
+            let inside = path.strip_prefix(&top).unwrap_or(path);
+            for unwanted in [
+                "tests/",
+                "fixtures/",
+                "scripts/",
+                "fuzz/",
+                ".ci/",
+                ".github/",
+                "benches/",
+                "examples/",
+                "vendor/",
+                "browsers/",
+            ] {
+                assert!(
+                    !inside.starts_with(unwanted),
+                    "{name}'s package holds {inside}, which `cargo install` does not need"
+                );
+            }
+        }
+        assert!(
+            list.lines().any(|p| p == format!("{top}Cargo.toml")),
+            "{name}: no Cargo.toml in\n{list}"
+        );
+    }
+    // The patched DevTools client goes out with its license and upstream's credit.
+    let chrome = stdout(
+        Command::new("tar")
+            .arg("-tzf")
+            .arg(dir.join(format!("saml-login-headless-chrome-{VERSION}.crate"))),
+    );
+    for file in ["LICENSE.md", "PATCHES.md", "json/browser_protocol.json"] {
+        assert!(
+            chrome.contains(&format!("saml-login-headless-chrome-{VERSION}/{file}")),
+            "saml-login-headless-chrome's package lacks {file}"
+        );
+    }
+}
+
+/// `cargo install` of the packaged saml-login and webview helper, with their
+/// dependencies taken from the other packages (as crates.io would serve them), into a
+/// scratch root; the installed binary then logs in from a saved response against moto.
+#[test]
+fn packaged_crates_install_and_log_in() {
+    let dir = published();
+    let root = tempfile::tempdir().unwrap();
+    let mut patches = Vec::new();
+    for name in CRATES.iter().skip(1) {
+        let unpacked = dir.join(format!("{name}-{VERSION}"));
+        if !unpacked.is_dir() {
+            run(Command::new("tar")
+                .arg("-xzf")
+                .arg(dir.join(format!("{name}-{VERSION}.crate")))
+                .arg("-C")
+                .arg(dir));
+        }
+        patches.push(format!(
+            "patch.crates-io.{name}.path=\"{}\"",
+            unpacked.display()
+        ));
+    }
+    for name in ["saml-login", "saml-login-webview"] {
+        let unpacked = dir.join(format!("{name}-{VERSION}"));
+        if !unpacked.is_dir() {
+            run(Command::new("tar")
+                .arg("-xzf")
+                .arg(dir.join(format!("{name}-{VERSION}.crate")))
+                .arg("-C")
+                .arg(dir));
+        }
+        let mut cmd = cargo_without_test_env();
+        cmd.arg("install")
+            .arg("--path")
+            .arg(&unpacked)
+            .arg("--root")
+            .arg(root.path())
+            // The dev profile and the workspace's target directory: what the publish
+            // verification just built from the same packages is reused (a release
+            // build is what users get; README gives its time). --offline: resolved
+            // from the crates already downloaded, which are the workspace's locked
+            // versions (a package's Cargo.lock is used only with --locked, which a
+            // patched dependency rules out), so no new release of a dependency can
+            // change what this test builds.
+            .args(["--debug", "--offline", "--target-dir"])
+            .arg(repo().join("target"))
+            .arg("--quiet");
+        for patch in &patches {
+            cmd.args(["--config", patch]);
+        }
+        run(&mut cmd);
+    }
+    let bin = root.path().join("bin");
+    for program in [
+        "saml-login",
+        "aws-console",
+        "pkce-login",
+        "saml-login-webview",
+    ] {
+        assert!(
+            bin.join(program).is_file(),
+            "cargo install left no {program}"
+        );
+    }
+
+    let version = stdout(Command::new(bin.join("saml-login")).arg("--version"));
+    assert_eq!(version.trim(), format!("saml-login {VERSION}"));
+
+    // A whole login from a saved response: the assertion parsed, STS (moto) called,
+    // the profile written.
+    let idp = support::idp(&["--auto-session"]);
+    let moto = support::moto();
+    let env = support::Env::new().sts(&moto);
+    env.config(&support::config_for(&idp, support::free_port()));
+    env.write("saved.b64", &support::fetch_saml_response(&idp));
+    let out = env
+        .command(bin.join("saml-login"))
+        .arg("--saml-response-file")
+        .arg(env.path("saved.b64"))
+        .args(["aws-assume-role", "--profile", "installed"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the installed saml-login failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let credentials = env.credentials();
+    assert!(credentials.contains("[installed]"), "{credentials}");
+    assert!(credentials.contains("aws_session_token"), "{credentials}");
+}

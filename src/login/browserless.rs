@@ -3,7 +3,6 @@
 //! instead of run), the HTTP client it uses, and Chromium after it when the stored
 //! session is not enough.
 
-
 use saml_login_capture::{Browser, CaptureError, Cookie, Login, LoginRequest};
 use saml_login_http::{Attempt, HttpLogin};
 

@@ -156,7 +156,12 @@ impl HttpLogin {
     }
 
     /// One GET with the jar's cookies, redirects not followed, any status read.
-    fn get(agent: &ureq::Agent, url: &Url, jar: &jar::Jar, within: Duration) -> Result<Answer, String> {
+    fn get(
+        agent: &ureq::Agent,
+        url: &Url,
+        jar: &jar::Jar,
+        within: Duration,
+    ) -> Result<Answer, String> {
         let mut get = agent
             .get(url.as_str())
             .header("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1");
