@@ -25,6 +25,7 @@ mod hostile_neighbours;
 mod hostile_round_three;
 mod interrupt;
 mod keyring;
+mod layout;
 mod new_user_three;
 mod pkce;
 mod profiles;
