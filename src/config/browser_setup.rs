@@ -48,6 +48,8 @@ pub(crate) struct LoginSetup {
     pub browser: BrowserSetup,
     /// `--save-cookies FILE`.
     pub save_cookies: Option<PathBuf>,
+    /// `--retry-webview`: forget that the webview could not serve this IdP.
+    pub retry_webview: bool,
 }
 
 /// What the browser setup is made of.
@@ -78,6 +80,7 @@ impl LoginSetup {
             return Ok(Self {
                 browser: BrowserSetup::Saved(path.to_owned()),
                 save_cookies: None,
+                retry_webview: false,
             });
         }
         let kind = inputs
@@ -130,6 +133,7 @@ impl LoginSetup {
         Ok(Self {
             browser,
             save_cookies: args.save_cookies.clone(),
+            retry_webview: args.retry_webview,
         })
     }
 }

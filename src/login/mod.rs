@@ -3,6 +3,7 @@
 //! our random `RelayState`, the callback to wait for, the timeout.
 
 pub(crate) mod browser;
+pub(crate) mod handover;
 pub(crate) mod lock;
 pub(crate) mod pipeline;
 pub(crate) mod role_choice;

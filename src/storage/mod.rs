@@ -8,3 +8,4 @@ pub(crate) mod cookie_jar;
 pub mod credentials_file;
 pub(crate) mod identity;
 pub(crate) mod secret_store;
+pub(crate) mod webview_refusals;

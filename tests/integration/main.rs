@@ -21,6 +21,7 @@ mod headless;
 mod hostile_neighbours;
 mod interrupt;
 mod keyring;
+mod passkeys;
 mod pkce;
 mod profiles;
 mod secret_hygiene;
