@@ -15,8 +15,11 @@ const SESSION: &str = "passkey-made-session-0123456789";
 
 /// `get-token --headless` on `idp` (no jar unless given), bounded at 90 s: exit code,
 /// stdout, stderr, elapsed.
-fn headless_get_token(idp: &Server, jar: Option<&str>) -> (Option<i32>, String, String, Duration) {
-    let port = free_port();
+fn headless_get_token(
+    idp: &Server,
+    port: u16,
+    jar: Option<&str>,
+) -> (Option<i32>, String, String, Duration) {
     let mut env = Env::new();
     if let Some(jar) = jar {
         env = env.var("SAML_LOGIN_COOKIES", jar);
@@ -44,7 +47,7 @@ fn headless_get_token(idp: &Server, jar: Option<&str>) -> (Option<i32>, String, 
 fn headless_fails_within_20_s_naming_the_passkey() {
     let _serial = serial();
     let idp = idp(&["--challenge", "passkey"]);
-    let (code, stdout, stderr, elapsed) = headless_get_token(&idp, None);
+    let (code, stdout, stderr, elapsed) = headless_get_token(&idp, free_port(), None);
     assert_eq!(code, Some(1), "the exit code of a failed login: {stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     assert!(
@@ -65,7 +68,7 @@ fn headless_fails_within_20_s_naming_the_passkey() {
 fn headless_fails_within_20_s_naming_the_entra_device_policy() {
     let _serial = serial();
     let idp = idp(&["--challenge", "aadsts53001"]);
-    let (code, _, stderr, elapsed) = headless_get_token(&idp, None);
+    let (code, _, stderr, elapsed) = headless_get_token(&idp, free_port(), None);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("a domain-joined device (Entra Conditional Access) (AADSTS53001): a headless login cannot provide it"),
@@ -94,7 +97,7 @@ fn every_known_page_is_named_in_headless() {
         ("okta-device-assurance", "(okta-device-assurance)"),
     ] {
         let idp = idp(&["--challenge", challenge]);
-        let (code, _, stderr, elapsed) = headless_get_token(&idp, None);
+        let (code, _, stderr, elapsed) = headless_get_token(&idp, free_port(), None);
         assert_eq!(code, Some(1), "{challenge}: {stderr}");
         assert!(stderr.contains(named), "{challenge}: {stderr}");
         assert!(elapsed < FAST, "{challenge} took {elapsed:?}: {stderr}");
@@ -106,9 +109,18 @@ fn every_known_page_is_named_in_headless() {
 #[test]
 fn headless_with_a_valid_stored_session_never_meets_the_passkey_page() {
     let _serial = serial();
-    let idp = idp(&["--challenge", "passkey", "--session-cookie", SESSION]);
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&[
+        "--challenge",
+        "passkey",
+        "--session-cookie",
+        SESSION,
+        "--callback",
+        &callback,
+    ]);
     let jar = format!("127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\t{SESSION}\n");
-    let (code, stdout, stderr, _) = headless_get_token(&idp, Some(&jar));
+    let (code, stdout, stderr, _) = headless_get_token(&idp, port, Some(&jar));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         decode_saml(stdout.trim()).contains("<samlp:Response "),
