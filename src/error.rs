@@ -233,6 +233,9 @@ impl Error {
             Error::Capture(CaptureError::PortInUse { port, .. }) => {
                 Some(port_hint("listen_port", *port))
             }
+            Error::Capture(CaptureError::Unsupported { demand, .. }) => {
+                Some(ways_forward(demand))
+            }
             Error::PortInUse { setting, port, .. } => Some(port_hint(setting, *port)),
             Error::NoConfigFile { .. } => Some(
                 "paste that into the file, with your tenant and client id (or point --config at another file); the README's Configuration section lists every key"
@@ -264,6 +267,22 @@ impl Error {
             )),
             _ => None,
         }
+    }
+}
+
+/// What to do when the IdP asks for what the browser cannot give.
+fn ways_forward(demand: &saml_login_capture::Demand) -> String {
+    match demand {
+        saml_login_capture::Demand::Passkey { .. } => "log in once where you can use the passkey \
+             or security key and keep the IdP session for the headless runs: `saml-login \
+             --headless --show-browser --save-cookies FILE get-token` (a visible Chromium), then \
+             --cookies FILE or SAML_LOGIN_COOKIES while that session lasts; or log in with \
+             --system-browser; or have the IdP let this account log in without a passkey"
+            .into(),
+        saml_login_capture::Demand::Page { .. } => "only a browser on a device your \
+             organisation manages passes this page: log in with --system-browser on such a \
+             device, or ask the IdP's admin which policy applies to this application"
+            .into(),
     }
 }
 
@@ -329,6 +348,22 @@ mod tests {
         };
         assert_eq!(idp.to_string(), "https://idp.example/oauth/token: HTTP 500");
         assert_eq!(idp.exit_code(), exit::FAILURE);
+    }
+
+    /// A passkey page a headless run cannot answer is a failed login (1), with the ways
+    /// forward.
+    #[test]
+    fn an_unsupported_demand_fails_with_the_ways_forward() {
+        let e = Error::Capture(CaptureError::Unsupported {
+            browser: "a headless login",
+            demand: saml_login_capture::Demand::Passkey {
+                registration: false,
+            },
+        });
+        assert_eq!(e.exit_code(), exit::FAILURE);
+        assert!(e.to_string().contains("passkey"), "{e}");
+        let hint = e.hint().unwrap();
+        assert!(hint.contains("--show-browser --save-cookies"), "{hint}");
     }
 
     #[test]

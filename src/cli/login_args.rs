@@ -108,6 +108,10 @@ pub struct BrowserArgs {
     /// Webview: use a throwaway profile instead of the remembered session
     #[arg(long, visible_alias = "private", global = true)]
     pub fresh: bool,
+
+    /// Webview: try it again on an IdP it could not serve (a passkey page), instead of going straight to the system browser
+    #[arg(long, global = true)]
+    pub retry_webview: bool,
 }
 
 impl BrowserArgs {

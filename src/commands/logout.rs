@@ -1,11 +1,12 @@
-//! `logout`: forget the cached SAML assertion and credentials and the remembered
-//! webview session of an IdP, or of every IdP.
+//! `logout`: forget the cached SAML assertion and credentials, the remembered
+//! webview session and the webview's remembered refusal of an IdP, or of every IdP.
 
 use saml_login_capture::webview;
 
 use crate::config::paths::Paths;
 use crate::error::{Error, Result};
 use crate::storage::cache::Cache;
+use crate::storage::webview_refusals::WebviewRefusals;
 
 /// `logout`: forget the cached assertion and credentials and the remembered webview
 /// session of `idp` (of every IdP when `None`). Profiles already written to the
@@ -26,9 +27,16 @@ pub(crate) fn logout(cache: &Cache, paths: &Paths, idp: Option<&url::Url>) -> Re
             });
         }
     };
+    // The webview is tried again on an IdP it could not serve (a passkey page).
+    let refusals = WebviewRefusals::new(paths.cache.clone()).forget(idp.map(url::Url::as_str))?;
+    let refusals = if refusals > 0 {
+        format!(", {refusals} remembered webview refusal(s) (the webview is tried again)")
+    } else {
+        String::new()
+    };
     let whose = idp.map_or_else(|| "every IdP".to_owned(), |u| u.to_string());
     eprintln!(
-        "saml-login: logged out of {whose}: removed {} cached SAML assertion, {credentials} cached credential(s), {} webview session",
+        "saml-login: logged out of {whose}: removed {} cached SAML assertion, {credentials} cached credential(s), {} webview session{refusals}",
         if assertion { "the" } else { "no" },
         if session {
             "the remembered"

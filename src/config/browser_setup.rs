@@ -76,6 +76,8 @@ pub(crate) struct LoginSetup {
     pub browser: BrowserSetup,
     /// `--save-cookies FILE`.
     pub save_cookies: Option<PathBuf>,
+    /// `--retry-webview`: forget that the webview could not serve this IdP.
+    pub retry_webview: bool,
 }
 
 /// What the browser setup is made of.
@@ -111,6 +113,7 @@ impl LoginSetup {
             return Ok(Self {
                 browser: BrowserSetup::Saved(path.to_owned()),
                 save_cookies: None,
+                retry_webview: false,
             });
         }
         let kind = inputs
@@ -170,6 +173,7 @@ impl LoginSetup {
         Ok(Self {
             browser,
             save_cookies: args.save_cookies.clone(),
+            retry_webview: args.retry_webview,
         })
     }
 }

@@ -498,6 +498,7 @@ mod tests {
         let Some(LoginSetup {
             browser: BrowserSetup::Headless { cookies, login, .. },
             save_cookies: None,
+            ..
         }) = run.login
         else {
             panic!("not headless: {:?}", run.login);

@@ -4,6 +4,7 @@
 
 pub(crate) mod browser;
 pub(crate) mod browserless;
+pub(crate) mod handover;
 pub(crate) mod lock;
 pub(crate) mod pipeline;
 pub(crate) mod role_choice;

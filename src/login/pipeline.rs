@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use saml_login_capture::{Callback, Cancel, Captured, LoginRequest, UnechoedVerdict};
+use saml_login_capture::{Callback, Cancel, CaptureError, Captured, LoginRequest, UnechoedVerdict};
 use time::OffsetDateTime;
 
 use crate::aws::assertion::{Assertion, SamlResponse};
@@ -21,9 +21,9 @@ use crate::config::paths::Paths;
 use crate::config::resolve::Run;
 use crate::config::{CallbackSetting, Settings};
 use crate::error::{Error, Result};
-use crate::login::browser;
 use crate::login::lock::{Acquired, LoginLock};
 use crate::login::{self, Received};
+use crate::login::{browser, handover};
 use crate::storage::cache::Cache;
 use crate::storage::identity::RequestTerms;
 
@@ -353,19 +353,42 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         let judge = unechoed_judge(cx, &request.callback, started);
         request.callback = request.callback.judging_unechoed(judge);
     }
-    let mut browser = browser::open(&setup.browser)?;
+    let began = std::time::Instant::now();
     let port_setting = match cx.settings.callback {
         CallbackSetting::Url(_) => "callback_url",
         _ => "listen_port",
     };
-    let received = login::saml_response(browser.as_mut(), &request)
-        .map_err(|e| e.port_from_setting(port_setting))?;
-    browser::save_cookies(
-        "saml-login",
-        setup.save_cookies.as_deref(),
-        &received.cookies,
-        &request.start_url,
-    )?;
+    // The webview could not serve this IdP before: straight to the system browser.
+    let remembered = handover::remembered(cx, &request);
+    let (received, handed_over) = if let Some(line) = remembered {
+        eprintln!("{line}");
+        let received = handover::in_system_browser(cx, &request, began, port_setting)?;
+        (received, true)
+    } else {
+        let mut browser = browser::open(&setup.browser)?;
+        match login::saml_response(browser.as_mut(), &request) {
+            Err(Error::Capture(CaptureError::Unsupported { demand, .. }))
+                if handover::possible(&setup.browser, &request) =>
+            {
+                drop(browser);
+                let received = handover::after_demand(cx, &request, began, &demand, port_setting)?;
+                (received, true)
+            }
+            other => (other.map_err(|e| e.port_from_setting(port_setting))?, false),
+        }
+    };
+    if handed_over && setup.save_cookies.is_some() {
+        eprintln!(
+            "saml-login: not saving cookies: the login ended in your browser, which keeps its cookies to itself"
+        );
+    } else {
+        browser::save_cookies(
+            "saml-login",
+            setup.save_cookies.as_deref(),
+            &received.cookies,
+            &request.start_url,
+        )?;
+    }
     if !received.state_echoed && cx.settings.relay_state_applies() {
         if cx.settings.require_relay_state {
             return Err(Error::RelayStateNotEchoed {

@@ -9,3 +9,4 @@ pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
 pub(crate) mod secret_store;
+pub(crate) mod webview_refusals;

@@ -19,7 +19,9 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn readme_layout_names_every_module_in_its_folder() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let layout = &readme[readme.find("## Layout").expect("README has a Layout section")..];
+    let layout = &readme[readme
+        .find("## Layout")
+        .expect("README has a Layout section")..];
     let src = repo().join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);

@@ -27,6 +27,7 @@ mod interrupt;
 mod keyring;
 mod layout;
 mod new_user_three;
+mod passkeys;
 mod pkce;
 mod profiles;
 mod remote_shells;

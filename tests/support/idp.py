@@ -263,6 +263,61 @@ AFTER_LOGIN_PAGES = {
 }
 
 
+CHALLENGE_PAGES = {
+    # What an IdP shows instead of its login form when it asks for something only some
+    # browsers or devices can give (--challenge): saml-login must recognise each.
+    "passkey": page(
+        "Use your passkey",
+        "<h1>Use your passkey</h1><p>Sign in with your passkey or security key.</p>"
+        "<p id=\"outcome\"></p><script>navigator.credentials.get({publicKey: {"
+        "challenge: new Uint8Array(32), timeout: 120000, userVerification: 'preferred'}})"
+        ".then(function () { document.getElementById('outcome').textContent = 'signed in'; },"
+        " function (e) { document.getElementById('outcome').textContent = 'failed: ' + e.name; });"
+        "</script>",
+    ),
+    "passkey-registration": page(
+        "Create a passkey",
+        "<h1>Create a passkey</h1><p>Your organisation requires a passkey.</p><script>"
+        "navigator.credentials.create({publicKey: {challenge: new Uint8Array(32),"
+        " rp: {name: 'test-idp'}, user: {id: new Uint8Array(16), name: 'alice', displayName: 'Alice'},"
+        " pubKeyCredParams: [{type: 'public-key', alg: -7}]}}).catch(function () {});</script>",
+    ),
+    # Entra ID's Conditional Access error page (its shape; the texts are Microsoft's).
+    **{
+        f"aadsts{code}": page(
+            "Sign in to your account",
+            "<h1>You can't get there from here</h1><p>This application contains sensitive "
+            "information and can only be accessed from devices or client applications that "
+            "meet your organisation's management compliance policy.</p>"
+            f"<div id=\"debugDetails\"><p>Troubleshooting details</p><p>Error Code: {code}</p>"
+            f"<p>Request Id: 00000000-0000-0000-0000-000000000000</p></div><p>AADSTS{code}: {text}</p>",
+        )
+        for code, text in [
+            ("53000", "Device is not in required device state: compliant. Conditional Access "
+                      "policy requires a compliant device, and the device is not compliant."),
+            ("53001", "Device is not in required device state: domain_joined. Conditional Access "
+                      "policy requires a domain joined device, and the device is not domain joined."),
+            ("53003", "Access has been blocked by Conditional Access policies. The access policy "
+                      "does not allow token issuance."),
+        ]
+    },
+    # Okta's sign-in widget probing Okta Verify's loopback server (FastPass), then giving up.
+    "okta-fastpass": page(
+        "Sign In",
+        "<h1>Sign in with Okta FastPass</h1><p id=\"status\">Verifying your identity...</p><script>"
+        "fetch('http://127.0.0.1:8769/probe').catch(function () {"
+        " document.getElementById('status').textContent = 'Okta Verify is not responding. Make sure "
+        "Okta Verify is installed and registered on this device.'; });</script>",
+    ),
+    "okta-device-assurance": page(
+        "Sign In",
+        "<h1>Access denied</h1><p>Your device doesn't meet the security requirements. To sign in, "
+        "make the following updates. Then, access the app again:</p><ul><li>Update to the latest "
+        "version of your operating system</li></ul>",
+    ),
+}
+
+
 def password_page(username: str, error: str | None, autofill: str) -> str:
     err = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     return page(
@@ -368,6 +423,8 @@ class IdpHandler(BaseHTTPRequestHandler):
             self.login_page(url.path, query.get("state", ""), post=False)
         elif url.path == "/u/after-login" and self.state.config.after_login:
             self.send_html(AFTER_LOGIN_PAGES[self.state.config.after_login])
+        elif url.path == f"/u/challenge/{self.state.config.challenge}":
+            self.send_html(CHALLENGE_PAGES[self.state.config.challenge])
         elif url.path == "/stats":
             with self.state.lock:
                 self.send_json(200, dict(self.state.stats))
@@ -396,6 +453,9 @@ class IdpHandler(BaseHTTPRequestHandler):
             self.send_text(404, f"Unknown client: {client_id}")
             return
         if self.session_user() is None:
+            if cfg.challenge:
+                self.redirect(f"/u/challenge/{cfg.challenge}")
+                return
             if cfg.login_redirect:
                 self.redirect(cfg.login_redirect)
                 return
@@ -639,6 +699,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="serve the first SAML response built again on every later /samlp")
     p.add_argument("--rotate-session", action="store_true",
                    help="the SAML form page replaces the session cookie with a new one (Set-Cookie)")
+    p.add_argument("--challenge", choices=sorted(CHALLENGE_PAGES),
+                   help="without a session, a page that asks for a passkey or a managed device")
     args = p.parse_args(argv)
     args.role = args.role or [DEFAULT_ROLE]
     args.user = args.user or ["alice:correct-horse"]

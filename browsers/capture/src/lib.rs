@@ -18,6 +18,7 @@ use url::Url;
 
 mod callback;
 pub mod cookies;
+pub mod demand;
 mod dirs;
 pub mod job;
 pub mod path_search;
@@ -33,6 +34,7 @@ pub use callback::{
     is_aws_signin, is_http_url, is_loopback_url, signin_host_region,
 };
 pub use cookies::Cookie;
+pub use demand::Demand;
 pub use dirs::{
     create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
     sweep_stale_temp_dirs,
@@ -199,6 +201,13 @@ pub enum CaptureError {
     NotAvailable(String),
     #[error("the stored IdP session has expired: {0}")]
     SessionExpired(String),
+    /// The IdP asks for what this browser cannot give (a passkey, a managed device):
+    /// the login cannot complete here, whatever the time left.
+    #[error("{demand}: {browser} cannot provide it")]
+    Unsupported {
+        browser: &'static str,
+        demand: Demand,
+    },
     #[error("{browser}: {message}")]
     Browser {
         browser: &'static str,

@@ -169,6 +169,7 @@ enum WireError {
     PortInUse { port: u16, address: String },
     NotAvailable { message: String },
     SessionExpired { message: String },
+    Unsupported { demand: crate::Demand },
     Browser { message: String },
 }
 
@@ -197,6 +198,9 @@ pub fn outcome_to_json(outcome: &Result<Login, CaptureError>) -> String {
             },
             CaptureError::NotAvailable(m) => WireError::NotAvailable { message: m.clone() },
             CaptureError::SessionExpired(m) => WireError::SessionExpired { message: m.clone() },
+            CaptureError::Unsupported { demand, .. } => WireError::Unsupported {
+                demand: demand.clone(),
+            },
             CaptureError::Browser { message, .. } => WireError::Browser {
                 message: message.clone(),
             },
@@ -246,6 +250,10 @@ pub fn outcome_from_json(text: &str, browser: &'static str) -> Result<Login, Cap
             },
             WireError::NotAvailable { message } => CaptureError::NotAvailable(message),
             WireError::SessionExpired { message } => CaptureError::SessionExpired(message),
+            WireError::Unsupported { demand } => CaptureError::Unsupported {
+                browser: "the webview",
+                demand,
+            },
             WireError::Browser { message } => CaptureError::browser(browser, message),
         }),
     }
@@ -421,6 +429,12 @@ mod tests {
                 address: "[::1]",
             },
             CaptureError::browser("webview", "cannot open a window"),
+            CaptureError::Unsupported {
+                browser: "the webview",
+                demand: crate::Demand::Passkey {
+                    registration: false,
+                },
+            },
         ] {
             let text = e.to_string();
             let back = outcome_from_json(&outcome_to_json(&Err(e)), "webview").unwrap_err();

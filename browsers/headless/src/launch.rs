@@ -12,6 +12,7 @@ use headless_chrome::{Browser as Chrome, LaunchOptions};
 use saml_login_capture::{CaptureError, Login, LoginRequest, MAX_BODY_BYTES, Wait};
 use url::Url;
 
+use crate::demands;
 use crate::devtools::{self, Intercepted};
 use crate::login_form::{
     LoginState, STALL, Stillness, may_type_credentials, no_login, page_state, rejected,
@@ -148,6 +149,8 @@ pub(crate) fn drive(
 
     let rx = devtools::intercept_callback(&tab, &request.callback)
         .map_err(|e| fail("could not enable request interception", &e))?;
+    demands::install(&tab, opts.show_window)
+        .map_err(|e| fail("could not install the passkey watch", &e))?;
 
     let host = request
         .start_url
@@ -196,6 +199,8 @@ pub(crate) fn drive(
             }
             // Out of time or cancelled while waiting: that, before judging the page.
             wait.check()?;
+            // A passkey or a managed device asked for: no wait helps.
+            demands::check(&tab, opts.show_window)?;
             let page = match page_state(&tab) {
                 Ok(page) => page,
                 Err(e) => {

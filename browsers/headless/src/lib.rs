@@ -16,6 +16,7 @@ mod discovery;
 
 pub use discovery::{Build, Chromium, find_chrome};
 
+mod demands;
 mod devtools;
 mod launch;
 mod login_form;

@@ -45,6 +45,7 @@ use tao::window::{Window, WindowBuilder};
 use wry::{WebContext, WebView, WebViewBuilder};
 
 mod data_store;
+mod demand_watch;
 mod ipc;
 mod navigation;
 mod platform;
@@ -246,7 +247,9 @@ fn open_window(
         .with_url(request.start_url.as_str())
         .with_navigation_handler(move |uri| {
             navigation::navigation_handler(&callback, &navigation, &uri)
-        });
+        })
+        // A passkey or a managed device asked for: noted before the IdP's scripts run.
+        .with_initialization_script(saml_login_capture::demand::watch_script(false));
     if request.callback.method == Method::Post {
         // The POST is captured in the page (the navigation carries no body); a GET
         // callback needs neither the script nor the IPC channel.
@@ -293,6 +296,7 @@ fn event_loop_until_done(
 ) -> Result<Login, CaptureError> {
     let started = Instant::now();
     let mut outcome: Option<Result<Login, CaptureError>> = None;
+    let mut demands = demand_watch::DemandWatch::default();
     let mut window = Some(window);
     let mut webview = Some(webview);
     let code = event_loop.run_return(|event, _target, control_flow| {
@@ -319,6 +323,11 @@ fn event_loop_until_done(
                 | Event::NewEvents(StartCause::Init | StartCause::ResumeTimeReached { .. }) => {
                     if let Err(over) = wait.check() {
                         outcome = Some(Err(over));
+                    } else if let Some(demand) = webview.as_ref().and_then(|v| demands.tick(v)) {
+                        outcome = Some(Err(CaptureError::Unsupported {
+                            browser: "the webview",
+                            demand,
+                        }));
                     }
                 }
                 _ => {}
