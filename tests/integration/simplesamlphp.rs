@@ -472,7 +472,7 @@ fn webview_login(env: &Env, ssp: &SimpleSamlPhp, args: &[&str], type_form: bool)
         let helper = wait_for(Duration::from_secs(30), "the webview process", || {
             webview_helper_of(run.child.id())
         });
-        let window = wait_for(Duration::from_secs(30), "the webview window", || {
+        let window = wait_for(Duration::from_secs(120), "the webview window", || {
             window_of(helper)
         });
         // The login form was served (SimpleSAMLphp started a session for it).
