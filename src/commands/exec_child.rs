@@ -12,10 +12,9 @@ pub(crate) fn spawn_and_wait(command: &mut Command) -> std::io::Result<ExitStatu
     let mut child = command.spawn()?;
     // Windows: the command and its children die with saml-login.
     let _job = saml_login_capture::job::for_child(child.id(), "the command");
-    let forwarding = Forwarding::start(child.id());
-    let status = child.wait();
-    drop(forwarding);
-    status
+    // Signals are passed on while the child runs, and no longer once it has ended.
+    let _forwarding = Forwarding::start(child.id());
+    child.wait()
 }
 
 /// Linux: the command gets SIGTERM when saml-login ends, even by SIGKILL.

@@ -4,6 +4,7 @@
 //! measured), the completions in real shells.
 
 use std::process::{Output, Stdio};
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -429,6 +430,7 @@ fn signals_to_exec_reach_the_command_and_it_dies_with_exec() {
     assert!(!alive(child), "the command outlived a killed exec");
 }
 
+#[cfg(target_os = "linux")]
 fn wait_for_pid(file: &std::path::Path) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -537,6 +539,7 @@ fn configure_clash_names_the_other_section() {
 
 /// Run the role picker on a terminal (Python's pty), press `key` once it reads keys,
 /// and return the exit status and everything the terminal received.
+#[cfg(unix)]
 fn picker_with_key(env: &Env, response: &std::path::Path, key: &str) -> (i32, String) {
     let driver = r#"
 import os, pty, sys, time, select, termios

@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 /// Who opened a connection to the callback server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Peer {
-    /// A program of the user running saml-login.
+    /// A program of the user running saml-login (only Linux can tell).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     Us,
     /// A program of another user (or a socket no longer owned by any program).
     Other,
