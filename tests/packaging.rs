@@ -371,6 +371,18 @@ fn cargo_without_test_env() -> Command {
     cmd
 }
 
+/// The `.crate` file `cargo publish --dry-run --workspace` made for `name`: in
+/// `target/package/tmp-crate/` (where publishing keeps them; `cargo package` leaves
+/// them in `target/package/`).
+fn crate_file(name: &str) -> PathBuf {
+    let file = format!("{name}-{VERSION}.crate");
+    let dir = published();
+    [dir.join("tmp-crate").join(&file), dir.join(&file)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{file} was not packaged in {}", dir.display()))
+}
+
 /// The crates `cargo publish --workspace` must package: all of the workspace's.
 const CRATES: [&str; 7] = [
     "saml-login",
@@ -384,10 +396,8 @@ const CRATES: [&str; 7] = [
 
 #[test]
 fn every_crate_is_packaged_without_tests_fixtures_or_scripts() {
-    let dir = published();
     for name in CRATES {
-        let krate = dir.join(format!("{name}-{VERSION}.crate"));
-        assert!(krate.is_file(), "{} was not packaged", krate.display());
+        let krate = crate_file(name);
         let list = stdout(Command::new("tar").arg("-tzf").arg(&krate));
         let top = format!("{name}-{VERSION}/");
         for path in list.lines() {
@@ -419,7 +429,7 @@ fn every_crate_is_packaged_without_tests_fixtures_or_scripts() {
     let chrome = stdout(
         Command::new("tar")
             .arg("-tzf")
-            .arg(dir.join(format!("saml-login-headless-chrome-{VERSION}.crate"))),
+            .arg(crate_file("saml-login-headless-chrome")),
     );
     for file in ["LICENSE.md", "PATCHES.md", "json/browser_protocol.json"] {
         assert!(
@@ -442,7 +452,7 @@ fn packaged_crates_install_and_log_in() {
         if !unpacked.is_dir() {
             run(Command::new("tar")
                 .arg("-xzf")
-                .arg(dir.join(format!("{name}-{VERSION}.crate")))
+                .arg(crate_file(name))
                 .arg("-C")
                 .arg(dir));
         }
@@ -456,7 +466,7 @@ fn packaged_crates_install_and_log_in() {
         if !unpacked.is_dir() {
             run(Command::new("tar")
                 .arg("-xzf")
-                .arg(dir.join(format!("{name}-{VERSION}.crate")))
+                .arg(crate_file(name))
                 .arg("-C")
                 .arg(dir));
         }
@@ -508,7 +518,14 @@ fn packaged_crates_install_and_log_in() {
         .command(bin.join("saml-login"))
         .arg("--saml-response-file")
         .arg(env.path("saved.b64"))
-        .args(["aws-assume-role", "--profile", "installed"])
+        .args([
+            "aws-assume-role",
+            "--account",
+            "123456789012",
+            "--role",
+            "Developer",
+        ])
+        .args(["--profile", "installed"])
         .output()
         .unwrap();
     assert!(
