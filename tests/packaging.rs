@@ -323,9 +323,11 @@ fn is_static_elf(elf: &[u8]) -> bool {
     })
 }
 
-/// The workspace's crates as `cargo publish --dry-run --workspace` packages and verifies
-/// them (each built from its package, with no `[patch]`): `target/package/`, once for
-/// every test here.
+/// The workspace's crates as `cargo publish --dry-run --workspace` packages them:
+/// `target/package/`, once for every test here. `--no-verify`: cargo's own check builds
+/// every package once more; [`packaged_crates_install_and_log_in`] builds the same
+/// packages (all seven are dependencies of the two it installs) and then runs them, so
+/// the verification was a second build that proved less.
 fn published() -> &'static Path {
     static PACKAGED: LazyLock<Result<PathBuf, String>> = LazyLock::new(|| {
         let mut cmd = cargo_without_test_env();
@@ -336,6 +338,7 @@ fn published() -> &'static Path {
             "--workspace",
             "--locked",
             "--allow-dirty",
+            "--no-verify",
         ]);
         let out = cmd
             .output()
@@ -476,9 +479,10 @@ fn packaged_crates_install_and_log_in() {
             .arg(&unpacked)
             .arg("--root")
             .arg(root.path())
-            // The dev profile and the workspace's target directory: what the publish
-            // verification just built from the same packages is reused (a release
-            // build is what users get; README gives its time). --offline: resolved
+            // The dev profile and the workspace's target directory: the dependencies
+            // the tests already built are reused (a release build is what users get;
+            // README gives its time). This build is also the packages' verification
+            // (see [`published`]). --offline: resolved
             // from the crates already downloaded, which are the workspace's locked
             // versions (a package's Cargo.lock is used only with --locked, which a
             // patched dependency rules out), so no new release of a dependency can
