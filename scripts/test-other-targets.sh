@@ -7,6 +7,7 @@
 # target/: two cargo commands in one target directory wait for each other's lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+unset STEPS_LOG # a summary of its own, printed at its end
 . scripts/steps.sh
 export CARGO_TARGET_DIR="$PWD/target/cross"
 

@@ -18,6 +18,7 @@ step "install what the tests need (scripts/install-deps.sh)" bash scripts/instal
 mkdir -p target
 other_log="$PWD/target/test-other-targets.log"
 # setsid: its own process group, so that a failure here stops all of it.
+other_start=$SECONDS
 setsid nice -n 19 bash scripts/test-other-targets.sh >"$other_log" 2>&1 &
 other=$!
 trap 'kill -- -"$other" 2>/dev/null || true' EXIT
@@ -46,7 +47,7 @@ rc=0
 wait "$other" || rc=$?
 trap - EXIT
 sed 's/^/    | /' "$other_log"
-printf '%6s    %s\n' "" "scripts/test-other-targets.sh: exit $rc (its steps are above)" >>"$STEPS_LOG"
+printf '%6d s  %s\n' "$((SECONDS - other_start))" "scripts/test-other-targets.sh, from its start to the end of the wait for it (exit $rc; its steps are above)" >>"$STEPS_LOG"
 steps_summary
 if [ "$rc" != 0 ]; then
   echo "==> FAILED: scripts/test-other-targets.sh (exit $rc; its log is above)" >&2
