@@ -89,18 +89,18 @@ async fn client(
         None => loader.no_credentials(),
     };
     let config = loader.load().await;
-    // The endpoint, for messages: the configured one (`AWS_ENDPOINT_URL_STS`,
-    // `AWS_ENDPOINT_URL`), else the region's.
+    // The endpoint, for the proxy decision and messages: the configured one
+    // (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`), else the one the SDK's own resolver
+    // gives for the region, FIPS and dual-stack settings (GovCloud's FIPS endpoint is
+    // `sts.us-gov-west-1.amazonaws.com`, dual-stack ones are under `api.aws`).
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let endpoint = env("AWS_ENDPOINT_URL_STS")
+    let configured = env("AWS_ENDPOINT_URL_STS")
         .or_else(|| env("AWS_ENDPOINT_URL"))
-        .or_else(|| config.endpoint_url().map(str::to_owned))
-        .unwrap_or_else(|| {
-            regional_endpoint(
-                config.region().map_or("us-east-1", |r| r.as_ref()),
-                config.use_fips().unwrap_or(false),
-            )
-        });
+        .or_else(|| config.endpoint_url().map(str::to_owned));
+    let endpoint = match configured {
+        Some(url) => url,
+        None => sdk_endpoint(&config).await,
+    };
     // The HTTP client for that endpoint: its proxy (or none), the OS roots plus the
     // added CAs (`crate::net`).
     let mut sts_config = aws_sdk_sts::config::Builder::from(&config);
@@ -111,15 +111,30 @@ async fn client(
     (aws_sdk_sts::Client::from_conf(sts_config), endpoint)
 }
 
-/// STS's regional endpoint as the SDK resolves it (`sts-fips.` with
-/// `AWS_USE_FIPS_ENDPOINT` / `use_fips_endpoint`), for the proxy decision and messages.
-fn regional_endpoint(region: &str, fips: bool) -> String {
-    let domain = match crate::aws::partition::Partition::of_region(region) {
-        crate::aws::partition::Partition::AwsCn => "amazonaws.com.cn",
-        _ => "amazonaws.com",
+/// The endpoint the SDK's resolver gives for `config`'s region, `use_fips_endpoint` and
+/// `use_dualstack_endpoint` (the same resolver the client runs for each call).
+async fn sdk_endpoint(config: &aws_config::SdkConfig) -> String {
+    use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+    let region = config
+        .region()
+        .map_or("us-east-1", |r| r.as_ref())
+        .to_owned();
+    let fallback = format!("https://sts.{region}.amazonaws.com");
+    let Ok(params) = Params::builder()
+        .region(region)
+        .use_fips(config.use_fips().unwrap_or(false))
+        .use_dual_stack(config.use_dual_stack().unwrap_or(false))
+        .build()
+    else {
+        return fallback;
     };
-    let service = if fips { "sts-fips" } else { "sts" };
-    format!("https://{service}.{region}.{domain}")
+    match DefaultResolver::new().resolve_endpoint(&params).await {
+        Ok(endpoint) => endpoint.url().trim_end_matches('/').to_owned(),
+        Err(e) => {
+            tracing::debug!(error = %e, "the SDK resolves no STS endpoint");
+            fallback
+        }
+    }
 }
 
 /// The STS endpoint calls for `region` go to (as the SDK resolves it), for `doctor`.

@@ -19,6 +19,12 @@ pub(crate) trait Source {
     /// Credentials; with `held`, ones expiring after it (a cached copy of the held
     /// keys is no renewal).
     fn fetch(&mut self, held: Option<OffsetDateTime>) -> Result<Credentials>;
+
+    /// What `status` lists for the server: the section or profile served and its role
+    /// when known.
+    fn serves(&self) -> (String, Option<String>) {
+        (String::new(), None)
+    }
 }
 
 /// Test-only: renew this many seconds before expiry instead of [`CREDENTIALS_MARGIN`]

@@ -59,7 +59,14 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 force,
             };
             let region = source.region.clone();
-            return serve::run(Box::new(source), region.as_deref(), setup, &cancel);
+            let cache_dir = source.paths.cache.clone();
+            return serve::run(
+                Box::new(source),
+                region.as_deref(),
+                setup,
+                &cache_dir,
+                &cancel,
+            );
         }
         Plan::Profile {
             paths,
@@ -102,10 +109,12 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         }
         Task::Serve(setup) => {
             let region = cx.settings.region.clone();
+            let cache_dir = cx.paths.cache.clone();
             serve::run(
                 Box::new(serve::SectionSource(cx)),
                 region.as_deref(),
                 setup,
+                &cache_dir,
                 &cancel,
             )
         }

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::login::pipeline::Context;
 use crate::storage::cache::{CREDENTIALS_MARGIN, Cache};
 use crate::storage::credentials_file::SecretFile;
+use crate::storage::servers::{Registration, ServerEntry};
 
 /// The variables that would make an SDK use other credentials than the endpoint's
 /// (static keys and profiles come before the container provider), removed from the
@@ -47,6 +48,21 @@ impl Source for SectionSource {
         // The next renewal takes the login lock again; others may log in meanwhile.
         drop(self.0.login_lock.borrow_mut().take());
         got
+    }
+
+    fn serves(&self) -> (String, Option<String>) {
+        let settings = &self.0.settings;
+        let account = settings
+            .aws_account
+            .as_deref()
+            .map(|a| self.0.accounts.get(a));
+        let role = match (account, settings.aws_role.as_deref()) {
+            (Some(Ok(account)), Some(role)) => {
+                Some(format!("arn:aws:iam::{}:role/{role}", account.number))
+            }
+            (_, role) => role.map(str::to_owned),
+        };
+        (format!("section {}", settings.section), role)
     }
 }
 
@@ -77,6 +93,30 @@ impl Source for ProfileSource {
         let force = std::mem::take(&mut self.force)
             || (held.is_some() && keeper::margin() > CREDENTIALS_MARGIN);
         chain::resolve(&self.paths, &self.cache, &self.profile, force).map(|(c, _)| c)
+    }
+
+    fn serves(&self) -> (String, Option<String>) {
+        let role = std::fs::read_to_string(&self.paths.aws_config)
+            .ok()
+            .and_then(|text| crate::storage::aws_config::profile(&text, &self.profile))
+            .and_then(|v| v.into_iter().find(|(k, _)| k == "role_arn").map(|(_, v)| v));
+        (format!("profile {}", self.profile), role)
+    }
+}
+
+/// A [`Source`] whose every new set of keys is also recorded for `status`.
+struct Listed<'a> {
+    source: &'a mut dyn Source,
+    registration: Option<Registration>,
+}
+
+impl Source for Listed<'_> {
+    fn fetch(&mut self, held: Option<OffsetDateTime>) -> Result<Credentials> {
+        let got = self.source.fetch(held);
+        if let (Ok(c), Some(r)) = (&got, &self.registration) {
+            r.held_until(c.expiration);
+        }
+        got
     }
 }
 
@@ -118,12 +158,15 @@ pub(crate) fn run(
     mut source: Box<dyn Source>,
     region: Option<&str>,
     setup: ServeSetup,
+    cache_dir: &Path,
     cancel: &Cancel,
 ) -> Result<()> {
     let first = match setup.command {
         Some(_) => Some(source.fetch(None)?),
         None => None,
     };
+    let first_until = first.as_ref().map(|c| c.expiration);
+    let command = setup.command.is_some();
     let endpoint = listen(setup.bind, first)?;
     let keeper = Arc::clone(&endpoint.keeper);
     let cancel = cancel.clone();
@@ -158,7 +201,25 @@ pub(crate) fn run(
         }
     }
     .map_err(|e| Error::Usage(format!("cannot start a thread: {e}")))?;
-    endpoint.keeper.renew(source.as_mut());
+    let (serves, role) = source.serves();
+    let registration = Registration::write(
+        cache_dir,
+        ServerEntry {
+            pid: std::process::id(),
+            mode: if command { "exec --server" } else { "serve" }.to_owned(),
+            url: endpoint.url.clone(),
+            serves,
+            role,
+            expiration: None,
+        },
+    );
+    if let (Some(r), Some(until)) = (&registration, first_until) {
+        r.held_until(until);
+    }
+    endpoint.keeper.renew(&mut Listed {
+        source: source.as_mut(),
+        registration,
+    });
     ended.join().unwrap_or(Ok(()))
 }
 

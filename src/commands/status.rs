@@ -1,5 +1,6 @@
 //! `status`: the profiles saml-login wrote to the credentials file (role, account
-//! alias, time left) and the cached SAML assertions, as a table or JSON. Reads only
+//! alias, time left), the credential servers running and the cached SAML assertions,
+//! as a table or JSON. Reads only
 //! names and times: no key, token or assertion is printed.
 
 use std::io::IsTerminal;
@@ -79,6 +80,22 @@ fn rows(paths: &Paths) -> Vec<Row> {
             until: Some(until),
         });
     }
+    // The credential servers running (`exec --server`, `serve`): what they serve, from
+    // where, and until when the keys they hold are valid.
+    for server in crate::storage::servers::running(&paths.cache) {
+        let role = server.role.clone().unwrap_or_default();
+        let account = role.split(':').nth(4).unwrap_or_default().to_owned();
+        rows.push(Row {
+            kind: "server",
+            name: format!("{} {} ({})", server.url, server.serves, server.mode),
+            alias: accounts
+                .as_ref()
+                .map_or(account.as_str(), |a| a.alias_for(&account))
+                .to_owned(),
+            role,
+            until: server.until(),
+        });
+    }
     rows
 }
 
@@ -151,7 +168,9 @@ pub(crate) fn status(paths: &Paths, json: bool) -> Result<()> {
         out.push_str(&line(c));
     }
     if cells.is_empty() {
-        out.push_str("(no profile written by saml-login and no cached assertion)\n");
+        out.push_str(
+            "(no profile written by saml-login, no credential server and no cached assertion)\n",
+        );
     }
     write_stdout(&out)
 }

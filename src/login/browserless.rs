@@ -46,7 +46,23 @@ impl Browser for HttpOnly {
 
     fn capture(&mut self, request: &LoginRequest) -> std::result::Result<Login, CaptureError> {
         let _waiting = crate::net::Waiting::start();
-        self.0.capture(request)
+        self.0
+            .capture(request)
+            .map_err(|e| certificate_named(e, &request.start_url))
+    }
+}
+
+/// A certificate the IdP (or a proxy between) presented that is not trusted, said as
+/// every client says it: one line with the host, the issuer presented and the setting
+/// that would add it (`crate::net::tls_check`).
+fn certificate_named(error: CaptureError, start: &url::Url) -> CaptureError {
+    if crate::net::tls_check::is_certificate_error(&error.to_string()) {
+        CaptureError::NotAvailable(crate::net::tls_check::certificate_failure(
+            crate::net::current(),
+            start,
+        ))
+    } else {
+        error
     }
 }
 

@@ -9,4 +9,5 @@ pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
 pub(crate) mod secret_store;
+pub(crate) mod servers;
 pub(crate) mod webview_refusals;

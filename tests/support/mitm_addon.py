@@ -4,11 +4,14 @@
 (`sts.example.test`) go to the loopback servers, over plain HTTP (moto, the test IdP,
 federation.py). `MITM_FLOW_LOG` = a file: one JSON line per thing the proxy saw: each
 `CONNECT` (`{"connect": "host:port"}`) and each request
-(`{"host", "method", "path"}`), so tests assert what went through the proxy.
+(`{"host", "method", "path"}`), so tests assert what went through the proxy. A request
+to a host that is not mapped is answered 502 here: nothing goes out to the Internet.
 """
 
 import json
 import os
+
+from mitmproxy import http
 
 MAP = {}
 for item in filter(None, os.environ.get("MITM_MAP", "").split(",")):
@@ -35,3 +38,5 @@ def request(flow):
         flow.request.scheme = "http"
         flow.request.host = target_host
         flow.request.port = target_port
+    else:
+        flow.response = http.Response.make(502, b"not mapped by the test proxy", {"Content-Type": "text/plain"})
