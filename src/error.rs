@@ -141,7 +141,7 @@ pub enum Error {
         source_of_list: String,
     },
     #[error(
-        "timed out after {} s waiting for the login in saml-login pid {holder}",
+        "timed out after {} s waiting for {holder}",
         .waited.as_secs()
     )]
     LoginWait {
@@ -196,6 +196,12 @@ pub enum Error {
     /// The keyring holding the caches' secrets (`cache` setting) cannot be used.
     #[error("{message}")]
     Keyring { message: String },
+    /// The IdP answered the login's start URL with 404 or 410 (checked before the wait).
+    #[error("the IdP answered {status} for {url}")]
+    IdpStartUrl { url: String, status: String },
+    /// The browser never read the console's forwarding page.
+    #[error("the browser did not open the console's sign-in page within {0} s")]
+    ConsoleNotOpened(u64),
 }
 
 impl Error {
@@ -255,6 +261,23 @@ impl Error {
             ),
             Error::RelayStateNotEchoed { .. } => Some(
                 "if your IdP never sends RelayState back, set require_relay_state = false in a section that names one role with aws_account and aws_role (see README, RelayState)"
+                    .into(),
+            ),
+            // Linux with no session bus (or no keyring on it): unlocking is not the way.
+            Error::Keyring { message }
+                if message.starts_with("cannot connect to the Secret Service") =>
+            {
+                Some(
+                    "no D-Bus session bus answers at DBUS_SESSION_BUS_ADDRESS, or no keyring (Secret Service) runs on it: run saml-login in a desktop session (or start one with `dbus-run-session -- gnome-keyring-daemon --unlock`), or keep the secrets in 0600 files with `cache = file` (--cache file, SAML_LOGIN_CACHE=file); see the README, \"Where secrets are kept\""
+                        .into(),
+                )
+            }
+            Error::IdpStartUrl { .. } => Some(
+                "check idp_url and client_id (or login_url) in the section: the IdP does not know that login"
+                    .into(),
+            ),
+            Error::ConsoleNotOpened(_) => Some(
+                "check BROWSER (or the default browser), or run with --print and open the URL yourself"
                     .into(),
             ),
             Error::Keyring { .. } => Some(

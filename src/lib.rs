@@ -56,6 +56,7 @@ pub(crate) fn entry<C: Parser>(
             return e.exit_code();
         }
     };
+    output::set_program(tool);
     init_tracing(verbose(&cli));
     let cancel = Cancel::new();
     let on_interrupt = cancel.clone();
@@ -104,18 +105,54 @@ pub(crate) fn init_tracing(verbose: bool) {
     } else {
         LevelFilter::WARN
     };
+    // Without --verbose only warnings show, in the style of saml-login's own lines
+    // (`saml-login: warning: ...`); --verbose keeps tracing's levels (` WARN`, `DEBUG`).
+    let traced = verbose.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
+            .with_ansi(
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            )
+            .with_target(false)
+            .without_time()
+    });
+    let plain = (!verbose).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(OwnStyle)
+    });
     let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
-                .with_ansi(
-                    std::io::stderr().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                )
-                .with_target(false)
-                .without_time(),
-        )
+        .with(traced)
+        .with(plain)
         .with(Targets::new().with_target("saml_login", level))
         .try_init();
+}
+
+/// `PROGRAM: warning: message key=value`, as the lines saml-login prints itself.
+struct OwnStyle;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for OwnStyle
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warning",
+            tracing::Level::INFO => "info",
+            _ => "debug",
+        };
+        write!(writer, "{}: {level}: ", output::program())?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }

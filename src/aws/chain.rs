@@ -141,7 +141,7 @@ fn resolve_at(
             eprintln!(
                 "saml-login: using the cached credentials of {} (profile {name}), valid until {}; --force renews them",
                 hit.role_arn,
-                hit.credentials.expiration_rfc3339()
+                crate::output::clock(hit.credentials.expiration)
             );
             return Ok(hit.credentials);
         }

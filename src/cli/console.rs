@@ -12,7 +12,8 @@ use crate::error::Result;
 #[derive(Debug, Parser)]
 #[command(name = "aws-console", version)]
 struct ConsoleCli {
-    /// The profile in ~/.aws/credentials
+    /// The profile in ~/.aws/credentials, or in ~/.aws/config (a role chain,
+    /// credential_process)
     #[arg(long, env = "AWS_PROFILE", default_value = "default")]
     profile: String,
 

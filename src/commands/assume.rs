@@ -181,7 +181,7 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
         "saml-login: credentials for {} saved under AWS profile {profile} in {} (valid until {})",
         profile_name(cx, role),
         cx.paths.credentials.display(),
-        c.expiration_rfc3339()
+        crate::output::clock(c.expiration)
     );
     Ok(())
 }
@@ -242,8 +242,8 @@ fn stored_profile_serves(
         }
         _ => return None,
     }
-    let expiration = get("expiration")?.to_owned();
+    let expiration = get("expiration")?;
     let until =
-        OffsetDateTime::parse(&expiration, &time::format_description::well_known::Rfc3339).ok()?;
-    (until - cx.now > cache::CREDENTIALS_MARGIN).then_some(expiration)
+        OffsetDateTime::parse(expiration, &time::format_description::well_known::Rfc3339).ok()?;
+    (until - cx.now > cache::CREDENTIALS_MARGIN).then(|| crate::output::clock(until))
 }

@@ -68,7 +68,10 @@ pub(crate) fn console_for_profile(
     let values =
         credentials_file::profile_values(&text, profile).ok_or_else(|| Error::Malformed {
             path: paths.credentials.clone(),
-            message: format!("no profile [{profile}]"),
+            message: format!(
+                "no profile [{profile}] (nor [profile {profile}] in {})",
+                paths.aws_config.display()
+            ),
         })?;
     let get = |k: &str| {
         values
@@ -130,13 +133,20 @@ pub(crate) fn open_console(
     if print {
         return write_stdout(&format!("{url}\n"));
     }
-    eprintln!("saml-login: opening the AWS console ({destination})");
+    eprintln!(
+        "{}: opening the AWS console ({destination})",
+        crate::output::program()
+    );
     // Through a private page: the SigninToken stays off the browser's command line.
     let page = saml_login_system::forward::open(&url).map_err(|e| Error::OpenBrowser {
         reason: e.to_string(),
     })?;
-    page.wait_until_read(std::time::Duration::from_secs(10));
-    Ok(())
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+    if page.wait_until_read(PATIENCE) {
+        Ok(())
+    } else {
+        Err(Error::ConsoleNotOpened(PATIENCE.as_secs()))
+    }
 }
 
 /// The console's region: the setting, the AWS variables, the profile's region in

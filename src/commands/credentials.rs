@@ -103,7 +103,7 @@ fn cached_credentials(
     eprintln!(
         "saml-login: using the cached credentials of {}, valid until {}; --force renews them",
         hit.role_arn,
-        hit.credentials.expiration_rfc3339()
+        crate::output::clock(hit.credentials.expiration)
     );
     Ok(Some(hit.credentials))
 }

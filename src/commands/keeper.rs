@@ -129,7 +129,7 @@ impl Keeper {
                 Ok(c) if held.is_none_or(|h| c.expiration > h) => {
                     eprintln!(
                         "saml-login: the credential server holds new credentials, valid until {}",
-                        c.expiration_rfc3339()
+                        crate::output::clock(c.expiration)
                     );
                     state.held = Some(c);
                     state.failed = None;

@@ -6,6 +6,7 @@
 pub(crate) mod accounts;
 pub(crate) mod browser_kind;
 pub(crate) mod browser_setup;
+pub(crate) mod env_check;
 pub(crate) mod headless_mode;
 mod ini;
 pub(crate) mod keys;

@@ -291,6 +291,7 @@ pub(crate) fn resolve_on(
         }
     };
     let section = login_args.configuration.as_str();
+    crate::config::env_check::warn_unknown_variables();
     let file = IniFile::load(&paths.config, paths.config_explicit)?;
     for warning in file.unknown_keys(section, &keys::names(Tool::SamlLogin)) {
         eprintln!("saml-login: warning: {warning}");

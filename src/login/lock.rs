@@ -19,6 +19,10 @@ use crate::storage::credentials_file::create_private_dir;
 /// How often a waiting process tries the lock again.
 const RETRY: Duration = Duration::from_millis(25);
 
+/// How long a waiting process looks for the holder's pid before it says it waits
+/// without one.
+const PID_GRACE: Duration = Duration::from_secs(1);
+
 /// A held login lock; released on drop.
 #[derive(Debug)]
 pub(crate) struct LoginLock {
@@ -58,7 +62,10 @@ impl LoginLock {
             source,
         })?;
         let mut acquired = Acquired::Free;
+        let mut announced = false;
         let deadline = Instant::now() + patience;
+        // The holder writes its pid just after it takes the lock: a moment to read it.
+        let quiet_until = Instant::now() + PID_GRACE;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
@@ -67,20 +74,28 @@ impl LoginLock {
                     return Err(Error::Write { path, source });
                 }
             }
+            acquired = Acquired::AfterWaiting;
             let holder = holder_pid(&mut file);
-            if acquired == Acquired::Free {
-                eprintln!(
-                    "saml-login: waiting for the login in saml-login pid {} ({key})",
-                    holder.as_deref().unwrap_or("?")
-                );
-                acquired = Acquired::AfterWaiting;
+            if !announced && (holder.is_some() || Instant::now() >= quiet_until) {
+                match &holder {
+                    Some(pid) => {
+                        eprintln!(
+                            "saml-login: waiting for the login in saml-login pid {pid} ({key})"
+                        );
+                    }
+                    None => eprintln!("saml-login: waiting for another saml-login's {key}"),
+                }
+                announced = true;
             }
             if cancel.is_cancelled() {
                 return Err(Error::Interrupted);
             }
             if Instant::now() >= deadline {
                 return Err(Error::LoginWait {
-                    holder: holder.unwrap_or_else(|| "?".into()),
+                    holder: holder.map_or_else(
+                        || format!("another saml-login's {key}"),
+                        |pid| format!("the login in saml-login pid {pid}"),
+                    ),
                     waited: patience,
                 });
             }

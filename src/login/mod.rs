@@ -5,6 +5,7 @@
 pub(crate) mod browser;
 pub(crate) mod browserless;
 pub(crate) mod handover;
+pub(crate) mod idp_check;
 pub(crate) mod lock;
 pub(crate) mod pipeline;
 pub(crate) mod role_choice;

@@ -203,11 +203,7 @@ impl Origin {
     }
 }
 
-/// `06:03 UTC`.
-pub(crate) fn clock(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!("{:02}:{:02} UTC", at.hour(), at.minute())
-}
+pub(crate) use crate::output::clock;
 
 /// The SAML response and its parsed assertion: the cached one while it is valid and
 /// grants a role that is `wanted` (said on stderr), else a new login (then cached
@@ -268,6 +264,15 @@ fn cached_assertion(cx: &Context, wanted: Wanted) -> Result<Option<Granted>> {
 fn login(cx: &Context, title: String) -> Result<Granted> {
     let received = obtain(cx, title)?;
     let assertion = received.response.parse()?;
+    if let Some(until) = assertion.not_on_or_after
+        && cx.login_setup().browser.is_saved()
+        && until < OffsetDateTime::now_utc()
+    {
+        eprintln!(
+            "saml-login: warning: the saved SAML response expired at {} (its NotOnOrAfter); STS refuses an expired assertion: save a new one",
+            clock(until)
+        );
+    }
     if cx.use_assertion_cache {
         let cached = received.state_echoed
             && assertion.not_on_or_after.is_some_and(|until| {
@@ -352,6 +357,15 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         // response: junk from another program is refused and the wait goes on.
         let judge = unechoed_judge(cx, &request.callback, started);
         request.callback = request.callback.judging_unechoed(judge);
+    }
+    // A browser opened here waits for an IdP that answers: said at once when it does not.
+    let here = match &setup.browser {
+        BrowserSetup::System { open } => !matches!(open, saml_login_system::Open::PrintUrl(_)),
+        BrowserSetup::Webview { .. } => true,
+        _ => false,
+    };
+    if here {
+        login::idp_check::check_start_url(&request.start_url)?;
     }
     let began = std::time::Instant::now();
     let port_setting = match cx.settings.callback {

@@ -96,7 +96,8 @@ fn unknown_key_warns_with_did_you_mean() {
     assert_eq!(
         stderr_of(&out),
         format!(
-            "saml-login: warning: unknown key aws_rol in [dev] of {}; did you mean aws_role?\n",
+            "saml-login: warning: unknown key aws_rol in [dev] of {}; did you mean aws_role?\n\
+             saml-login: warning: the saved SAML response expired at 2019-01-12 10:24 UTC (its NotOnOrAfter); STS refuses an expired assertion: save a new one\n",
             env.path(".saml-login").display()
         )
     );

@@ -28,6 +28,7 @@ mod interrupt;
 mod keyring;
 mod layout;
 mod new_user_three;
+mod new_user_three_b;
 mod passkeys;
 mod pkce;
 mod profiles;

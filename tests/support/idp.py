@@ -433,6 +433,15 @@ class IdpHandler(BaseHTTPRequestHandler):
         else:  # includes /favicon.ico
             self.send_text(404, "Not found")
 
+    def do_HEAD(self) -> None:
+        # saml-login's check that the start URL answers (issue 28): counted nowhere;
+        # an unknown client is 404 as for GET, anything else 200 with no body.
+        path = urlsplit(self.path).path
+        known = path == f"/samlp/{self.state.config.client_id}" or not path.startswith("/samlp/")
+        self.send_response(200 if known else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -543,6 +552,10 @@ class IdpHandler(BaseHTTPRequestHandler):
         fill = autofill_script("password", first_password) if autofill else ""
         if not post:
             self.send_html(password_page(pending.username, None, fill))
+            return
+        if cfg.reject_login_status:
+            # An IdP (or a gateway in front of it) refusing the login with a bare page.
+            self.send_text(cfg.reject_login_status, "Access denied: the account is locked")
             return
         if self.state.users.get(pending.username) != form.get("password"):
             self.send_html(password_page(pending.username, "Wrong email or password", ""))
@@ -693,6 +706,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deny-authorize", action="store_true", help="/authorize answers access_denied")
     p.add_argument("--user-field", metavar="NAME",
                    help="a one-page login form whose user field (type email) is named NAME")
+    p.add_argument("--reject-login-status", type=int, metavar="STATUS",
+                   help="answer every password POST with STATUS (401, 403) and a plain-text page")
     p.add_argument("--after-login", choices=sorted(AFTER_LOGIN_PAGES),
                    help="after the right password, a page a person must act on (never left)")
     p.add_argument("--replay-response", action="store_true",

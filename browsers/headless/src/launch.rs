@@ -15,8 +15,8 @@ use url::Url;
 use crate::demands;
 use crate::devtools::{self, Intercepted};
 use crate::login_form::{
-    LoginState, STALL, Stillness, may_type_credentials, no_login, page_state, rejected,
-    waits_for_a_person,
+    LoginState, STALL, Stillness, may_type_credentials, no_login, page_state, refused_with_status,
+    rejected, waits_for_a_person,
 };
 use crate::profile::chromium_environment;
 use crate::{Chromium, HeadlessOptions, NAME};
@@ -252,6 +252,13 @@ pub(crate) fn drive(
             {
                 // Our login was answered with an error page instead of the form.
                 return Err(rejected(user, &page));
+            }
+            if let Some((user, _)) = account
+                && login.submitted()
+                && matches!(page.status, 401 | 403)
+            {
+                // The IdP refused the login itself (often a bare page no form follows).
+                return Err(refused_with_status(user, &page));
             }
             // saml-login's own answer (a refused callback) waits for the timeout, as before.
             if !opts.show_window && !page.ours && unchanged >= STALL {

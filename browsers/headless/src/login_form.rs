@@ -50,6 +50,10 @@ pub(crate) struct PageState {
     pub fingerprint: String,
     /// The page is saml-login's own answer to a callback request (`html_page`).
     pub ours: bool,
+    /// The HTTP status of the page's document (0 when unknown).
+    pub status: u16,
+    /// The start of the page's text, whitespace collapsed.
+    pub text: String,
 }
 
 impl PageState {
@@ -84,6 +88,11 @@ impl PageState {
             location: text("location"),
             fingerprint: text("fingerprint"),
             ours: flag("ours"),
+            status: v["status"]
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0),
+            text: text("text"),
         }
     }
 }
@@ -140,6 +149,8 @@ const PAGE_STATE_JS: &str = r#"(() => {
     error: location.href.startsWith('chrome-error:'),
     loaded: document.readyState === 'complete',
     ours: !!document.querySelector('meta[name=saml-login-answer]'),
+    status: ((performance.getEntriesByType('navigation')[0] || {}).responseStatus) || 0,
+    text: squash(document.body && document.body.innerText).slice(0, 200),
     alert, heading, asks,
     location: location.origin + location.pathname,
     fingerprint: [location.href, heading, asks.join('|'), alert || ''].join('\n')
@@ -257,6 +268,23 @@ pub(crate) fn rejected(user: &str, page: &PageState) -> CaptureError {
         format!(
             "the IdP rejected the login of `{user}` (SAML_LOGIN_USERNAME){said}; check \
              SAML_LOGIN_USERNAME and SAML_LOGIN_PASSWORD"
+        ),
+    )
+}
+
+/// The IdP answered saml-login's login with HTTP 401 or 403: it refused the login.
+pub(crate) fn refused_with_status(user: &str, page: &PageState) -> CaptureError {
+    let said = if page.text.is_empty() {
+        String::new()
+    } else {
+        format!(": the page says \"{}\"", page.text)
+    };
+    CaptureError::browser(
+        NAME,
+        format!(
+            "the IdP rejected the login of `{user}` (SAML_LOGIN_USERNAME) with HTTP {}{said}; \
+             check SAML_LOGIN_USERNAME and SAML_LOGIN_PASSWORD, and that the account may log in",
+            page.status
         ),
     )
 }

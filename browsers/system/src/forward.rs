@@ -44,9 +44,9 @@ impl Forwarder {
     }
 
     /// Wait (at most `limit`) until something has read the page, so it can be removed
-    /// after a browser that opens asynchronously. On a file system mounted `noatime`
-    /// this waits the whole `limit`.
-    pub fn wait_until_read(&self, limit: Duration) {
+    /// after a browser that opens asynchronously; whether it was read. On a file system
+    /// mounted `noatime` this waits the whole `limit` and says no.
+    pub fn wait_until_read(&self, limit: Duration) -> bool {
         let until = Instant::now() + limit;
         while Instant::now() < until {
             let read = std::fs::metadata(&self.page)
@@ -55,11 +55,12 @@ impl Forwarder {
             if read {
                 // The browser may read the file in more than one go.
                 std::thread::sleep(Duration::from_millis(500));
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         tracing::debug!(dir = %self.dir.path().display(), "the forwarding page was not seen read");
+        false
     }
 }
 

@@ -1,0 +1,58 @@
+//! Before the wait for a browser: does the IdP answer the login's start URL? A wrong
+//! `idp_url` or a stopped IdP would otherwise show only "Opening ..." and then the whole
+//! `timeout`. One `HEAD` request (no redirect followed, 5 s at most, through the
+//! user's proxy and CAs): a 404 or 410 (an unknown client id, a wrong path) ends the
+//! login at once; no answer at all (connection refused, no such host) is said at once,
+//! and the wait goes on, since the browser may reach the IdP another way (a proxy
+//! configuration only the browser has).
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// How long the check may take.
+const LIMIT: Duration = Duration::from_secs(5);
+
+/// Check that the IdP answers `start_url` (see the module).
+pub(crate) fn check_start_url(start_url: &Url) -> Result<()> {
+    let shown = shown(start_url);
+    let agent: ureq::Agent = crate::net::agent_config_for(start_url)
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(LIMIT))
+        .build()
+        .into();
+    match agent.head(start_url.as_str()).call() {
+        Ok(response) => {
+            let status = response.status();
+            tracing::debug!(url = %shown, status = status.as_u16(), "the IdP answered the start URL");
+            if matches!(status.as_u16(), 404 | 410) {
+                return Err(Error::IdpStartUrl {
+                    url: shown,
+                    status: format!(
+                        "{} {}",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        Err(e) => {
+            let why = crate::net::explain_ureq_error(start_url, &e);
+            eprintln!(
+                "saml-login: warning: the IdP does not answer at {shown}: {why}; check idp_url (or login_url) and the network; waiting for the browser anyway (Ctrl-C stops)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The URL without its query (our RelayState) or fragment, for messages.
+fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
