@@ -9,11 +9,14 @@ use std::process::{Command, ExitStatus};
 /// Spawn `command` and wait for it, passing on the signals that ask saml-login to end.
 pub(crate) fn spawn_and_wait(command: &mut Command) -> std::io::Result<ExitStatus> {
     dies_with_us(command);
+    // The handlers are in place before the command starts: a signal that arrives while
+    // it starts waits for the forwarding thread instead of ending saml-login.
+    let signals = Forwarding::register();
     let mut child = command.spawn()?;
     // Windows: the command and its children die with saml-login.
     let _job = saml_login_capture::job::for_child(child.id(), "the command");
     // Signals are passed on while the child runs, and no longer once it has ended.
-    let _forwarding = Forwarding::start(child.id());
+    let _forwarding = signals.start(child.id());
     child.wait()
 }
 
@@ -47,17 +50,34 @@ struct Forwarding {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The signals caught, before the command starts (Unix).
+#[cfg(unix)]
+struct Registered(
+    Option<signal_hook::iterator::SignalsInfo<signal_hook::iterator::exfiltrator::WithOrigin>>,
+);
+
 #[cfg(unix)]
 impl Forwarding {
-    fn start(child: u32) -> Self {
+    fn register() -> Registered {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
         use signal_hook::iterator::SignalsInfo;
         use signal_hook::iterator::exfiltrator::WithOrigin;
+
+        let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP]);
+        if signals.is_err() {
+            tracing::warn!("cannot pass signals on to the command");
+        }
+        Registered(signals.ok())
+    }
+}
+
+#[cfg(unix)]
+impl Registered {
+    fn start(self, child: u32) -> Forwarding {
         use signal_hook::low_level::siginfo::Cause;
 
-        let Ok(mut signals) = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP]) else {
-            tracing::warn!("cannot pass signals on to the command");
-            return Self {
+        let Some(mut signals) = self.0 else {
+            return Forwarding {
                 handle: None,
                 thread: None,
             };
@@ -82,7 +102,7 @@ impl Forwarding {
                 }
             }
         });
-        Self {
+        Forwarding {
             handle: Some(handle),
             thread: Some(thread),
         }
@@ -105,8 +125,18 @@ impl Drop for Forwarding {
 struct Forwarding;
 
 #[cfg(not(unix))]
+struct Registered;
+
+#[cfg(not(unix))]
 impl Forwarding {
-    fn start(_child: u32) -> Self {
+    fn register() -> Registered {
+        Registered
+    }
+}
+
+#[cfg(not(unix))]
+impl Registered {
+    fn start(self, _child: u32) -> Forwarding {
         Forwarding
     }
 }
