@@ -6,7 +6,7 @@
 //!
 //! How the made-up hosts are reached: the browser through the wrapper's resolver rules;
 //! saml-login (which fetches the SigninToken itself) through `http_proxy` pointing at
-//! the stand-in, which also answers a proxy's absolute-form requests. saml-login is told
+//! the stand-in, which also answers a proxy's `CONNECT` and absolute-form requests. saml-login is told
 //! the hosts by `SAML_LOGIN_FEDERATION_URL` and `SAML_LOGIN_CONSOLE_URL`.
 
 use std::path::{Path, PathBuf};

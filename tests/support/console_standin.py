@@ -5,7 +5,7 @@ the console in browser profiles of their own.
 Two made-up hosts on one port: `signin.aws.test` and `console.aws.test`. The browser
 reaches them through `--host-resolver-rules=MAP *.aws.test 127.0.0.1:PORT`; saml-login
 through `http_proxy=http://127.0.0.1:PORT` (this server also answers a proxy's
-absolute-form requests). Cookies are set for the parent domain `aws.test`, as AWS sets
+absolute-form requests and `CONNECT` tunnels). Cookies are set for the parent domain `aws.test`, as AWS sets
 them for `.aws.amazon.com`, so the console host sees what sign-in set.
 
 signin.aws.test:
@@ -48,8 +48,17 @@ def cookies_of(header):
 
 
 class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, *args):
         pass
+
+    def do_CONNECT(self):
+        # A proxy client's tunnel (ureq tunnels plain http too): the requests that follow
+        # on this connection are answered here, by their Host header.
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = False
 
     def send(self, status, body, ctype="application/json", headers=()):
         data = body.encode()
