@@ -26,6 +26,8 @@ for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1
   openssh-server openssh-client; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# ImageMagick's `import`: screenshots of the Xvfb display (tests/integration/console_profiles.rs).
+dpkg -s imagemagick >/dev/null 2>&1 || need_apt+=(imagemagick)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
   $SUDO apt-get update -qq

@@ -21,13 +21,8 @@ struct ConsoleCli {
     #[arg(long)]
     region: Option<String>,
 
-    /// Where the console opens: an https URL, or a service name such as `s3`
-    #[arg(long, value_name = "URL_OR_SERVICE")]
-    destination: Option<String>,
-
-    /// Print the sign-in URL on stdout instead of opening a browser
-    #[arg(long)]
-    print: bool,
+    #[command(flatten)]
+    console: crate::cli::ConsoleFlags,
 
     /// Trace what happens on stderr (secrets stay redacted)
     #[arg(long)]
@@ -53,13 +48,21 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
     });
     let mut overrides = crate::config::Overrides::default();
     overrides.read_env(env);
+    cli.console.overrides(&mut overrides);
+    let file = crate::config::IniFile::load(&paths.config, false).unwrap_or_default();
     crate::config::network::install(
         &env,
         &overrides,
-        &crate::config::IniFile::load(&paths.config, false).unwrap_or_default(),
+        &file,
         crate::config::DEFAULT_SECTION,
         &paths,
     )?;
+    // The console's browser identity: the flags, SAML_LOGIN_* variables, [DEFAULT].
+    let identity = crate::config::console_target::console_identity(&crate::config::Layers {
+        overrides: &overrides,
+        file: &file,
+        section: crate::config::DEFAULT_SECTION,
+    })?;
     let cache = crate::storage::cache::Cache::new(
         paths.cache.clone(),
         crate::config::resolve::unsectioned_cache(&paths, &overrides)?,
@@ -70,7 +73,12 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
         &console_env,
         &cli.profile,
         &region,
-        cli.destination.as_deref(),
-        cli.print,
+        &crate::commands::console::ConsoleTarget {
+            service: cli.console.service,
+            destination: cli.console.destination,
+            print: cli.console.print,
+            logout: cli.console.logout,
+            identity,
+        },
     )
 }

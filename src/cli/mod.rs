@@ -426,13 +426,63 @@ pub struct ConsoleArgs {
     #[arg(long)]
     pub profile: Option<String>,
 
-    /// Where the console opens: an https URL, or a service name such as `s3`
+    #[command(flatten)]
+    pub console: ConsoleFlags,
+}
+
+/// The console's flags both `saml-login aws-console` and the stand-alone `aws-console`
+/// take.
+#[derive(Debug, Args)]
+pub struct ConsoleFlags {
+    /// The console service to open, such as `s3`, `ec2`, `iam` (in --region)
+    #[arg(long, value_name = "SERVICE", conflicts_with = "destination")]
+    pub service: Option<String>,
+
+    /// Where the console opens: a URL of the console, or a service name such as `s3`
     #[arg(long, value_name = "URL_OR_SERVICE")]
     pub destination: Option<String>,
 
     /// Print the sign-in URL on stdout instead of opening a browser
     #[arg(long)]
     pub print: bool,
+
+    /// Sign out of the console in the profile's browser profile (no credentials needed)
+    #[arg(long, conflicts_with_all = ["print", "service", "destination"])]
+    pub logout: bool,
+
+    /// Open the console in a browser profile of its own: NAME, or one per AWS profile
+    /// when no NAME is given (setting `browser_profile`)
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "{profile}")]
+    pub browser_profile: Option<String>,
+
+    /// Open the console in the default browser, whatever `browser_profile` says
+    #[arg(long, conflicts_with = "browser_profile")]
+    pub no_browser_profile: bool,
+
+    /// The browser of the browser profiles: a Chromium-family browser or Firefox
+    /// (setting `console_browser`; default: found like headless Chromium, then Firefox)
+    #[arg(long, value_name = "PATH")]
+    pub console_browser: Option<PathBuf>,
+}
+
+impl ConsoleFlags {
+    /// The flags that set configuration keys, into `o`.
+    pub(crate) fn overrides(&self, o: &mut crate::config::Overrides) {
+        o.flag("browser_profile", self.browser_profile.clone());
+        if self.no_browser_profile {
+            o.flag_as(
+                "browser_profile",
+                "--no-browser-profile",
+                Some("false".into()),
+            );
+        }
+        o.flag(
+            "console_browser",
+            self.console_browser
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        );
+    }
 }
 
 #[derive(Debug, Args)]

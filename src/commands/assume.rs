@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 use crate::aws::credentials::Credentials;
 use crate::aws::federation;
 use crate::aws::role::AwsRole;
-use crate::commands::console::{console_for_profile, open_console, region_for_console};
+use crate::commands::console::{
+    ConsoleTarget, console_for_profile, open_console, region_for_console,
+};
 use crate::config::CallbackSetting;
 use crate::error::{Error, Result};
 use crate::login::pipeline::{Context, Wanted, assertion, assume, obtain, terms};
@@ -62,6 +64,11 @@ pub(crate) fn show(cx: &Context) -> Result<()> {
 /// the stored profile serves), then the console when `aws_console` says so.
 pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()> {
     let s = &cx.settings;
+    let target = ConsoleTarget {
+        destination: destination.map(str::to_owned),
+        identity: s.console_identity.clone(),
+        ..ConsoleTarget::default()
+    };
     let account = s
         .aws_account
         .as_deref()
@@ -83,8 +90,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
                     &cx.console_env,
                     profile,
                     &region_for_console(cx, Some(profile)),
-                    destination,
-                    false,
+                    &target,
                 );
             }
             return Ok(());
@@ -92,7 +98,12 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     }
     if s.aws_console {
         // Fail on a bad destination before the login rather than after.
-        federation::destination(destination, "us-east-1")?;
+        federation::deep_link(
+            None,
+            destination,
+            &region_for_console(cx, s.aws_profile.as_deref()),
+            cx.console_env.console_url.as_deref(),
+        )?;
     }
     credentials_check::check_credentials_file(&cx.paths.credentials)?;
     let title = format!(
@@ -110,12 +121,11 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     store_profile(cx, role, &profile, &credentials)?;
     if s.aws_console {
         open_console(
+            &cx.paths,
             &cx.console_env,
-            &credentials,
-            Some(duration),
-            &region_for_console(cx, Some(&profile)),
-            destination,
-            false,
+            (&credentials, Some(duration)),
+            (&profile, &region_for_console(cx, Some(&profile))),
+            &target,
         )?;
     }
     Ok(())

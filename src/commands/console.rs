@@ -9,6 +9,8 @@ use crate::aws::chain;
 use crate::aws::credentials::Credentials;
 use crate::aws::federation::{self, ConsoleEnv};
 use crate::aws::sts;
+use crate::commands::console_browser::open_in_identity;
+pub(crate) use crate::config::console_target::ConsoleTarget;
 use crate::config::paths::Paths;
 use crate::error::{Error, Result};
 use crate::login::pipeline::Context;
@@ -17,7 +19,7 @@ use crate::storage::cache::Cache;
 use crate::storage::credentials_file;
 
 /// `aws-console`: open the console with the credentials of the section's profile.
-pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) -> Result<()> {
+pub(crate) fn aws_console(cx: &Context, target: &ConsoleTarget) -> Result<()> {
     let Some(profile) = &cx.settings.aws_profile else {
         return Err(Error::Usage(
             "--profile is required (or aws_profile in the section)".into(),
@@ -29,8 +31,7 @@ pub(crate) fn aws_console(cx: &Context, destination: Option<&str>, print: bool) 
         &cx.console_env,
         profile,
         &region_for_console(cx, Some(profile)),
-        destination,
-        print,
+        target,
     )
 }
 
@@ -42,9 +43,24 @@ pub(crate) fn console_for_profile(
     console_env: &ConsoleEnv,
     profile: &str,
     region: &str,
-    destination: Option<&str>,
-    print: bool,
+    target: &ConsoleTarget,
 ) -> Result<()> {
+    let home = federation::deep_link(
+        target.service.as_deref(),
+        target.destination.as_deref(),
+        region,
+        console_env.console_url.as_deref(),
+    )?;
+    if target.logout {
+        let endpoint =
+            federation::federation_endpoint(region, console_env.federation_url.as_deref())?;
+        return show(
+            paths,
+            target,
+            profile,
+            &federation::logout_url(&endpoint, &home),
+        );
+    }
     // A profile of ~/.aws/config that the credentials file lacks: resolve its chain.
     let in_credentials = std::fs::read_to_string(&paths.credentials)
         .ok()
@@ -53,12 +69,11 @@ pub(crate) fn console_for_profile(
     if !in_credentials && chain::has_profile(paths, profile) {
         let (credentials, _) = chain::resolve(paths, cache, profile, false)?;
         return open_console(
+            paths,
             console_env,
-            &credentials,
-            Some(crate::config::DEFAULT_ROLE_DURATION),
-            region,
-            destination,
-            print,
+            (&credentials, Some(crate::config::DEFAULT_ROLE_DURATION)),
+            (profile, region),
+            target,
         );
     }
     let text = std::fs::read_to_string(&paths.credentials).map_err(|source| Error::Read {
@@ -104,25 +119,30 @@ pub(crate) fn console_for_profile(
         }
     };
     open_console(
+        paths,
         console_env,
-        &credentials,
-        duration,
-        region,
-        destination,
-        print,
+        (&credentials, duration),
+        (profile, region),
+        target,
     )
 }
 
+/// The sign-in URL for `credentials` (with the session's duration, for assumed-role
+/// credentials), opened for AWS profile `profile` in `region` as `target` says.
 pub(crate) fn open_console(
+    paths: &Paths,
     console_env: &ConsoleEnv,
-    credentials: &Credentials,
-    session_duration: Option<i32>,
-    region: &str,
-    destination: Option<&str>,
-    print: bool,
+    (credentials, session_duration): (&Credentials, Option<i32>),
+    (profile, region): (&str, &str),
+    target: &ConsoleTarget,
 ) -> Result<()> {
     let endpoint = federation::federation_endpoint(region, console_env.federation_url.as_deref())?;
-    let destination = federation::destination(destination, region)?;
+    let destination = federation::deep_link(
+        target.service.as_deref(),
+        target.destination.as_deref(),
+        region,
+        console_env.console_url.as_deref(),
+    )?;
     let duration = session_duration.map(|d| d.clamp(900, 43200).unsigned_abs());
     let token = federation::fetch_signin_token(&federation::signin_token_url(
         &endpoint,
@@ -130,15 +150,24 @@ pub(crate) fn open_console(
         duration,
     ))?;
     let url = federation::login_url(&endpoint, &destination, &token);
-    if print {
+    if target.print {
         return write_stdout(&format!("{url}\n"));
     }
     eprintln!(
         "{}: opening the AWS console ({destination})",
         crate::output::program()
     );
-    // Through a private page: the SigninToken stays off the browser's command line.
-    let page = saml_login_system::forward::open(&url).map_err(|e| Error::OpenBrowser {
+    show(paths, target, profile, &url)
+}
+
+/// Open `url` in the browser identity of `profile` when one is configured, else in the
+/// default browser; either way through a private page, so that a SigninToken stays off
+/// the browser's command line.
+fn show(paths: &Paths, target: &ConsoleTarget, profile: &str, url: &url::Url) -> Result<()> {
+    if let Some(name) = target.identity.name_for(profile) {
+        return open_in_identity(paths, &target.identity, &name, url);
+    }
+    let page = saml_login_system::forward::open(url).map_err(|e| Error::OpenBrowser {
         reason: e.to_string(),
     })?;
     const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);

@@ -5,6 +5,7 @@
 pub(crate) mod assume;
 pub(crate) mod configure;
 pub(crate) mod console;
+pub(crate) mod console_browser;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod endpoint;
@@ -93,9 +94,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Task::Show => assume::show(&cx),
         Task::AssumeAll => assume::assume_all(&cx),
         Task::AssumeRole { destination } => assume::assume_role(&cx, destination.as_deref()),
-        Task::Console { destination, print } => {
-            console::aws_console(&cx, destination.as_deref(), print)
-        }
+        Task::Console(target) => console::aws_console(&cx, &target),
         Task::CredentialProcess => credentials::credential_process(&cx),
         Task::Exec(command) => {
             let c = credentials::role_credentials(&cx, "exec")?;

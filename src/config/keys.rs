@@ -84,6 +84,8 @@ pub(crate) const TABLE: &[Key] = &[
     key("ca_bundle", Some("--ca-bundle"), true, "", "CA certificates (PEM) trusted besides the system's", Both),
     key("http_timeout", None, true, "30", "seconds an HTTP request (STS, IdP) may wait for its answer", Both),
     key("cookies", Some("--cookies"), false, "", "headless: a cookie jar with the IdP session", Both),
+    key("browser_profile", Some("--browser-profile"), true, "", "aws-console, -C: open the console in a browser profile of its own, by name ({profile}: one per AWS profile)", SamlLogin),
+    key("console_browser", Some("--console-browser"), true, "", "aws-console, -C: the Chromium-family browser or Firefox of the browser profiles", SamlLogin),
     key("headless_mode", Some("--headless-mode"), true, "auto", "headless with a cookie jar: auto (plain HTTP first, then Chromium), http, chromium", SamlLogin),
     key("audience", Some("--audience"), false, "", "the API the access token is for", PkceLogin),
     key("scope", Some("--scope"), false, "openid profile", "the scopes to ask for", PkceLogin),

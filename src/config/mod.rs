@@ -6,6 +6,7 @@
 pub(crate) mod accounts;
 pub(crate) mod browser_kind;
 pub(crate) mod browser_setup;
+pub(crate) mod console_target;
 pub(crate) mod env_check;
 pub(crate) mod headless_mode;
 mod ini;
@@ -185,6 +186,8 @@ pub struct Settings {
     pub headless_mode: HeadlessMode,
     /// Where the caches keep their secrets (`cache`: auto, keyring, file).
     pub cache: CacheChoice,
+    /// The console's browser identity: `browser_profile` and `console_browser`.
+    pub(crate) console_identity: console_target::IdentitySetting,
 }
 
 /// The `cache` setting through `layers` (default `auto`).
@@ -339,6 +342,7 @@ impl Settings {
                 })?
                 .unwrap_or_default(),
             cache: cache_choice(&layers)?,
+            console_identity: console_target::console_identity(&layers)?,
         })
     }
 
@@ -450,7 +454,7 @@ fn no_config_file(file: &IniFile, section: &str) -> Error {
 }
 
 /// `~/x` relative to the user's home.
-fn expand_home(path: &str) -> PathBuf {
+pub(crate) fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::home_dir()) {
         (Some(rest), Some(home)) => home.join(rest),
         _ => PathBuf::from(path),

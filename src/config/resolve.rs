@@ -11,6 +11,7 @@ use crate::commands::shell::EnvShell;
 use crate::config::accounts::Accounts;
 use crate::config::browser_kind::MachineFiles;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
+use crate::config::console_target::{ConsoleTarget, IdentitySetting};
 use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{self, Tool};
 use crate::config::paths::Paths;
@@ -113,20 +114,13 @@ pub(crate) enum Task {
     GetToken,
     Show,
     AssumeAll,
-    AssumeRole {
-        destination: Option<String>,
-    },
-    Console {
-        destination: Option<String>,
-        print: bool,
-    },
+    AssumeRole { destination: Option<String> },
+    Console(ConsoleTarget),
     CredentialProcess,
     Exec(Vec<OsString>),
     Serve(ServeSetup),
     Env(EnvShell),
-    Configure {
-        dry_run: bool,
-    },
+    Configure { dry_run: bool },
     Logout,
     Doctor,
 }
@@ -259,10 +253,13 @@ pub(crate) fn resolve_on(
         ),
         Command::AwsConsole(a) => (
             false,
-            Task::Console {
-                destination: a.destination,
-                print: a.print,
-            },
+            Task::Console(ConsoleTarget {
+                service: a.console.service,
+                destination: a.console.destination,
+                print: a.console.print,
+                logout: a.console.logout,
+                identity: IdentitySetting::default(),
+            }),
             false,
         ),
         Command::CredentialProcess(a) => (a.fresh.force, Task::CredentialProcess, true),
@@ -297,6 +294,10 @@ pub(crate) fn resolve_on(
         eprintln!("saml-login: warning: {warning}");
     }
     let settings = Settings::resolve(&file, section, &overrides)?;
+    let mut task = task;
+    if let Task::Console(target) = &mut task {
+        target.identity = settings.console_identity.clone();
+    }
     let accounts = Accounts::load(&paths.accounts)?;
     let names_one_role = settings.aws_account.is_some() && settings.aws_role.is_some();
     let pinned_role = names_one_role
@@ -381,7 +382,10 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
                 o.flag_as("aws_console", "--no-open-console", Some("false".into()));
             }
         }
-        Command::AwsConsole(a) => o.flag("aws_profile", a.profile.clone()),
+        Command::AwsConsole(a) => {
+            o.flag("aws_profile", a.profile.clone());
+            a.console.overrides(&mut o);
+        }
         Command::CredentialProcess(a) => role_overrides(&a.role, &mut o),
         Command::Exec(a) => role_overrides(&a.role, &mut o),
         Command::Env(a) => role_overrides(&a.role, &mut o),

@@ -13,6 +13,8 @@ mod any_idp;
 mod browserless;
 mod cli;
 mod console;
+#[cfg(target_os = "linux")]
+mod console_profiles;
 mod corporate_network;
 mod crash_safety;
 mod credential_process;

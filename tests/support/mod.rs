@@ -8,6 +8,8 @@
 #![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 
 #[cfg(target_os = "linux")]
+pub mod console;
+#[cfg(target_os = "linux")]
 pub mod mitm;
 #[cfg(target_os = "linux")]
 pub mod netns;

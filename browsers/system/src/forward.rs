@@ -43,16 +43,20 @@ impl Forwarder {
         &self.page
     }
 
+    /// Whether something has read the page since it was written (its access time moved).
+    pub fn was_read(&self) -> bool {
+        std::fs::metadata(&self.page)
+            .and_then(|m| m.accessed())
+            .is_ok_and(|t| t > SystemTime::UNIX_EPOCH)
+    }
+
     /// Wait (at most `limit`) until something has read the page, so it can be removed
     /// after a browser that opens asynchronously; whether it was read. On a file system
     /// mounted `noatime` this waits the whole `limit` and says no.
     pub fn wait_until_read(&self, limit: Duration) -> bool {
         let until = Instant::now() + limit;
         while Instant::now() < until {
-            let read = std::fs::metadata(&self.page)
-                .and_then(|m| m.accessed())
-                .is_ok_and(|t| t > SystemTime::UNIX_EPOCH);
-            if read {
+            if self.was_read() {
                 // The browser may read the file in more than one go.
                 std::thread::sleep(Duration::from_millis(500));
                 return true;
