@@ -9,4 +9,6 @@ pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
 pub(crate) mod secret_store;
+#[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+pub(crate) mod session_bus;
 pub(crate) mod webview_refusals;
