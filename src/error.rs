@@ -202,6 +202,9 @@ pub enum Error {
     /// The browser never read the console's forwarding page.
     #[error("the browser did not open the console's sign-in page within {0} s")]
     ConsoleNotOpened(u64),
+    /// The session bus is not the user's own (issue 27): its keyring is not used.
+    #[error("{message}")]
+    KeyringUntrusted { message: String },
 }
 
 impl Error {
@@ -282,6 +285,10 @@ impl Error {
             ),
             Error::Keyring { .. } => Some(
                 "unlock the keyring (log in to the desktop session, or unlock it in your keyring manager), or keep the secrets in 0600 files with `cache = file` (--cache file, SAML_LOGIN_CACHE=file); see the README, \"Where secrets are kept\""
+                    .into(),
+            ),
+            Error::KeyringUntrusted { .. } => Some(
+                "start your own session bus (or log in to the desktop again) and check DBUS_SESSION_BUS_ADDRESS, or keep the secrets in 0600 files with `cache = file` (--cache file, SAML_LOGIN_CACHE=file)"
                     .into(),
             ),
             Error::Untrusted { path, .. } => Some(format!(

@@ -46,6 +46,22 @@ pub(crate) fn entry<C: Parser>(
     verbose: impl Fn(&C) -> bool,
     run: impl FnOnce(C, Cancel) -> error::Result<()>,
 ) -> i32 {
+    // No core dump (nor ptrace by other programs of the user) of a process that holds
+    // keys, assertions and passwords (issue 27): for its whole life, which is short.
+    #[cfg(target_os = "linux")]
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        eprintln!("{tool}: warning: cannot turn core dumps off: {e}");
+    }
+    // The port guard of an earlier system-browser login (issue 27): no CLI at all.
+    #[cfg(unix)]
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == saml_login_system::grace::GUARD_ARG)
+    {
+        return saml_login_system::grace::guard_main();
+    }
     let parsed = command()
         .try_get_matches()
         .and_then(|matches| C::from_arg_matches(&matches).map_err(|e| e.format(&mut command())));

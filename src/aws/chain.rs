@@ -44,6 +44,17 @@ pub(crate) fn resolve(
     name: &str,
     force: bool,
 ) -> Result<(Credentials, Option<String>)> {
+    // The config names commands to run with the user's rights: trusted as the
+    // credentials file is (issue 27, finding 6).
+    crate::storage::credentials_file::check_trusted(&paths.aws_config).map_err(|(path, why)| {
+        Error::Untrusted {
+            message: format!(
+                "{why}; saml-login takes no profile (and runs no credential_process) from {}",
+                paths.aws_config.display()
+            ),
+            path,
+        }
+    })?;
     let text = std::fs::read_to_string(&paths.aws_config).map_err(|source| Error::Read {
         path: paths.aws_config.clone(),
         source,
@@ -200,7 +211,15 @@ fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| failed("the command is empty".into()))?;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    // The IdP password is for saml-login's own form filling: another program never
+    // gets it (issue 27, finding 6).
+    if !is_saml_login(program) {
+        for var in PASSWORD_VARIABLES {
+            command.env_remove(var);
+        }
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -236,6 +255,28 @@ fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
         return Err(failed(format!("{program} failed ({status})")));
     }
     parse_process_output(&out).map_err(failed)
+}
+
+/// The variables that hold a password saml-login fills into the IdP's form.
+const PASSWORD_VARIABLES: [&str; 1] = ["SAML_LOGIN_PASSWORD"];
+
+/// Whether `program` (a path, or a name looked up in PATH) is this very executable.
+fn is_saml_login(program: &str) -> bool {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return false;
+    };
+    let found = if program.contains(std::path::MAIN_SEPARATOR) {
+        Some(std::path::PathBuf::from(program))
+    } else {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_file())
+        })
+    };
+    found
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .is_some_and(|p| p == me)
 }
 
 fn parse_process_output(out: &[u8]) -> std::result::Result<Credentials, String> {

@@ -12,6 +12,20 @@ use crate::storage::webview_refusals::WebviewRefusals;
 /// session of `idp` (of every IdP when `None`). Profiles already written to the
 /// credentials file stay.
 pub(crate) fn logout(cache: &Cache, paths: &Paths, idp: Option<&url::Url>) -> Result<()> {
+    // Nothing is deleted in a directory another user could have planted links in
+    // (issue 27, finding 5): the whole of each is checked first.
+    for dir in [
+        cache.dir().join("credentials"),
+        cache.dir().join("assertions"),
+        paths.data.clone(),
+    ] {
+        crate::storage::credentials_file::check_trusted(&dir).map_err(|(path, why)| {
+            Error::Untrusted {
+                message: format!("{why}; logout deletes nothing there"),
+                path,
+            }
+        })?;
+    }
     let (assertion, credentials) = cache.forget(idp.map(url::Url::as_str))?;
     let profiles = match idp {
         Some(idp) => webview::profile_dir_for(&paths.data, idp),

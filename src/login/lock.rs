@@ -46,6 +46,13 @@ impl LoginLock {
         patience: Duration,
         cancel: &Cancel,
     ) -> Result<(Self, Acquired)> {
+        // Another user's directory could hold a planted link (issue 27, finding 5).
+        crate::storage::credentials_file::check_trusted(dir).map_err(|(path, why)| {
+            Error::Untrusted {
+                message: format!("{why}; saml-login keeps no login lock there"),
+                path,
+            }
+        })?;
         create_private_dir(dir).map_err(|source| Error::Write {
             path: dir.to_owned(),
             source,
@@ -56,11 +63,18 @@ impl LoginLock {
         let mut options = OpenOptions::new();
         options.create(true).truncate(false).read(true).write(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // A link in its place is never followed (it is an error).
+            options
+                .mode(0o600)
+                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
         let mut file = options.open(&path).map_err(|source| Error::Write {
             path: path.clone(),
             source,
         })?;
+        is_own_lock(&file, &path)?;
         let mut acquired = Acquired::Free;
         let mut announced = false;
         let deadline = Instant::now() + patience;
@@ -107,6 +121,34 @@ impl LoginLock {
         let _ = write!(file, "{}", std::process::id());
         Ok((Self { _file: file }, acquired))
     }
+}
+
+/// The opened lock is a regular file of this user with no other name (not a hard link
+/// to another file).
+#[cfg(unix)]
+fn is_own_lock(file: &File, path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let me = rustix::process::geteuid().as_raw();
+    if !meta.is_file() || meta.uid() != me || meta.nlink() != 1 {
+        return Err(Error::Untrusted {
+            message: format!(
+                "is not a lock file of yours (owner uid {}, {} link(s)); saml-login does not use it",
+                meta.uid(),
+                meta.nlink()
+            ),
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn is_own_lock(_: &File, _: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn holder_pid(file: &mut File) -> Option<String> {

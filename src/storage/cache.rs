@@ -115,6 +115,11 @@ impl Cache {
     }
 
     /// Where the login locks live.
+    /// The cache directory itself.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub fn locks_dir(&self) -> PathBuf {
         self.dir.join("locks")
     }

@@ -10,4 +10,6 @@ pub mod credentials_file;
 pub(crate) mod identity;
 pub(crate) mod secret_store;
 pub(crate) mod servers;
+#[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
+pub(crate) mod session_bus;
 pub(crate) mod webview_refusals;

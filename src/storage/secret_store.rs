@@ -6,7 +6,7 @@
 //! - `keyring`: the keyring or an error; never a file.
 //! - `file`: today's 0600 files; the keyring is never asked.
 //! - `auto` (the default): the keyring when one answers the connection, else the files
-//!   (said under `--verbose`). A keyring that answers but then refuses (locked, the
+//!   (said under `--verbose`; said always when the session bus is another user's). A keyring that answers but then refuses (locked, the
 //!   unlock prompt dismissed) is an error in `auto` too: the user has a keyring, so
 //!   writing the secret to a file instead would be a silent fallback.
 
@@ -157,11 +157,26 @@ impl Keyring {
     /// The session with the Secret Service is `plain`: its DH encryption (1024-bit,
     /// in pure Rust) cost 5.5 ms of each call, and protects only from eavesdroppers on
     /// the session bus, who are the same user and may ask the service directly anyway.
+    ///
+    /// The session bus is used only when it is the user's own (its socket's owner and
+    /// the peer's uid checked: [`crate::storage::session_bus`]); another user's is
+    /// [`Error::KeyringUntrusted`].
     #[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]
     pub(crate) fn connect() -> Result<Self> {
-        let service =
-            secret_service::blocking::SecretService::connect(secret_service::EncryptionType::Plain)
-                .map_err(|e| service_refused("cannot connect to", &e))?;
+        use crate::storage::session_bus::{self, Refusal};
+        let conn = session_bus::connect().map_err(|r| match r {
+            Refusal::Untrusted(why) => Error::KeyringUntrusted {
+                message: format!("will not use {KEYRING_NAME}: {why}"),
+            },
+            Refusal::Failed(why) => Error::Keyring {
+                message: format!("cannot connect to {KEYRING_NAME}: {why}"),
+            },
+        })?;
+        let service = secret_service::blocking::SecretService::connect_with_existing(
+            secret_service::EncryptionType::Plain,
+            conn,
+        )
+        .map_err(|e| service_refused("cannot connect to", &e))?;
         Ok(Self {
             service: std::rc::Rc::new(service),
         })
@@ -354,6 +369,11 @@ pub(crate) fn open(choice: CacheChoice) -> Result<Opened> {
             Ok(k) => {
                 tracing::info!("secrets: {KEYRING_NAME} (cache = auto: it answered)");
                 Ok(Opened::Keyring(k))
+            }
+            Err(e @ Error::KeyringUntrusted { .. }) => {
+                // Said without --verbose: the user's keyring is expected and not used.
+                tracing::warn!("secrets: 0600 files in the cache directory (cache = auto): {e}");
+                Ok(Opened::File)
             }
             Err(e) => {
                 tracing::info!(

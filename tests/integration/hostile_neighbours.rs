@@ -332,9 +332,45 @@ fn the_system_browser_login_answers_on_ipv6_localhost_too() {
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().test_browser("");
+    // The browser posts after 4 s: meanwhile [::1]:PORT itself must answer (issue 27:
+    // browser.py falls back to 127.0.0.1, so a login alone proved no [::1] listener).
+    let env = Env::new().test_browser("--delay 4");
     env.config(&config_for(&idp, port));
-    let out = env.cmd().arg("get-token").output().unwrap();
+    let mut cmd = env.saml_login();
+    cmd.arg("get-token")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let run = GroupGuard::spawn(cmd);
+    let v6 = std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut stream = loop {
+        match TcpStream::connect_timeout(&v6, Duration::from_secs(1)) {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "nothing on [::1]:{port}: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /favicon.ico HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 404"),
+        "saml-login answers on [::1]: {answer}"
+    );
+    let (out, _) = run.output_within(Duration::from_secs(120));
     assert!(
         out.status.success(),
         "{}",

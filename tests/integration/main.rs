@@ -11,6 +11,7 @@ mod support;
 
 mod any_idp;
 mod browserless;
+mod claims_round_three;
 mod cli;
 mod console;
 #[cfg(target_os = "linux")]
@@ -24,7 +25,13 @@ mod credential_store;
 mod form_filling;
 mod guidance;
 mod headless;
+mod hostile_aws_config;
+mod hostile_cache_dir;
+mod hostile_keyring;
+mod hostile_lows;
+mod hostile_memory;
 mod hostile_neighbours;
+mod hostile_port_grace;
 mod hostile_round_three;
 mod interrupt;
 mod keyring;

@@ -270,3 +270,25 @@ fn loops_deep_chains_and_mfa_are_refused_before_any_login() {
         assert_eq!(idp.samlp_requests(), 0);
     }
 }
+
+/// Issue 27's claim: a chained session asks STS for 3600 s, whatever the profile says
+/// (the request the recording STS received, not only the stderr line).
+#[test]
+fn a_chained_hop_asks_sts_for_3600_seconds() {
+    let (env, _idp, moto) = chained_world(DEPLOY);
+    let recorder = sts_recorder(&moto, &[]);
+    let env = env.var("AWS_ENDPOINT_URL_STS", recorder.url.clone());
+    let (out, stderr) = env.run(&["env", "--profile", "deploy"]);
+    assert!(out.status.success(), "{stderr}");
+    let calls = sts_calls(&recorder);
+    let hops: Vec<_> = calls
+        .iter()
+        .filter(|c| c.get("Action").map(String::as_str) == Some("AssumeRole"))
+        .collect();
+    assert_eq!(hops.len(), 1, "{calls:?}");
+    assert_eq!(
+        hops[0].get("DurationSeconds").map(String::as_str),
+        Some("3600"),
+        "{calls:?}"
+    );
+}

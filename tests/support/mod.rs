@@ -532,8 +532,11 @@ impl GroupGuard {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+        // The port guard of a system-browser login that ended without its POST stays
+        // on purpose (issue 27): not a leftover.
         let left = left
             .into_iter()
+            .filter(|p| !p.cmd.contains("__saml-login-port-guard"))
             .map(|p| format!("{}: {}", p.pid, p.cmd))
             .collect();
         // The group is killed before the pipes are read to their end: a member that

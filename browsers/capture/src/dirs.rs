@@ -27,7 +27,7 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// and pages that hold a session or a secret. Those a killed run left behind are
 /// removed first (see [`sweep_stale_temp_dirs`]).
 pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
-    let temp = std::env::temp_dir();
+    let temp = safe_temp_dir()?;
     sweep_stale_temp_dirs(&temp, prefix);
     let mut builder = tempfile::Builder::new();
     let prefix = format!("{prefix}{}-", std::process::id());
@@ -35,6 +35,67 @@ pub fn private_temp_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
     builder.tempdir_in(temp)
+}
+
+/// The temp directory, when no other user can swap what is made in it: it and every
+/// directory above it owned by this user or root and writable by no one else unless
+/// sticky (as /tmp is). A `TMPDIR` that fails this is replaced by `XDG_RUNTIME_DIR`
+/// when that one passes (said once), else refused naming it (issue 27).
+pub fn safe_temp_dir() -> std::io::Result<PathBuf> {
+    let temp = std::env::temp_dir();
+    let Err(why) = unswappable(&temp) else {
+        return Ok(temp);
+    };
+    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && unswappable(p).is_ok())
+    {
+        tracing::warn!(
+            "the temp directory {why}; using XDG_RUNTIME_DIR ({}) instead",
+            run.display()
+        );
+        return Ok(run);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        format!(
+            "the temp directory {why}, so another user could swap what saml-login puts there: set TMPDIR to a directory of yours"
+        ),
+    ))
+}
+
+/// Why another user could replace entries of `dir` (or of a directory above it).
+#[cfg(unix)]
+fn unswappable(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    let mut at = Some(dir);
+    while let Some(p) = at {
+        if let Ok(m) = std::fs::metadata(p) {
+            let mode = m.mode();
+            if m.uid() != me && m.uid() != 0 {
+                return Err(format!(
+                    "{} is owned by another user (uid {})",
+                    p.display(),
+                    m.uid()
+                ));
+            }
+            if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+                return Err(format!(
+                    "{} is writable by every user without the sticky bit (mode {:o})",
+                    p.display(),
+                    mode & 0o7777
+                ));
+            }
+        }
+        at = p.parent();
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn unswappable(_: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 /// Removes what a killed saml-login left in `temp` (a SIGKILL runs no destructor): this

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest, Wait};
 
+mod budget;
 pub mod forward;
+#[cfg(unix)]
+pub mod grace;
 mod peer;
 mod remote;
 mod server;
@@ -56,7 +59,10 @@ impl Browser for SystemBrowser {
 
     /// The login; the system browser keeps its cookies to itself.
     fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
-        let server = listen(&request.callback)?;
+        #[allow(unused_mut)]
+        let mut server = listen(&request.callback)?;
+        #[cfg(unix)]
+        let guard = server.guard.take();
         // Kept until the capture is over: the browser has read it by then.
         let mut _forwarder = None;
         let port = request.callback.port().unwrap_or(80);
@@ -92,7 +98,16 @@ impl Browser for SystemBrowser {
             }
             Err(_) => {}
         }
-        wait(&server, request).map(Login::without_cookies)
+        let result = wait(&server, request);
+        // The server stops accepting before the guard may (issue 27, finding 2).
+        drop(server);
+        #[cfg(unix)]
+        match (guard, &result) {
+            (Some(g), Ok(_)) => g.dismiss(),
+            (Some(g), Err(_)) => g.take_over(port),
+            (None, _) => {}
+        }
+        result.map(Login::without_cookies)
     }
 }
 

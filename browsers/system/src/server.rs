@@ -31,6 +31,9 @@ const WANTED_FILES: u64 = 65536;
 
 /// A running callback server; stops listening when dropped.
 pub(crate) struct CallbackServer {
+    /// Holds the port after a login that ended without its POST (issue 27).
+    #[cfg(unix)]
+    pub(crate) guard: Option<crate::grace::Guard>,
     captures: mpsc::Receiver<Captured>,
     stop: Arc<AtomicBool>,
     addresses: Vec<SocketAddr>,
@@ -45,13 +48,15 @@ impl CallbackServer {
         let v4 = bind(IpAddr::V4(Ipv4Addr::LOCALHOST), port)?;
         let port = v4.local_addr().map_or(port, |a| a.port());
         let mut listeners = vec![v4];
-        match TcpListener::bind((Ipv6Addr::LOCALHOST, port)) {
+        match bind_port((Ipv6Addr::LOCALHOST, port).into()) {
             Ok(v6) => listeners.push(v6),
             Err(e) if no_ipv6(&e) => {
                 tracing::debug!("no IPv6 loopback on this machine ({e}); 127.0.0.1 only");
             }
             Err(e) => return Err(bind_error(IpAddr::V6(Ipv6Addr::LOCALHOST), port, e)),
         }
+        #[cfg(unix)]
+        let guard = crate::grace::Guard::start(&listeners);
         let (tx, captures) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let active = Arc::new(AtomicUsize::new(0));
@@ -73,6 +78,8 @@ impl CallbackServer {
         }
         tracing::debug!(port, ?addresses, "listening for the callback");
         Ok(Self {
+            #[cfg(unix)]
+            guard,
             captures,
             stop,
             addresses,
@@ -115,7 +122,15 @@ impl Drop for CallbackServer {
 }
 
 fn bind(ip: IpAddr, port: u16) -> Result<TcpListener, CaptureError> {
-    TcpListener::bind((ip, port)).map_err(|e| bind_error(ip, port, e))
+    bind_port((ip, port).into()).map_err(|e| bind_error(ip, port, e))
+}
+
+/// Bind `address`, taking it back from an earlier login's guard (unix).
+fn bind_port(address: SocketAddr) -> io::Result<TcpListener> {
+    #[cfg(unix)]
+    return crate::grace::bind(address);
+    #[cfg(not(unix))]
+    TcpListener::bind(address)
 }
 
 fn bind_error(ip: IpAddr, port: u16, e: io::Error) -> CaptureError {
@@ -286,6 +301,8 @@ fn read_callback(
     if length > MAX_BODY_BYTES {
         return Err(Refusal::new(413, "the callback body is too large"));
     }
+    let _reserved = crate::budget::reserve(length.max(head.rest.len()))
+        .ok_or_else(|| Refusal::new(503, "the server is busy; post again"))?;
     let body = read_body(stream, head.rest, length, deadline)?;
     let captured = Captured::from_request(callback, url, &body);
     // Without our state, nothing but the content vouches for a post, and anyone on this
@@ -431,6 +448,7 @@ fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &str) 
         411 => "Length Required",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
         _ => "Bad Request",
     };
     let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));

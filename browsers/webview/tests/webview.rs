@@ -196,6 +196,7 @@ fn forged_ipc_from_other_origin_is_ignored() -> CaseResult {
     let start = site.url("127.0.0.1", "/start.html");
     let request = request_for(start, &held.callback(), Duration::from_secs(4));
     let before = ignored_ipc();
+    let by_origin = IGNORED_BY_ORIGIN.load(AtomicOrdering::SeqCst);
     match Webview::new(WebviewOptions::default()).capture(&request) {
         Err(CaptureError::Timeout(_)) => {}
         other => return Err(format!("expected a timeout, got {other:?}")),
@@ -205,6 +206,9 @@ fn forged_ipc_from_other_origin_is_ignored() -> CaseResult {
             "expected the one forged message to be seen and ignored, saw {}",
             ignored_ipc() - before
         ));
+    }
+    if IGNORED_BY_ORIGIN.load(AtomicOrdering::SeqCst) - by_origin != 1 {
+        return Err("the forged message was not refused by the origin check".into());
     }
     if !site.log().contains("GET /evil.html") {
         return Err("the other-origin page was never loaded".into());
@@ -510,6 +514,31 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountIgnored {
         if *meta.level() == tracing::Level::WARN && meta.target().starts_with("saml_login_webview")
         {
             IGNORED_IPC.fetch_add(1, AtomicOrdering::SeqCst);
+            let mut reason = Reason(String::new());
+            event.record(&mut reason);
+            if reason.0 == "the sending page is not on the IdP's origin" {
+                IGNORED_BY_ORIGIN.fetch_add(1, AtomicOrdering::SeqCst);
+            }
+        }
+    }
+}
+
+/// Of those, the ones refused by the origin check itself (issue 27: the forged-origin
+/// case must be refused by that check, not by the token check after it).
+static IGNORED_BY_ORIGIN: AtomicUsize = AtomicUsize::new(0);
+
+/// The `reason` field of an event.
+struct Reason(String);
+
+impl tracing::field::Visit for Reason {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "reason" {
+            self.0 = format!("{value:?}");
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "reason" {
+            self.0 = value.to_owned();
         }
     }
 }

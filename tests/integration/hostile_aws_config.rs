@@ -1,0 +1,86 @@
+//! Hostile neighbours, round three (issue 27), finding 6: a `~/.aws/config` owned by
+//! another local user (uid 65534) is not believed: `exec --profile` runs no
+//! `credential_process` from it. And the IdP password (`SAML_LOGIN_PASSWORD`) reaches
+//! a `credential_process` only when that is saml-login itself.
+//!
+//! Linux only: files owned by another user.
+
+#![cfg(target_os = "linux")]
+
+use crate::support::*;
+
+const OTHER_UID: u32 = 65534;
+
+/// A `credential_process` (python) that writes its environment to argv[1] and prints
+/// keys.
+const PROCESS: &str = r#"
+import json, os, sys
+with open(sys.argv[1], "w") as f:
+    f.write("\n".join(f"{k}={v}" for k, v in os.environ.items()))
+print(json.dumps({"Version": 1, "AccessKeyId": "AKIAPLANTEDPLANTED", "SecretAccessKey": "planted-secret-key-planted", "SessionToken": "planted-token"}))
+"#;
+
+fn config_with_process(env: &Env, marker: &std::path::Path) -> std::path::PathBuf {
+    let script = env.write("process.py", PROCESS);
+    env.write(
+        ".aws/config",
+        &format!(
+            "[profile planted]\ncredential_process = {} {} {}\n",
+            python(),
+            script.display(),
+            marker.display()
+        ),
+    )
+}
+
+#[test]
+fn exec_runs_no_credential_process_from_a_config_file_of_another_user() {
+    let env = Env::new().var("SAML_LOGIN_PASSWORD", "the-users-idp-password");
+    let marker = env.path("ran");
+    let config = config_with_process(&env, &marker);
+    std::os::unix::fs::chown(&config, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    let (out, stderr) = env.run(&[
+        "exec",
+        "--profile",
+        "planted",
+        "--",
+        "sh",
+        "-c",
+        "echo $AWS_ACCESS_KEY_ID",
+    ]);
+    assert!(
+        !marker.exists(),
+        "the other user's credential_process ran: {stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("AKIAPLANTED"));
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&config.display().to_string())
+            && stderr.contains("owned by another user (uid 65534)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_idp_password_reaches_no_credential_process_but_saml_login() {
+    let env = Env::new().var("SAML_LOGIN_PASSWORD", "the-users-idp-password");
+    let marker = env.path("ran");
+    config_with_process(&env, &marker);
+    let (out, stderr) = env.run(&[
+        "exec",
+        "--profile",
+        "planted",
+        "--",
+        "sh",
+        "-c",
+        "echo $AWS_ACCESS_KEY_ID",
+    ]);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("AKIAPLANTEDPLANTED"));
+    let seen = std::fs::read_to_string(&marker).expect("the credential_process ran");
+    assert!(
+        !seen.contains("the-users-idp-password"),
+        "the password reached another program: {seen}"
+    );
+    assert!(seen.contains("HOME="), "{seen}");
+}

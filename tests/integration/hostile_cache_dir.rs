@@ -1,0 +1,122 @@
+//! Hostile neighbours, round three (issue 27), finding 5: a cache directory another
+//! local user (uid 65534 through `setpriv`) created and planted links in. The login lock
+//! must not follow a planted link (it truncated a 0600 file of the user to a PID), and
+//! `logout` must not delete through a planted `credentials` link.
+//!
+//! Linux only: another user through `setpriv`.
+
+#![cfg(target_os = "linux")]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+const OTHER_UID: u32 = 65534;
+const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n";
+
+/// `sh -c SCRIPT` as the other user.
+fn as_other_user(script: &str) {
+    let out = Command::new("setpriv")
+        .args([
+            &format!("--reuid={OTHER_UID}"),
+            &format!("--regid={OTHER_UID}"),
+            "--clear-groups",
+            "/bin/sh",
+            "-c",
+            script,
+        ])
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{script}: {out:?}");
+}
+
+/// A directory of the other user's, in /tmp, which anyone may enter.
+fn others_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("others-cache")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::os::unix::fs::chown(dir.path(), Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn private_file(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn the_login_lock_follows_no_link_planted_in_another_users_cache_dir() {
+    let moto = moto();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--auto-session", "--callback", &callback]);
+    let env = Env::new().sts(&moto).test_browser("");
+    env.config(&format!("{}{DEV}", config_for(&idp, port)));
+    // The lock files' names, from a login with the user's own cache.
+    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
+    assert!(out.status.success(), "{stderr}");
+    let names: Vec<String> = std::fs::read_dir(env.path(".cache/saml-login/locks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.is_empty());
+
+    let victim = env.path("precious/key.pem");
+    private_file(&victim, "the user's 0600 file");
+    let others = others_dir();
+    let locks = others.path().join("saml-login/locks");
+    let mut plant = format!("mkdir -p {0} && chmod 777 {0}", locks.display());
+    for name in &names {
+        plant += &format!(" && ln -s {} {}/{name}", victim.display(), locks.display());
+    }
+    as_other_user(&plant);
+
+    let cache = others.path().display().to_string();
+    let env = env.var("XDG_CACHE_HOME", cache);
+    std::fs::remove_file(env.credentials_path()).unwrap();
+    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "the user's 0600 file",
+        "a planted link was followed: {stderr}"
+    );
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&locks.display().to_string()) && stderr.contains("another user"),
+        "names the directory and why: {stderr}"
+    );
+}
+
+#[test]
+fn logout_deletes_nothing_through_a_link_planted_in_another_users_cache_dir() {
+    let env = Env::new();
+    let mine = env.path("mine");
+    private_file(&mine.join("keep.json"), "{}");
+    private_file(&mine.join("also.json"), "{}");
+    let others = others_dir();
+    as_other_user(&format!(
+        "mkdir -p {0}/saml-login && ln -s {1} {0}/saml-login/credentials",
+        others.path().display(),
+        mine.display()
+    ));
+    let env = env.var("XDG_CACHE_HOME", others.path().display().to_string());
+    let (out, stderr) = env.run(&["logout", "--all"]);
+    assert!(
+        mine.join("keep.json").exists(),
+        "deleted through the link: {stderr}"
+    );
+    assert!(mine.join("also.json").exists(), "{stderr}");
+    assert!(!out.status.success(), "refused: {stderr}");
+    assert!(
+        stderr.contains("another user") && stderr.contains("logout deletes nothing there"),
+        "{stderr}"
+    );
+}
