@@ -28,6 +28,7 @@ for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
   cargo-zigbuild check --workspace --all-targets --locked --target "$target"
   cargo-zigbuild check --all-targets --no-default-features --locked --target "$target"
 done
+bash scripts/test-wine.sh
 
 echo "==> cargo test --no-default-features --lib (a build without the browser features)"
 cargo test --no-default-features --locked --lib

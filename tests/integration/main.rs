@@ -38,3 +38,4 @@ mod sts_errors;
 mod system_browser;
 mod trust;
 mod webview;
+mod wine;
