@@ -49,6 +49,11 @@ python3 -m ziglang cc -target x86_64-windows-gnu -shared -O2 \
 "$WINESERVER" -p
 echo "wine: prefix ready after $(($(date +%s) - built)) s"
 
+echo "==> wine: what Wine's Credential Manager keeps (scripts/wine/credblob.c)"
+python3 -m ziglang cc -target x86_64-windows-gnu -O2 -o target/wine/credblob.exe \
+  scripts/wine/credblob.c -ladvapi32
+timeout --kill-after=10 120 "$WINE64" target/wine/credblob.exe
+
 echo "==> wine: Windows unit tests under Wine"
 timeout --kill-after=10 1200 cargo-zigbuild test --locked --target "$TARGET" "${PACKAGES[@]}" --lib
 
