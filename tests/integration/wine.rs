@@ -193,7 +193,7 @@ fn an_assertion_longer_than_a_credential_blob_is_kept_in_the_credential_manager(
         before,
         "the cached assertion answered: {stderr}"
     );
-    assert!(stderr.contains("cached SAML assertion"), "{stderr}");
+    assert!(stderr.contains("using the SAML assertion of"), "{stderr}");
     assert!(
         std::fs::read_to_string(wine.user_path(".aws/credentials"))
             .unwrap()
