@@ -92,7 +92,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     /// A keyring in memory whose entries hold at most `max` bytes (as the Credential
-    /// Manager's 2,560), refusing longer ones as windows-native-keyring-store does.
+    /// Manager's 2,560; here 24, which still holds a header), refusing longer ones as
+    /// windows-native-keyring-store does.
     struct Limited {
         max: usize,
         entries: RefCell<BTreeMap<String, Vec<u8>>>,
@@ -132,8 +133,8 @@ mod tests {
 
     #[test]
     fn a_secret_that_fits_is_one_entry_as_before() {
-        let store = Limited::new(8);
-        put(&store, "a/b", b"12345678", 8).unwrap();
+        let store = Limited::new(24);
+        put(&store, "a/b", b"12345678", 24).unwrap();
         assert_eq!(store.names(), ["a/b"]);
         assert_eq!(store.get("a/b").unwrap().as_deref(), Some(&b"12345678"[..]));
         assert_eq!(
@@ -144,39 +145,39 @@ mod tests {
 
     #[test]
     fn a_longer_secret_is_kept_in_parts_and_read_whole() {
-        let store = Limited::new(8);
-        // Longer than 2,560 bytes: the store alone refuses it.
-        assert!(store.put("x", &[b'a'; 9]).is_err());
-        for len in [9_usize, 16, 17, 2892] {
+        let store = Limited::new(24);
+        // Longer than one entry holds: the store alone refuses it.
+        assert!(store.put("x", &[b'a'; 25]).is_err());
+        for len in [25_usize, 48, 49, 2892] {
             let secret: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-            put(&store, "assertions/idp", &secret, 8).unwrap();
+            put(&store, "assertions/idp", &secret, 24).unwrap();
             assert_eq!(
                 get(&store, "assertions/idp").unwrap().as_deref(),
                 Some(&secret[..]),
                 "{len} bytes"
             );
-            assert_eq!(store.names().len(), 1 + len.div_ceil(8), "{len} bytes");
+            assert_eq!(store.names().len(), 1 + len.div_ceil(24), "{len} bytes");
         }
     }
 
     #[test]
     fn a_shorter_secret_replacing_a_longer_one_leaves_no_part() {
-        let store = Limited::new(8);
-        put(&store, "n", &[b'x'; 30], 8).unwrap();
-        assert_eq!(store.names(), ["n", "n#1", "n#2", "n#3", "n#4"]);
-        put(&store, "n", &[b'y'; 12], 8).unwrap();
+        let store = Limited::new(24);
+        put(&store, "n", &[b'x'; 100], 24).unwrap();
+        assert_eq!(store.names(), ["n", "n#1", "n#2", "n#3", "n#4", "n#5"]);
+        put(&store, "n", &[b'y'; 40], 24).unwrap();
         assert_eq!(store.names(), ["n", "n#1", "n#2"]);
-        assert_eq!(get(&store, "n").unwrap(), Some(vec![b'y'; 12]));
-        put(&store, "n", b"short", 8).unwrap();
+        assert_eq!(get(&store, "n").unwrap(), Some(vec![b'y'; 40]));
+        put(&store, "n", b"short", 24).unwrap();
         assert_eq!(store.names(), ["n"]);
         assert_eq!(get(&store, "n").unwrap().as_deref(), Some(&b"short"[..]));
     }
 
     #[test]
     fn delete_removes_every_part() {
-        let store = Limited::new(8);
-        put(&store, "n", &[b'x'; 20], 8).unwrap();
-        put(&store, "other", b"kept", 8).unwrap();
+        let store = Limited::new(24);
+        put(&store, "n", &[b'x'; 60], 24).unwrap();
+        put(&store, "other", b"kept", 24).unwrap();
         assert!(delete(&store, "n").unwrap());
         assert_eq!(store.names(), ["other"]);
         assert!(!delete(&store, "n").unwrap());
@@ -185,8 +186,8 @@ mod tests {
 
     #[test]
     fn a_part_missing_is_a_miss() {
-        let store = Limited::new(8);
-        put(&store, "n", &[b'x'; 20], 8).unwrap();
+        let store = Limited::new(24);
+        put(&store, "n", &[b'x'; 60], 24).unwrap();
         store.delete("n#2").unwrap();
         assert_eq!(get(&store, "n").unwrap(), None);
     }
