@@ -12,7 +12,8 @@
 # bus) and libsecret-tools (secret-tool: the tests read the keyring as another client);
 # openssh-server and openssh-client (tests/integration/remote_shells.rs: a real sshd in a
 # private network namespace and an `ssh -L` forward to it);
-# the macOS and Windows targets for the cross-check (also zig); mitmproxy (pip, in a venv of
+# the macOS and Windows targets for the cross-check (also zig); wine64 (scripts/test-wine.sh:
+# the Windows build's tests under Wine 8.0, its loader /usr/lib/wine/wine64); mitmproxy (pip, in a venv of
 # its own: the corporate-network tests' TLS-inspecting proxy).
 # Whatever is already present is not installed again.
 set -euo pipefail
@@ -23,7 +24,7 @@ SUDO=""
 need_apt=()
 for pkg in chromium chromium-headless-shell xvfb xauth xdotool libwebkit2gtk-4.1-dev pkg-config build-essential curl iproute2 util-linux time \
   simplesamlphp php8.2-cli php8.2-xml php8.2-mbstring openssl strace binutils zsh fish dpkg-dev man-db gnome-keyring dbus libsecret-tools \
-  openssh-server openssh-client; do
+  openssh-server openssh-client wine64; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # ImageMagick's `import`: screenshots of the Xvfb display (tests/integration/console_profiles.rs).

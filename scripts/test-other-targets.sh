@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The part of scripts/test.sh that needs no display and shares no port or file with the
-# Linux tests: the macOS and Windows cross-check, then the fuzz targets. scripts/test.sh
+# Linux tests: the macOS and Windows cross-check, the Windows build under Wine, then the
+# fuzz targets. scripts/test.sh
 # runs it beside the Linux build and tests, at the lowest CPU priority, so that it takes
 # the CPU those leave idle (the integration tests wait on browsers and servers much of the
 # time) without slowing them. It builds in target/cross and fuzz/target, never in
@@ -21,6 +22,12 @@ for target in aarch64-apple-darwin x86_64-pc-windows-gnu; do
   step "cross-check: clippy --no-default-features --target $target" \
     cargo-zigbuild clippy --all-targets --no-default-features --locked --target "$target" -- -D warnings
 done
+
+# The Windows build run under Wine (issue 33): its unit tests, then saml-login.exe driven
+# by the Linux integration test binary that scripts/test.sh builds (its path is written to
+# target/integration-test-binary when that build is done).
+step "Windows under Wine (scripts/test-wine.sh)" \
+  env WINE_INTEGRATION_BINARY="$PWD/target/integration-test-binary" bash scripts/test-wine.sh
 
 # The fuzz targets: replay the seed corpus and every fixed crash (must pass; a failure
 # prints the panic and the input), then 30 s of exploration per target. Exploration finds

@@ -16,12 +16,28 @@ cd "$(dirname "$0")/.."
 step "install what the tests need (scripts/install-deps.sh)" bash scripts/install-deps.sh
 
 mkdir -p target
+rm -f target/integration-test-binary
 other_log="$PWD/target/test-other-targets.log"
 # setsid: its own process group, so that a failure here stops all of it.
 other_start=$SECONDS
 setsid nice -n 19 bash scripts/test-other-targets.sh >"$other_log" 2>&1 &
 other=$!
 trap 'kill -- -"$other" 2>/dev/null || true' EXIT
+
+# The tests built once; the integration test binary's path goes to
+# target/integration-test-binary for scripts/test-wine.sh, which runs its wine:: tests.
+build_tests() {
+  cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >target/test-binaries.json
+  python3 - target/test-binaries.json target/integration-test-binary <<'PY'
+import json, os, sys
+bins = [m["executable"] for m in map(json.loads, open(sys.argv[1]))
+        if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "integration"
+        and m.get("executable")]
+assert len(bins) == 1, f"integration test binaries: {bins}"
+open(sys.argv[2] + ".tmp", "w").write(bins[0])
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+}
 
 step "src/ shape: no circle of module dependencies, no file over 500 lines of non-test code" \
   python3 scripts/check-architecture.py src
@@ -33,7 +49,7 @@ step "cargo clippy (tests/packaging.rs)" cargo clippy --test packaging --locked 
 
 step "cargo test --no-default-features --lib (a build without the browser features)" \
   cargo test --no-default-features --locked --lib
-step "build every test" cargo test --workspace --locked --no-run
+step "build every test" build_tests
 step "cargo test (under Xvfb for the webview)" \
   xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --workspace --locked -- --test-threads=4
 

@@ -8,6 +8,8 @@ pub(crate) mod cookie_jar;
 pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
+#[cfg(any(test, all(feature = "keyring", any(target_os = "macos", windows))))]
+pub(crate) mod secret_parts;
 pub(crate) mod secret_store;
 pub(crate) mod servers;
 #[cfg(all(feature = "keyring", not(any(target_os = "macos", windows))))]

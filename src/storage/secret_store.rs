@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::storage::credentials_file::SecretFile;
+#[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
+use crate::storage::secret_parts;
 
 /// The keyring's service name: every entry of saml-login is `saml-login` / NAME.
 #[cfg(feature = "keyring")]
@@ -195,10 +197,30 @@ impl Keyring {
     }
 }
 
+/// The keyring's entries, each holding at most what the platform allows; [`Keyring`]
+/// keeps a longer secret in several of them ([`secret_parts`]).
+#[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
+struct Entries<'a>(&'a Keyring);
+
 #[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
 impl SecretStore for Keyring {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        match self.entry(name)?.get_secret() {
+        secret_parts::get(&Entries(self), name)
+    }
+
+    fn put(&self, name: &str, secret: &[u8]) -> Result<()> {
+        secret_parts::put(&Entries(self), name, secret, secret_parts::ENTRY_MAX)
+    }
+
+    fn delete(&self, name: &str) -> Result<bool> {
+        secret_parts::delete(&Entries(self), name)
+    }
+}
+
+#[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
+impl SecretStore for Entries<'_> {
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        match self.0.entry(name)?.get_secret() {
             Ok(secret) => Ok(Some(secret)),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(refused("cannot read from", &e)),
@@ -206,13 +228,14 @@ impl SecretStore for Keyring {
     }
 
     fn put(&self, name: &str, secret: &[u8]) -> Result<()> {
-        self.entry(name)?
+        self.0
+            .entry(name)?
             .set_secret(secret)
             .map_err(|e| refused("cannot write to", &e))
     }
 
     fn delete(&self, name: &str) -> Result<bool> {
-        match self.entry(name)?.delete_credential() {
+        match self.0.entry(name)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
             Err(e) => Err(refused("cannot delete from", &e)),

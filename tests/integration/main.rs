@@ -50,3 +50,4 @@ mod sts_errors;
 mod system_browser;
 mod trust;
 mod webview;
+mod wine;

@@ -19,6 +19,8 @@ pub mod remote;
 pub mod simplesamlphp;
 #[cfg(target_os = "linux")]
 pub mod ssh;
+#[cfg(target_os = "linux")]
+pub mod wine;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
