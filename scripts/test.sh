@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 echo "==> src/ shape: no circle of module dependencies, no file over 500 lines of non-test code"
-python3 scripts/check-architecture.py src
+python3 scripts/check-architecture.py
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
