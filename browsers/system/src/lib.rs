@@ -15,6 +15,8 @@ use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, Login
 pub mod forward;
 mod peer;
 mod remote;
+#[doc(hidden)]
+pub mod request;
 mod server;
 pub mod wsl;
 
