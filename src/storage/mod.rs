@@ -8,5 +8,6 @@ pub(crate) mod cookie_jar;
 pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
+pub(crate) mod lock_file;
 pub(crate) mod secret_store;
 pub(crate) mod webview_refusals;
