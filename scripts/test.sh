@@ -39,8 +39,8 @@ os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 PY
 }
 
-step "src/ shape: no circle of module dependencies, no file over 500 lines of non-test code" \
-  python3 scripts/check-architecture.py src
+step "the shape of src/ and browsers/*/src: layers, no circle, file lengths" \
+  python3 scripts/check-architecture.py
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (default features)" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo clippy (no default features)" cargo clippy --all-targets --no-default-features --locked -- -D warnings

@@ -196,10 +196,7 @@ fn hop_fingerprint(
         "duration": duration,
         "region": region,
     });
-    Sha256::digest(canonical.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
 /// Run a profile's `credential_process` as the SDKs do (split like a shell, no shell)

@@ -95,7 +95,7 @@ impl IniFile {
                 }
                 let guess = known
                     .iter()
-                    .map(|k| (edit_distance(key, k), *k))
+                    .map(|k| (strsim::levenshtein(key, k), *k))
                     .filter(|(d, k)| *d <= 2.max(k.len() / 4))
                     .min();
                 warnings.push(format!(
@@ -186,31 +186,13 @@ pub(crate) fn closest<'a>(
         .into_iter()
         .map(|k| {
             (
-                edit_distance(&typed.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                strsim::levenshtein(&typed.to_ascii_lowercase(), &k.to_ascii_lowercase()),
                 k,
             )
         })
         .filter(|(d, k)| *d <= 2.max(k.len() / 4))
         .min()
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -243,7 +225,7 @@ mod tests {
                 "unknown key aws_rol in [dev] of /x/cfg; did you mean aws_role?",
             ]
         );
-        assert_eq!(edit_distance("aws_rol", "aws_role"), 1);
+        assert_eq!(closest("AWS_ROL", ["aws_role", "region"]), Some("aws_role"));
         assert_eq!(f.section_names(), ["DEFAULT", "dev", "other"]);
     }
 

@@ -5,16 +5,16 @@
 //! browser or failing on the callback port. The lock is an OS file lock, released when
 //! its holder exits or dies.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use saml_login_capture::Cancel;
+use saml_login_capture::{Cancel, ExistingDir, create_private_dir};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::storage::credentials_file::create_private_dir;
+use crate::storage::lock_file::open_lock_file;
 
 /// How often a waiting process tries the lock again.
 const RETRY: Duration = Duration::from_millis(25);
@@ -53,27 +53,15 @@ impl LoginLock {
                 path,
             }
         })?;
-        create_private_dir(dir).map_err(|source| Error::Write {
+        // The cache's locks directory: saml-login's own.
+        create_private_dir(dir, ExistingDir::Tighten).map_err(|source| Error::Write {
             path: dir.to_owned(),
             source,
         })?;
         let digest = Sha256::digest(key.as_bytes());
-        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let name = hex::encode(&digest[..12]);
         let path = dir.join(format!("{name}.lock"));
-        let mut options = OpenOptions::new();
-        options.create(true).truncate(false).read(true).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // A link in its place is never followed (it is an error).
-            options
-                .mode(0o600)
-                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-        }
-        let mut file = options.open(&path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        let mut file = open_lock_file(&path)?;
         is_own_lock(&file, &path)?;
         let mut acquired = Acquired::Free;
         let mut announced = false;

@@ -106,10 +106,11 @@ pub(crate) fn with_block(
             if i > 0 {
                 block.push_str(newline);
             }
-            block.push_str(&format!("[{}]{newline}", section_of(&p.name)));
-            for (k, v) in &p.entries {
-                block.push_str(&format!("{k} = {v}{newline}"));
-            }
+            block.push_str(&credentials_file::section_lines(
+                &section_of(&p.name),
+                &p.entries,
+                newline,
+            ));
         }
         block.push_str(&end);
         block.push_str(newline);
@@ -122,18 +123,7 @@ pub(crate) fn with_block(
             lines[e + 1..].iter().for_each(|l| out.push_str(l));
         }
         None if block.is_empty() => out.push_str(text),
-        None => {
-            out.push_str(text);
-            if !text.is_empty() {
-                if !text.ends_with('\n') {
-                    out.push_str(newline);
-                }
-                if !text.trim_end().is_empty() && !out.ends_with(&format!("{newline}{newline}")) {
-                    out.push_str(newline);
-                }
-            }
-            out.push_str(&block);
-        }
+        None => out = credentials_file::append_chunk(text, &block, newline),
     }
     Ok(out)
 }

@@ -6,17 +6,14 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::storage::credentials_file::check_trusted;
+use crate::storage::credentials_file::trusted;
 
 /// Fail when the credentials file at `path` (or, when it does not exist yet, its
 /// directory) cannot take a profile: foreign-owned or writable by others, read-only
 /// (a `chmod 400` is the user's choice, not saml-login's to undo), not UTF-8, or not
 /// parsable; the error names the line.
 pub(crate) fn check_credentials_file(path: &Path) -> Result<()> {
-    check_trusted(path).map_err(|(path, message)| Error::Untrusted {
-        message: format!("{message}; saml-login keeps no secret there"),
-        path,
-    })?;
+    trusted(path)?;
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     match std::fs::metadata(&target) {
         Ok(m) => {
@@ -44,28 +41,29 @@ pub(crate) fn check_credentials_file(path: &Path) -> Result<()> {
     }
 }
 
-#[cfg(unix)]
+/// Fail when the owner may not write `path` (a `chmod 400`), saying how to go on.
 fn check_owner_writable(path: &Path, m: &std::fs::Metadata, what: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = m.permissions().mode() & 0o7777;
-    if mode & 0o200 == 0 {
+    #[cfg(unix)]
+    let (read_only, mode, fix) = {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = m.permissions().mode() & 0o7777;
+        (
+            mode & 0o200 == 0,
+            format!(" (mode {mode:04o})"),
+            "`chmod u+w` it",
+        )
+    };
+    #[cfg(not(unix))]
+    let (read_only, mode, fix) = (
+        m.permissions().readonly(),
+        String::new(),
+        "clear its read-only attribute",
+    );
+    if read_only {
         return Err(Error::Malformed {
             path: path.to_owned(),
             message: format!(
-                "the {what} is read-only (mode {mode:04o}); saml-login would write the credentials into it: `chmod u+w` it, or choose another file with AWS_SHARED_CREDENTIALS_FILE"
-            ),
-        });
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_owner_writable(path: &Path, m: &std::fs::Metadata, what: &str) -> Result<()> {
-    if m.permissions().readonly() {
-        return Err(Error::Malformed {
-            path: path.to_owned(),
-            message: format!(
-                "the {what} is read-only; saml-login would write the credentials into it"
+                "the {what} is read-only{mode}; saml-login would write the credentials into it: {fix}, or choose another file with AWS_SHARED_CREDENTIALS_FILE"
             ),
         });
     }

@@ -5,11 +5,14 @@
 //! database writes them: under an exclusive lock, to a temporary file in the same
 //! directory, fsync, rename, mode 0600. A failed run leaves the file byte-identical.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use saml_login_capture::{ExistingDir, create_private_dir};
+
 use crate::error::{Error, Result};
+use crate::storage::lock_file::open_lock_file;
 
 /// Why `name` cannot be a profile (a section of the credentials file), if it cannot:
 /// `[`, `]` or a control character would end the header early or start a section of
@@ -120,17 +123,29 @@ pub(crate) fn profile_values(text: &str, profile: &str) -> Option<Vec<(String, S
 }
 
 fn append_section(text: &str, profile: &str, entries: &[(&str, String)], nl: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 512);
+    append_chunk(text, &section_lines(profile, entries, nl), nl)
+}
+
+/// `text` with `chunk` (whole lines) added at its end: on a line of its own, after a
+/// blank line unless `text` is blank. The one way an ini file of ours grows.
+pub(crate) fn append_chunk(text: &str, chunk: &str, nl: &str) -> String {
+    let mut out = String::with_capacity(text.len() + chunk.len() + 2 * nl.len());
     out.push_str(text);
     if !text.is_empty() {
         if !text.ends_with('\n') {
             out.push_str(nl);
         }
-        if !text.trim_end_matches(['\r', '\n']).is_empty() && !out.ends_with(&format!("{nl}{nl}")) {
+        if !text.trim_end().is_empty() && !out.ends_with(&format!("{nl}{nl}")) {
             out.push_str(nl);
         }
     }
-    out.push_str(&format!("[{profile}]{nl}"));
+    out.push_str(chunk);
+    out
+}
+
+/// `[name]` and its `key = value` lines.
+pub(crate) fn section_lines(name: &str, entries: &[(&str, String)], nl: &str) -> String {
+    let mut out = format!("[{name}]{nl}");
     for (k, v) in entries {
         out.push_str(&format!("{k} = {v}{nl}"));
     }
@@ -225,7 +240,8 @@ pub(crate) fn check_trusted(_path: &Path) -> std::result::Result<(), (PathBuf, S
     Ok(())
 }
 
-fn trusted(path: &Path) -> Result<()> {
+/// [`check_trusted`] as saml-login's error.
+pub(crate) fn trusted(path: &Path) -> Result<()> {
     check_trusted(path).map_err(|(path, message)| Error::Untrusted {
         message: format!("{message}; saml-login keeps no secret there"),
         path,
@@ -252,7 +268,8 @@ impl SecretFile {
     pub(crate) fn update(&self, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
         trusted(&self.path)?;
         let dir = self.parent();
-        create_private_dir(&dir).map_err(|source| Error::Write {
+        // The credentials file's and AWS config's directory is the user's (`~/.aws`).
+        create_private_dir(&dir, ExistingDir::Keep).map_err(|source| Error::Write {
             path: dir.clone(),
             source,
         })?;
@@ -274,11 +291,13 @@ impl SecretFile {
         self.replace(new.as_bytes())
     }
 
-    /// [`Self::replace`], creating the directory (mode 0700) when missing.
+    /// [`Self::replace`] in a directory of saml-login's own (the secret files), made
+    /// 0700 whether it is new or not.
     pub(crate) fn replace_creating_dir(&self, bytes: &[u8]) -> Result<()> {
         trusted(&self.path)?;
         let dir = self.parent();
-        create_private_dir(&dir).map_err(|source| Error::Write { path: dir, source })?;
+        create_private_dir(&dir, ExistingDir::Tighten)
+            .map_err(|source| Error::Write { path: dir, source })?;
         self.replace(bytes)
     }
 
@@ -328,29 +347,7 @@ impl SecretFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let lock_path = self.parent().join(format!(".{name}.lock"));
-        let mut options = OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // A symbolic link planted under the lock's name is not followed.
-            options
-                .mode(0o600)
-                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-        }
-        let file = options.open(&lock_path).map_err(|source| {
-            if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
-                Error::Untrusted {
-                    path: lock_path.clone(),
-                    message: "is a symbolic link; saml-login does not follow it".into(),
-                }
-            } else {
-                Error::Write {
-                    path: lock_path.clone(),
-                    source,
-                }
-            }
-        })?;
+        let file = open_lock_file(&lock_path)?;
         file.lock().map_err(|source| Error::Write {
             path: lock_path,
             source,
@@ -373,18 +370,6 @@ fn through_links(mut path: PathBuf) -> PathBuf {
         };
     }
     path
-}
-
-/// Create `dir` (and parents) with mode 0700 when missing.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 fn set_private(file: &File) -> std::io::Result<()> {

@@ -90,8 +90,7 @@ impl SessionIdentity {
             "duration": self.duration,
             "region": self.region,
         });
-        let digest = Sha256::digest(canonical.to_string().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
 
     /// `Role` in `account`, for messages.
@@ -112,7 +111,7 @@ impl SessionIdentity {
 /// (hex SHA-256, 32 digits). Keys another program wrote in place of ours do not match it.
 pub(crate) fn keys_fingerprint(access_key_id: &str) -> String {
     let digest = Sha256::digest(format!("saml-login keys v1\n{}", access_key_id.trim()).as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..16])
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub(crate) mod cookie_jar;
 pub(crate) mod credentials_check;
 pub mod credentials_file;
 pub(crate) mod identity;
+pub(crate) mod lock_file;
 #[cfg(any(test, all(feature = "keyring", any(target_os = "macos", windows))))]
 pub(crate) mod secret_parts;
 pub(crate) mod secret_store;

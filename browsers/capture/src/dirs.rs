@@ -5,20 +5,35 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-/// Creates `dir` and any missing parents, each new one owner-only (0700), and makes
-/// `dir` itself 0700 even when it was there already (others could list what it holds:
-/// the IdP hosts of remembered sessions).
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// What [`create_private_dir`] does with a directory that is there already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExistingDir {
+    /// Make it 0700: saml-login's own directories (browser profiles, caches, locks,
+    /// secret files), where others could list what it holds (the IdP hosts of remembered
+    /// sessions) and which an older version or a umask may have left open.
+    Tighten,
+    /// Leave its mode alone: a directory of the user's that other tools share (`~/.aws`,
+    /// or wherever `AWS_SHARED_CREDENTIALS_FILE` points). Its mode is the user's choice
+    /// (the AWS CLI reads `config` there), the files saml-login writes in it are 0600
+    /// anyway, and the trust check refuses one others may write.
+    Keep,
+}
+
+/// Creates `dir` and any missing parents, each new one owner-only (0700); a `dir` that
+/// is there already is made 0700 or left as it is, as `existing` says.
+pub fn create_private_dir(dir: &Path, existing: ExistingDir) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)?;
     #[cfg(unix)]
-    {
+    if existing == ExistingDir::Tighten {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
+    #[cfg(not(unix))]
+    let _ = existing;
     Ok(())
 }
 
@@ -207,12 +222,26 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("a/b");
-        create_private_dir(&dir).unwrap();
+        create_private_dir(&dir, ExistingDir::Tighten).unwrap();
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&root.path().join("a")), 0o700);
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        create_private_dir(&dir).unwrap();
+        create_private_dir(&dir, ExistingDir::Tighten).unwrap();
         assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[test]
+    fn a_kept_directory_keeps_its_mode_and_new_ones_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("aws");
+        create_private_dir(&dir.join("new"), ExistingDir::Keep).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("new")), 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&dir, ExistingDir::Keep).unwrap();
+        assert_eq!(mode(&dir), 0o755);
     }
 
     #[test]

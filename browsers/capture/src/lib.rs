@@ -36,7 +36,7 @@ pub use callback::{
 pub use cookies::Cookie;
 pub use demand::Demand;
 pub use dirs::{
-    create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
+    ExistingDir, create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
     sweep_stale_temp_dirs,
 };
 pub use wait::Wait;
@@ -50,9 +50,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const SECRET_ENV_VARS: [&str; 2] = ["SAML_LOGIN_PASSWORD", "SAML_LOGIN_COOKIES"];
 
 /// Whether `a` and `b` are equal, in a time that depends on their lengths only (for
-/// secrets a caller sent out and compares with what came back: a `RelayState`, a token).
+/// secrets a caller sent out and compares with what came back: a `RelayState`, a token);
+/// `subtle` does the comparing.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// Set when the user asks to stop (Ctrl-C); browsers poll it while they wait.
@@ -183,7 +184,7 @@ pub fn decode_form(body: &[u8]) -> Vec<(String, Secret)> {
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Why a browser could not capture the callback.

@@ -1,7 +1,14 @@
 //! Finding a program on `PATH` the way the platform's shell does. On Windows a bare
 //! name also matches the name plus each extension of `PATHEXT` (`cdk` is `cdk.cmd`),
 //! as cmd and PowerShell do; elsewhere the name is taken as it is. The current
-//! directory is never searched.
+//! directory is never searched through an empty `PATH` entry.
+//!
+//! Not the `which` crate (8.0, read for issue 26): on unix it keeps an empty `PATH`
+//! entry (`PATH=/usr/bin:` or `::`), which then names the current directory, in
+//! `which_global` too (the entry joins to a bare relative name); `which` resolves
+//! relative entries and names with a separator against the current directory and
+//! expands a leading `~` in entries. Each of those would run a program planted in the
+//! directory saml-login happens to be started from, so the search stays ours.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};

@@ -18,6 +18,8 @@ pub mod forward;
 pub mod grace;
 mod peer;
 mod remote;
+#[doc(hidden)]
+pub mod request;
 mod server;
 pub mod wsl;
 

@@ -17,12 +17,11 @@ use std::time::{Duration, Instant};
 use saml_login_capture::{Callback, CaptureError, Captured, MAX_BODY_BYTES};
 
 use crate::peer::{self, Peer};
+use crate::request::{Head, Refusal, parse_head};
 use url::Url;
 
 /// How long one connection may take to deliver its whole request (head and body).
 pub(crate) const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
-/// The largest request line plus headers.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Connections read at once; more wait in the kernel's backlog until one ends.
 const MAX_CONNECTIONS: usize = 4096;
 /// The descriptor limit asked for (at most the hard limit; unix only).
@@ -233,26 +232,6 @@ impl Drop for Slot {
     }
 }
 
-/// A request line and the headers the server looks at.
-struct Head {
-    method: String,
-    target: String,
-    host: Option<String>,
-    content_length: Option<usize>,
-    chunked: bool,
-    /// Bytes of the body that came with the head.
-    rest: Vec<u8>,
-}
-
-/// Why a request is answered without a capture.
-struct Refusal(u16, String);
-
-impl Refusal {
-    fn new(status: u16, text: impl Into<String>) -> Self {
-        Self(status, text.into())
-    }
-}
-
 /// Answer one connection: a capture for the wait loop when it carries the callback.
 fn serve(mut stream: TcpStream, callback: &Callback, tx: &mpsc::Sender<Captured>) {
     let deadline = Instant::now() + REQUEST_DEADLINE;
@@ -286,7 +265,7 @@ fn read_callback(
     callback: &Callback,
     deadline: Instant,
 ) -> Result<Captured, Refusal> {
-    let head = read_head(stream, deadline)?;
+    let (head, rest) = read_head(stream, deadline)?;
     let host = head.host.as_deref().unwrap_or("127.0.0.1");
     let url = Url::parse(&format!("http://{host}{}", head.target))
         .map_err(|_| Refusal::new(400, "bad request"))?;
@@ -301,9 +280,9 @@ fn read_callback(
     if length > MAX_BODY_BYTES {
         return Err(Refusal::new(413, "the callback body is too large"));
     }
-    let _reserved = crate::budget::reserve(length.max(head.rest.len()))
+    let _reserved = crate::budget::reserve(length.max(rest.len()))
         .ok_or_else(|| Refusal::new(503, "the server is busy; post again"))?;
-    let body = read_body(stream, head.rest, length, deadline)?;
+    let body = read_body(stream, rest, length, deadline)?;
     let captured = Captured::from_request(callback, url, &body);
     // Without our state, nothing but the content vouches for a post, and anyone on this
     // machine can post: another user's program is never the user's browser.
@@ -332,57 +311,17 @@ fn read_callback(
     Ok(captured)
 }
 
-/// Read until the end of the headers, within `deadline`.
-fn read_head(stream: &mut TcpStream, deadline: Instant) -> Result<Head, Refusal> {
+/// Read until the end of the headers, within `deadline`; the head and the bytes of the
+/// body that came with it.
+fn read_head(stream: &mut TcpStream, deadline: Instant) -> Result<(Head, Vec<u8>), Refusal> {
     let mut buf = Vec::with_capacity(2048);
-    let end = loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > MAX_HEAD_BYTES {
-            return Err(Refusal::new(431, "request headers too large"));
+    loop {
+        if let Some(head) = parse_head(&buf)? {
+            let rest = buf.split_off(head.body_start);
+            return Ok((head, rest));
         }
         read_some(stream, &mut buf, deadline)?;
-    };
-    let rest = buf.split_off(end + 4);
-    let text = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let mut lines = text.split("\r\n");
-    let mut parts = lines.next().unwrap_or_default().split(' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Refusal::new(400, "bad request"));
-    };
-    if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
-        return Err(Refusal::new(400, "bad request"));
     }
-    let mut head = Head {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        host: None,
-        content_length: None,
-        chunked: false,
-        rest,
-    };
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(Refusal::new(400, "bad request"));
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("host") {
-            head.host = Some(value.to_owned());
-        } else if name.eq_ignore_ascii_case("content-length") {
-            let n = value
-                .parse()
-                .map_err(|_| Refusal::new(400, "bad Content-Length"))?;
-            if head.content_length.is_some_and(|m| m != n) {
-                return Err(Refusal::new(400, "conflicting Content-Length"));
-            }
-            head.content_length = Some(n);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            head.chunked = true;
-        }
-    }
-    Ok(head)
 }
 
 /// Read the body (`length` bytes, of which `start` arrived with the head) within
@@ -432,10 +371,6 @@ fn read_some(stream: &mut TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> Re
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 const DONE_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>saml-login</title></head>\
 <body style=\"font-family:sans-serif;margin:3em\"><h1>Signed in</h1>\
 <p>saml-login has the response. You can close this window.</p></body></html>";
@@ -459,15 +394,4 @@ fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &str) 
         body.len()
     );
     let _ = stream.flush();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_end_of_the_head() {
-        assert_eq!(find(b"GET / HTTP/1.1\r\n\r\nbody", b"\r\n\r\n"), Some(14));
-        assert_eq!(find(b"GET / HTTP/1.1\r\n", b"\r\n\r\n"), None);
-    }
 }

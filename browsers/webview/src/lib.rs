@@ -206,7 +206,11 @@ impl Profile {
     fn open(remembered: Option<&std::path::Path>) -> Result<Self, CaptureError> {
         match remembered {
             Some(dir) => {
-                saml_login_capture::create_private_dir(dir).map_err(|e| {
+                saml_login_capture::create_private_dir(
+                    dir,
+                    saml_login_capture::ExistingDir::Tighten,
+                )
+                .map_err(|e| {
                     CaptureError::io(format!("creating the webview profile {}", dir.display()), e)
                 })?;
                 Ok(Self {
