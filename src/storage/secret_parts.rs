@@ -12,7 +12,17 @@
 //! a reader finds either a whole old secret or a whole new one; a part missing is a miss.
 
 use crate::error::Result;
-use crate::storage::secret_store::SecretStore;
+
+/// A keyring's entries as they are, each holding at most what the platform allows
+/// (`secret_store`'s keyring gives its entries through this).
+pub(crate) trait EntryStore {
+    /// The entry called `name`, `None` when there is none.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Keep `value` as `name`, replacing any.
+    fn put(&self, name: &str, value: &[u8]) -> Result<()>;
+    /// Remove `name`; whether it was there.
+    fn delete(&self, name: &str) -> Result<bool>;
+}
 
 /// What the entry `NAME` of a secret kept in parts starts with; the count follows.
 const HEADER: &[u8] = b"\0saml-login-parts:";
@@ -32,7 +42,7 @@ fn parts_of(value: &[u8]) -> Option<usize> {
 }
 
 /// The secret `name` of `store`, whole or put together from its parts.
-pub(crate) fn get(store: &impl SecretStore, name: &str) -> Result<Option<Vec<u8>>> {
+pub(crate) fn get(store: &impl EntryStore, name: &str) -> Result<Option<Vec<u8>>> {
     let Some(value) = store.get(name)? else {
         return Ok(None);
     };
@@ -54,7 +64,7 @@ pub(crate) fn get(store: &impl SecretStore, name: &str) -> Result<Option<Vec<u8>
 
 /// Keep `secret` as `name` in `store`, in parts of at most `max` bytes when it is longer;
 /// the parts of the secret it replaces that are left over are removed.
-pub(crate) fn put(store: &impl SecretStore, name: &str, secret: &[u8], max: usize) -> Result<()> {
+pub(crate) fn put(store: &impl EntryStore, name: &str, secret: &[u8], max: usize) -> Result<()> {
     let before = store.get(name)?.as_deref().and_then(parts_of).unwrap_or(0);
     let count = if secret.len() <= max {
         store.put(name, secret)?;
@@ -76,7 +86,7 @@ pub(crate) fn put(store: &impl SecretStore, name: &str, secret: &[u8], max: usiz
 }
 
 /// Remove `name` and its parts from `store`; whether it was there.
-pub(crate) fn delete(store: &impl SecretStore, name: &str) -> Result<bool> {
+pub(crate) fn delete(store: &impl EntryStore, name: &str) -> Result<bool> {
     let count = store.get(name)?.as_deref().and_then(parts_of).unwrap_or(0);
     let found = store.delete(name)?;
     for i in 1..=count {
@@ -111,7 +121,7 @@ mod tests {
         }
     }
 
-    impl SecretStore for Limited {
+    impl EntryStore for Limited {
         fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
             Ok(self.entries.borrow().get(name).cloned())
         }

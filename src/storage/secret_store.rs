@@ -218,7 +218,7 @@ impl SecretStore for Keyring {
 }
 
 #[cfg(all(feature = "keyring", any(target_os = "macos", windows)))]
-impl SecretStore for Entries<'_> {
+impl secret_parts::EntryStore for Entries<'_> {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
         match self.0.entry(name)?.get_secret() {
             Ok(secret) => Ok(Some(secret)),
