@@ -5,12 +5,13 @@
 # red CI log shows what broke and lets anyone recreate the file.
 #
 #   fuzz/replay.sh BIN_DIR [TARGET...]     (BIN_DIR: where `cargo fuzz build` put them)
+#   (default: every target in fuzz/fuzz_targets/)
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$1"
 shift
-targets="${*:-assertion callback_form config cookie_jar credentials_store}"
+targets="${*:-$(cd "$here/fuzz_targets" && ls *.rs | sed "s/\\.rs$//")}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
