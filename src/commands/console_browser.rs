@@ -111,16 +111,19 @@ pub(crate) fn open_in_identity(
             path,
         }
     })?;
-    saml_login_capture::create_private_dir(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
+    // saml-login's own directory: an existing one is made owner-only again.
+    saml_login_capture::create_private_dir(&dir, saml_login_capture::ExistingDir::Tighten)
+        .map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
     let page = saml_login_system::forward::Forwarder::new(url).map_err(|e| Error::OpenBrowser {
         reason: e.to_string(),
     })?;
     let family = Family::of(&browser);
     eprintln!(
-        "saml-login: opening the console in browser profile {name:?} ({})",
+        "{}: opening the console in browser profile {name:?} ({})",
+        crate::output::program(),
         dir.display()
     );
     let mut command = Command::new(&browser);

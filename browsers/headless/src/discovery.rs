@@ -302,11 +302,18 @@ fn version_key(name: &str) -> Vec<u64> {
 mod tests {
     use super::*;
 
+    /// The program `name` in `dir` as this system names it: `chromium` is
+    /// `chromium.exe` on Windows, found through `PATHEXT` (these tests ran under Wine as
+    /// Unix names and failed: issue 33).
+    fn prog(dir: &Path, name: &str) -> PathBuf {
+        dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    }
+
     /// A directory holding executables with these names (real files, mode 0755).
     fn bin_dir(names: &[&str]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for name in names {
-            let p = dir.path().join(name);
+            let p = prog(dir.path(), name);
             std::fs::write(&p, "#!/bin/sh\n").unwrap();
             #[cfg(unix)]
             {
@@ -328,11 +335,11 @@ mod tests {
     fn a_headless_shell_comes_before_full_chromium() {
         let dir = bin_dir(&["chromium", "chromium-headless-shell"]);
         let found = search(dir.path()).find(None, false).unwrap();
-        assert_eq!(found.path, dir.path().join("chromium-headless-shell"));
+        assert_eq!(found.path, prog(dir.path(), "chromium-headless-shell"));
         assert_eq!(found.build, Build::HeadlessShell);
         let dir = bin_dir(&["google-chrome", "chrome-headless-shell"]);
         let found = search(dir.path()).find(None, false).unwrap();
-        assert_eq!(found.path, dir.path().join("chrome-headless-shell"));
+        assert_eq!(found.path, prog(dir.path(), "chrome-headless-shell"));
     }
 
     #[test]
@@ -340,11 +347,11 @@ mod tests {
         let dir = bin_dir(&["chromium"]);
         let elsewhere = bin_dir(&["headless_shell"]);
         let s = Search {
-            shell_locations: vec![elsewhere.path().join("headless_shell")],
+            shell_locations: vec![prog(elsewhere.path(), "headless_shell")],
             ..search(dir.path())
         };
         let found = s.find(None, false).unwrap();
-        assert_eq!(found.path, elsewhere.path().join("headless_shell"));
+        assert_eq!(found.path, prog(elsewhere.path(), "headless_shell"));
         assert_eq!(found.build, Build::HeadlessShell);
     }
 
@@ -352,14 +359,14 @@ mod tests {
     fn full_chromium_when_no_shell_is_installed() {
         let dir = bin_dir(&["chromium"]);
         let found = search(dir.path()).find(None, false).unwrap();
-        assert_eq!(found.path, dir.path().join("chromium"));
+        assert_eq!(found.path, prog(dir.path(), "chromium"));
         assert_eq!(found.build, Build::Full);
     }
 
     #[test]
     fn chrome_flag_and_variable_decide_over_the_shell() {
         let dir = bin_dir(&["chromium", "chromium-headless-shell"]);
-        let full = dir.path().join("chromium");
+        let full = prog(dir.path(), "chromium");
         let found = search(dir.path()).find(Some(&full), false).unwrap();
         assert_eq!(found.path, full);
         let s = Search {
@@ -368,7 +375,7 @@ mod tests {
         };
         assert_eq!(s.find(None, false).unwrap().path, full);
         // The flag wins over the variable.
-        let shell = dir.path().join("chromium-headless-shell");
+        let shell = prog(dir.path(), "chromium-headless-shell");
         assert_eq!(s.find(Some(&shell), false).unwrap().path, shell);
     }
 
@@ -376,7 +383,7 @@ mod tests {
     fn a_window_takes_full_chromium_even_when_a_shell_is_there() {
         let dir = bin_dir(&["chromium-headless-shell", "chromium"]);
         let found = search(dir.path()).find(None, true).unwrap();
-        assert_eq!(found.path, dir.path().join("chromium"));
+        assert_eq!(found.path, prog(dir.path(), "chromium"));
         assert_eq!(found.build, Build::Full);
     }
 
@@ -387,7 +394,7 @@ mod tests {
         assert!(err.contains("--show-browser needs a window"), "{err}");
         assert!(err.contains("chromium-headless-shell"), "{err}");
         assert!(err.contains("apt-get install chromium"), "{err}");
-        let shell = dir.path().join("chromium-headless-shell");
+        let shell = prog(dir.path(), "chromium-headless-shell");
         let err = search(dir.path())
             .find(Some(&shell), true)
             .unwrap_err()
