@@ -109,6 +109,9 @@ pub(crate) fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Resu
     let spinner = Spinner::start(browser.name());
     let captured = browser.capture(request);
     spinner.finish();
+    for note in browser.notes() {
+        eprintln!("{}: {note}", crate::output::program());
+    }
     captured.map_err(|e| match e {
         CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,
         e => Error::Capture(e),

@@ -2,7 +2,9 @@
 //! foreign-owned files and the papercuts, each through the real binary against moto,
 //! the test IdP and real files.
 
-use std::process::{Output, Stdio};
+use std::process::Output;
+#[cfg(unix)]
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::*;

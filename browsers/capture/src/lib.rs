@@ -265,6 +265,12 @@ pub trait Browser {
     /// path) and [`Callback::accepts`] ends the wait; any other is refused and the
     /// wait goes on until `request.timeout` or `request.cancel`.
     fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError>;
+
+    /// What the last [`Browser::capture`] left to tell the user once its wait (and the
+    /// spinner drawn during it) is over: the system browser's port guard, say.
+    fn notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a browser brings back from a login.

@@ -98,16 +98,17 @@ impl Guard {
         let _ = self.child.wait();
     }
 
-    /// The login ended without its POST: the guard takes over the port (said on stderr).
-    pub(crate) fn take_over(mut self, port: u16) {
-        eprintln!(
-            "saml-login: port {port} stays held for {} s by a small process (pid {}) that \
-             answers a late response from your browser with \"login cancelled\" (close that \
-             tab); a new login takes the port back.",
+    /// The login ended without its POST: the guard takes over the port. What to tell the
+    /// user is returned (printed once the wait's spinner is gone).
+    pub(crate) fn take_over(mut self, port: u16) -> String {
+        drop(self.stdin.take());
+        format!(
+            "port {port} stays held for {} s by a small process (pid {}) that answers a late \
+             response from your browser with \"login cancelled\" (close that tab); a new login \
+             takes the port back.",
             GRACE.as_secs(),
             self.child.id()
-        );
-        drop(self.stdin.take());
+        )
     }
 }
 
@@ -206,8 +207,12 @@ fn answer(mut stream: TcpStream) -> bool {
 const MAX_DRAINED: u64 = 2 * 1024 * 1024;
 
 /// A port held by a guard of an earlier login: ask it to go (only a program of the same
-/// user is obeyed). Whether it said it went.
+/// user is obeyed). Whether it said it went. A listener of another user is never talked
+/// to (Linux tells the owner; elsewhere the request, which holds nothing, is sent).
 pub(crate) fn release(address: SocketAddr) -> bool {
+    if crate::peer::listener_of(address) == crate::peer::Peer::Other {
+        return false;
+    }
     let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) else {
         return false;
     };

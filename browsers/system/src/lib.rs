@@ -46,11 +46,15 @@ pub enum Open {
 #[derive(Debug)]
 pub struct SystemBrowser {
     open: Open,
+    notes: Vec<String>,
 }
 
 impl SystemBrowser {
     pub fn new(open: Open) -> Self {
-        Self { open }
+        Self {
+            open,
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -106,10 +110,14 @@ impl Browser for SystemBrowser {
         #[cfg(unix)]
         match (guard, &result) {
             (Some(g), Ok(_)) => g.dismiss(),
-            (Some(g), Err(_)) => g.take_over(port),
+            (Some(g), Err(_)) => self.notes.push(g.take_over(port)),
             (None, _) => {}
         }
         result.map(Login::without_cookies)
+    }
+
+    fn notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 }
 

@@ -50,6 +50,49 @@ fn lookup(_peer: SocketAddr, _local: SocketAddr) -> Peer {
     Peer::Unknown
 }
 
+/// The owner of the sockets listening on `address`'s port (Linux: their lines in
+/// `/proc/net/tcp` and `tcp6`, in the LISTEN state, on any address: a wildcard listener
+/// holds the loopback port too): `Other` when any is another user's.
+#[cfg(target_os = "linux")]
+pub(crate) fn listener_of(address: SocketAddr) -> Peer {
+    let me = rustix::process::getuid().as_raw();
+    let mut owners = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(table) {
+            owners.extend(listeners_on(&text, address.port()));
+        }
+    }
+    if owners.iter().any(|&(uid, inode)| uid != me || inode == 0) {
+        Peer::Other
+    } else if owners.is_empty() {
+        Peer::Unknown
+    } else {
+        Peer::Us
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn listener_of(_address: SocketAddr) -> Peer {
+    Peer::Unknown
+}
+
+/// The uid and inode of every socket listening (state `0A`) on `port`, on any address,
+/// in a `/proc/net/tcp` text.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn listeners_on(table: &str, port: u16) -> Vec<(u32, u64)> {
+    let suffix = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            (cols.len() > 9 && cols[1].ends_with(&suffix) && cols[3] == "0A")
+                .then(|| Some((cols[7].parse().ok()?, cols[9].parse().ok()?)))
+                .flatten()
+        })
+        .collect()
+}
+
 /// `ADDR:PORT` as the kernel writes it: the address in 32-bit words of host byte order.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn socket_hex(addr: SocketAddr) -> String {
@@ -96,6 +139,20 @@ mod tests {
             Some((65534, 4242))
         );
         assert_eq!(find(table, "0100007F:D432", "0100007F:2FB8"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_listener_of_our_own_is_ours_and_a_free_port_is_nobodys() {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let address = listener.local_addr().unwrap();
+        assert_eq!(listener_of(address), Peer::Us);
+        drop(listener);
+        assert_eq!(listener_of(address), Peer::Unknown);
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   \
+             0: 0100007F:2FB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000 65534        0 4242 1 0 20 4 30 10 -1\n";
+        assert_eq!(listeners_on(table, 12216), vec![(65534, 4242)]);
+        assert_eq!(listeners_on(table, 12217), vec![]);
     }
 
     #[cfg(target_os = "linux")]
