@@ -207,10 +207,11 @@ fn answer(mut stream: TcpStream) -> bool {
 const MAX_DRAINED: u64 = 2 * 1024 * 1024;
 
 /// A port held by a guard of an earlier login: ask it to go (only a program of the same
-/// user is obeyed). Whether it said it went. A listener of another user is never talked
-/// to (Linux tells the owner; elsewhere the request, which holds nothing, is sent).
+/// user is obeyed). Whether it said it went. Only a port whose every listener is such a
+/// guard is talked to: another program holding it (the user's own or another user's)
+/// never gets a request.
 pub(crate) fn release(address: SocketAddr) -> bool {
-    if crate::peer::listener_of(address) == crate::peer::Peer::Other {
+    if !crate::peer::port_held_only_by(address.port(), GUARD_ARG) {
         return false;
     }
     let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) else {

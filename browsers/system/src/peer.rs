@@ -50,30 +50,61 @@ fn lookup(_peer: SocketAddr, _local: SocketAddr) -> Peer {
     Peer::Unknown
 }
 
-/// The owner of the sockets listening on `address`'s port (Linux: their lines in
-/// `/proc/net/tcp` and `tcp6`, in the LISTEN state, on any address: a wildcard listener
-/// holds the loopback port too): `Other` when any is another user's.
+/// Whether every socket listening on `port` (any address, IPv4 and IPv6) belongs to a
+/// process of this user whose first argument is `marker`: an earlier login's port guard,
+/// and nobody else's listener (Linux: the LISTEN lines of `/proc/net/tcp` and `tcp6`,
+/// then the socket inodes among the user's processes' file descriptors). Elsewhere:
+/// false (there is no guard to find).
 #[cfg(target_os = "linux")]
-pub(crate) fn listener_of(address: SocketAddr) -> Peer {
+pub(crate) fn port_held_only_by(port: u16, marker: &str) -> bool {
     let me = rustix::process::getuid().as_raw();
-    let mut owners = Vec::new();
+    let mut inodes = Vec::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         if let Ok(text) = std::fs::read_to_string(table) {
-            owners.extend(listeners_on(&text, address.port()));
+            for (uid, inode) in listeners_on(&text, port) {
+                if uid != me || inode == 0 {
+                    return false;
+                }
+                inodes.push(inode);
+            }
         }
     }
-    if owners.iter().any(|&(uid, inode)| uid != me || inode == 0) {
-        Peer::Other
-    } else if owners.is_empty() {
-        Peer::Unknown
-    } else {
-        Peer::Us
+    if inodes.is_empty() {
+        return false;
     }
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let mut held = Vec::new();
+    for entry in procs.flatten() {
+        let dir = entry.path();
+        let is_marked = std::fs::read(dir.join("cmdline"))
+            .is_ok_and(|cmdline| cmdline.split(|&b| b == 0).nth(1) == Some(marker.as_bytes()));
+        if !is_marked {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(dir.join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(link) = std::fs::read_link(fd.path()) {
+                let link = link.to_string_lossy();
+                if let Some(inode) = link
+                    .strip_prefix("socket:[")
+                    .and_then(|l| l.strip_suffix(']'))
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    held.push(inode);
+                }
+            }
+        }
+    }
+    inodes.iter().all(|inode| held.contains(inode))
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn listener_of(_address: SocketAddr) -> Peer {
-    Peer::Unknown
+pub(crate) fn port_held_only_by(_port: u16, _marker: &str) -> bool {
+    false
 }
 
 /// The uid and inode of every socket listening (state `0A`) on `port`, on any address,
@@ -143,12 +174,16 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn a_listener_of_our_own_is_ours_and_a_free_port_is_nobodys() {
+    fn a_listener_of_a_process_without_the_marker_is_not_a_guard() {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let address = listener.local_addr().unwrap();
-        assert_eq!(listener_of(address), Peer::Us);
+        let port = listener.local_addr().unwrap().port();
+        assert!(!port_held_only_by(port, "__no-such-marker"));
         drop(listener);
-        assert_eq!(listener_of(address), Peer::Unknown);
+        assert!(!port_held_only_by(port, "__no-such-marker"));
+    }
+
+    #[test]
+    fn listeners_are_found_by_port_in_the_listen_state() {
         let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   \
              0: 0100007F:2FB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000 65534        0 4242 1 0 20 4 30 10 -1\n";
         assert_eq!(listeners_on(table, 12216), vec![(65534, 4242)]);
