@@ -5,6 +5,12 @@
 //! login at once; no answer at all (connection refused, no such host) is said at once,
 //! and the wait goes on, since the browser may reach the IdP another way (a proxy
 //! configuration only the browser has).
+//!
+//! Only Auth0's start URL (`{idp_url}/samlp/{client_id}`) is checked, without its query
+//! (our RelayState stays with the browser): there a request starts nothing. Another
+//! IdP's start URL (`login_url`) may start a session or an SSO exchange when it is
+//! fetched (SimpleSAMLphp's did: the check made a second IdP session and the remembered
+//! one went unused), and a check may never change what the login does.
 
 use std::time::Duration;
 
@@ -17,6 +23,9 @@ const LIMIT: Duration = Duration::from_secs(5);
 
 /// Check that the IdP answers `start_url` (see the module).
 pub(crate) fn check_start_url(start_url: &Url) -> Result<()> {
+    if !start_url.path().starts_with("/samlp/") {
+        return Ok(());
+    }
     let shown = shown(start_url);
     let agent: ureq::Agent = crate::net::agent_config_for(start_url)
         .http_status_as_error(false)
@@ -24,7 +33,7 @@ pub(crate) fn check_start_url(start_url: &Url) -> Result<()> {
         .timeout_global(Some(LIMIT))
         .build()
         .into();
-    match agent.head(start_url.as_str()).call() {
+    match agent.head(shown.as_str()).call() {
         Ok(response) => {
             let status = response.status();
             tracing::debug!(url = %shown, status = status.as_u16(), "the IdP answered the start URL");
