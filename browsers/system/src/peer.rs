@@ -102,7 +102,7 @@ pub(crate) fn port_held_only_by(port: u16, marker: &str) -> bool {
     inodes.iter().all(|inode| held.contains(inode))
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 pub(crate) fn port_held_only_by(_port: u16, _marker: &str) -> bool {
     false
 }
