@@ -69,7 +69,7 @@ fn browser_world(wine: &Wine, extra: &str) -> (Env, Server, Server) {
 fn saved_response_login_writes_userprofile_aws_credentials() {
     let wine = Wine::new();
     let moto = moto();
-    let idp = idp(&[]);
+    let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
     let mut cmd = wine.saml_login(&[("AWS_ENDPOINT_URL_STS", &moto.url)]);
@@ -214,7 +214,7 @@ fn cmd_dir(env: &Env, name: &str, script: &str) -> std::path::PathBuf {
 fn exec_finds_a_cmd_through_pathext_and_passes_its_exit_status() {
     let wine = Wine::new();
     let moto = moto();
-    let idp = idp(&[]);
+    let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
     wine.write_user_file(".saml-login", &format!("[DEFAULT]\n{DEV}"));
@@ -260,7 +260,7 @@ fn wine_processes(needle: &str) -> Vec<(u32, String)> {
 fn exec_command_ends_when_saml_login_is_killed() {
     let wine = Wine::new();
     let moto = moto();
-    let idp = idp(&[]);
+    let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
     wine.write_user_file(".saml-login", &format!("[DEFAULT]\n{DEV}"));

@@ -68,13 +68,31 @@ pub fn serial() -> MutexGuard<'static, ()> {
     BROWSER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A free loopback port.
+/// A free loopback port, handed out once per test process, from below the kernel's
+/// ephemeral range (32768-60999 on Linux, 49152 and up elsewhere). A port the kernel
+/// picked for port 0 was free only until released: any program's next outgoing
+/// connection could take it as its local port before saml-login bound it ("port ... is
+/// already in use", seen once in a whole run). Ports under 32768 are never given to
+/// outgoing connections, and each test of this process gets its own.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Another test process (a crate's own tests) starts elsewhere in the span.
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(
+            n < SPAN,
+            "no free loopback port left in {LOW}..{}",
+            LOW + SPAN
+        );
+        let port = u16::try_from(LOW + (start + n) % SPAN).unwrap();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A server process on loopback, killed on drop.
