@@ -489,6 +489,10 @@ fn packaged_crates_install_and_log_in() {
             // change what this test builds.
             .args(["--debug", "--offline", "--target-dir"])
             .arg(repo().join("target"))
+            // The workspace's dev profile (no debug info for dependencies): a package's
+            // manifest carries no [profile], and without this every dependency would
+            // be built again.
+            .args(["--config", "profile.dev.package.\"*\".debug=false"])
             .arg("--quiet");
         for patch in &patches {
             cmd.args(["--config", patch]);
