@@ -72,6 +72,11 @@ fn saved_response_login_writes_userprofile_aws_credentials() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
+    // A saved response still reads the configuration (its section names the IdP).
+    wine.write_user_file(
+        ".saml-login",
+        &format!("{}\n{DEV}", config_for(&idp, free_port())),
+    );
     let mut cmd = wine.saml_login(&[("AWS_ENDPOINT_URL_STS", &moto.url)]);
     cmd.arg("--saml-response-file")
         .arg(windows_path(&saved))
@@ -217,7 +222,10 @@ fn exec_finds_a_cmd_through_pathext_and_passes_its_exit_status() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
-    wine.write_user_file(".saml-login", &format!("[DEFAULT]\n{DEV}"));
+    wine.write_user_file(
+        ".saml-login",
+        &format!("{}\n{DEV}", config_for(&idp, free_port())),
+    );
     let out_file = env.path("out.txt");
     let dir = cmd_dir(
         &env,
@@ -263,7 +271,10 @@ fn exec_command_ends_when_saml_login_is_killed() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
-    wine.write_user_file(".saml-login", &format!("[DEFAULT]\n{DEV}"));
+    wine.write_user_file(
+        ".saml-login",
+        &format!("{}\n{DEV}", config_for(&idp, free_port())),
+    );
     // A count no other test uses: how this test finds its own ping.
     let needle = "-n 173 127.0.0.1";
     let dir = cmd_dir(
