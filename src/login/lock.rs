@@ -176,7 +176,9 @@ mod tests {
                     .map(|(_, how)| how)
             })
         };
-        std::thread::sleep(Duration::from_millis(100));
+        // Time for the waiter to find the lock taken, also on a loaded machine (100 ms
+        // was once too little under Wine at the lowest CPU priority).
+        std::thread::sleep(Duration::from_secs(2));
         drop(held);
         assert_eq!(waiter.join().unwrap().unwrap(), Acquired::AfterWaiting);
     }
