@@ -29,6 +29,15 @@ fn run_within(mut cmd: std::process::Command, limit: Duration) -> (std::process:
 
 const LIMIT: Duration = Duration::from_secs(180);
 
+/// `.saml-login` in the Windows user's folder for a saved-response login: the IdP's
+/// section (a saved response still reads it) and `[dev]`.
+fn write_config(wine: &Wine, idp: &Server) {
+    wine.write_user_file(
+        ".saml-login",
+        &format!("{}\n{DEV}", config_for(idp, free_port())),
+    );
+}
+
 /// A world whose login goes through the system browser: moto, the IdP (posting to the
 /// callback on `port`), the browser stand-in as Wine's browser, and `.saml-login` in the
 /// Windows user's folder with `extra` added.
@@ -73,10 +82,7 @@ fn saved_response_login_writes_userprofile_aws_credentials() {
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
     // A saved response still reads the configuration (its section names the IdP).
-    wine.write_user_file(
-        ".saml-login",
-        &format!("{}\n{DEV}", config_for(&idp, free_port())),
-    );
+    write_config(&wine, &idp);
     let mut cmd = wine.saml_login(&[("AWS_ENDPOINT_URL_STS", &moto.url)]);
     cmd.arg("--saml-response-file")
         .arg(windows_path(&saved))
@@ -222,10 +228,7 @@ fn exec_finds_a_cmd_through_pathext_and_passes_its_exit_status() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
-    wine.write_user_file(
-        ".saml-login",
-        &format!("{}\n{DEV}", config_for(&idp, free_port())),
-    );
+    write_config(&wine, &idp);
     let out_file = env.path("out.txt");
     let dir = cmd_dir(
         &env,
@@ -271,10 +274,7 @@ fn exec_command_ends_when_saml_login_is_killed() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new();
     let saved = env.write("saved.b64", &fetch_saml_response(&idp));
-    wine.write_user_file(
-        ".saml-login",
-        &format!("{}\n{DEV}", config_for(&idp, free_port())),
-    );
+    write_config(&wine, &idp);
     // A count no other test uses: how this test finds its own ping.
     let needle = "-n 173 127.0.0.1";
     let dir = cmd_dir(
