@@ -168,6 +168,22 @@ pub(crate) fn run(
     let first_until = first.as_ref().map(|c| c.expiration);
     let command = setup.command.is_some();
     let endpoint = listen(setup.bind, first)?;
+    // Listed for `status` before the command starts: it may ask at once.
+    let (serves, role) = source.serves();
+    let registration = Registration::write(
+        cache_dir,
+        ServerEntry {
+            pid: std::process::id(),
+            mode: if command { "exec --server" } else { "serve" }.to_owned(),
+            url: endpoint.url.clone(),
+            serves,
+            role,
+            expiration: None,
+        },
+    );
+    if let (Some(r), Some(until)) = (&registration, first_until) {
+        r.held_until(until);
+    }
     let keeper = Arc::clone(&endpoint.keeper);
     let cancel = cancel.clone();
     let ended = match setup.command {
@@ -201,21 +217,6 @@ pub(crate) fn run(
         }
     }
     .map_err(|e| Error::Usage(format!("cannot start a thread: {e}")))?;
-    let (serves, role) = source.serves();
-    let registration = Registration::write(
-        cache_dir,
-        ServerEntry {
-            pid: std::process::id(),
-            mode: if command { "exec --server" } else { "serve" }.to_owned(),
-            url: endpoint.url.clone(),
-            serves,
-            role,
-            expiration: None,
-        },
-    );
-    if let (Some(r), Some(until)) = (&registration, first_until) {
-        r.held_until(until);
-    }
     endpoint.keeper.renew(&mut Listed {
         source: source.as_mut(),
         registration,
