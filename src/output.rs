@@ -33,20 +33,38 @@ pub(crate) fn program() -> &'static str {
 }
 
 /// The one format of a time in a notice: `06:03 UTC` today, `2026-12-08 06:03 UTC`
-/// another day (UTC always: a notice may be read on another machine, in a log).
+/// another day. On a terminal the time is local, with its zone (`07:03 CET`): the
+/// person reading it is here; in a pipe or a log it is UTC, which reads the same on
+/// another machine.
 pub(crate) fn clock(at: time::OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let hhmm = format!("{:02}:{:02} UTC", at.hour(), at.minute());
-    if at.date() == time::OffsetDateTime::now_utc().date() {
-        hhmm
+    static LOCAL: std::sync::OnceLock<Option<jiff::tz::TimeZone>> = std::sync::OnceLock::new();
+    let zone = LOCAL.get_or_init(|| {
+        use std::io::IsTerminal;
+        // jiff reads `TZ` (a name or a POSIX rule) or the system's zone.
+        std::io::stderr()
+            .is_terminal()
+            .then(|| jiff::tz::TimeZone::try_system().ok())
+            .flatten()
+    });
+    zone.as_ref()
+        .and_then(|zone| clock_in(at, zone))
+        .unwrap_or_else(|| clock_in(at, &jiff::tz::TimeZone::UTC).unwrap_or_default())
+}
+
+/// [`clock`] in `zone`.
+fn clock_in(at: time::OffsetDateTime, zone: &jiff::tz::TimeZone) -> Option<String> {
+    let at = jiff::Timestamp::from_second(at.unix_timestamp())
+        .ok()?
+        .to_zoned_datetime(zone.clone());
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(zone.clone())
+        .date();
+    let format = if at.date() == today {
+        "%H:%M %Z"
     } else {
-        format!(
-            "{:04}-{:02}-{:02} {hhmm}",
-            at.year(),
-            u8::from(at.month()),
-            at.day()
-        )
-    }
+        "%Y-%m-%d %H:%M %Z"
+    };
+    Some(at.strftime(format).to_string())
 }
 
 #[cfg(test)]
@@ -61,6 +79,20 @@ mod tests {
         assert_eq!(
             super::clock(time::macros::datetime!(2020-01-01 10:00 +01:00)),
             "2020-01-01 09:00 UTC"
+        );
+    }
+
+    #[test]
+    fn a_terminal_gets_local_time_with_its_zone() {
+        let zone = jiff::tz::TimeZone::posix("IST-5:30").unwrap();
+        assert_eq!(
+            super::clock_in(time::macros::datetime!(2020-01-01 10:00 UTC), &zone).unwrap(),
+            "2020-01-01 15:30 IST"
+        );
+        let utc = jiff::tz::TimeZone::UTC;
+        assert_eq!(
+            super::clock_in(time::macros::datetime!(2020-01-01 10:00 UTC), &utc).unwrap(),
+            "2020-01-01 10:00 UTC"
         );
     }
 }

@@ -256,10 +256,9 @@ fn aws_console_names_its_files_and_says_when_the_browser_never_opened() {
     assert!(started.elapsed() < Duration::from_secs(40));
 }
 
-/// Papercut: a saved response whose assertion has expired is used with a warning
-/// naming when it expired.
-#[test]
-fn an_expired_saved_response_is_used_with_a_warning() {
+/// A HOME whose saved response is the test IdP's, with every `NotOnOrAfter` set to
+/// 2020-01-01 10:00 UTC.
+fn expired_saved_response() -> (Env, std::path::PathBuf, Server) {
     use base64::Engine as _;
     let idp = idp(&["--auto-session"]);
     let xml = decode_b64(&fetch_saml_response(&idp));
@@ -280,6 +279,14 @@ fn an_expired_saved_response_is_used_with_a_warning() {
         "saved.b64",
         &base64::engine::general_purpose::STANDARD.encode(expired),
     );
+    (env, saved, idp)
+}
+
+/// Papercut: a saved response whose assertion has expired is used with a warning
+/// naming when it expired (in UTC in a pipe).
+#[test]
+fn an_expired_saved_response_is_used_with_a_warning() {
+    let (env, saved, _idp) = expired_saved_response();
     let (out, stderr) = env.run(&[
         "--saml-response-file",
         saved.to_str().unwrap(),
@@ -292,6 +299,33 @@ fn an_expired_saved_response_is_used_with_a_warning() {
             "saml-login: warning: the saved SAML response expired at 2020-01-01 10:00 UTC"
         ),
         "{stderr}"
+    );
+}
+
+/// Papercut: times in notices are local, with their zone, on a terminal (`script`
+/// gives the run one; `TZ` a POSIX rule, so no zone database is needed).
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_notices_give_local_time_with_its_zone() {
+    let (env, saved, _idp) = expired_saved_response();
+    let command = format!(
+        "'{}' --saml-response-file '{}' aws-assume-role --show",
+        assert_cmd::cargo::cargo_bin("saml-login").display(),
+        saved.display()
+    );
+    let out = env
+        .command("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TZ", "IST-5:30")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{terminal}{}", stderr_of(&out));
+    assert!(
+        terminal.contains("the saved SAML response expired at 2020-01-01 15:30 IST"),
+        "{terminal}"
     );
 }
 
