@@ -44,6 +44,7 @@ LAYERS = {
     "error": 1,
     "output": 1,
     "platform": 1,
+    "termination": 1,
 }
 
 # Uses of a higher layer that stay for now, each (from module, to module) with why. Removing

@@ -22,6 +22,7 @@ pub mod net;
 pub(crate) mod output;
 pub(crate) mod pkce;
 pub(crate) mod platform;
+pub(crate) mod termination;
 
 use clap::Parser;
 use saml_login_capture::Cancel;
@@ -90,9 +91,17 @@ pub(crate) fn entry<C: Parser>(
         }
         on_interrupt.cancel();
     });
+    #[cfg(unix)]
+    end_on_termination(cancel.clone(), tool);
     let code = match run(cli, cancel) {
-        Ok(()) => exit::OK,
         Err(error::Error::Child(code)) => code,
+        // SIGTERM or SIGHUP cancelled what was under way, which is cleaned up now.
+        Ok(()) | Err(error::Error::Interrupted) if termination::received().is_some() => {
+            let signal = termination::received().unwrap_or_default();
+            eprintln!("{tool}: error: stopped by {}", termination::name(signal));
+            128 + signal
+        }
+        Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("{tool}: error: {}", error::printable(&e.to_string()));
             if let Some(hint) = e.hint() {
@@ -105,6 +114,32 @@ pub(crate) fn entry<C: Parser>(
     // done before the process exits.
     saml_login_capture::teardown::finish();
     code
+}
+
+/// SIGTERM and SIGHUP (see [`termination`]): the first cancels what is under way (or,
+/// during a network call, where there is nothing to clean up, ends saml-login at once),
+/// a second ends saml-login at once; after `exec` or `serve` took them over, nothing.
+#[cfg(unix)]
+fn end_on_termination(cancel: Cancel, tool: &str) {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let tool = tool.to_owned();
+    let _ = std::thread::Builder::new()
+        .name("termination".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if termination::handed_over() {
+                    continue;
+                }
+                if !termination::record(signal) || net::waiting() {
+                    eprintln!("{tool}: error: stopped by {}", termination::name(signal));
+                    std::process::exit(128 + signal);
+                }
+                cancel.cancel();
+            }
+        });
 }
 
 pub(crate) fn init_tracing(verbose: bool) {

@@ -64,6 +64,8 @@ impl Forwarding {
         use signal_hook::iterator::exfiltrator::WithOrigin;
 
         let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP]);
+        // From here on SIGTERM and SIGHUP are the command's, not an end of a login.
+        crate::termination::hand_over();
         if signals.is_err() {
             tracing::warn!("cannot pass signals on to the command");
         }

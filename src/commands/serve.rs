@@ -330,6 +330,8 @@ mod signals {
         pub(super) fn watch() -> Self {
             let pending = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            // From here on SIGTERM and SIGHUP stop the server (or go to its command).
+            crate::termination::hand_over();
             if let Ok(mut signals) = signal_hook::iterator::Signals::new(Self::SIGNALS) {
                 let (pending, stop) = (pending.clone(), stop.clone());
                 let _ = std::thread::Builder::new()

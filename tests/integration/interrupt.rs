@@ -2,7 +2,9 @@
 //! login in each browser: exit 130 with one line, and nothing left behind: no Chromium,
 //! no webview helper or WebKit process (so no window), no listening port.
 //!
-//! Linux only: SIGINT through `kill`, WebKitGTK under Xvfb.
+//! SIGTERM and SIGHUP do the same, with 128 + the signal's number (issue 27).
+//!
+//! Linux only: signals through `kill`, WebKitGTK under Xvfb.
 
 #![cfg(target_os = "linux")]
 
@@ -17,6 +19,16 @@ use crate::support::*;
 fn interrupt(
     env: &Env,
     args: &[&str],
+    ready: impl Fn(&[(u32, String)]) -> bool,
+) -> (std::process::Output, Vec<(u32, String)>) {
+    signal(env, args, "INT", ready)
+}
+
+/// [`interrupt`] with `kill -SIGNAL` instead of SIGINT.
+fn signal(
+    env: &Env,
+    args: &[&str],
+    signal: &str,
     ready: impl Fn(&[(u32, String)]) -> bool,
 ) -> (std::process::Output, Vec<(u32, String)>) {
     let mut cmd = env.saml_login();
@@ -42,12 +54,12 @@ fn interrupt(
     std::thread::sleep(Duration::from_millis(500));
     let family = [family, descendants(pid)].concat();
     let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
     let (out, left) = run.output_within(Duration::from_secs(30));
-    assert!(left.is_empty(), "left running after Ctrl-C: {left:#?}");
+    assert!(left.is_empty(), "left running after SIG{signal}: {left:#?}");
     (out, family)
 }
 
@@ -144,4 +156,81 @@ fn ctrl_c_in_the_webview_closes_the_window() {
             && page_loaded()
     });
     assert_interrupted(&out, &family);
+}
+
+/// Issue 27: SIGTERM and SIGHUP end a system-browser login as Ctrl-C does: the
+/// forwarding page's directory is removed at once (not left for the next login), the
+/// port is guarded, and the exit status is 128 + the signal's number.
+#[test]
+fn sigterm_and_sighup_remove_the_forwarding_page_and_guard_the_port() {
+    for (name, code) in [("TERM", 143), ("HUP", 129)] {
+        let port = free_port();
+        let idp = idp(&["--auto-session"]);
+        let env = Env::new();
+        let tmp = env.path("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        // A browser that never posts.
+        let env = env
+            .var("TMPDIR", tmp.display().to_string())
+            .var("BROWSER", "true");
+        env.config(&config_for(&idp, port));
+        let pages = || -> Vec<String> {
+            std::fs::read_dir(&tmp)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("saml-login-open-"))
+                .collect()
+        };
+        let (out, family) = signal(&env, &["get-token"], name, |_| !pages().is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "SIG{name}: {stderr}");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l == format!("saml-login: error: stopped by SIG{name}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("port {port} stays held for 120 s")),
+            "SIG{name}: {stderr}"
+        );
+        assert_eq!(pages(), Vec::<String>::new(), "SIG{name} left the page");
+        let alive: Vec<_> = family.iter().filter(|(pid, _)| alive(*pid)).collect();
+        assert!(alive.is_empty(), "outlived saml-login: {alive:#?}");
+    }
+}
+
+/// Issue 27: SIGTERM in a headless login leaves no Chromium and no profile either.
+#[test]
+fn sigterm_in_headless_leaves_no_chromium() {
+    let port = free_port();
+    let idp = forging_idp(&format!("http://localhost:{port}/saml"));
+    let env = Env::new();
+    let tmp = env.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let env = env.var("TMPDIR", tmp.display().to_string());
+    env.config(&config_for(&idp, port).replace("browser = system", "browser = headless"));
+    let (out, family) = signal(&env, &["get-token"], "TERM", |f| {
+        f.iter().any(|(_, c)| c.contains("--type=renderer"))
+    });
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !chromium_of(&env).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(chromium_of(&env).is_empty(), "{:#?}", chromium_of(&env));
+    let alive: Vec<_> = family.iter().filter(|(pid, _)| alive(*pid)).collect();
+    assert!(alive.is_empty(), "outlived saml-login: {alive:#?}");
+    let profiles: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("saml-login-chromium-"))
+        .collect();
+    assert!(profiles.is_empty(), "the profile was removed: {profiles:?}");
 }
