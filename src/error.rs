@@ -24,8 +24,12 @@ pub mod exit {
     pub const NOT_EXECUTABLE: i32 = 126;
     /// `exec`: the command is not found (as shells say it).
     pub const NOT_FOUND: i32 = 127;
+    /// Stopped by SIGHUP (128 + 1; Unix).
+    pub const HUNG_UP: i32 = 129;
     /// Interrupted by Ctrl-C (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
+    /// Stopped by SIGTERM (128 + 15; Unix).
+    pub const TERMINATED: i32 = 143;
 
     /// Every exit status with its meaning: the manual page's EXIT STATUS and the
     /// README's table (a test keeps them equal).
@@ -51,7 +55,15 @@ pub mod exit {
             "`exec`: the command cannot be run (not executable)",
         ),
         (NOT_FOUND, "`exec`: command not found"),
+        (
+            HUNG_UP,
+            "stopped by SIGHUP (Unix; everything under way cleaned up)",
+        ),
         (INTERRUPTED, "interrupted by Ctrl-C"),
+        (
+            TERMINATED,
+            "stopped by SIGTERM (Unix; everything under way cleaned up)",
+        ),
     ];
 }
 

@@ -99,7 +99,7 @@ pub(crate) fn entry<C: Parser>(
         Ok(()) | Err(error::Error::Interrupted) if termination::received().is_some() => {
             let signal = termination::received().unwrap_or_default();
             eprintln!("{tool}: error: stopped by {}", termination::name(signal));
-            128 + signal
+            termination::exit_code(signal)
         }
         Ok(()) => exit::OK,
         Err(e) => {
@@ -135,7 +135,7 @@ fn end_on_termination(cancel: Cancel, tool: &str) {
                 }
                 if !termination::record(signal) || net::waiting() {
                     eprintln!("{tool}: error: stopped by {}", termination::name(signal));
-                    std::process::exit(128 + signal);
+                    std::process::exit(termination::exit_code(signal));
                 }
                 cancel.cancel();
             }

@@ -44,3 +44,22 @@ pub(crate) fn name(signal: i32) -> String {
     }
     format!("signal {signal}")
 }
+
+/// The exit status after `signal`: 128 + its number, as shells report it.
+pub(crate) fn exit_code(signal: i32) -> i32 {
+    128 + signal
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn the_exit_codes_are_the_documented_ones() {
+        use crate::error::exit;
+        assert_eq!(
+            super::exit_code(signal_hook::consts::SIGTERM),
+            exit::TERMINATED
+        );
+        assert_eq!(super::exit_code(signal_hook::consts::SIGHUP), exit::HUNG_UP);
+        assert_eq!(super::name(signal_hook::consts::SIGHUP), "SIGHUP");
+    }
+}
