@@ -64,22 +64,36 @@ fn signal(
 }
 
 fn assert_interrupted(out: &std::process::Output, family: &[(u32, String)]) {
+    assert_stopped(out, family, 130, "saml-login: error: interrupted");
+}
+
+/// saml-login ended with `code` and the one line `line`, printed nothing on stdout,
+/// and none of `family` outlived it.
+fn assert_stopped(out: &std::process::Output, family: &[(u32, String)], code: i32, line: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
     assert!(out.stdout.is_empty());
-    assert!(
-        stderr
-            .lines()
-            .any(|l| l == "saml-login: error: interrupted"),
-        "{stderr}"
-    );
-    let alive: Vec<_> = family.iter().filter(|(pid, _)| alive(*pid)).collect();
+    assert!(stderr.lines().any(|l| l == line), "{stderr}");
+    // The port guard of a system-browser login outlives saml-login by design (it holds
+    // the port for 120 s); the harness killed it with the process group.
+    let alive: Vec<_> = family
+        .iter()
+        .filter(|(pid, command)| !command.contains("__saml-login-port-guard") && alive(*pid))
+        .collect();
     assert!(alive.is_empty(), "outlived saml-login: {alive:#?}");
 }
 
-#[test]
-fn ctrl_c_in_headless_leaves_no_chromium() {
-    // The IdP posts a foreign RelayState: refused, so the login waits.
+/// A headless login (its IdP posts a foreign RelayState: refused, so the login waits)
+/// sent `kill -SIGNAL` once Chromium renders: its output, the descendants it had, the
+/// HOME and the temp directory.
+fn headless_login_stopped_by(
+    signal_name: &str,
+) -> (
+    std::process::Output,
+    Vec<(u32, String)>,
+    Env,
+    std::path::PathBuf,
+) {
     let port = free_port();
     let idp = forging_idp(&format!("http://localhost:{port}/saml"));
     let env = Env::new();
@@ -87,7 +101,7 @@ fn ctrl_c_in_headless_leaves_no_chromium() {
     std::fs::create_dir_all(&tmp).unwrap();
     let env = env.var("TMPDIR", tmp.display().to_string());
     env.config(&config_for(&idp, port).replace("browser = system", "browser = headless"));
-    let (out, family) = interrupt(&env, &["get-token"], |f| {
+    let (out, family) = signal(&env, &["get-token"], signal_name, |f| {
         f.iter().any(|(_, c)| c.contains("--type=renderer"))
     });
     assert!(
@@ -96,13 +110,24 @@ fn ctrl_c_in_headless_leaves_no_chromium() {
             .any(|(_, c)| c.contains("saml-login-chromium-")),
         "{family:#?}"
     );
+    (out, family, env, tmp)
+}
+
+#[test]
+fn ctrl_c_in_headless_leaves_no_chromium() {
+    let (out, family, env, tmp) = headless_login_stopped_by("INT");
     assert_interrupted(&out, &family);
+    assert_no_chromium_left(&env, &tmp);
+}
+
+/// No Chromium of `env` runs (within 10 s) and no profile is left in `tmp`.
+fn assert_no_chromium_left(env: &Env, tmp: &std::path::Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !chromium_of(&env).is_empty() && Instant::now() < deadline {
+    while !chromium_of(env).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(chromium_of(&env).is_empty(), "{:#?}", chromium_of(&env));
-    let profiles: Vec<_> = std::fs::read_dir(&tmp)
+    assert!(chromium_of(env).is_empty(), "{:#?}", chromium_of(env));
+    let profiles: Vec<_> = std::fs::read_dir(tmp)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("saml-login-chromium-"))
@@ -183,54 +208,25 @@ fn sigterm_and_sighup_remove_the_forwarding_page_and_guard_the_port() {
                 .collect()
         };
         let (out, family) = signal(&env, &["get-token"], name, |_| !pages().is_empty());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "SIG{name}: {stderr}");
-        assert!(
-            stderr
-                .lines()
-                .any(|l| l == format!("saml-login: error: stopped by SIG{name}")),
-            "{stderr}"
+        assert_stopped(
+            &out,
+            &family,
+            code,
+            &format!("saml-login: error: stopped by SIG{name}"),
         );
+        let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains(&format!("port {port} stays held for 120 s")),
             "SIG{name}: {stderr}"
         );
         assert_eq!(pages(), Vec::<String>::new(), "SIG{name} left the page");
-        let alive: Vec<_> = family.iter().filter(|(pid, _)| alive(*pid)).collect();
-        assert!(alive.is_empty(), "outlived saml-login: {alive:#?}");
     }
 }
 
 /// Issue 27: SIGTERM in a headless login leaves no Chromium and no profile either.
 #[test]
 fn sigterm_in_headless_leaves_no_chromium() {
-    let port = free_port();
-    let idp = forging_idp(&format!("http://localhost:{port}/saml"));
-    let env = Env::new();
-    let tmp = env.path("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let env = env.var("TMPDIR", tmp.display().to_string());
-    env.config(&config_for(&idp, port).replace("browser = system", "browser = headless"));
-    let (out, family) = signal(&env, &["get-token"], "TERM", |f| {
-        f.iter().any(|(_, c)| c.contains("--type=renderer"))
-    });
-    assert_eq!(
-        out.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !chromium_of(&env).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(chromium_of(&env).is_empty(), "{:#?}", chromium_of(&env));
-    let alive: Vec<_> = family.iter().filter(|(pid, _)| alive(*pid)).collect();
-    assert!(alive.is_empty(), "outlived saml-login: {alive:#?}");
-    let profiles: Vec<_> = std::fs::read_dir(&tmp)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("saml-login-chromium-"))
-        .collect();
-    assert!(profiles.is_empty(), "the profile was removed: {profiles:?}");
+    let (out, family, env, tmp) = headless_login_stopped_by("TERM");
+    assert_stopped(&out, &family, 143, "saml-login: error: stopped by SIGTERM");
+    assert_no_chromium_left(&env, &tmp);
 }
