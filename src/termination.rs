@@ -4,23 +4,29 @@
 //! number. Once `exec` or `serve` takes the signals over (to pass them on to a
 //! command, or to stop a server), they are theirs alone.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+#[cfg(unix)]
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The first termination signal received (0: none).
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// Whether `exec` or `serve` handles the signals now.
+#[cfg(unix)]
 static HANDED_OVER: AtomicBool = AtomicBool::new(false);
 
 /// `exec` and `serve` handle SIGTERM and SIGHUP from here on.
+#[cfg(unix)]
 pub(crate) fn hand_over() {
     HANDED_OVER.store(true, Ordering::SeqCst);
 }
 
+#[cfg(unix)]
 pub(crate) fn handed_over() -> bool {
     HANDED_OVER.load(Ordering::SeqCst)
 }
 
 /// Record `signal`; whether it is the first one.
+#[cfg(unix)]
 pub(crate) fn record(signal: i32) -> bool {
     RECEIVED
         .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
