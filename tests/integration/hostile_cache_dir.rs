@@ -120,3 +120,48 @@ fn logout_deletes_nothing_through_a_link_planted_in_another_users_cache_dir() {
         "{stderr}"
     );
 }
+
+/// The lock file is opened without following a link even in the user's own cache
+/// (where the directory check passes): a link under a lock's name is refused and its
+/// target left alone. Catches the lock opened with links followed (no `O_NOFOLLOW`),
+/// which the test above cannot see, as its directory check refuses first.
+#[test]
+fn a_lock_that_is_a_link_is_not_followed_in_the_users_own_cache_dir() {
+    let moto = moto();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--auto-session", "--callback", &callback]);
+    let env = Env::new().sts(&moto).test_browser("");
+    env.config(&format!("{}{DEV}", config_for(&idp, port)));
+    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
+    assert!(out.status.success(), "{stderr}");
+    let locks = env.path(".cache/saml-login/locks");
+    let names: Vec<String> = std::fs::read_dir(&locks)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.is_empty());
+
+    let victim = env.path("precious/key.pem");
+    private_file(&victim, "the user's 0600 file");
+    for name in &names {
+        let lock = locks.join(name);
+        std::fs::remove_file(&lock).unwrap();
+        std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    }
+    std::fs::remove_file(env.credentials_path()).unwrap();
+    // --force: a login (which takes the lock), not the cached assertion.
+    let (out, stderr) = env.run(&["-c", "dev", "--timeout", "10", "aws-assume-role", "--force"]);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "the user's 0600 file",
+        "a link under a lock's name was followed: {stderr}"
+    );
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&locks.display().to_string())
+            && stderr.contains("is a symbolic link; saml-login does not follow it"),
+        "names the lock and why: {stderr}"
+    );
+    assert!(!env.credentials_path().exists(), "{stderr}");
+}
