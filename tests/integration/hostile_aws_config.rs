@@ -84,3 +84,47 @@ fn the_idp_password_reaches_no_credential_process_but_saml_login() {
     );
     assert!(seen.contains("HOME="), "{seen}");
 }
+
+/// The other half: saml-login itself as a profile's `credential_process` does get the
+/// password: its headless login fills the IdP's form with it (without it the login
+/// would wait for a person and time out).
+#[test]
+fn saml_login_as_a_credential_process_gets_the_idp_password() {
+    let moto = moto();
+    let port = free_port();
+    let callback = format!("http://localhost:{port}/saml");
+    let idp = idp(&["--callback", &callback, "--user", "robot:s3cret-Pa55"]);
+    let env = Env::new()
+        .sts(&moto)
+        .var("SAML_LOGIN_USERNAME", "robot")
+        .var("SAML_LOGIN_PASSWORD", "s3cret-Pa55");
+    let tmp = env.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let env = env.var("TMPDIR", tmp.display().to_string());
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 20\n\n[dev]\naws_account = 123456789012\naws_role = Developer\n",
+        idp.url
+    ));
+    env.write(
+        ".aws/config",
+        &format!(
+            "[profile mine]\ncredential_process = {} -c dev credential-process\n",
+            assert_cmd::cargo::cargo_bin("saml-login").display()
+        ),
+    );
+    let (out, stderr) = env.run(&[
+        "exec",
+        "--profile",
+        "mine",
+        "--",
+        "sh",
+        "-c",
+        "echo $AWS_ACCESS_KEY_ID",
+    ]);
+    assert!(out.status.success(), "{stderr}");
+    let key = String::from_utf8_lossy(&out.stdout);
+    assert!(key.trim().starts_with("ASIA"), "{key}{stderr}");
+    let stats = idp.get("/stats");
+    // The user name page, then the password page: one login.
+    assert!(stats.contains("\"login_posts\": 2"), "{stats}");
+}
