@@ -128,10 +128,9 @@ struct Endpoint {
 }
 
 fn listen(bind: SocketAddr, first: Option<Credentials>) -> Result<Endpoint> {
-    let refused = |e: std::io::Error| {
-        Error::Usage(format!(
-            "cannot listen on {bind} for the credential server: {e}"
-        ))
+    let refused = |source| Error::CannotListen {
+        address: bind,
+        source,
     };
     let listener = TcpListener::bind(bind).map_err(refused)?;
     let at = listener.local_addr().map_err(refused)?;
@@ -143,7 +142,10 @@ fn listen(bind: SocketAddr, first: Option<Credentials>) -> Result<Endpoint> {
     std::thread::Builder::new()
         .name("credential-server".into())
         .spawn(move || endpoint::serve(listener, shared, lease))
-        .map_err(|e| Error::Usage(format!("cannot start the credential server: {e}")))?;
+        .map_err(|source| Error::Thread {
+            what: "the credential server",
+            source,
+        })?;
     Ok(Endpoint {
         url: format!("http://{at}{}", endpoint::PATH),
         token,
@@ -216,7 +218,10 @@ pub(crate) fn run(
                 })
         }
     }
-    .map_err(|e| Error::Usage(format!("cannot start a thread: {e}")))?;
+    .map_err(|source| Error::Thread {
+        what: "a thread",
+        source,
+    })?;
     endpoint.keeper.renew(&mut Listed {
         source: source.as_mut(),
         registration,
