@@ -127,8 +127,8 @@ fn resolve_at(
             None => CHAINED_MAX_DURATION,
         };
         if chained && duration > CHAINED_MAX_DURATION {
-            eprintln!(
-                "saml-login: profile {name} chains on a role session, which AWS limits to {CHAINED_MAX_DURATION} s; asking for that"
+            crate::output::notice!(
+                "profile {name} chains on a role session, which AWS limits to {CHAINED_MAX_DURATION} s; asking for that"
             );
             duration = CHAINED_MAX_DURATION;
         }
@@ -149,8 +149,8 @@ fn resolve_at(
             .credentials_for(&fingerprint, OffsetDateTime::now_utc())?
             .filter(|_| !force)
         {
-            eprintln!(
-                "saml-login: using the cached credentials of {} (profile {name}), valid until {}; --force renews them",
+            crate::output::notice!(
+                "using the cached credentials of {} (profile {name}), valid until {}; --force renews them",
                 hit.role_arn,
                 crate::output::clock(hit.credentials.expiration)
             );
@@ -165,7 +165,7 @@ fn resolve_at(
             region: &region,
         })?;
         if let Err(e) = cache.store_credentials_for(&fingerprint, None, &role_arn, &credentials) {
-            eprintln!("saml-login: warning: cannot cache the credentials: {e}");
+            crate::output::warning!("cannot cache the credentials: {e}");
         }
         return Ok(credentials);
     }

@@ -65,7 +65,7 @@ impl Forwarding {
 
         let signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP]);
         if signals.is_err() {
-            tracing::warn!("cannot pass signals on to the command");
+            crate::output::warning!("cannot pass signals on to the command");
         }
         Registered(signals.ok())
     }

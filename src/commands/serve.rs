@@ -213,7 +213,7 @@ pub(crate) fn run(
                     // A login under way for a renewal is not wanted any more.
                     cancel.cancel();
                     keeper.stop();
-                    eprintln!("saml-login: the credential server has stopped");
+                    crate::output::notice!("the credential server has stopped");
                     Ok(())
                 })
         }
@@ -238,16 +238,16 @@ fn announce(endpoint: &Endpoint, env_file: Option<&Path>) -> Result<()> {
     match env_file {
         Some(path) => {
             SecretFile::new(path).replace(vars.as_bytes())?;
-            eprintln!(
-                "saml-login: serving credentials at {} until interrupted; the variables are in {} (docker run --env-file)",
+            crate::output::notice!(
+                "serving credentials at {} until interrupted; the variables are in {} (docker run --env-file)",
                 endpoint.url,
                 path.display(),
             );
         }
         None => {
             crate::output::write_stdout(&vars)?;
-            eprintln!(
-                "saml-login: serving credentials at {} until interrupted (docker run -e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN ...)",
+            crate::output::notice!(
+                "serving credentials at {} until interrupted (docker run -e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN ...)",
                 endpoint.url
             );
         }

@@ -19,3 +19,36 @@ fn a_failing_credential_process_is_a_failure_not_a_usage_error() {
         "{stderr}"
     );
 }
+
+/// The stand-alone `aws-console` resolving a chained profile says the chain's notice in
+/// its own name (the code is shared with saml-login, which used to sign it).
+#[test]
+fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
+    let moto = moto();
+    let fed = Server::python("federation.py", &[]);
+    let env = Env::new().sts(&moto).var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
+    // The source: session credentials (as a saml-login profile gives), so the hop is a
+    // chained session, which saml-login announces.
+    env.write(
+        ".aws/config",
+        "[profile base]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"ASIABASEEXAMPLE1\",\"SecretAccessKey\":\"base-secret\",\"SessionToken\":\"base-token\"}'\n\
+         [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deployer\nsource_profile = base\nregion = eu-west-1\nduration_seconds = 7200\n",
+    );
+    let out = env
+        .cmd_for("aws-console")
+        .args(["--profile", "deploy", "--print"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "aws-console: profile deploy chains on a role session, which AWS limits to 3600 s"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("saml-login:"), "{stderr}");
+}
