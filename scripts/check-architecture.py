@@ -10,7 +10,11 @@
    higher layer fails unless it is one of the EXCEPTIONS listed (each with its reason), and
    an exception that no longer occurs fails too, so that the list only shrinks;
 3. no file over 500 lines of non-test code (everything before `#[cfg(test)]`), and no test
-   file (under `tests/`, `browsers/*/tests`) over 1200 lines.
+   file (under `tests/`, `browsers/*/tests`) over 1200 lines;
+4. one voice on stderr: in the non-test code of `src/`, no `eprint!`/`eprintln!` and no
+   `tracing::warn!`/`tracing::error!` outside `src/output.rs`, the one reporter (notices,
+   notes, warnings and errors signed with the running tool's name; `tracing` is for
+   `--verbose`), except the files of STDERR_ALLOWED, each with its reason.
 
 Usage: scripts/check-architecture.py [ROOT]   (the repository; `src` is taken as its root
        too, as earlier versions were called)
@@ -250,6 +254,38 @@ def env_reads(root):
     return out
 
 
+STDERR_WRITE = re.compile(r"\beprint(?:ln)?!\s*\(|\btracing::(?:warn|error)!\s*\(|^\s*(?:warn|error)!\s*\(")
+# The reporter itself, and nothing else today; a file that must write stderr raw (terminal
+# control, say) is listed here with its reason. The role picker's cursor escape writes
+# through `std::io::stderr()`, which is terminal control, not a line for people.
+STDERR_ALLOWED = ("src/output.rs",)
+
+
+def stderr_writes(root):
+    """Lines for people written to stderr outside the reporter (non-test code of src/)."""
+    out = []
+    for r, _, names in os.walk(os.path.join(root, "src")):
+        for name in sorted(names):
+            if not name.endswith(".rs"):
+                continue
+            path = os.path.join(r, name)
+            rel = os.path.relpath(path, root)
+            if rel.replace(os.sep, "/") in STDERR_ALLOWED:
+                continue
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            match = re.search(r"^#\[cfg\(test\)\]", text, re.M)
+            code = text[: match.start()] if match else text
+            for i, line in enumerate(code.split("\n"), 1):
+                bare = re.sub(r"//.*", "", re.sub(r'"(?:\\.|[^"\\])*"', '""', line))
+                if STDERR_WRITE.search(bare):
+                    out.append(
+                        f"{rel}:{i}: {line.strip()}: say it through crate::output (notice!, note!, "
+                        "warning!, error), the one voice on stderr"
+                    )
+    return out
+
+
 def main():
     args = sys.argv[1:]
     report_env = "--env" in args
@@ -280,6 +316,9 @@ def main():
                 ok = False
                 print(problem)
     too_long += long_tests(root)
+    for problem in stderr_writes(root):
+        ok = False
+        print(problem)
     for lines, path, limit, what in sorted(too_long, reverse=True):
         ok = False
         print(f"{os.path.relpath(path, root)}: {lines} {what} (at most {limit}): split it where it divides")
@@ -287,7 +326,8 @@ def main():
         print(
             f"modules: {', '.join(counts)}; no circle; the layers of src/ kept "
             f"({len([t for ts in EXCEPTIONS.values() for t in ts])} listed exceptions); no file over "
-            f"{MAX_LINES} lines of non-test code, no test file over {MAX_TEST_LINES}"
+            f"{MAX_LINES} lines of non-test code, no test file over {MAX_TEST_LINES}; "
+            "stderr written only by src/output.rs"
         )
     return 0 if ok else 1
 

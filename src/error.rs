@@ -111,8 +111,43 @@ pub enum Error {
         path: PathBuf,
         guess: Option<String>,
     },
+    /// The command line is wrong (exit 2): a flag's value, a combination of flags, or
+    /// the flags a command needs and was not given. Only for what was typed: a failure
+    /// at run time (a program, the terminal, the system) has its own variant.
     #[error("{0}")]
     Usage(String),
+    /// Neither `HOME` (`USERPROFILE` on Windows) nor the system names a home directory.
+    #[error("cannot find your home directory: set HOME")]
+    NoHome,
+    /// A profile's `credential_process` failed or answered something unusable.
+    #[error("credential_process of profile {profile}: {message}")]
+    CredentialProcess { profile: String, message: String },
+    /// The role picker could not use the terminal.
+    #[error("role picker: {0}")]
+    RolePicker(String),
+    /// `serve`: the credential server's address cannot be listened on.
+    #[error("cannot listen on {address} for the credential server: {source}")]
+    CannotListen {
+        address: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The system refused a thread (`what` it was for).
+    #[error("cannot start {what}: {source}")]
+    Thread {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A number that is not the 12 digits of an AWS account (an alias is looked up in
+    /// `path`).
+    #[error("account {account} is not an AWS account number (12 digits) nor an alias of {}", .path.display())]
+    NotAnAccount { account: String, path: PathBuf },
+    /// `env --shell cmd`: a value cmd.exe cannot take safely.
+    #[error(
+        "{variable} holds a character cmd cannot take safely (% ! \" or a line break); use --shell powershell"
+    )]
+    CmdUnsafe { variable: String },
     #[error("cannot read {}: {source}", .path.display())]
     Read {
         path: PathBuf,
@@ -390,6 +425,47 @@ mod tests {
         };
         assert_eq!(idp.to_string(), "https://idp.example/oauth/token: HTTP 500");
         assert_eq!(idp.exit_code(), exit::FAILURE);
+    }
+
+    /// Exit 2 is for what was typed on the command line only: the failures of a run
+    /// (a program, the terminal, the system, a value read from a file) are exit 1.
+    #[test]
+    fn only_the_command_line_is_a_usage_error() {
+        assert_eq!(Error::Usage("--x".into()).exit_code(), exit::USAGE);
+        let io = || std::io::Error::other("refused");
+        for e in [
+            Error::NoHome,
+            Error::CredentialProcess {
+                profile: "p".into(),
+                message: "false failed".into(),
+            },
+            Error::RolePicker("not a terminal".into()),
+            Error::CannotListen {
+                address: "127.0.0.1:80".parse().unwrap(),
+                source: io(),
+            },
+            Error::Thread {
+                what: "a thread",
+                source: io(),
+            },
+            Error::NotAnAccount {
+                account: "12345".into(),
+                path: "/h/.aws-accounts".into(),
+            },
+            Error::CmdUnsafe {
+                variable: "AWS_SESSION_TOKEN".into(),
+            },
+        ] {
+            assert_eq!(e.exit_code(), exit::FAILURE, "{e}");
+        }
+        assert_eq!(
+            Error::CannotListen {
+                address: "127.0.0.1:80".parse().unwrap(),
+                source: io(),
+            }
+            .to_string(),
+            "cannot listen on 127.0.0.1:80 for the credential server: refused"
+        );
     }
 
     /// A passkey page a headless run cannot answer is a failed login (1), with the ways

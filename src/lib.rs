@@ -49,11 +49,12 @@ pub(crate) fn entry<C: Parser>(
 ) -> i32 {
     // No core dump (nor ptrace by other programs of the user) of a process that holds
     // keys, assertions and passwords (issue 27): for its whole life, which is short.
+    output::set_program(tool);
     #[cfg(target_os = "linux")]
     if let Err(e) =
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
     {
-        eprintln!("{tool}: warning: cannot turn core dumps off: {e}");
+        output::warning!("cannot turn core dumps off: {e}");
     }
     // The port guard of an earlier system-browser login (issue 27): no CLI at all.
     #[cfg(unix)]
@@ -73,17 +74,15 @@ pub(crate) fn entry<C: Parser>(
             return e.exit_code();
         }
     };
-    output::set_program(tool);
     init_tracing(verbose(&cli));
     let cancel = Cancel::new();
     let on_interrupt = cancel.clone();
     // First Ctrl-C: stop the wait and clean up; a second one, or the first during a
     // network call (nothing to clean up; the login lock is an OS lock, freed on exit):
     // leave at once.
-    let tool_name = tool.to_owned();
     let _ = ctrlc::set_handler(move || {
         if net::waiting() {
-            eprintln!("{tool_name}: error: interrupted");
+            output::error(format_args!("{}", error::Error::Interrupted), None);
             std::process::exit(exit::INTERRUPTED);
         }
         if on_interrupt.is_cancelled() {
@@ -92,21 +91,21 @@ pub(crate) fn entry<C: Parser>(
         on_interrupt.cancel();
     });
     #[cfg(unix)]
-    end_on_termination(cancel.clone(), tool);
+    end_on_termination(cancel.clone());
     let code = match run(cli, cancel) {
         Err(error::Error::Child(code)) => code,
         // SIGTERM or SIGHUP cancelled what was under way, which is cleaned up now.
         Ok(()) | Err(error::Error::Interrupted) if termination::received().is_some() => {
             let signal = termination::received().unwrap_or_default();
-            eprintln!("{tool}: error: stopped by {}", termination::name(signal));
+            output::error(
+                format_args!("stopped by {}", termination::name(signal)),
+                None,
+            );
             termination::exit_code(signal)
         }
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("{tool}: error: {}", error::printable(&e.to_string()));
-            if let Some(hint) = e.hint() {
-                eprintln!("  hint: {}", error::printable(&hint));
-            }
+            output::error(format_args!("{e}"), e.hint().as_deref());
             e.exit_code()
         }
     };
@@ -120,12 +119,11 @@ pub(crate) fn entry<C: Parser>(
 /// during a network call, where there is nothing to clean up, ends saml-login at once),
 /// a second ends saml-login at once; after `exec` or `serve` took them over, nothing.
 #[cfg(unix)]
-fn end_on_termination(cancel: Cancel, tool: &str) {
+fn end_on_termination(cancel: Cancel) {
     use signal_hook::consts::{SIGHUP, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP]) else {
         return;
     };
-    let tool = tool.to_owned();
     let _ = std::thread::Builder::new()
         .name("termination".into())
         .spawn(move || {
@@ -134,7 +132,10 @@ fn end_on_termination(cancel: Cancel, tool: &str) {
                     continue;
                 }
                 if !termination::record(signal) || net::waiting() {
-                    eprintln!("{tool}: error: stopped by {}", termination::name(signal));
+                    output::error(
+                        format_args!("stopped by {}", termination::name(signal)),
+                        None,
+                    );
                     std::process::exit(termination::exit_code(signal));
                 }
                 cancel.cancel();
@@ -156,8 +157,10 @@ pub(crate) fn init_tracing(verbose: bool) {
     } else {
         LevelFilter::WARN
     };
-    // Without --verbose only warnings show, in the style of saml-login's own lines
-    // (`saml-login: warning: ...`); --verbose keeps tracing's levels (` WARN`, `DEBUG`).
+    // saml-login's own notices and warnings go through `output` (with or without
+    // --verbose); tracing is --verbose's trace. Without --verbose only the browser
+    // crates' warnings (they have no `output` of their own) show, in the style of
+    // `output`'s lines (`saml-login: warning: ...`); --verbose keeps tracing's levels.
     let traced = verbose.then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)

@@ -1,5 +1,9 @@
-//! stdout carries only machine output (tokens, JSON, URLs asked for, exports): the one
-//! way every command writes it, with the one error a failed write gives.
+//! What a run writes, in one voice. stdout carries only machine output (tokens, JSON,
+//! URLs asked for, exports): the one way every command writes it, with the one error a
+//! failed write gives. stderr carries the lines for people: notices, notes, warnings and
+//! errors, each signed with the name of the tool that runs (`saml-login`, `pkce-login`,
+//! the stand-alone `aws-console`), written only here (`scripts/check-architecture.py`
+//! fails on an `eprintln!` elsewhere). `tracing` is for `--verbose` only.
 
 use std::io::Write;
 
@@ -31,6 +35,76 @@ pub(crate) fn set_program(name: &str) {
 pub(crate) fn program() -> &'static str {
     PROGRAM.get().map_or("saml-login", String::as_str)
 }
+
+/// What a line on stderr is; each kind has one format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `PROGRAM: message`: what happens, a stored answer used, what was written.
+    Notice,
+    /// `PROGRAM: note: message`: something not done on purpose, and how to have it.
+    Note,
+    /// `PROGRAM: warning: message`: the run goes on, but something is wrong.
+    Warning,
+    /// `PROGRAM: error: message`: what failed.
+    Error,
+}
+
+/// The line `message` of `kind` as it is written: signed with [`program`], control
+/// characters (an escape sequence from an IdP's or a file's text) shown, not sent.
+pub(crate) fn line(kind: Kind, message: std::fmt::Arguments<'_>) -> String {
+    let label = match kind {
+        Kind::Notice => "",
+        Kind::Note => "note: ",
+        Kind::Warning => "warning: ",
+        Kind::Error => "error: ",
+    };
+    format!(
+        "{}: {label}{}\n",
+        program(),
+        crate::error::printable(&message.to_string())
+    )
+}
+
+/// Write `message` of `kind` on stderr (see [`line`]). A notice that cannot be written
+/// does not end the run (`eprintln!` would panic).
+pub(crate) fn say(kind: Kind, message: std::fmt::Arguments<'_>) {
+    write_stderr(&line(kind, message));
+}
+
+/// An error as `main` reports it: `PROGRAM: error: message`, and the hint under it.
+pub(crate) fn error(message: std::fmt::Arguments<'_>, hint: Option<&str>) {
+    let mut text = line(Kind::Error, message);
+    if let Some(hint) = hint {
+        text.push_str(&format!("  hint: {}\n", crate::error::printable(hint)));
+    }
+    write_stderr(&text);
+}
+
+fn write_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// `notice!("...", args)`: `PROGRAM: ...` on stderr.
+macro_rules! notice {
+    ($($arg:tt)*) => {
+        $crate::output::say($crate::output::Kind::Notice, format_args!($($arg)*))
+    };
+}
+/// `note!("...", args)`: `PROGRAM: note: ...` on stderr.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::output::say($crate::output::Kind::Note, format_args!($($arg)*))
+    };
+}
+/// `warning!("...", args)`: `PROGRAM: warning: ...` on stderr.
+macro_rules! warning {
+    ($($arg:tt)*) => {
+        $crate::output::say($crate::output::Kind::Warning, format_args!($($arg)*))
+    };
+}
+pub(crate) use {note, notice, warning};
 
 /// The one format of a time in a notice: `06:03 UTC` today, `2026-12-08 06:03 UTC`
 /// another day. On a terminal the time is local, with its zone (`07:03 CET`): the
@@ -69,6 +143,31 @@ fn clock_in(at: time::OffsetDateTime, zone: &jiff::tz::TimeZone) -> Option<Strin
 
 #[cfg(test)]
 mod tests {
+    use super::{Kind, line};
+
+    /// Every line on stderr is signed with the tool that runs, in one format per kind,
+    /// and an escape sequence in it is shown, not sent to the terminal.
+    #[test]
+    fn lines_on_stderr_have_one_voice() {
+        let p = super::program();
+        assert_eq!(
+            line(Kind::Notice, format_args!("wrote {}", 2)),
+            format!("{p}: wrote 2\n")
+        );
+        assert_eq!(
+            line(Kind::Note, format_args!("not reading x")),
+            format!("{p}: note: not reading x\n")
+        );
+        assert_eq!(
+            line(Kind::Warning, format_args!("a\u{1b}[31mb")),
+            format!("{p}: warning: a\\u{{1b}}[31mb\n")
+        );
+        assert_eq!(
+            line(Kind::Error, format_args!("failed")),
+            format!("{p}: error: failed\n")
+        );
+    }
+
     #[test]
     fn times_in_notices_have_one_format() {
         let now = time::OffsetDateTime::now_utc();

@@ -74,26 +74,26 @@ fn resolve_at(
     force: bool,
     seen: &mut Vec<String>,
 ) -> Result<Credentials> {
-    let usage = |m: String| Error::Malformed {
+    let malformed = |m: String| Error::Malformed {
         path: paths.aws_config.clone(),
         message: m,
     };
     if seen.iter().any(|s| s == name) {
         seen.push(name.to_owned());
-        return Err(usage(format!(
+        return Err(malformed(format!(
             "the profiles form a loop: {}",
             seen.join(" -> ")
         )));
     }
     if seen.len() >= MAX_DEPTH {
-        return Err(usage(format!(
+        return Err(malformed(format!(
             "the chain {} -> {name} is deeper than {MAX_DEPTH} profiles",
             seen.join(" -> ")
         )));
     }
     seen.push(name.to_owned());
     let values = aws_config::profile(text, name)
-        .ok_or_else(|| usage(format!("no profile [{}]", aws_config::section_of(name))))?;
+        .ok_or_else(|| malformed(format!("no profile [{}]", aws_config::section_of(name))))?;
     let get = |key: &str| {
         values
             .iter()
@@ -102,13 +102,13 @@ fn resolve_at(
             .filter(|v| !v.is_empty())
     };
     if get("mfa_serial").is_some() {
-        return Err(usage(format!(
+        return Err(malformed(format!(
             "profile {name} asks for an MFA code (mfa_serial): saml-login cannot prompt for one yet; assume that role with the AWS CLI"
         )));
     }
     if let Some(role_arn) = get("role_arn") {
         let Some(source) = get("source_profile") else {
-            return Err(usage(format!(
+            return Err(malformed(format!(
                 "profile {name} has role_arn but no source_profile (credential_source is not supported)"
             )));
         };
@@ -120,15 +120,15 @@ fn resolve_at(
                 .ok()
                 .filter(|d| (900..=43200).contains(d))
                 .ok_or_else(|| {
-                    usage(format!(
+                    malformed(format!(
                         "duration_seconds of profile {name}: {v:?} is not 900-43200 seconds"
                     ))
                 })?,
             None => CHAINED_MAX_DURATION,
         };
         if chained && duration > CHAINED_MAX_DURATION {
-            eprintln!(
-                "saml-login: profile {name} chains on a role session, which AWS limits to {CHAINED_MAX_DURATION} s; asking for that"
+            crate::output::notice!(
+                "profile {name} chains on a role session, which AWS limits to {CHAINED_MAX_DURATION} s; asking for that"
             );
             duration = CHAINED_MAX_DURATION;
         }
@@ -149,8 +149,8 @@ fn resolve_at(
             .credentials_for(&fingerprint, OffsetDateTime::now_utc())?
             .filter(|_| !force)
         {
-            eprintln!(
-                "saml-login: using the cached credentials of {} (profile {name}), valid until {}; --force renews them",
+            crate::output::notice!(
+                "using the cached credentials of {} (profile {name}), valid until {}; --force renews them",
                 hit.role_arn,
                 crate::output::clock(hit.credentials.expiration)
             );
@@ -165,14 +165,14 @@ fn resolve_at(
             region: &region,
         })?;
         if let Err(e) = cache.store_credentials_for(&fingerprint, None, &role_arn, &credentials) {
-            eprintln!("saml-login: warning: cannot cache the credentials: {e}");
+            crate::output::warning!("cannot cache the credentials: {e}");
         }
         return Ok(credentials);
     }
     if let Some(command) = get("credential_process") {
         return run_credential_process(name, &command);
     }
-    Err(usage(format!(
+    Err(malformed(format!(
         "profile {name} has neither credential_process nor role_arn with source_profile; saml-login resolves those"
     )))
 }
@@ -202,7 +202,10 @@ fn hop_fingerprint(
 /// Run a profile's `credential_process` as the SDKs do (split like a shell, no shell)
 /// and read its `Version: 1` JSON.
 fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
-    let failed = |m: String| Error::Usage(format!("credential_process of profile {profile}: {m}"));
+    let failed = |message: String| Error::CredentialProcess {
+        profile: profile.to_owned(),
+        message,
+    };
     let argv = shell_words::split(command)
         .map_err(|e| failed(format!("cannot split {command:?}: {e}")))?;
     let (program, args) = argv
@@ -324,6 +327,21 @@ mod tests {
                 .unwrap_err()
                 .contains("not JSON")
         );
+    }
+
+    /// A `credential_process` that fails is a failed run naming the profile and the
+    /// program (exit 1): nothing was typed wrong on the command line.
+    #[cfg(unix)]
+    #[test]
+    fn a_failing_process_is_a_failure_not_a_usage_error() {
+        let e = run_credential_process("dev", "false").unwrap_err();
+        assert!(matches!(e, Error::CredentialProcess { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("credential_process of profile dev: false failed"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::FAILURE);
     }
 
     /// A `credential_process` that cannot start is a failed spawn naming the program

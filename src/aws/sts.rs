@@ -54,8 +54,8 @@ pub fn assume(request: &AssumeRequest<'_>) -> Result<Credentials> {
             Err(Error::Sts { code, message, .. })
                 if request.duration > SAFE_DURATION && is_max_duration(&code, &message) =>
             {
-                eprintln!(
-                    "saml-login: role {} allows no session of {} s; retrying with {SAFE_DURATION} s",
+                crate::output::notice!(
+                    "role {} allows no session of {} s; retrying with {SAFE_DURATION} s",
                     request.role.name(),
                     request.duration
                 );

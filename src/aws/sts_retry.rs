@@ -74,8 +74,8 @@ where
                 };
                 let wait = backoff(attempt);
                 attempt += 1;
-                eprintln!(
-                    "saml-login: {reason}; retrying in {:.1} s ({attempt} of {ATTEMPTS})",
+                crate::output::notice!(
+                    "{reason}; retrying in {:.1} s ({attempt} of {ATTEMPTS})",
                     wait.as_secs_f64()
                 );
                 tracing::debug!(error = %e, "retrying STS");

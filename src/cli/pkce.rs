@@ -125,8 +125,8 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         Command::GetAccessJwt(a) => (TokenKind::Access, a.decode),
     };
     if kind == TokenKind::Access && settings.audience.is_none() {
-        eprintln!(
-            "pkce-login: warning: no audience (--audience, or `audience` in the section): Auth0 then issues an opaque access token, not a JWT; give the identifier of the API the token is for"
+        crate::output::warning!(
+            "no audience (--audience, or `audience` in the section): Auth0 then issues an opaque access token, not a JWT; give the identifier of the API the token is for"
         );
     }
     let auth = flow::authorization(
@@ -158,7 +158,6 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         .map_err(|e| e.port_from_setting(settings.port_setting))?;
     let code = flow::authorization_code(&settings, &auth.request, &login.callback)?;
     browser::save_cookies(
-        "pkce-login",
         setup.save_cookies.as_deref(),
         &login.cookies,
         &auth.request.start_url,

@@ -79,8 +79,8 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     {
         let identity = SessionIdentity::new(terms(cx), &account.number, role);
         if let Some(until) = stored_profile_serves(cx, profile, &identity) {
-            eprintln!(
-                "saml-login: profile {profile} holds {} until {until}; no login needed (--force renews it)",
+            crate::output::notice!(
+                "profile {profile} holds {} until {until}; no login needed (--force renews it)",
                 identity.describe()
             );
             if s.aws_console {
@@ -147,8 +147,8 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
         if !cx.force
             && let Some(until) = stored_profile_serves(cx, &profile, &identity)
         {
-            eprintln!(
-                "saml-login: profile {profile} holds {} until {until}; kept (--force renews it)",
+            crate::output::notice!(
+                "profile {profile} holds {} until {until}; kept (--force renews it)",
                 identity.describe()
             );
             continue;
@@ -156,7 +156,7 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
         let stored = assume(cx, &granted, role)
             .and_then(|(credentials, _)| store_profile(cx, role, &profile, &credentials));
         if let Err(e) = stored {
-            eprintln!("saml-login: error: {profile}: {e}");
+            crate::output::error(format_args!("{profile}: {e}"), None);
             first_error.get_or_insert(e);
         }
     }
@@ -187,8 +187,8 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
         credentials_check::check_syntax(old, path)?;
         Ok(credentials_file::update_profile(old, profile, &entries))
     })?;
-    eprintln!(
-        "saml-login: credentials for {} saved under AWS profile {profile} in {} (valid until {})",
+    crate::output::notice!(
+        "credentials for {} saved under AWS profile {profile} in {} (valid until {})",
         profile_name(cx, role),
         cx.paths.credentials.display(),
         crate::output::clock(c.expiration)
@@ -222,12 +222,12 @@ fn stored_profile_serves(
     if !markers_describe_keys {
         let marked = get(PROFILE_REQUEST_KEY).is_some() || get(PROFILE_ROLE_KEY).is_some();
         if marked && get(PROFILE_KEYS_KEY).is_none() {
-            eprintln!(
-                "saml-login: profile {profile} was stored without the fingerprint of its keys (by an older saml-login); renewing it"
+            crate::output::notice!(
+                "profile {profile} was stored without the fingerprint of its keys (by an older saml-login); renewing it"
             );
         } else if marked {
-            eprintln!(
-                "saml-login: profile {profile} was rewritten since saml-login stored it (its keys are not the ones its x_saml_login_* lines describe); renewing it"
+            crate::output::notice!(
+                "profile {profile} was rewritten since saml-login stored it (its keys are not the ones its x_saml_login_* lines describe); renewing it"
             );
         }
         return None;
@@ -238,13 +238,13 @@ fn stored_profile_serves(
             let same_role = AwsRole::parse_role_arn(held)
                 .is_some_and(|(a, r)| a == identity.account() && r == identity.role());
             if same_role {
-                eprintln!(
-                    "saml-login: profile {profile} holds {} under other terms (IdP, policies, duration or region); renewing it",
+                crate::output::notice!(
+                    "profile {profile} holds {} under other terms (IdP, policies, duration or region); renewing it",
                     identity.describe()
                 );
             } else {
-                eprintln!(
-                    "saml-login: profile {profile} holds {held}, not the {} asked for; replacing it",
+                crate::output::notice!(
+                    "profile {profile} holds {held}, not the {} asked for; replacing it",
                     identity.describe()
                 );
             }

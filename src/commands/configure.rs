@@ -80,10 +80,7 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
     let new = edit(&old)?;
     // configure is what people run because grants changed: say which grants it used.
     if let Origin::Cached { .. } = granted.origin {
-        eprintln!(
-            "saml-login: configure used the roles of {}",
-            granted.origin.describe()
-        );
+        crate::output::notice!("configure used the roles of {}", granted.origin.describe());
     }
     if dry_run {
         report_dry_run(path, &s.section, &profiles, new == old);
@@ -95,8 +92,8 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
         return write_stdout(&diff);
     }
     if new == old {
-        eprintln!(
-            "saml-login: {} already holds the {} profile(s) of [{}]; nothing changed",
+        crate::output::notice!(
+            "{} already holds the {} profile(s) of [{}]; nothing changed",
             path.display(),
             profiles.len(),
             s.section
@@ -105,8 +102,8 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
     }
     SecretFile::new(path).update(edit)?;
     let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
-    eprintln!(
-        "saml-login: wrote {} profile(s) of [{}] to {}: {}",
+    crate::output::notice!(
+        "wrote {} profile(s) of [{}] to {}: {}",
         profiles.len(),
         s.section,
         path.display(),
@@ -124,8 +121,8 @@ fn report_dry_run(
     same: bool,
 ) {
     let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
-    eprintln!(
-        "saml-login: dry run: [{section}] gets {} profile(s) ({}); {} (nothing written)",
+    crate::output::notice!(
+        "dry run: [{section}] gets {} profile(s) ({}); {} (nothing written)",
         profiles.len(),
         names.join(", "),
         if same {

@@ -153,10 +153,7 @@ pub(crate) fn open_console(
     if target.print {
         return write_stdout(&format!("{url}\n"));
     }
-    eprintln!(
-        "{}: opening the AWS console ({destination})",
-        crate::output::program()
-    );
+    crate::output::notice!("opening the AWS console ({destination})");
     show(paths, target, profile, &url)
 }
 

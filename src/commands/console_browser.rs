@@ -121,9 +121,8 @@ pub(crate) fn open_in_identity(
         reason: e.to_string(),
     })?;
     let family = Family::of(&browser);
-    eprintln!(
-        "{}: opening the console in browser profile {name:?} ({})",
-        crate::output::program(),
+    crate::output::notice!(
+        "opening the console in browser profile {name:?} ({})",
         dir.display()
     );
     let mut command = Command::new(&browser);

@@ -60,7 +60,7 @@ pub(crate) fn role_credentials_after(
         .cache
         .store_credentials(&identity, &chosen.role_arn, &credentials)
     {
-        eprintln!("saml-login: warning: cannot cache the credentials: {e}");
+        crate::output::warning!("cannot cache the credentials: {e}");
     }
     Ok(credentials)
 }
@@ -100,8 +100,8 @@ fn cached_credentials(
     else {
         return Ok(None);
     };
-    eprintln!(
-        "saml-login: using the cached credentials of {}, valid until {}; --force renews them",
+    crate::output::notice!(
+        "using the cached credentials of {}, valid until {}; --force renews them",
         hit.role_arn,
         crate::output::clock(hit.credentials.expiration)
     );

@@ -67,7 +67,7 @@ impl Forwarding {
         // From here on SIGTERM and SIGHUP are the command's, not an end of a login.
         crate::termination::hand_over();
         if signals.is_err() {
-            tracing::warn!("cannot pass signals on to the command");
+            crate::output::warning!("cannot pass signals on to the command");
         }
         Registered(signals.ok())
     }

@@ -127,8 +127,8 @@ impl Keeper {
             state.renewing = false;
             match got {
                 Ok(c) if held.is_none_or(|h| c.expiration > h) => {
-                    eprintln!(
-                        "saml-login: the credential server holds new credentials, valid until {}",
+                    crate::output::notice!(
+                        "the credential server holds new credentials, valid until {}",
                         crate::output::clock(c.expiration)
                     );
                     state.held = Some(c);
@@ -144,10 +144,7 @@ impl Keeper {
                 Err(_) if state.stopped => {}
                 Err(e) => {
                     let message = format!("cannot renew the credentials: {e}");
-                    eprintln!("saml-login: error: {message}");
-                    if let Some(hint) = e.hint() {
-                        eprintln!("  hint: {hint}");
-                    }
+                    crate::output::error(format_args!("{message}"), e.hint().as_deref());
                     state.failed = Some((message, OffsetDateTime::now_utc()));
                 }
             }

@@ -49,8 +49,8 @@ pub(crate) fn logout(cache: &Cache, paths: &Paths, idp: Option<&url::Url>) -> Re
         String::new()
     };
     let whose = idp.map_or_else(|| "every IdP".to_owned(), |u| u.to_string());
-    eprintln!(
-        "saml-login: logged out of {whose}: removed {} cached SAML assertion, {credentials} cached credential(s), {} webview session{refusals}",
+    crate::output::notice!(
+        "logged out of {whose}: removed {} cached SAML assertion, {credentials} cached credential(s), {} webview session{refusals}",
         if assertion { "the" } else { "no" },
         if session {
             "the remembered"

@@ -35,8 +35,8 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             return write_stdout(&format!("{}\n", file.section_names().join("\n")));
         }
         Plan::LogoutNoConfig(config) => {
-            eprintln!(
-                "saml-login: {} does not exist, so no IdP is configured to log out of; `saml-login logout --all` forgets the logins of every IdP",
+            crate::output::notice!(
+                "{} does not exist, so no IdP is configured to log out of; `saml-login logout --all` forgets the logins of every IdP",
                 config.display()
             );
             return Ok(());

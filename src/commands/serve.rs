@@ -128,10 +128,9 @@ struct Endpoint {
 }
 
 fn listen(bind: SocketAddr, first: Option<Credentials>) -> Result<Endpoint> {
-    let refused = |e: std::io::Error| {
-        Error::Usage(format!(
-            "cannot listen on {bind} for the credential server: {e}"
-        ))
+    let refused = |source| Error::CannotListen {
+        address: bind,
+        source,
     };
     let listener = TcpListener::bind(bind).map_err(refused)?;
     let at = listener.local_addr().map_err(refused)?;
@@ -143,7 +142,10 @@ fn listen(bind: SocketAddr, first: Option<Credentials>) -> Result<Endpoint> {
     std::thread::Builder::new()
         .name("credential-server".into())
         .spawn(move || endpoint::serve(listener, shared, lease))
-        .map_err(|e| Error::Usage(format!("cannot start the credential server: {e}")))?;
+        .map_err(|source| Error::Thread {
+            what: "the credential server",
+            source,
+        })?;
     Ok(Endpoint {
         url: format!("http://{at}{}", endpoint::PATH),
         token,
@@ -211,12 +213,15 @@ pub(crate) fn run(
                     // A login under way for a renewal is not wanted any more.
                     cancel.cancel();
                     keeper.stop();
-                    eprintln!("saml-login: the credential server has stopped");
+                    crate::output::notice!("the credential server has stopped");
                     Ok(())
                 })
         }
     }
-    .map_err(|e| Error::Usage(format!("cannot start a thread: {e}")))?;
+    .map_err(|source| Error::Thread {
+        what: "a thread",
+        source,
+    })?;
     endpoint.keeper.renew(&mut Listed {
         source: source.as_mut(),
         registration,
@@ -233,16 +238,16 @@ fn announce(endpoint: &Endpoint, env_file: Option<&Path>) -> Result<()> {
     match env_file {
         Some(path) => {
             SecretFile::new(path).replace(vars.as_bytes())?;
-            eprintln!(
-                "saml-login: serving credentials at {} until interrupted; the variables are in {} (docker run --env-file)",
+            crate::output::notice!(
+                "serving credentials at {} until interrupted; the variables are in {} (docker run --env-file)",
                 endpoint.url,
                 path.display(),
             );
         }
         None => {
             crate::output::write_stdout(&vars)?;
-            eprintln!(
-                "saml-login: serving credentials at {} until interrupted (docker run -e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN ...)",
+            crate::output::notice!(
+                "serving credentials at {} until interrupted (docker run -e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN ...)",
                 endpoint.url
             );
         }

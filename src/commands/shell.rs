@@ -58,10 +58,8 @@ impl EnvShell {
                 v.replace('\\', r"\\").replace('\'', r"\'")
             ),
             EnvShell::Powershell => format!("$Env:{k} = '{}'\n", powershell_quoted(v)),
-            EnvShell::Cmd => cmd_set(k, v).ok_or_else(|| {
-                Error::Usage(format!(
-                    "{k} holds a character cmd cannot take safely (% ! \" or a line break); use --shell powershell"
-                ))
+            EnvShell::Cmd => cmd_set(k, v).ok_or_else(|| Error::CmdUnsafe {
+                variable: k.to_string(),
             })?,
         })
     }

@@ -47,10 +47,10 @@ impl Accounts {
         let account = account.trim();
         if !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) {
             if account.len() != 12 {
-                return Err(Error::Usage(format!(
-                    "account {account} is not an AWS account number (12 digits) nor an alias of {}",
-                    self.path.display()
-                )));
+                return Err(Error::NotAnAccount {
+                    account: account.to_owned(),
+                    path: self.path.clone(),
+                });
             }
             return Ok(Account {
                 number: account.to_owned(),

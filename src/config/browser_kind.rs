@@ -28,7 +28,7 @@ impl BrowserKind {
             None => return BrowserKind::Webview,
             // Where a window is the norm, say why there is none.
             Some(reason) if cfg!(any(target_os = "macos", windows)) => {
-                tracing::warn!("no login window ({reason}): using the system browser");
+                crate::output::warning!("no login window ({reason}): using the system browser");
             }
             Some(_) => {}
         }

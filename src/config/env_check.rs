@@ -50,7 +50,7 @@ pub(crate) fn unknown_variables(names: impl IntoIterator<Item = String>) -> Vec<
 pub(crate) fn warn_unknown_variables() {
     let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
     for warning in unknown_variables(names) {
-        eprintln!("saml-login: warning: {warning}");
+        crate::output::warning!("{warning}");
     }
 }
 

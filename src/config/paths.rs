@@ -37,7 +37,7 @@ impl Paths {
     pub fn resolve(config: Option<PathBuf>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let home = crate::platform::home_from_env(&env)
             .or_else(std::env::home_dir)
-            .ok_or_else(|| Error::Usage("cannot find your home directory: set HOME".into()))?;
+            .ok_or(Error::NoHome)?;
         let credentials = env("AWS_SHARED_CREDENTIALS_FILE")
             .filter(|p| !p.is_empty())
             .map_or_else(|| home.join(".aws").join("credentials"), PathBuf::from);

@@ -195,8 +195,8 @@ pub(crate) fn resolve_on(
             env("SHELL").map_or_else(EnvShell::platform_default, |shell| {
                 let kind = EnvShell::of_shell_path(Some(&shell));
                 if kind == EnvShell::Sh && !is_sh_like(&shell) {
-                    eprintln!(
-                        "saml-login: warning: SHELL is {shell}, whose syntax env does not print; printing sh syntax (choose one with --shell)"
+                    crate::output::warning!(
+                        "SHELL is {shell}, whose syntax env does not print; printing sh syntax (choose one with --shell)"
                     );
                 }
                 kind
@@ -291,7 +291,7 @@ pub(crate) fn resolve_on(
     crate::config::env_check::warn_unknown_variables();
     let file = IniFile::load(&paths.config, paths.config_explicit)?;
     for warning in file.unknown_keys(section, &keys::names(Tool::SamlLogin)) {
-        eprintln!("saml-login: warning: {warning}");
+        crate::output::warning!("{warning}");
     }
     let settings = Settings::resolve(&file, section, &overrides)?;
     let mut task = task;
@@ -437,8 +437,8 @@ fn note_config_in_working_directory(paths: &Paths) {
         _ => false,
     };
     if !same {
-        eprintln!(
-            "saml-login: note: not reading ./.saml-login (a file in the working directory could point the login at any page); to use it: --config ./.saml-login"
+        crate::output::note!(
+            "not reading ./.saml-login (a file in the working directory could point the login at any page); to use it: --config ./.saml-login"
         );
     }
 }

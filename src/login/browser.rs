@@ -26,7 +26,6 @@ pub(crate) fn open(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
 
 /// After a login, write the IdP's cookies to `--save-cookies FILE`, if asked.
 pub(crate) fn save_cookies(
-    tool: &str,
     path: Option<&Path>,
     cookies: &[Cookie],
     start_url: &url::Url,
@@ -34,10 +33,7 @@ pub(crate) fn save_cookies(
     if let Some(path) = path {
         let host = start_url.host_str().unwrap_or_default();
         let saved = cookie_jar::save(path, cookies, host)?;
-        eprintln!(
-            "{tool}: saved {saved} cookie(s) of {host} to {}",
-            path.display()
-        );
+        crate::output::notice!("saved {saved} cookie(s) of {host} to {}", path.display());
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ fn refusals(cx: &Context) -> WebviewRefusals {
 }
 
 /// Before a webview login: when the webview could not serve this IdP before (and
-/// `--retry-webview` does not say to try again), the line that says so; the login then
+/// `--retry-webview` does not say to try again), the notice that says so (without the tool's name); the login then
 /// goes straight to the system browser.
 pub(crate) fn remembered(cx: &Context, request: &LoginRequest) -> Option<String> {
     let setup = cx.login.as_ref()?;
@@ -41,13 +41,13 @@ pub(crate) fn remembered(cx: &Context, request: &LoginRequest) -> Option<String>
     let refusals = refusals(cx);
     if setup.retry_webview {
         if let Err(e) = refusals.forget(Some(cx.idp.as_str())) {
-            eprintln!("saml-login: warning: cannot forget the webview's refusal: {e}");
+            crate::output::warning!("cannot forget the webview's refusal: {e}");
         }
         return None;
     }
     let refusal = refusals.get(cx.idp.as_str())?;
     Some(format!(
-        "saml-login: the webview could not serve this IdP on {} (it asked for {}); logging in in your browser (--retry-webview or `saml-login logout` forgets this)",
+        "the webview could not serve this IdP on {} (it asked for {}); logging in in your browser (--retry-webview or `saml-login logout` forgets this)",
         refusal.date(),
         refusal.asked_for
     ))
@@ -62,16 +62,14 @@ pub(crate) fn after_demand(
     demand: &Demand,
     port_setting: &'static str,
 ) -> Result<Received> {
-    eprintln!(
-        "saml-login: the IdP asks for {}, which this window cannot provide; continuing in your browser",
+    crate::output::notice!(
+        "the IdP asks for {}, which this window cannot provide; continuing in your browser",
         demand.short()
     );
     if let Err(e) =
         refusals(cx).remember(cx.idp.as_str(), &demand.short(), OffsetDateTime::now_utc())
     {
-        eprintln!(
-            "saml-login: warning: cannot remember that the webview cannot serve this IdP: {e}"
-        );
+        crate::output::warning!("cannot remember that the webview cannot serve this IdP: {e}");
     }
     in_system_browser(cx, request, began, port_setting)
 }

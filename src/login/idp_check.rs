@@ -50,8 +50,8 @@ pub(crate) fn check_start_url(start_url: &Url) -> Result<()> {
         }
         Err(e) => {
             let why = crate::net::explain_ureq_error(start_url, &e);
-            eprintln!(
-                "saml-login: warning: the IdP does not answer at {shown}: {why}; check idp_url (or login_url) and the network; waiting for the browser anyway (Ctrl-C stops)"
+            crate::output::warning!(
+                "the IdP does not answer at {shown}: {why}; check idp_url (or login_url) and the network; waiting for the browser anyway (Ctrl-C stops)"
             );
         }
     }

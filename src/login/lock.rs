@@ -81,11 +81,11 @@ impl LoginLock {
             if !announced && (holder.is_some() || Instant::now() >= quiet_until) {
                 match &holder {
                     Some(pid) => {
-                        eprintln!(
-                            "saml-login: waiting for the login in saml-login pid {pid} ({key})"
+                        crate::output::notice!(
+                            "waiting for the login in saml-login pid {pid} ({key})"
                         );
                     }
-                    None => eprintln!("saml-login: waiting for another saml-login's {key}"),
+                    None => crate::output::notice!("waiting for another saml-login's {key}"),
                 }
                 announced = true;
             }

@@ -110,7 +110,7 @@ pub(crate) fn capture(browser: &mut dyn Browser, request: &LoginRequest) -> Resu
     let captured = browser.capture(request);
     spinner.finish();
     for note in browser.notes() {
-        eprintln!("{}: {note}", crate::output::program());
+        crate::output::notice!("{note}");
     }
     captured.map_err(|e| match e {
         CaptureError::Cancelled if request.cancel.is_cancelled() => Error::Interrupted,

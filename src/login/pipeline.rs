@@ -159,7 +159,7 @@ pub(crate) fn assume(
             if code == "ExpiredTokenException"
                 && matches!(granted.origin, Origin::Cached { .. }) =>
         {
-            eprintln!("saml-login: the cached SAML assertion has expired; logging in again");
+            crate::output::notice!("the cached SAML assertion has expired; logging in again");
             cx.cache.drop_assertion(cx.idp.as_str());
             let fresh = login(cx, format!("[{}]", s.section))?;
             let again = AssumeRequest {
@@ -239,14 +239,14 @@ fn cached_assertion(cx: &Context, wanted: Wanted) -> Result<Option<Granted>> {
         return Ok(None);
     };
     if !assertion.roles.iter().any(|r| wanted.matches(r)) {
-        eprintln!(
-            "saml-login: the cached SAML assertion of {} grants no {wanted}; logging in again",
+        crate::output::notice!(
+            "the cached SAML assertion of {} grants no {wanted}; logging in again",
             clock(cached.obtained_at)
         );
         return Ok(None);
     }
-    eprintln!(
-        "saml-login: using the SAML assertion of {}, valid until {}; --force logs in again",
+    crate::output::notice!(
+        "using the SAML assertion of {}, valid until {}; --force logs in again",
         clock(cached.obtained_at),
         clock(cached.not_on_or_after)
     );
@@ -268,8 +268,8 @@ fn login(cx: &Context, title: String) -> Result<Granted> {
         && cx.login_setup().browser.is_saved()
         && until < OffsetDateTime::now_utc()
     {
-        eprintln!(
-            "saml-login: warning: the saved SAML response expired at {} (its NotOnOrAfter); STS refuses an expired assertion: save a new one",
+        crate::output::warning!(
+            "the saved SAML response expired at {} (its NotOnOrAfter); STS refuses an expired assertion: save a new one",
             clock(until)
         );
     }
@@ -284,7 +284,7 @@ fn login(cx: &Context, title: String) -> Result<Granted> {
                         until,
                     )
                     .inspect_err(|e| {
-                        eprintln!("saml-login: warning: cannot cache the SAML assertion: {e}");
+                        crate::output::warning!("cannot cache the SAML assertion: {e}");
                     })
                     .is_ok()
             });
@@ -375,7 +375,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
     // The webview could not serve this IdP before: straight to the system browser.
     let remembered = handover::remembered(cx, &request);
     let (received, handed_over) = if let Some(line) = remembered {
-        eprintln!("{line}");
+        crate::output::notice!("{line}");
         let received = handover::in_system_browser(cx, &request, began, port_setting)?;
         (received, true)
     } else {
@@ -392,12 +392,11 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         }
     };
     if handed_over && setup.save_cookies.is_some() {
-        eprintln!(
-            "saml-login: not saving cookies: the login ended in your browser, which keeps its cookies to itself"
+        crate::output::notice!(
+            "not saving cookies: the login ended in your browser, which keeps its cookies to itself"
         );
     } else {
         browser::save_cookies(
-            "saml-login",
             setup.save_cookies.as_deref(),
             &received.cookies,
             &request.start_url,
@@ -499,8 +498,8 @@ fn verify_unechoed(
     }
     let assertion = response.parse()?;
     own_response(&assertion, &request.callback, started).map_err(Error::UnverifiedResponse)?;
-    eprintln!(
-        "saml-login: the IdP sent no RelayState; the response is addressed to {} and was issued for this login (require_relay_state = false)",
+    crate::output::notice!(
+        "the IdP sent no RelayState; the response is addressed to {} and was issued for this login (require_relay_state = false)",
         request.callback.url
     );
     Ok(())

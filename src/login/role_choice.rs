@@ -125,7 +125,7 @@ fn pick_role<'a>(cx: &Context, candidates: &[&'a AwsRole], wanted: Wanted) -> Re
                 dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
                     Error::Interrupted
                 }
-                e => Error::Usage(format!("role picker: {e}")),
+                e => Error::RolePicker(e.to_string()),
             }
         })?;
     chosen.map(|i| candidates[i]).ok_or(Error::NoRoleChosen)

@@ -222,7 +222,7 @@ impl Cache {
                 return Ok(None);
             };
             let Ok(secret) = serde_json::from_slice::<CredentialsSecret>(&bytes) else {
-                tracing::warn!(entry = %name, "ignoring an unreadable keyring entry");
+                crate::output::warning!("ignoring an unreadable keyring entry ({name})");
                 return Ok(None);
             };
             secret
@@ -316,7 +316,7 @@ impl Cache {
                 return Ok(None);
             };
             let Ok(text) = String::from_utf8(bytes) else {
-                tracing::warn!(entry = %name, "ignoring an unreadable keyring entry");
+                crate::output::warning!("ignoring an unreadable keyring entry ({name})");
                 return Ok(None);
             };
             text
@@ -399,7 +399,7 @@ impl Cache {
         let in_keyring =
             read_json::<CachedAssertion>(&self.files, &name).is_some_and(|a| a.keyring);
         if let Err(e) = self.remove(&name, in_keyring) {
-            tracing::warn!("cannot forget the cached assertion: {e}");
+            crate::output::warning!("cannot forget the cached assertion: {e}");
         }
     }
 
@@ -462,7 +462,10 @@ fn read_json<T: for<'de> Deserialize<'de>>(files: &FileStore, name: &str) -> Opt
     match serde_json::from_slice(&bytes) {
         Ok(v) => Some(v),
         Err(_) => {
-            tracing::warn!(path = %files.path(name).display(), "ignoring an unreadable cache file");
+            crate::output::warning!(
+                "ignoring an unreadable cache file ({})",
+                files.path(name).display()
+            );
             None
         }
     }

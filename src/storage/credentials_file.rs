@@ -219,7 +219,7 @@ pub(crate) fn check_trusted(path: &Path) -> std::result::Result<(), (PathBuf, St
                     ));
                 }
                 if mode & 0o020 != 0 && !sticky && m.uid() == me {
-                    tracing::warn!(
+                    crate::output::warning!(
                         "{} is writable by its group (mode {:o}); saml-login keeps secrets under it",
                         p_owned.display(),
                         mode & 0o777

@@ -54,7 +54,7 @@ pub(crate) fn get(store: &impl EntryStore, name: &str) -> Result<Option<Vec<u8>>
         match store.get(&part_name(name, i))? {
             Some(part) => secret.extend_from_slice(&part),
             None => {
-                tracing::warn!(entry = %name, "ignoring a keyring entry with a part missing");
+                crate::output::warning!("ignoring a keyring entry with a part missing ({name})");
                 return Ok(None);
             }
         }

@@ -75,7 +75,7 @@ impl SecretStore for FileStore {
         let path = self.path(name);
         if let Err((at, why)) = crate::storage::credentials_file::check_trusted(&path) {
             if path.exists() {
-                tracing::warn!(
+                crate::output::warning!(
                     "ignoring the cache file {}: {} {why}",
                     path.display(),
                     at.display()
@@ -395,7 +395,9 @@ pub(crate) fn open(choice: CacheChoice) -> Result<Opened> {
             }
             Err(e @ Error::KeyringUntrusted { .. }) => {
                 // Said without --verbose: the user's keyring is expected and not used.
-                tracing::warn!("secrets: 0600 files in the cache directory (cache = auto): {e}");
+                crate::output::warning!(
+                    "secrets: 0600 files in the cache directory (cache = auto): {e}"
+                );
                 Ok(Opened::File)
             }
             Err(e) => {

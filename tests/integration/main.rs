@@ -38,6 +38,7 @@ mod keyring;
 mod layout;
 mod new_user_three;
 mod new_user_three_b;
+mod one_voice;
 mod passkeys;
 mod pkce;
 mod profiles;

@@ -1,0 +1,89 @@
+//! One error taxonomy and one voice (issue 26, point 5): a usage error (exit 2) is only
+//! what was typed on the command line, a failure at run time is exit 1; and the lines a
+//! run says on stderr carry the name of the tool that runs (`aws-console:` for the
+//! stand-alone console), whatever code prints them.
+
+use crate::support::*;
+
+/// A profile's `credential_process` that fails is a failed run (1) naming the profile
+/// and the program, not a command-line usage error (2).
+#[test]
+fn a_failing_credential_process_is_a_failure_not_a_usage_error() {
+    let env = Env::new();
+    env.config("[DEFAULT]\nidp_url = https://idp.example.test\nclient_id = c\n");
+    env.write(".aws/config", "[profile p]\ncredential_process = false\n");
+    let (out, stderr) = env.run(&["exec", "--profile", "p", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("saml-login: error: credential_process of profile p: false failed"),
+        "{stderr}"
+    );
+}
+
+/// The stand-alone `aws-console` resolving a chained profile says the chain's notice in
+/// its own name (the code is shared with saml-login, which used to sign it).
+#[test]
+fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
+    let moto = moto();
+    let fed = Server::python("federation.py", &[]);
+    let env = Env::new().sts(&moto).var(
+        "SAML_LOGIN_FEDERATION_URL",
+        format!("{}/federation", fed.url),
+    );
+    // The source: session credentials (as a saml-login profile gives), so the hop is a
+    // chained session, which saml-login announces.
+    env.write(
+        ".aws/config",
+        "[profile base]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"ASIABASEEXAMPLE1\",\"SecretAccessKey\":\"base-secret\",\"SessionToken\":\"base-token\"}'\n\
+         [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deployer\nsource_profile = base\nregion = eu-west-1\nduration_seconds = 7200\n",
+    );
+    let out = env
+        .cmd_for("aws-console")
+        .args(["--profile", "deploy", "--print"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "aws-console: profile deploy chains on a role session, which AWS limits to 3600 s"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("saml-login:"), "{stderr}");
+}
+
+/// A warning of saml-login's own has one style with `--verbose` too (it used to be
+/// tracing's ` WARN ...` there): tracing is only `--verbose`'s trace.
+#[cfg(unix)]
+#[test]
+fn a_warning_keeps_its_style_with_verbose() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n[dev]\naws_account = 123456789012\naws_role = Developer\n");
+    env.write(".aws/credentials", "[a]\nx = 1\n");
+    let dir = env.path(".aws");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+    let saved = env.write("saved.b64", "not a response\n");
+    let (_, stderr) = env.run(&[
+        "--verbose",
+        "--saml-response-file",
+        saved.to_str().unwrap(),
+        "-c",
+        "dev",
+        "aws-assume-role",
+    ]);
+    assert!(
+        stderr.contains(&format!(
+            "saml-login: warning: {} is writable by its group (mode 770)",
+            dir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .all(|l| !(l.contains("WARN") && l.contains("writable by its group"))),
+        "{stderr}"
+    );
+}
