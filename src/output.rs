@@ -29,6 +29,8 @@ static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 pub(crate) fn set_program(name: &str) {
     let _ = PROGRAM.set(name.to_owned());
+    // The browsers' own lines (a refused callback request) carry it too.
+    saml_login_capture::set_program(name);
 }
 
 /// See [`PROGRAM`]; `saml-login` until set.

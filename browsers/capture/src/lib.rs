@@ -41,6 +41,21 @@ pub use dirs::{
 };
 pub use wait::Wait;
 
+/// The name the running tool signs its lines on stderr with (`saml-login`,
+/// `pkce-login`, `aws-console`), set once by its entry point; the browsers' own lines
+/// use it too.
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set the running tool's name (see [`program`]); the first call wins.
+pub fn set_program(name: &str) {
+    let _ = PROGRAM.set(name.to_owned());
+}
+
+/// The running tool's name; `saml-login` until set.
+pub fn program() -> &'static str {
+    PROGRAM.get().map_or("saml-login", String::as_str)
+}
+
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -302,7 +302,10 @@ fn read_callback(
         callback.refusal(&captured)
     };
     if let Some(why) = refused {
-        eprintln!("saml-login: refused a callback request: {why}; still waiting");
+        eprintln!(
+            "{}: refused a callback request: {why}; still waiting",
+            saml_login_capture::program()
+        );
         return Err(Refusal::new(
             400,
             format!("saml-login refused this request: {why}"),
