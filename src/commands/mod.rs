@@ -25,10 +25,10 @@ use crate::login::pipeline::Context;
 use crate::output::write_stdout;
 use crate::storage::cache::Cache;
 
-/// Run the parsed command line.
-pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
-    let env = |k: &str| std::env::var(k).ok();
-    let mut run = match resolve::resolve(cli, &env)? {
+/// Run the parsed command line; `env` is the environment (read by the entry point,
+/// resolved here once).
+pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel) -> Result<()> {
+    let mut run = match resolve::resolve(cli, env)? {
         Plan::Completions(shell) => return crate::cli::completions::write(shell),
         Plan::Man => return crate::cli::man_page::write(),
         Plan::Sections(file) => {
@@ -55,6 +55,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             let source = serve::ProfileSource {
                 cache: Cache::new(paths.cache.clone(), cache),
                 region: serve::profile_region(&paths, &profile),
+                refresh_margin: setup.refresh_margin,
                 paths,
                 profile,
                 force,

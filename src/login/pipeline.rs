@@ -379,7 +379,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         let received = handover::in_system_browser(cx, &request, began, port_setting)?;
         (received, true)
     } else {
-        let mut browser = browser::open(&setup.browser)?;
+        let mut browser = browser::open(&setup.browser, &cx.paths.programs)?;
         match login::saml_response(browser.as_mut(), &request) {
             Err(Error::Capture(CaptureError::Unsupported { demand, .. }))
                 if handover::possible(&setup.browser, &request) =>

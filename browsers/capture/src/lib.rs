@@ -23,6 +23,7 @@ mod dirs;
 pub mod job;
 pub mod path_search;
 pub mod teardown;
+mod vars;
 mod wait;
 pub mod webview;
 #[cfg(windows)]
@@ -39,6 +40,7 @@ pub use dirs::{
     ExistingDir, create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
     sweep_stale_temp_dirs,
 };
+pub use vars::Vars;
 pub use wait::Wait;
 
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).
