@@ -95,7 +95,7 @@ fn cached_credentials(
 ) -> Result<Option<Credentials>> {
     let Some(hit) = cx
         .cache
-        .credentials(identity, OffsetDateTime::now_utc())?
+        .credentials(identity, cx.clock())?
         .filter(|hit| held.is_none_or(|h| hit.credentials.expiration > h))
     else {
         return Ok(None);

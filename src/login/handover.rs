@@ -9,7 +9,6 @@
 use std::time::Instant;
 
 use saml_login_capture::{CaptureError, Demand, LoginRequest};
-use time::OffsetDateTime;
 
 use crate::config::browser_setup::BrowserSetup;
 use crate::error::{Error, Result};
@@ -66,9 +65,7 @@ pub(crate) fn after_demand(
         "saml-login: the IdP asks for {}, which this window cannot provide; continuing in your browser",
         demand.short()
     );
-    if let Err(e) =
-        refusals(cx).remember(cx.idp.as_str(), &demand.short(), OffsetDateTime::now_utc())
-    {
+    if let Err(e) = refusals(cx).remember(cx.idp.as_str(), &demand.short(), cx.clock()) {
         eprintln!(
             "saml-login: warning: cannot remember that the webview cannot serve this IdP: {e}"
         );
