@@ -232,17 +232,13 @@ ENV_ALLOWED = (
 
 
 # Environment reads that stay outside the resolver for now, each (file, text on the line)
-# with why. The browsers' crates take what saml-login resolved (`saml_login_capture::Vars`:
-# the headless Chromium search, the webview helper lookup); these generic helpers do not yet.
+# with why. Programs are looked for with what saml-login resolved (`Paths::programs`, a
+# `saml_login_capture::Vars` of PATH, PATHEXT and the headless Chromium search's variables).
 ENV_EXCEPTIONS = {
     # The fallback of `safe_temp_dir` when TMPDIR is unsafe: `std::env::temp_dir()` reads
     # TMPDIR at the same point, and every browser (and the webview helper process) makes
     # its private temp directory through it.
     ("browsers/capture/src/dirs.rs", '"XDG_RUNTIME_DIR"'),
-    # `find_on_path` and its PATHEXT: exec's program on Windows (`platform::exec_program`)
-    # and WSL's tools in browsers/system; saml-login's own lookups use `Paths::programs`.
-    ("browsers/capture/src/dirs.rs", '"PATH"'),
-    ("browsers/capture/src/path_search.rs", '"PATHEXT"'),
     # Whether a window can open (DISPLAY, WAYLAND_DISPLAY ...): asked by the resolver
     # (config::browser_kind) and by the webview helper, a process of its own.
     ("browsers/capture/src/webview.rs", "std::env::var_os(name)"),

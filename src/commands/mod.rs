@@ -61,14 +61,8 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
                 force,
             };
             let region = source.region.clone();
-            let cache_dir = source.paths.cache.clone();
-            return serve::run(
-                Box::new(source),
-                region.as_deref(),
-                setup,
-                &cache_dir,
-                &cancel,
-            );
+            let paths = source.paths.clone();
+            return serve::run(Box::new(source), region.as_deref(), setup, &paths, &cancel);
         }
         Plan::Profile {
             paths,
@@ -83,7 +77,7 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
                 &profile,
                 force,
             )?;
-            return credentials::with_credentials(&c, region.as_deref(), then);
+            return credentials::with_credentials(&c, region.as_deref(), then, &paths.programs);
         }
         Plan::Section(run) => *run,
     };
@@ -105,16 +99,17 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Exec(command),
+                &cx.paths.programs,
             )
         }
         Task::Serve(setup) => {
             let region = cx.settings.region.clone();
-            let cache_dir = cx.paths.cache.clone();
+            let paths = cx.paths.clone();
             serve::run(
                 Box::new(serve::SectionSource(cx)),
                 region.as_deref(),
                 setup,
-                &cache_dir,
+                &paths,
                 &cancel,
             )
         }
@@ -124,6 +119,7 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Export(shell),
+                &cx.paths.programs,
             )
         }
         Task::Configure { dry_run } => configure::configure(&cx, dry_run),

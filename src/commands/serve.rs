@@ -164,7 +164,7 @@ pub(crate) fn run(
     mut source: Box<dyn Source>,
     region: Option<&str>,
     setup: ServeSetup,
-    cache_dir: &Path,
+    paths: &Paths,
     cancel: &Cancel,
 ) -> Result<()> {
     let first = match setup.command {
@@ -177,7 +177,7 @@ pub(crate) fn run(
     // Listed for `status` before the command starts: it may ask at once.
     let (serves, role) = source.serves();
     let registration = Registration::write(
-        cache_dir,
+        &paths.cache,
         ServerEntry {
             pid: std::process::id(),
             mode: if command { "exec --server" } else { "serve" }.to_owned(),
@@ -194,7 +194,7 @@ pub(crate) fn run(
     let cancel = cancel.clone();
     let ended = match setup.command {
         Some(argv) => {
-            let (child, what) = spawn_command(&endpoint, region, &argv)?;
+            let (child, what) = spawn_command(&endpoint, region, &argv, &paths.programs)?;
             std::thread::Builder::new()
                 .name("command".into())
                 .spawn(move || {
@@ -261,9 +261,10 @@ fn spawn_command(
     endpoint: &Endpoint,
     region: Option<&str>,
     argv: &[OsString],
+    programs: &saml_login_capture::Vars,
 ) -> Result<(std::process::Child, String)> {
     let (program, rest) = argv.split_first().expect("clap requires a command");
-    let mut command = std::process::Command::new(crate::platform::exec_program(program));
+    let mut command = std::process::Command::new(crate::platform::exec_program(program, programs));
     command.args(rest);
     for var in saml_login_capture::SECRET_ENV_VARS
         .iter()

@@ -17,9 +17,9 @@ use crate::storage::cookie_jar;
 /// are looked for.
 pub(crate) fn open(setup: &BrowserSetup, programs: &Vars) -> Result<Box<dyn Browser>> {
     match setup {
-        BrowserSetup::System { open } => Ok(Box::new(saml_login_system::SystemBrowser::new(
-            open.clone(),
-        ))),
+        BrowserSetup::System { open } => Ok(Box::new(
+            saml_login_system::SystemBrowser::new(open.clone()).with_programs(programs.clone()),
+        )),
         BrowserSetup::Headless { .. } => open_headless(setup, programs),
         BrowserSetup::Webview { .. } => open_webview(setup, programs),
         BrowserSetup::Saved(path) => Ok(Box::new(SavedResponse::new(path.clone()))),

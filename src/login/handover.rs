@@ -100,7 +100,8 @@ pub(crate) fn in_system_browser(
     };
     let mut rest = request.clone();
     rest.timeout = left;
-    let mut browser = saml_login_system::SystemBrowser::new(saml_login_system::Open::Browser);
+    let mut browser = saml_login_system::SystemBrowser::new(saml_login_system::Open::Browser)
+        .with_programs(cx.paths.programs.clone());
     login::saml_response(&mut browser, &rest).map_err(|e| match e {
         // The whole login's timeout, not what was left of it.
         Error::Capture(CaptureError::Timeout(_)) => {

@@ -37,8 +37,7 @@ pub use callback::{
 pub use cookies::Cookie;
 pub use demand::Demand;
 pub use dirs::{
-    ExistingDir, create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
-    sweep_stale_temp_dirs,
+    ExistingDir, create_private_dir, is_executable, private_temp_dir, sweep_stale_temp_dirs,
 };
 pub use vars::Vars;
 pub use wait::Wait;
