@@ -228,6 +228,7 @@ ENV_ALLOWED = (
     "src/config/",
     "src/cli/console.rs",  # aws-console's entry
     "src/cli/pkce.rs",  # pkce-login's entry
+    "browsers/webview/src/bin/",  # the webview helper process's entry
 )
 
 
@@ -239,9 +240,6 @@ ENV_EXCEPTIONS = {
     # TMPDIR at the same point, and every browser (and the webview helper process) makes
     # its private temp directory through it.
     ("browsers/capture/src/dirs.rs", '"XDG_RUNTIME_DIR"'),
-    # Whether a window can open (DISPLAY, WAYLAND_DISPLAY ...): asked by the resolver
-    # (config::browser_kind) and by the webview helper, a process of its own.
-    ("browsers/capture/src/webview.rs", "std::env::var_os(name)"),
     # Chromium's environment is ours with the secrets removed and its profile's
     # directories set: the inheritance of a child made explicit, not a setting read.
     ("browsers/headless/src/launch.rs", "std::env::vars_os()"),
