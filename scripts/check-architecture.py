@@ -15,12 +15,16 @@
    `tracing::warn!`/`tracing::error!` outside `src/output.rs`, the one reporter (notices,
    notes, warnings and errors signed with the running tool's name; `tracing` is for
    `--verbose`), except the files of STDERR_ALLOWED, each with its reason.
+5. "resolved once": no environment read (`env::var`, `var_os`, `vars`, `vars_os`, `env!`
+   of a non-cargo variable) in the non-test code of `src/` and `browsers/*/src` outside
+   the entry points and the resolver (ENV_ALLOWED), unless it is one of the ENV_EXCEPTIONS
+   listed with its reason; an exception that no longer occurs fails too.
 
 Usage: scripts/check-architecture.py [ROOT]   (the repository; `src` is taken as its root
        too, as earlier versions were called)
-       scripts/check-architecture.py --env [ROOT]   lists the environment reads outside
-       the entry points and the resolver (a report: the rule is not enforced yet)
-Exit 0 when all hold; else 1, naming the circle, the import or the files.
+       scripts/check-architecture.py --env [ROOT]   lists every environment read outside
+       the entry points and the resolver, the listed exceptions included (a report)
+Exit 0 when all hold; else 1, naming the circle, the import, the files or the read.
 """
 
 import glob
@@ -229,7 +233,22 @@ ENV_ALLOWED = (
     "src/config/",
     "src/cli/console.rs",  # aws-console's entry
     "src/cli/pkce.rs",  # pkce-login's entry
+    "browsers/webview/src/bin/",  # the webview helper process's entry
 )
+
+
+# Environment reads that stay outside the resolver for now, each (file, text on the line)
+# with why. Programs are looked for with what saml-login resolved (`Paths::programs`, a
+# `saml_login_capture::Vars` of PATH, PATHEXT and the headless Chromium search's variables).
+ENV_EXCEPTIONS = {
+    # The fallback of `safe_temp_dir` when TMPDIR is unsafe: `std::env::temp_dir()` reads
+    # TMPDIR at the same point, and every browser (and the webview helper process) makes
+    # its private temp directory through it.
+    ("browsers/capture/src/dirs.rs", '"XDG_RUNTIME_DIR"'),
+    # Chromium's environment is ours with the secrets removed and its profile's
+    # directories set: the inheritance of a child made explicit, not a setting read.
+    ("browsers/headless/src/launch.rs", "std::env::vars_os()"),
+}
 
 
 def env_reads(root):
@@ -250,7 +269,7 @@ def env_reads(root):
                 code = text[: match.start()] if match else text
                 for i, line in enumerate(code.split("\n"), 1):
                     if ENV_READ.search(re.sub(r"//.*", "", line)):
-                        out.append(f"{rel}:{i}: {line.strip()}")
+                        out.append((rel, i, line.strip()))
     return out
 
 
@@ -284,6 +303,24 @@ def stderr_writes(root):
                         "warning!, error), the one voice on stderr"
                     )
     return out
+def env_problems(reads):
+    """Reads not excepted, and exceptions that no longer occur."""
+    problems, used = [], set()
+    for rel, i, line in reads:
+        hit = next((e for e in ENV_EXCEPTIONS if e[0] == rel.replace(os.sep, "/") and e[1] in line), None)
+        if hit:
+            used.add(hit)
+            continue
+        problems.append(
+            f"{rel}:{i}: reads the environment ({line}): only the entry points and the resolver "
+            "(src/config/) do; resolve the value there and pass it down"
+        )
+    for path, text in sorted(ENV_EXCEPTIONS - used):
+        problems.append(
+            f"scripts/check-architecture.py: the environment exception {path} {text} no longer "
+            "occurs: remove it from ENV_EXCEPTIONS"
+        )
+    return problems
 
 
 def main():
@@ -295,9 +332,12 @@ def main():
         root = os.path.dirname(os.path.normpath(root)) or "."
     if report_env:
         reads = env_reads(root)
-        for line in reads:
-            print(line)
-        print(f"{len(reads)} environment reads outside the entry points and the resolver")
+        for rel, i, line in reads:
+            print(f"{rel}:{i}: {line}")
+        print(
+            f"{len(reads)} environment reads outside the entry points and the resolver "
+            f"({len(ENV_EXCEPTIONS)} listed exceptions)"
+        )
         return 0
 
     ok, too_long, counts = True, [], []
@@ -315,6 +355,9 @@ def main():
             for problem in layer_problems(graph):
                 ok = False
                 print(problem)
+    for problem in env_problems(env_reads(root)):
+        ok = False
+        print(problem)
     too_long += long_tests(root)
     for problem in stderr_writes(root):
         ok = False
@@ -326,8 +369,9 @@ def main():
         print(
             f"modules: {', '.join(counts)}; no circle; the layers of src/ kept "
             f"({len([t for ts in EXCEPTIONS.values() for t in ts])} listed exceptions); no file over "
-            f"{MAX_LINES} lines of non-test code, no test file over {MAX_TEST_LINES}; "
-            "stderr written only by src/output.rs"
+            f"{MAX_LINES} lines of non-test code, no test file over {MAX_TEST_LINES}; no "
+            f"environment read outside the entry points and the resolver "
+            f"({len(ENV_EXCEPTIONS)} listed exceptions); stderr written only by src/output.rs"
         )
     return 0 if ok else 1
 

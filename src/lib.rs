@@ -35,7 +35,7 @@ pub fn main_entry() -> i32 {
         "saml-login",
         cli::command,
         |cli| cli.global.login.verbose,
-        commands::run,
+        |cli, cancel| commands::run(cli, &|k| std::env::var(k).ok(), cancel),
     )
 }
 

@@ -71,11 +71,11 @@ pub(crate) fn rename_may_succeed_later(e: &io::Error) -> bool {
 }
 
 /// The program `exec` starts for `name`: on Windows a bare name is looked up in `PATH`
-/// with `PATHEXT` (so `cdk` finds `cdk.cmd`; std alone tries only `.exe`); elsewhere
-/// the name itself (the system searches `PATH`).
-pub(crate) fn exec_program(name: &OsStr) -> PathBuf {
+/// with `PATHEXT` (so `cdk` finds `cdk.cmd`; std alone tries only `.exe`), as the
+/// resolved `programs` hold them; elsewhere the name itself (the system searches `PATH`).
+pub(crate) fn exec_program(name: &OsStr, programs: &saml_login_capture::Vars) -> PathBuf {
     let found = if cfg!(windows) {
-        name.to_str().and_then(saml_login_capture::find_on_path)
+        name.to_str().and_then(|n| programs.find_on_path(n))
     } else {
         None
     };

@@ -135,7 +135,7 @@ fn resolve_at(
         let session_name = get("role_session_name").unwrap_or_else(|| "saml-login".to_owned());
         let external_id = get("external_id");
         let region = get("region")
-            .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+            .or_else(|| paths.aws_region.clone())
             .unwrap_or_else(|| "us-east-1".to_owned());
         let fingerprint = hop_fingerprint(
             &source.access_key_id,
@@ -170,7 +170,7 @@ fn resolve_at(
         return Ok(credentials);
     }
     if let Some(command) = get("credential_process") {
-        return run_credential_process(name, &command);
+        return run_credential_process(name, &command, &paths.programs);
     }
     Err(malformed(format!(
         "profile {name} has neither credential_process nor role_arn with source_profile; saml-login resolves those"
@@ -201,7 +201,11 @@ fn hop_fingerprint(
 
 /// Run a profile's `credential_process` as the SDKs do (split like a shell, no shell)
 /// and read its `Version: 1` JSON.
-fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
+fn run_credential_process(
+    profile: &str,
+    command: &str,
+    programs: &saml_login_capture::Vars,
+) -> Result<Credentials> {
     let failed = |message: String| Error::CredentialProcess {
         profile: profile.to_owned(),
         message,
@@ -214,7 +218,7 @@ fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
     let mut command = Command::new(program);
     // The IdP password is for saml-login's own form filling: another program never
     // gets it (issue 27, finding 6).
-    if !is_saml_login(program) {
+    if !is_saml_login(program, programs) {
         for var in PASSWORD_VARIABLES {
             command.env_remove(var);
         }
@@ -260,15 +264,16 @@ fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
 /// The variables that hold a password saml-login fills into the IdP's form.
 const PASSWORD_VARIABLES: [&str; 1] = ["SAML_LOGIN_PASSWORD"];
 
-/// Whether `program` (a path, or a name looked up in PATH) is this very executable.
-fn is_saml_login(program: &str) -> bool {
+/// Whether `program` (a path, or a name looked up in `programs`' PATH) is this very
+/// executable.
+fn is_saml_login(program: &str, programs: &saml_login_capture::Vars) -> bool {
     let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
         return false;
     };
     let found = if program.contains(std::path::MAIN_SEPARATOR) {
         Some(std::path::PathBuf::from(program))
     } else {
-        std::env::var_os("PATH").and_then(|path| {
+        programs.get("PATH").and_then(|path| {
             std::env::split_paths(&path)
                 .map(|dir| dir.join(program))
                 .find(|p| p.is_file())
@@ -348,7 +353,12 @@ mod tests {
     /// and the profile (exit 1), not a usage error (exit 2).
     #[test]
     fn a_process_that_cannot_start_is_a_spawn_error() {
-        let e = run_credential_process("dev", "/nonexistent/aws-vault exec dev").unwrap_err();
+        let e = run_credential_process(
+            "dev",
+            "/nonexistent/aws-vault exec dev",
+            &saml_login_capture::Vars::default(),
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::Spawn { .. }), "{e:?}");
         assert!(
             e.to_string().starts_with(

@@ -90,12 +90,12 @@ async fn client(
     };
     let config = loader.load().await;
     // The endpoint, for the proxy decision and messages: the configured one
-    // (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`), else the one the SDK's own resolver
+    // (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, resolved with the network settings), else the one the SDK's own resolver
     // gives for the region, FIPS and dual-stack settings (GovCloud's FIPS endpoint is
     // `sts.us-gov-west-1.amazonaws.com`, dual-stack ones are under `api.aws`).
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let configured = env("AWS_ENDPOINT_URL_STS")
-        .or_else(|| env("AWS_ENDPOINT_URL"))
+    let configured = crate::net::current()
+        .sts_endpoint
+        .clone()
         .or_else(|| config.endpoint_url().map(str::to_owned));
     let endpoint = match configured {
         Some(url) => url,

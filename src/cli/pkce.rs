@@ -153,7 +153,7 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
         &env,
     )?;
 
-    let mut browser = browser::open(&setup.browser)?;
+    let mut browser = browser::open(&setup.browser, &paths.programs)?;
     let login = login::capture(browser.as_mut(), &auth.request)
         .map_err(|e| e.port_from_setting(settings.port_setting))?;
     let code = flow::authorization_code(&settings, &auth.request, &login.callback)?;

@@ -12,7 +12,7 @@ use crate::storage::credentials_file::SecretFile;
 pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
     let s = &cx.settings;
     let granted = assertion(cx, format!("[{}] configure", s.section), Wanted::default())?;
-    let program = own_command();
+    let program = own_command(&cx.paths.programs);
     let mut profiles: Vec<GeneratedProfile> = Vec::new();
     for role in &granted.assertion.roles {
         let name = s
@@ -133,12 +133,12 @@ fn report_dry_run(
     );
 }
 
-/// How a generated profile calls saml-login: its name when PATH finds this very
-/// program, else the absolute path of the running binary.
-fn own_command() -> String {
+/// How a generated profile calls saml-login: its name when PATH (of the resolved
+/// `programs`) finds this very program, else the absolute path of the running binary.
+fn own_command(programs: &saml_login_capture::Vars) -> String {
     let exe = std::env::current_exe().ok();
     let canonical = |p: &std::path::Path| std::fs::canonicalize(p).ok();
-    let on_path = saml_login_capture::find_on_path("saml-login");
+    let on_path = programs.find_on_path("saml-login");
     match (&exe, &on_path) {
         (Some(exe), Some(found))
             if canonical(exe).is_some() && canonical(exe) == canonical(found) =>

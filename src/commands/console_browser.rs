@@ -70,7 +70,7 @@ pub(crate) fn identity_dir(paths: &Paths, name: &str) -> PathBuf {
 
 /// The browser to run: `console_browser`, else a full Chromium or Chrome found as
 /// headless Chromium is (`CHROME`, `PATH`, the usual install places), else Firefox.
-fn find_browser(given: Option<&Path>) -> Result<PathBuf> {
+fn find_browser(given: Option<&Path>, programs: &saml_login_capture::Vars) -> Result<PathBuf> {
     if let Some(path) = given {
         if !saml_login_capture::is_executable(path) {
             return Err(Error::BadValue {
@@ -82,12 +82,12 @@ fn find_browser(given: Option<&Path>) -> Result<PathBuf> {
         return Ok(path.to_owned());
     }
     #[cfg(feature = "headless")]
-    if let Ok(found) = saml_login_headless::find_chrome(None, true) {
+    if let Ok(found) = saml_login_headless::find_chrome(None, true, programs) {
         return Ok(found.path);
     }
     ["firefox", "firefox-esr"]
         .iter()
-        .find_map(|n| saml_login_capture::find_on_path(n))
+        .find_map(|n| programs.find_on_path(n))
         .ok_or_else(|| Error::OpenBrowser {
             reason: "--browser-profile needs Chromium, Chrome, Edge, Brave or Firefox and none \
                      was found: name one with console_browser = PATH (or --console-browser)"
@@ -103,7 +103,7 @@ pub(crate) fn open_in_identity(
     name: &str,
     url: &Url,
 ) -> Result<()> {
-    let browser = find_browser(setting.browser.as_deref())?;
+    let browser = find_browser(setting.browser.as_deref(), &paths.programs)?;
     let dir = identity_dir(paths, name);
     crate::storage::credentials_file::check_trusted(&dir).map_err(|(path, message)| {
         Error::Untrusted {

@@ -95,7 +95,7 @@ fn cached_credentials(
 ) -> Result<Option<Credentials>> {
     let Some(hit) = cx
         .cache
-        .credentials(identity, OffsetDateTime::now_utc())?
+        .credentials(identity, cx.clock())?
         .filter(|hit| held.is_none_or(|h| hit.credentials.expiration > h))
     else {
         return Ok(None);
@@ -137,18 +137,24 @@ pub(crate) fn with_credentials(
     c: &Credentials,
     region: Option<&str>,
     then: WithCredentials,
+    programs: &saml_login_capture::Vars,
 ) -> Result<()> {
     match then {
-        WithCredentials::Exec(command) => run_with_credentials(c, region, &command),
+        WithCredentials::Exec(command) => run_with_credentials(c, region, &command, programs),
         WithCredentials::Export(shell) => print_exports(c, region, shell),
         WithCredentials::Serve(_) => unreachable!("commands::run serves"),
     }
 }
 
 /// `exec`: run the command with `c` in its environment; its status is ours.
-fn run_with_credentials(c: &Credentials, region: Option<&str>, argv: &[OsString]) -> Result<()> {
+fn run_with_credentials(
+    c: &Credentials,
+    region: Option<&str>,
+    argv: &[OsString],
+    programs: &saml_login_capture::Vars,
+) -> Result<()> {
     let (program, rest) = argv.split_first().expect("clap requires a command");
-    let mut command = std::process::Command::new(crate::platform::exec_program(program));
+    let mut command = std::process::Command::new(crate::platform::exec_program(program, programs));
     command.args(rest);
     // The command gets the role's keys, not the login's secrets.
     for secret in saml_login_capture::SECRET_ENV_VARS {

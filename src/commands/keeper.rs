@@ -1,6 +1,6 @@
 //! The credential server's keys, renewed before they expire: the main thread asks the
 //! [`Source`] (the same one every command uses: credentials cache, assertion cache, a
-//! login) for new keys when the held ones come within [`margin`] of their expiry;
+//! login) for new keys when the held ones come within their refresh margin of their expiry;
 //! requests are answered from what is held, and never wait long for a login.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -11,7 +11,6 @@ use time::OffsetDateTime;
 use crate::aws::credentials::Credentials;
 use crate::commands::endpoint::Lease;
 use crate::error::Result;
-use crate::storage::cache::CREDENTIALS_MARGIN;
 
 /// Where new keys come from (on the thread that runs [`Keeper::renew`]: the caches may
 /// hold a keyring connection, which stays on its thread).
@@ -27,9 +26,6 @@ pub(crate) trait Source {
     }
 }
 
-/// Test-only: renew this many seconds before expiry instead of [`CREDENTIALS_MARGIN`]
-/// (moto's sessions last at least 900 s; tests cannot wait for them).
-const MARGIN_VAR: &str = "SAML_LOGIN_TEST_REFRESH_MARGIN";
 /// How long after a failed renewal the next one starts.
 const RETRY_AFTER: time::Duration = time::Duration::seconds(30);
 /// How long a request waits for a renewal under way before it gets an error (the SDKs
@@ -37,14 +33,6 @@ const RETRY_AFTER: time::Duration = time::Duration::seconds(30);
 const REQUEST_WAIT: Duration = Duration::from_millis(800);
 /// Held keys closer than this to their expiry are not handed out.
 const SERVE_GUARD: time::Duration = time::Duration::seconds(30);
-
-/// How long before their expiry the held keys are renewed.
-pub(crate) fn margin() -> time::Duration {
-    std::env::var(MARGIN_VAR)
-        .ok()
-        .and_then(|v| v.parse::<i64>().ok())
-        .map_or(CREDENTIALS_MARGIN, time::Duration::seconds)
-}
 
 #[derive(Default)]
 struct State {
@@ -63,15 +51,16 @@ pub(crate) struct Keeper {
 }
 
 impl Keeper {
-    /// Hold `first` (if any); [`Keeper::renew`] keeps it fresh.
-    pub(crate) fn new(first: Option<Credentials>) -> Arc<Self> {
+    /// Hold `first` (if any); [`Keeper::renew`] keeps it fresh, renewing `margin` before
+    /// the held keys expire (the resolved `ServeSetup::refresh_margin`).
+    pub(crate) fn new(first: Option<Credentials>, margin: time::Duration) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(State {
                 held: first,
                 ..State::default()
             }),
             changed: Condvar::new(),
-            margin: margin(),
+            margin,
         })
     }
 
@@ -187,6 +176,7 @@ impl Lease for Keeper {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::cache::CREDENTIALS_MARGIN;
     use saml_login_capture::Secret;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
@@ -232,7 +222,7 @@ mod tests {
     #[test]
     fn fresh_keys_are_served_with_no_renewal() {
         let held = keys(OffsetDateTime::now_utc() + time::Duration::hours(1));
-        let keeper = Keeper::new(Some(held.clone()));
+        let keeper = Keeper::new(Some(held.clone()), CREDENTIALS_MARGIN);
         let calls = run(&keeper, Duration::ZERO, || {
             for _ in 0..100 {
                 assert_eq!(keeper.current().unwrap().access_key_id, held.access_key_id);
@@ -245,7 +235,7 @@ mod tests {
     #[test]
     fn keys_within_the_margin_are_renewed_once() {
         let held = keys(OffsetDateTime::now_utc() + time::Duration::minutes(5));
-        let keeper = Keeper::new(Some(held.clone()));
+        let keeper = Keeper::new(Some(held.clone()), CREDENTIALS_MARGIN);
         let calls = run(&keeper, Duration::ZERO, || {
             std::thread::sleep(Duration::from_millis(500));
             for _ in 0..100 {
@@ -257,7 +247,7 @@ mod tests {
 
     #[test]
     fn with_nothing_held_a_slow_renewal_answers_an_error_within_a_second() {
-        let keeper = Keeper::new(None);
+        let keeper = Keeper::new(None, CREDENTIALS_MARGIN);
         let calls = run(&keeper, Duration::from_secs(3), || {
             std::thread::sleep(Duration::from_millis(100));
             let asked = Instant::now();

@@ -25,10 +25,10 @@ use crate::login::pipeline::Context;
 use crate::output::write_stdout;
 use crate::storage::cache::Cache;
 
-/// Run the parsed command line.
-pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
-    let env = |k: &str| std::env::var(k).ok();
-    let mut run = match resolve::resolve(cli, &env)? {
+/// Run the parsed command line; `env` is the environment (read by the entry point,
+/// resolved here once).
+pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel) -> Result<()> {
+    let mut run = match resolve::resolve(cli, env)? {
         Plan::Completions(shell) => return crate::cli::completions::write(shell),
         Plan::Man => return crate::cli::man_page::write(),
         Plan::Sections(file) => {
@@ -55,19 +55,14 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
             let source = serve::ProfileSource {
                 cache: Cache::new(paths.cache.clone(), cache),
                 region: serve::profile_region(&paths, &profile),
+                refresh_margin: setup.refresh_margin,
                 paths,
                 profile,
                 force,
             };
             let region = source.region.clone();
-            let cache_dir = source.paths.cache.clone();
-            return serve::run(
-                Box::new(source),
-                region.as_deref(),
-                setup,
-                &cache_dir,
-                &cancel,
-            );
+            let paths = source.paths.clone();
+            return serve::run(Box::new(source), region.as_deref(), setup, &paths, &cancel);
         }
         Plan::Profile {
             paths,
@@ -82,7 +77,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 &profile,
                 force,
             )?;
-            return credentials::with_credentials(&c, region.as_deref(), then);
+            return credentials::with_credentials(&c, region.as_deref(), then, &paths.programs);
         }
         Plan::Section(run) => *run,
     };
@@ -104,16 +99,17 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Exec(command),
+                &cx.paths.programs,
             )
         }
         Task::Serve(setup) => {
             let region = cx.settings.region.clone();
-            let cache_dir = cx.paths.cache.clone();
+            let paths = cx.paths.clone();
             serve::run(
                 Box::new(serve::SectionSource(cx)),
                 region.as_deref(),
                 setup,
-                &cache_dir,
+                &paths,
                 &cancel,
             )
         }
@@ -123,6 +119,7 @@ pub(crate) fn run(cli: Cli, cancel: Cancel) -> Result<()> {
                 &c,
                 cx.settings.region.as_deref(),
                 WithCredentials::Export(shell),
+                &cx.paths.programs,
             )
         }
         Task::Configure { dry_run } => configure::configure(&cx, dry_run),

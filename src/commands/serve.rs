@@ -15,7 +15,7 @@ use crate::aws::chain;
 use crate::aws::credentials::Credentials;
 use crate::commands::credentials::{exit_status_code, role_credentials_after};
 use crate::commands::endpoint::{self, Lease};
-use crate::commands::keeper::{self, Keeper, Source};
+use crate::commands::keeper::{Keeper, Source};
 use crate::config::paths::Paths;
 use crate::config::resolve::ServeSetup;
 use crate::error::{Error, Result};
@@ -75,6 +75,8 @@ pub(crate) struct ProfileSource {
     pub force: bool,
     /// The profile's region, if it names one.
     pub region: Option<String>,
+    /// The server's refresh margin (`ServeSetup::refresh_margin`).
+    pub refresh_margin: time::Duration,
 }
 
 /// The `region` of AWS config profile `name`.
@@ -91,7 +93,7 @@ impl Source for ProfileSource {
         // A renewal before the cache's own margin (tests) must not get the held keys
         // back from the hop cache.
         let force = std::mem::take(&mut self.force)
-            || (held.is_some() && keeper::margin() > CREDENTIALS_MARGIN);
+            || (held.is_some() && self.refresh_margin > CREDENTIALS_MARGIN);
         chain::resolve(&self.paths, &self.cache, &self.profile, force).map(|(c, _)| c)
     }
 
@@ -127,7 +129,11 @@ struct Endpoint {
     keeper: Arc<Keeper>,
 }
 
-fn listen(bind: SocketAddr, first: Option<Credentials>) -> Result<Endpoint> {
+fn listen(
+    bind: SocketAddr,
+    first: Option<Credentials>,
+    margin: time::Duration,
+) -> Result<Endpoint> {
     let refused = |source| Error::CannotListen {
         address: bind,
         source,
@@ -136,7 +142,7 @@ fn listen(bind: SocketAddr, first: Option<Credentials>) -> Result<Endpoint> {
     let at = listener.local_addr().map_err(refused)?;
     // 256 random bits; compared in constant time.
     let token = saml_login_capture::random_token();
-    let keeper = Keeper::new(first);
+    let keeper = Keeper::new(first, margin);
     let lease: Arc<dyn Lease> = keeper.clone();
     let shared = Arc::new(token.clone());
     std::thread::Builder::new()
@@ -160,7 +166,7 @@ pub(crate) fn run(
     mut source: Box<dyn Source>,
     region: Option<&str>,
     setup: ServeSetup,
-    cache_dir: &Path,
+    paths: &Paths,
     cancel: &Cancel,
 ) -> Result<()> {
     let first = match setup.command {
@@ -169,11 +175,11 @@ pub(crate) fn run(
     };
     let first_until = first.as_ref().map(|c| c.expiration);
     let command = setup.command.is_some();
-    let endpoint = listen(setup.bind, first)?;
+    let endpoint = listen(setup.bind, first, setup.refresh_margin)?;
     // Listed for `status` before the command starts: it may ask at once.
     let (serves, role) = source.serves();
     let registration = Registration::write(
-        cache_dir,
+        &paths.cache,
         ServerEntry {
             pid: std::process::id(),
             mode: if command { "exec --server" } else { "serve" }.to_owned(),
@@ -190,7 +196,7 @@ pub(crate) fn run(
     let cancel = cancel.clone();
     let ended = match setup.command {
         Some(argv) => {
-            let (child, what) = spawn_command(&endpoint, region, &argv)?;
+            let (child, what) = spawn_command(&endpoint, region, &argv, &paths.programs)?;
             std::thread::Builder::new()
                 .name("command".into())
                 .spawn(move || {
@@ -260,9 +266,10 @@ fn spawn_command(
     endpoint: &Endpoint,
     region: Option<&str>,
     argv: &[OsString],
+    programs: &saml_login_capture::Vars,
 ) -> Result<(std::process::Child, String)> {
     let (program, rest) = argv.split_first().expect("clap requires a command");
-    let mut command = std::process::Command::new(crate::platform::exec_program(program));
+    let mut command = std::process::Command::new(crate::platform::exec_program(program, programs));
     command.args(rest);
     for var in saml_login_capture::SECRET_ENV_VARS
         .iter()

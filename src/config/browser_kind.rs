@@ -24,7 +24,10 @@ impl BrowserKind {
     /// display is there, else the system browser.
     pub fn default_for_this_machine() -> Self {
         #[cfg(feature = "webview")]
-        match saml_login_capture::webview::no_window_reason() {
+        match saml_login_capture::webview::no_window_reason(&saml_login_capture::Vars::read(
+            saml_login_capture::webview::WINDOW_VARS,
+            std::env::var_os,
+        )) {
             None => return BrowserKind::Webview,
             // Where a window is the norm, say why there is none.
             Some(reason) if cfg!(any(target_os = "macos", windows)) => {

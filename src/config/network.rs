@@ -1,7 +1,8 @@
 //! The network settings, resolved once with the rest and installed for the process
 //! (`crate::net`): the proxy variables, the CA bundles that add to the OS trust
 //! (`ca_bundle` / `--ca-bundle`, then `AWS_CA_BUNDLE`, then the AWS config's
-//! `ca_bundle`; every one found is added), and `http_timeout`.
+//! `ca_bundle`; every one found is added), `http_timeout`, and the STS endpoint
+//! (`AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub(crate) fn resolve(
         file,
         section,
     };
+    let set = |k: &str| env(k).filter(|v| !v.is_empty());
+    let sts_endpoint = set("AWS_ENDPOINT_URL_STS").or_else(|| set("AWS_ENDPOINT_URL"));
     let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
     if let Some(s) = layers
@@ -87,5 +90,6 @@ pub(crate) fn resolve(
         trust: Trust { added },
         connect_timeout: crate::net::DEFAULT_CONNECT_TIMEOUT.min(read_timeout),
         read_timeout,
+        sts_endpoint,
     })
 }

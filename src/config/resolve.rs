@@ -17,6 +17,7 @@ use crate::config::keys::{self, Tool};
 use crate::config::paths::Paths;
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
 use crate::error::{Error, Result};
+use crate::storage::cache::CREDENTIALS_MARGIN;
 use crate::storage::secret_store::CacheChoice;
 
 /// What a run of `saml-login` does, resolved.
@@ -56,18 +57,26 @@ pub(crate) struct ServeSetup {
     pub bind: std::net::SocketAddr,
     /// `serve --env-file`.
     pub env_file: Option<PathBuf>,
+    /// How long before their expiry the held keys are renewed: [`CREDENTIALS_MARGIN`],
+    /// or the test-only `SAML_LOGIN_TEST_REFRESH_MARGIN` seconds (moto's sessions last
+    /// at least 900 s; tests cannot wait for them).
+    pub refresh_margin: time::Duration,
 }
 
+/// Test-only: renew this many seconds before expiry instead of [`CREDENTIALS_MARGIN`].
+const MARGIN_VAR: &str = "SAML_LOGIN_TEST_REFRESH_MARGIN";
+
 impl ServeSetup {
-    fn of_exec(command: Vec<OsString>) -> Self {
+    fn of_exec(command: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Self {
         Self {
             command: Some(command),
             bind: (std::net::Ipv4Addr::LOCALHOST, 0).into(),
             env_file: None,
+            refresh_margin: refresh_margin(env),
         }
     }
 
-    fn of_serve(a: &crate::cli::ServeArgs) -> Self {
+    fn of_serve(a: &crate::cli::ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Self {
         let ip = if a.all_interfaces {
             std::net::Ipv4Addr::UNSPECIFIED.into()
         } else {
@@ -77,8 +86,15 @@ impl ServeSetup {
             command: None,
             bind: (ip, a.port).into(),
             env_file: a.env_file.clone(),
+            refresh_margin: refresh_margin(env),
         }
     }
+}
+
+fn refresh_margin(env: &dyn Fn(&str) -> Option<String>) -> time::Duration {
+    env(MARGIN_VAR)
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(CREDENTIALS_MARGIN, time::Duration::seconds)
 }
 
 /// What `exec` and `env` do with the credentials.
@@ -212,7 +228,7 @@ pub(crate) fn resolve_on(
                 profile: a.profile.unwrap_or_default(),
                 force: a.fresh.force,
                 then: if a.server {
-                    WithCredentials::Serve(ServeSetup::of_exec(a.command))
+                    WithCredentials::Serve(ServeSetup::of_exec(a.command, env))
                 } else {
                     WithCredentials::Exec(a.command)
                 },
@@ -223,7 +239,7 @@ pub(crate) fn resolve_on(
             return Ok(Plan::Profile {
                 cache: unsectioned_cache(&paths, &overrides)?,
                 paths,
-                then: WithCredentials::Serve(ServeSetup::of_serve(&a)),
+                then: WithCredentials::Serve(ServeSetup::of_serve(&a, env)),
                 profile: a.profile.unwrap_or_default(),
                 force: a.fresh.force,
             });
@@ -265,13 +281,17 @@ pub(crate) fn resolve_on(
         Command::CredentialProcess(a) => (a.fresh.force, Task::CredentialProcess, true),
         Command::Exec(a) if a.server => (
             a.fresh.force,
-            Task::Serve(ServeSetup::of_exec(a.command)),
+            Task::Serve(ServeSetup::of_exec(a.command, env)),
             true,
         ),
         Command::Exec(a) => (a.fresh.force, Task::Exec(a.command), true),
         Command::Serve(a) => {
             check_serve_address(&a)?;
-            (a.fresh.force, Task::Serve(ServeSetup::of_serve(&a)), true)
+            (
+                a.fresh.force,
+                Task::Serve(ServeSetup::of_serve(&a, env)),
+                true,
+            )
         }
         Command::Status(a) => {
             return Ok(Plan::Status {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use saml_login_capture::{Browser, Cookie};
+use saml_login_capture::{Browser, Cookie, Vars};
 
 use crate::config::browser_setup::BrowserSetup;
 use crate::error::Result;
@@ -12,14 +12,16 @@ use crate::login::browserless;
 use crate::login::saved_response::SavedResponse;
 use crate::storage::cookie_jar;
 
-/// Open the browser `setup` describes.
-pub(crate) fn open(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
+/// Open the browser `setup` describes; `programs` (the resolved
+/// [`crate::config::paths::Paths::programs`]) say where Chromium and the webview helper
+/// are looked for.
+pub(crate) fn open(setup: &BrowserSetup, programs: &Vars) -> Result<Box<dyn Browser>> {
     match setup {
-        BrowserSetup::System { open } => Ok(Box::new(saml_login_system::SystemBrowser::new(
-            open.clone(),
-        ))),
-        BrowserSetup::Headless { .. } => open_headless(setup),
-        BrowserSetup::Webview { .. } => open_webview(setup),
+        BrowserSetup::System { open } => Ok(Box::new(
+            saml_login_system::SystemBrowser::new(open.clone()).with_programs(programs.clone()),
+        )),
+        BrowserSetup::Headless { .. } => open_headless(setup, programs),
+        BrowserSetup::Webview { .. } => open_webview(setup, programs),
         BrowserSetup::Saved(path) => Ok(Box::new(SavedResponse::new(path.clone()))),
     }
 }
@@ -39,7 +41,7 @@ pub(crate) fn save_cookies(
 }
 
 #[cfg(feature = "headless")]
-fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
+fn open_headless(setup: &BrowserSetup, programs: &Vars) -> Result<Box<dyn Browser>> {
     use crate::config::headless_mode::HeadlessMode;
     use saml_login_headless::{Headless, HeadlessOptions};
     let BrowserSetup::Headless {
@@ -67,13 +69,14 @@ fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
                 .proxies
                 .chromium()
                 .map(|(server, bypass)| saml_login_headless::ChromiumProxy { server, bypass }),
+            vars: programs.clone(),
         })))
     })
 }
 
 /// Without Chromium in the build, only the browserless login (`headless_mode = http`).
 #[cfg(not(feature = "headless"))]
-fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
+fn open_headless(setup: &BrowserSetup, _: &Vars) -> Result<Box<dyn Browser>> {
     let BrowserSetup::Headless { cookies, mode, .. } = setup else {
         unreachable!("called for headless only")
     };
@@ -83,7 +86,7 @@ fn open_headless(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
 }
 
 #[cfg(feature = "webview")]
-fn open_webview(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
+fn open_webview(setup: &BrowserSetup, programs: &Vars) -> Result<Box<dyn Browser>> {
     let BrowserSetup::Webview {
         profile,
         export_cookies,
@@ -92,12 +95,16 @@ fn open_webview(setup: &BrowserSetup) -> Result<Box<dyn Browser>> {
         unreachable!("called for the webview only")
     };
     Ok(Box::new(
-        crate::login::webview_process::WebviewProcess::new(profile.clone(), *export_cookies),
+        crate::login::webview_process::WebviewProcess::new(
+            profile.clone(),
+            *export_cookies,
+            programs.clone(),
+        ),
     ))
 }
 
 #[cfg(not(feature = "webview"))]
-fn open_webview(_: &BrowserSetup) -> Result<Box<dyn Browser>> {
+fn open_webview(_: &BrowserSetup, _: &Vars) -> Result<Box<dyn Browser>> {
     Err(crate::error::Error::NotEnabled("webview"))
 }
 
@@ -123,7 +130,7 @@ mod tests {
             (webview, cfg!(feature = "webview")),
             (headless, cfg!(feature = "headless")),
         ] {
-            let result = open(&setup);
+            let result = open(&setup, &Vars::default());
             if enabled {
                 assert!(result.is_ok());
             } else {
@@ -132,9 +139,12 @@ mod tests {
             }
         }
         assert!(
-            open(&BrowserSetup::System {
-                open: saml_login_system::Open::Browser
-            })
+            open(
+                &BrowserSetup::System {
+                    open: saml_login_system::Open::Browser
+                },
+                &Vars::default()
+            )
             .is_ok()
         );
     }

@@ -9,7 +9,6 @@
 use std::time::Instant;
 
 use saml_login_capture::{CaptureError, Demand, LoginRequest};
-use time::OffsetDateTime;
 
 use crate::config::browser_setup::BrowserSetup;
 use crate::error::{Error, Result};
@@ -66,9 +65,7 @@ pub(crate) fn after_demand(
         "the IdP asks for {}, which this window cannot provide; continuing in your browser",
         demand.short()
     );
-    if let Err(e) =
-        refusals(cx).remember(cx.idp.as_str(), &demand.short(), OffsetDateTime::now_utc())
-    {
+    if let Err(e) = refusals(cx).remember(cx.idp.as_str(), &demand.short(), cx.clock()) {
         crate::output::warning!("cannot remember that the webview cannot serve this IdP: {e}");
     }
     in_system_browser(cx, request, began, port_setting)
@@ -101,7 +98,8 @@ pub(crate) fn in_system_browser(
     };
     let mut rest = request.clone();
     rest.timeout = left;
-    let mut browser = saml_login_system::SystemBrowser::new(saml_login_system::Open::Browser);
+    let mut browser = saml_login_system::SystemBrowser::new(saml_login_system::Open::Browser)
+        .with_programs(cx.paths.programs.clone());
     login::saml_response(&mut browser, &rest).map_err(|e| match e {
         // The whole login's timeout, not what was left of it.
         Error::Capture(CaptureError::Timeout(_)) => {

@@ -34,8 +34,10 @@ pub(crate) struct Context {
     pub paths: Paths,
     pub cache: Cache,
     pub cancel: Cancel,
-    /// The time, read once.
+    /// The run's start, read once from [`Context::clock`].
     pub now: OffsetDateTime,
+    /// The wall clock: the only time source of the pipeline (see [`Context::clock`]).
+    clock: fn() -> OffsetDateTime,
     /// The login's start page (IdP and application): what identifies a login.
     pub idp: url::Url,
     /// Log in even when a stored answer would serve (`--force`).
@@ -59,6 +61,7 @@ pub(crate) struct Context {
 impl Context {
     /// The context of resolved `run` (the command itself stays with the caller).
     pub(crate) fn new(run: Run, cancel: Cancel, check_response: bool) -> Self {
+        let clock: fn() -> OffsetDateTime = OffsetDateTime::now_utc;
         Self {
             cache: Cache::new(run.paths.cache.clone(), run.settings.cache),
             idp: run.settings.start_url(),
@@ -66,7 +69,8 @@ impl Context {
             accounts: run.accounts,
             paths: run.paths,
             cancel,
-            now: OffsetDateTime::now_utc(),
+            now: clock(),
+            clock,
             force: run.force,
             use_assertion_cache: run.use_assertion_cache,
             pinned_role: run.pinned_role,
@@ -75,6 +79,12 @@ impl Context {
             check_response,
             login_lock: RefCell::new(None),
         }
+    }
+
+    /// The time now, for what is decided after a wait (a lock, a login: minutes may
+    /// have passed since [`Context::now`]): a cache's validity, a login's start.
+    pub(crate) fn clock(&self) -> OffsetDateTime {
+        (self.clock)()
     }
 
     fn login_setup(&self) -> &LoginSetup {
@@ -228,10 +238,7 @@ fn cached_assertion(cx: &Context, wanted: Wanted) -> Result<Option<Granted>> {
     if !cx.use_assertion_cache || cx.force {
         return Ok(None);
     }
-    let Some(cached) = cx
-        .cache
-        .assertion(cx.idp.as_str(), OffsetDateTime::now_utc())?
-    else {
+    let Some(cached) = cx.cache.assertion(cx.idp.as_str(), cx.clock())? else {
         return Ok(None);
     };
     let Ok(assertion) = cached.response.parse() else {
@@ -266,7 +273,7 @@ fn login(cx: &Context, title: String) -> Result<Granted> {
     let assertion = received.response.parse()?;
     if let Some(until) = assertion.not_on_or_after
         && cx.login_setup().browser.is_saved()
-        && until < OffsetDateTime::now_utc()
+        && until < cx.clock()
     {
         crate::output::warning!(
             "the saved SAML response expired at {} (its NotOnOrAfter); STS refuses an expired assertion: save a new one",
@@ -277,12 +284,7 @@ fn login(cx: &Context, title: String) -> Result<Granted> {
         let cached = received.state_echoed
             && assertion.not_on_or_after.is_some_and(|until| {
                 cx.cache
-                    .store_assertion(
-                        cx.idp.as_str(),
-                        &received.response,
-                        OffsetDateTime::now_utc(),
-                        until,
-                    )
+                    .store_assertion(cx.idp.as_str(), &received.response, cx.clock(), until)
                     .inspect_err(|e| {
                         crate::output::warning!("cannot cache the SAML assertion: {e}");
                     })
@@ -351,7 +353,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         ),
         _ => None,
     };
-    let started = OffsetDateTime::now_utc();
+    let started = cx.clock();
     if cx.settings.relay_state_applies() {
         // A post without our RelayState ends the wait only when it is this login's
         // response: junk from another program is refused and the wait goes on.
@@ -379,7 +381,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         let received = handover::in_system_browser(cx, &request, began, port_setting)?;
         (received, true)
     } else {
-        let mut browser = browser::open(&setup.browser)?;
+        let mut browser = browser::open(&setup.browser, &cx.paths.programs)?;
         match login::saml_response(browser.as_mut(), &request) {
             Err(Error::Capture(CaptureError::Unsupported { demand, .. }))
                 if handover::possible(&setup.browser, &request) =>

@@ -11,39 +11,44 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use saml_login_capture::webview::{HelperRequest, outcome_from_json};
-use saml_login_capture::{Browser, CaptureError, Login, LoginRequest, Wait};
+use saml_login_capture::{Browser, CaptureError, Login, LoginRequest, Vars, Wait};
+
+use crate::config::paths::WEBVIEW_HELPER_VAR;
 
 const NAME: &str = "webview";
 const HELPER: &str = "saml-login-webview";
-/// The variable naming the helper explicitly.
-pub(crate) const HELPER_ENV: &str = "SAML_LOGIN_WEBVIEW_HELPER";
 
 /// The webview, through its helper process.
 pub(crate) struct WebviewProcess {
     data_dir: Option<PathBuf>,
     export_cookies: bool,
+    /// Where the helper is looked for (the resolved
+    /// [`crate::config::paths::Paths::programs`]).
+    programs: Vars,
 }
 
 impl WebviewProcess {
-    pub(crate) fn new(data_dir: Option<PathBuf>, export_cookies: bool) -> Self {
+    pub(crate) fn new(data_dir: Option<PathBuf>, export_cookies: bool, programs: Vars) -> Self {
         Self {
             data_dir,
             export_cookies,
+            programs,
         }
     }
 }
 
-/// `SAML_LOGIN_WEBVIEW_HELPER`, else next to this program, else on PATH.
-fn find_helper() -> Result<PathBuf, CaptureError> {
-    if let Some(p) = std::env::var_os(HELPER_ENV).filter(|p| !p.is_empty()) {
+/// `SAML_LOGIN_WEBVIEW_HELPER`, else next to this program, else on PATH (as `programs`
+/// holds them).
+fn find_helper(programs: &Vars) -> Result<PathBuf, CaptureError> {
+    if let Some(p) = programs.get(WEBVIEW_HELPER_VAR).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
     let beside = std::env::current_exe().ok().and_then(|exe| {
         let dir = exe.parent()?.as_os_str().to_owned();
-        saml_login_capture::find_in(&dir, HELPER)
+        programs.find_in(&dir, HELPER)
     });
     beside
-        .or_else(|| saml_login_capture::find_on_path(HELPER))
+        .or_else(|| programs.find_on_path(HELPER))
         .ok_or_else(|| {
             CaptureError::NotAvailable(format!(
                 "the webview helper `{HELPER}` is not installed next to saml-login or on PATH \
@@ -63,7 +68,7 @@ impl Browser for WebviewProcess {
     }
 
     fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
-        let helper = find_helper()?;
+        let helper = find_helper(&self.programs)?;
         let wire = HelperRequest {
             request: request.clone(),
             data_dir: self.data_dir.clone(),

@@ -32,6 +32,9 @@ pub struct Network {
     pub connect_timeout: Duration,
     /// A request's wait for its answer.
     pub read_timeout: Duration,
+    /// The STS endpoint the user configured (`AWS_ENDPOINT_URL_STS`, else
+    /// `AWS_ENDPOINT_URL`); `None`: the SDK's own for the region.
+    pub sts_endpoint: Option<String>,
 }
 
 impl Default for Network {
@@ -41,6 +44,7 @@ impl Default for Network {
             trust: Trust::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            sts_endpoint: None,
         }
     }
 }

@@ -2,7 +2,6 @@
 //! profiles and pages that hold a session or a secret, and the search for programs on
 //! `PATH`.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// What [`create_private_dir`] does with a directory that is there already.
@@ -176,19 +175,6 @@ pub fn sweep_stale_temp_dirs(temp: &Path, prefix: &str) {
 #[cfg(not(any(unix, windows)))]
 pub fn sweep_stale_temp_dirs(_temp: &Path, _prefix: &str) {}
 
-/// The first executable file `name` in the directories of `PATH` (on Windows also
-/// `name` plus each extension of `PATHEXT`: see [`crate::path_search`]). A `name`
-/// holding a path separator is not looked up.
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    find_in(&std::env::var_os("PATH")?, name)
-}
-
-/// [`find_on_path`] in the directories of `path` (a `PATH` value).
-pub fn find_in(path: &OsStr, name: &str) -> Option<PathBuf> {
-    let pathext = crate::path_search::platform_pathext();
-    crate::path_search::find_program(name.as_ref(), path, pathext.as_deref())
-}
-
 /// Whether `path` is a file this user may run (on unix: some execute bit set).
 #[cfg(unix)]
 pub fn is_executable(path: &Path) -> bool {
@@ -254,8 +240,9 @@ mod tests {
         std::fs::write(&runnable, "").unwrap();
         std::fs::set_permissions(&runnable, std::fs::Permissions::from_mode(0o755)).unwrap();
         let path = std::env::join_paths([a.path(), b.path()]).unwrap();
-        assert_eq!(find_in(&path, "tool"), Some(runnable));
-        assert_eq!(find_in(&path, "missing"), None);
-        assert_eq!(find_in(&path, "b/tool"), None);
+        let vars = crate::Vars::default();
+        assert_eq!(vars.find_in(&path, "tool"), Some(runnable));
+        assert_eq!(vars.find_in(&path, "missing"), None);
+        assert_eq!(vars.find_in(&path, "b/tool"), None);
     }
 }

@@ -23,6 +23,7 @@ mod dirs;
 pub mod job;
 pub mod path_search;
 pub mod teardown;
+mod vars;
 mod wait;
 pub mod webview;
 #[cfg(windows)]
@@ -36,9 +37,9 @@ pub use callback::{
 pub use cookies::Cookie;
 pub use demand::Demand;
 pub use dirs::{
-    ExistingDir, create_private_dir, find_in, find_on_path, is_executable, private_temp_dir,
-    sweep_stale_temp_dirs,
+    ExistingDir, create_private_dir, is_executable, private_temp_dir, sweep_stale_temp_dirs,
 };
+pub use vars::Vars;
 pub use wait::Wait;
 
 /// The name the running tool signs its lines on stderr with (`saml-login`,

@@ -16,16 +16,6 @@ use std::path::{Path, PathBuf};
 /// What cmd uses when `PATHEXT` is unset.
 pub const DEFAULT_PATHEXT: &str = ".COM;.EXE;.BAT;.CMD";
 
-/// This platform's `PATHEXT`: the variable (or [`DEFAULT_PATHEXT`]) on Windows, `None`
-/// elsewhere.
-pub fn platform_pathext() -> Option<OsString> {
-    cfg!(windows).then(|| {
-        std::env::var_os("PATHEXT")
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| DEFAULT_PATHEXT.into())
-    })
-}
-
 /// The first file that `name` stands for in the directories of `path` (a `PATH` value),
 /// trying the extensions of `pathext` (a `PATHEXT` value) when given: in each directory
 /// in turn, `name` itself when its extension is one of them, else `name` plus each in

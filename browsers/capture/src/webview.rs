@@ -15,19 +15,29 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::cookies::{parse_jar, to_netscape};
-use crate::{Cancel, CaptureError, Captured, Login, LoginRequest, Method, Secret};
+use crate::{Cancel, CaptureError, Captured, Login, LoginRequest, Method, Secret, Vars};
+
+/// The environment variables [`no_window_reason`] reads: an SSH session's and the
+/// display's. The caller reads them (saml-login's resolver, the helper's `main`).
+pub const WINDOW_VARS: [&str; 5] = [
+    "SSH_CONNECTION",
+    "SSH_CLIENT",
+    "SSH_TTY",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+];
 
 /// Whether a webview window can be opened at all (see [`no_window_reason`]). It does
 /// not prove that the display can be opened; the capture reports that as
 /// `NotAvailable`.
-pub fn display_available() -> bool {
-    no_window_reason().is_none()
+pub fn display_available(vars: &Vars) -> bool {
+    no_window_reason(vars).is_none()
 }
 
 /// Why no webview window can be shown here, for the hint when saml-login falls back to
-/// the system browser; `None` when one can.
-pub fn no_window_reason() -> Option<&'static str> {
-    let env = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+/// the system browser; `None` when one can. `vars` holds [`WINDOW_VARS`].
+pub fn no_window_reason(vars: &Vars) -> Option<&'static str> {
+    let env = |name: &str| vars.get(name).is_some_and(|v| !v.is_empty());
     #[cfg(windows)]
     let desktop = Desktop {
         session_zero: crate::win32::session_id() == Some(0),

@@ -11,7 +11,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use saml_login_capture::CaptureError;
+use saml_login_capture::{CaptureError, Vars};
 
 /// Which build of Chromium a binary is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,14 +62,29 @@ const FULL_NAMES: [&str; 4] = [
     "google-chrome-stable",
 ];
 
-/// Where a search looks: the environment it reads, and the install locations of this
-/// operating system (tests give their own).
+/// The environment variables a search reads, from the [`Vars`] its caller hands in
+/// (saml-login's resolver reads them once): `CHROME`, `PATH` (and `PATHEXT`), where
+/// Playwright keeps its browsers, and Windows' install directories.
+pub const SEARCH_VARS: [&str; 7] = [
+    "CHROME",
+    "PATH",
+    "PATHEXT",
+    "PLAYWRIGHT_BROWSERS_PATH",
+    "LOCALAPPDATA",
+    "ProgramFiles",
+    "ProgramFiles(x86)",
+];
+
+/// Where a search looks: the environment it was given, and the install locations of
+/// this operating system (tests give their own).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Search {
     /// `CHROME`.
     pub chrome_env: Option<OsString>,
     /// `PATH`.
     pub path: Option<OsString>,
+    /// `PATHEXT` on Windows (see [`Vars::pathext`]).
+    pub pathext: Option<OsString>,
     /// Headless shells outside `PATH`, in order of preference.
     pub shell_locations: Vec<PathBuf>,
     /// Full Chromium/Chrome outside `PATH`, in order of preference.
@@ -77,13 +92,15 @@ pub(crate) struct Search {
 }
 
 impl Search {
-    /// This process's environment and this operating system's usual locations.
-    pub fn from_env() -> Self {
+    /// The environment `vars` (of [`SEARCH_VARS`]) and this operating system's usual
+    /// locations.
+    pub fn from_vars(vars: &Vars) -> Self {
         Self {
-            chrome_env: std::env::var_os("CHROME").filter(|v| !v.is_empty()),
-            path: std::env::var_os("PATH"),
-            shell_locations: shell_locations(),
-            full_locations: full_locations(),
+            chrome_env: vars.get("CHROME").filter(|v| !v.is_empty()).map(Into::into),
+            path: vars.get("PATH").map(Into::into),
+            pathext: vars.pathext(),
+            shell_locations: shell_locations(vars),
+            full_locations: full_locations(vars),
         }
     }
 
@@ -167,13 +184,22 @@ impl Search {
 
     /// An executable called `name` in a directory of `PATH`.
     fn on_path(&self, name: &str) -> Option<PathBuf> {
-        saml_login_capture::find_in(self.path.as_ref()?, name)
+        saml_login_capture::path_search::find_program(
+            name.as_ref(),
+            self.path.as_ref()?,
+            self.pathext.as_deref(),
+        )
     }
 }
 
-/// Find a Chromium or Chrome in this process's environment (see [`Search::find`]).
-pub fn find_chrome(explicit: Option<&Path>, window: bool) -> Result<Chromium, CaptureError> {
-    Search::from_env().find(explicit, window)
+/// Find a Chromium or Chrome with the environment `vars` (see [`Search::find`] and
+/// [`SEARCH_VARS`]).
+pub fn find_chrome(
+    explicit: Option<&Path>,
+    window: bool,
+    vars: &Vars,
+) -> Result<Chromium, CaptureError> {
+    Search::from_vars(vars).find(explicit, window)
 }
 
 fn home() -> Option<PathBuf> {
@@ -183,7 +209,7 @@ fn home() -> Option<PathBuf> {
 /// Headless shells outside `PATH`: the distributions' own (Debian and Ubuntu keep the
 /// binary behind `/usr/bin/chromium-headless-shell` in `/usr/lib/chromium`; Fedora's
 /// `chromium-headless`), then the newest in Playwright's and Puppeteer's browser caches.
-fn shell_locations() -> Vec<PathBuf> {
+fn shell_locations(vars: &Vars) -> Vec<PathBuf> {
     let mut paths = Vec::new();
     let exe = if cfg!(windows) { ".exe" } else { "" };
     if cfg!(target_os = "linux") {
@@ -191,14 +217,16 @@ fn shell_locations() -> Vec<PathBuf> {
         paths.push(PathBuf::from("/usr/lib64/chromium-browser/headless_shell"));
     }
     // Playwright: PLAYWRIGHT_BROWSERS_PATH, else its per-OS cache.
-    let playwright = std::env::var_os("PLAYWRIGHT_BROWSERS_PATH")
-        .filter(|v| !v.is_empty() && v != "0")
+    let playwright = vars
+        .get("PLAYWRIGHT_BROWSERS_PATH")
+        .filter(|v| !v.is_empty() && *v != "0")
         .map(PathBuf::from)
         .or_else(|| {
             if cfg!(target_os = "macos") {
                 home().map(|h| h.join("Library/Caches/ms-playwright"))
             } else if cfg!(windows) {
-                std::env::var_os("LOCALAPPDATA").map(|d| PathBuf::from(d).join("ms-playwright"))
+                vars.get("LOCALAPPDATA")
+                    .map(|d| PathBuf::from(d).join("ms-playwright"))
             } else {
                 home().map(|h| h.join(".cache/ms-playwright"))
             }
@@ -246,7 +274,7 @@ fn shell_locations() -> Vec<PathBuf> {
 }
 
 /// Full Chromium/Chrome outside `PATH`: the usual macOS and Windows install locations.
-fn full_locations() -> Vec<PathBuf> {
+fn full_locations(vars: &Vars) -> Vec<PathBuf> {
     let mut paths = Vec::new();
     if cfg!(target_os = "macos") {
         for p in [
@@ -262,7 +290,7 @@ fn full_locations() -> Vec<PathBuf> {
     }
     if cfg!(windows) {
         for var in ["ProgramFiles", "ProgramFiles(x86)", "LOCALAPPDATA"] {
-            if let Some(base) = std::env::var_os(var) {
+            if let Some(base) = vars.get(var) {
                 let base = PathBuf::from(base);
                 paths.push(base.join(r"Google\Chrome\Application\chrome.exe"));
                 paths.push(base.join(r"Chromium\Application\chrome.exe"));
@@ -327,6 +355,7 @@ mod tests {
     fn search(dir: &Path) -> Search {
         Search {
             path: Some(dir.as_os_str().to_owned()),
+            pathext: Vars::default().pathext(),
             ..Search::default()
         }
     }

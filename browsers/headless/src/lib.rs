@@ -14,7 +14,7 @@
 
 mod discovery;
 
-pub use discovery::{Build, Chromium, find_chrome};
+pub use discovery::{Build, Chromium, SEARCH_VARS, find_chrome};
 
 mod demands;
 mod devtools;
@@ -25,7 +25,7 @@ mod profile;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use saml_login_capture::{Browser, CaptureError, Cookie, Login, LoginRequest, Secret};
+use saml_login_capture::{Browser, CaptureError, Cookie, Login, LoginRequest, Secret, Vars};
 
 const NAME: &str = "headless Chromium";
 
@@ -44,6 +44,9 @@ pub struct HeadlessOptions {
     /// (saml-login's one proxy decision, translated; no credentials: Chromium takes none
     /// on its command line).
     pub proxy: Option<ChromiumProxy>,
+    /// The environment the Chromium search reads ([`SEARCH_VARS`]), read by the caller:
+    /// this crate reads no variable to find Chromium.
+    pub vars: Vars,
 }
 
 /// Chromium's proxy flags.
@@ -94,7 +97,11 @@ impl Browser for Headless {
 
     /// The login, with all of the browser's cookies read before Chromium closed.
     fn capture(&mut self, request: &LoginRequest) -> Result<Login, CaptureError> {
-        let chrome = find_chrome(self.opts.chrome.as_deref(), self.opts.show_window)?;
+        let chrome = find_chrome(
+            self.opts.chrome.as_deref(),
+            self.opts.show_window,
+            &self.opts.vars,
+        )?;
         let profile = profile::create()?;
         self.last_profile = Some(profile.path().to_path_buf());
         self.last_pid = None;

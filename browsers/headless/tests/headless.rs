@@ -117,7 +117,7 @@ fn session_cookie(value: &str) -> Cookie {
 /// Both builds of Chromium the tests run with: the headless shell and full Chromium
 /// (the README's test command installs both).
 fn both_chromiums() -> [PathBuf; 2] {
-    let shell = saml_login_headless::find_chrome(None, false)
+    let shell = saml_login_headless::find_chrome(None, false, &this_process_vars())
         .expect("Chromium is required for these tests (Debian: apt-get install chromium chromium-headless-shell)");
     assert_eq!(
         shell.build,
@@ -125,7 +125,7 @@ fn both_chromiums() -> [PathBuf; 2] {
         "the headless shell is required for these tests (Debian: apt-get install chromium-headless-shell); found {}",
         shell.path.display()
     );
-    let full = saml_login_headless::find_chrome(None, true)
+    let full = saml_login_headless::find_chrome(None, true, &this_process_vars())
         .expect("full Chromium is required for these tests (Debian: apt-get install chromium)");
     assert_eq!(full.build, Build::Full);
     [shell.path, full.path]
@@ -153,8 +153,15 @@ fn headless_with(
         cookies,
         show_window: false,
         login: login.map(|(u, p)| (u.to_string(), Secret::new(p))),
+        vars: this_process_vars(),
         ..Default::default()
     })
+}
+
+/// The variables the Chromium search reads, from this test process's environment (as
+/// saml-login's resolver reads them from its own).
+fn this_process_vars() -> saml_login_capture::Vars {
+    saml_login_capture::Vars::read(saml_login_headless::SEARCH_VARS, std::env::var_os)
 }
 
 /// Once the background teardown is done, no process of the run is left (none with the

@@ -47,6 +47,7 @@ pub enum Open {
 pub struct SystemBrowser {
     open: Open,
     notes: Vec<String>,
+    programs: saml_login_capture::Vars,
 }
 
 impl SystemBrowser {
@@ -54,7 +55,16 @@ impl SystemBrowser {
         Self {
             open,
             notes: Vec::new(),
+            programs: saml_login_capture::Vars::default(),
         }
+    }
+
+    /// Look for WSL's openers (`wslview`, `powershell.exe`, `cmd.exe`, `wslpath`) on the
+    /// `PATH` of `programs` (read by the caller; without it none is found).
+    #[must_use]
+    pub fn with_programs(mut self, programs: saml_login_capture::Vars) -> Self {
+        self.programs = programs;
+        self
     }
 }
 
@@ -82,7 +92,7 @@ impl Browser for SystemBrowser {
                     forward::without_secrets(&request.start_url)
                 );
                 let opened = if self.open == Open::Windows {
-                    wsl::open(&request.start_url)
+                    wsl::open(&request.start_url, &self.programs)
                 } else {
                     forward::open(&request.start_url)
                 };

@@ -19,11 +19,11 @@ const OPENER_LIMIT: Duration = Duration::from_secs(20);
 
 /// Open `target` in Windows' default browser through a [`Forwarder`]; the page stays
 /// until the returned value is dropped. The error names every opener tried.
-pub fn open(target: &Url) -> io::Result<Forwarder> {
+pub fn open(target: &Url, programs: &saml_login_capture::Vars) -> io::Result<Forwarder> {
     let forwarder = Forwarder::new(target)?;
     let page = forwarder.path();
     let mut tried = Vec::new();
-    if let Some(wslview) = saml_login_capture::find_on_path("wslview") {
+    if let Some(wslview) = programs.find_on_path("wslview") {
         let mut cmd = Command::new(wslview);
         cmd.arg(page);
         match run(cmd, None) {
@@ -31,14 +31,14 @@ pub fn open(target: &Url) -> io::Result<Forwarder> {
             Err(e) => tried.push(format!("wslview: {e}")),
         }
     }
-    let windows = match windows_path(page) {
+    let windows = match windows_path(page, programs) {
         Ok(path) => path,
         Err(e) => {
             tried.push(format!("wslpath: {e}"));
             return Err(none_worked(&tried));
         }
     };
-    if let Some(powershell) = saml_login_capture::find_on_path("powershell.exe") {
+    if let Some(powershell) = programs.find_on_path("powershell.exe") {
         let mut cmd = Command::new(powershell);
         cmd.args(["-NoProfile", "-NonInteractive", "-Command", "-"]);
         let script = format!("Start-Process -FilePath {}\n", powershell_literal(&windows));
@@ -47,7 +47,7 @@ pub fn open(target: &Url) -> io::Result<Forwarder> {
             Err(e) => tried.push(format!("powershell.exe: {e}")),
         }
     }
-    if let Some(cmd_exe) = saml_login_capture::find_on_path("cmd.exe") {
+    if let Some(cmd_exe) = programs.find_on_path("cmd.exe") {
         match cmd_argument(&windows) {
             Some(arg) => {
                 let mut cmd = Command::new(cmd_exe);
@@ -71,8 +71,9 @@ fn none_worked(tried: &[String]) -> io::Error {
 }
 
 /// The Windows path of `page` (`wslpath -w`).
-fn windows_path(page: &Path) -> io::Result<String> {
-    let wslpath = saml_login_capture::find_on_path("wslpath")
+fn windows_path(page: &Path, programs: &saml_login_capture::Vars) -> io::Result<String> {
+    let wslpath = programs
+        .find_on_path("wslpath")
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not on PATH"))?;
     let out = Command::new(wslpath)
         .arg("-w")

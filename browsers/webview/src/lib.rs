@@ -50,7 +50,7 @@ mod ipc;
 mod navigation;
 mod platform;
 
-pub use saml_login_capture::webview::{display_available, profile_dir_for};
+pub use saml_login_capture::webview::{WINDOW_VARS, display_available, profile_dir_for};
 
 const NAME: &str = "webview";
 const TICK: Duration = Duration::from_millis(100);
@@ -66,6 +66,10 @@ pub struct WebviewOptions {
     /// After the capture, read the IdP's cookies (for `--save-cookies`) into
     /// [`Login::cookies`].
     pub export_cookies: bool,
+    /// The environment the window check reads
+    /// ([`saml_login_capture::webview::WINDOW_VARS`]), read by the caller (the helper's
+    /// `main`): without `DISPLAY` or `WAYLAND_DISPLAY` on Linux no window opens.
+    pub window_vars: saml_login_capture::Vars,
 }
 
 /// The webview browser. Create it with [`Webview::new`], then call
@@ -150,7 +154,7 @@ impl Drop for Ticker {
 /// The login: check what can be checked before a window opens, open it on the
 /// profile, and run the event loop until the capture, a close, a cancel or the timeout.
 fn run(opts: &WebviewOptions, request: &LoginRequest) -> Result<Login, CaptureError> {
-    if let Some(reason) = saml_login_capture::webview::no_window_reason() {
+    if let Some(reason) = saml_login_capture::webview::no_window_reason(&opts.window_vars) {
         return Err(CaptureError::NotAvailable(format!(
             "no display: {reason}{NO_DISPLAY}"
         )));

@@ -36,7 +36,7 @@ fn main() {
         return;
     }
 
-    if !display_available() {
+    if !display_available(&window_vars()) {
         if std::env::var_os(REEXEC).is_none() && has_program("xvfb-run") {
             eprintln!("no display: re-running under xvfb-run -a");
             let status = Command::new("xvfb-run")
@@ -49,7 +49,7 @@ fn main() {
             std::process::exit(status.code().unwrap_or(1));
         }
         // The no-display path itself is a case worth checking.
-        let mut wv = Webview::new(WebviewOptions::default());
+        let mut wv = Webview::new(options());
         let request = request_for(
             Url::parse("http://127.0.0.1:9/").unwrap(),
             "http://localhost:9/saml",
@@ -151,7 +151,7 @@ fn auto_session_captures_saml_post() -> CaseResult {
         .clone()
         .with_state("RelayState", relay.clone(), false);
     let t = Instant::now();
-    let got = Webview::new(WebviewOptions::default())
+    let got = Webview::new(options())
         .capture(&request)
         .map_err(|e| format!("capture: {e}"))?
         .callback;
@@ -169,7 +169,7 @@ fn two_step_login_posts_normally() -> CaseResult {
     let start = idp.url(&format!("/samlp/test-client?RelayState={relay}"));
     let request = request_for(start, &held.callback(), Duration::from_secs(30));
     let t = Instant::now();
-    let got = Webview::new(WebviewOptions::default())
+    let got = Webview::new(options())
         .capture(&request)
         .map_err(|e| format!("capture: {e}"))?
         .callback;
@@ -197,7 +197,7 @@ fn forged_ipc_from_other_origin_is_ignored() -> CaseResult {
     let request = request_for(start, &held.callback(), Duration::from_secs(4));
     let before = ignored_ipc();
     let by_origin = IGNORED_BY_ORIGIN.load(AtomicOrdering::SeqCst);
-    match Webview::new(WebviewOptions::default()).capture(&request) {
+    match Webview::new(options()).capture(&request) {
         Err(CaptureError::Timeout(_)) => {}
         other => return Err(format!("expected a timeout, got {other:?}")),
     }
@@ -223,7 +223,7 @@ fn ipc_without_token_is_ignored() -> CaseResult {
     let start = site.url("127.0.0.1", "/notoken.html");
     let request = request_for(start, &held.callback(), Duration::from_secs(4));
     let before = ignored_ipc();
-    match Webview::new(WebviewOptions::default()).capture(&request) {
+    match Webview::new(options()).capture(&request) {
         Err(CaptureError::Timeout(_)) => {}
         other => return Err(format!("expected a timeout, got {other:?}")),
     }
@@ -255,7 +255,7 @@ fn wrong_relay_state_is_refused() -> CaseResult {
         .clone()
         .with_state("RelayState", relay, false);
     let before = ignored_ipc();
-    match Webview::new(WebviewOptions::default()).capture(&request) {
+    match Webview::new(options()).capture(&request) {
         Err(CaptureError::Timeout(_)) => {}
         other => return Err(format!("expected a timeout, got {other:?}")),
     }
@@ -301,7 +301,7 @@ fn closing_the_window_cancels() -> CaseResult {
         false
     });
     let t = Instant::now();
-    let result = Webview::new(WebviewOptions::default()).capture(&request);
+    let result = Webview::new(options()).capture(&request);
     let found = closer.join().unwrap_or(false);
     if !found {
         return Err(format!(
@@ -329,7 +329,7 @@ fn cancel_flag_cancels() -> CaseResult {
         cancel.cancel();
     });
     let t = Instant::now();
-    match Webview::new(WebviewOptions::default()).capture(&request) {
+    match Webview::new(options()).capture(&request) {
         Err(CaptureError::Cancelled) if t.elapsed() < Duration::from_secs(5) => Ok(()),
         other => Err(format!("expected Cancelled, got {other:?}")),
     }
@@ -356,6 +356,7 @@ fn persistent_profile_keeps_session() -> CaseResult {
     let opts = WebviewOptions {
         data_dir: Some(dir.clone()),
         export_cookies: true,
+        window_vars: window_vars(),
     };
 
     let mut wv = Webview::new(opts.clone());
@@ -415,7 +416,7 @@ fn fresh_profile_needs_login_again() -> CaseResult {
     for relay in ["a", "b"] {
         let start = idp.url(&format!("/samlp/test-client?RelayState={relay}"));
         let request = request_for(start, &held.callback(), Duration::from_secs(30));
-        let got = Webview::new(WebviewOptions::default())
+        let got = Webview::new(options())
             .capture(&request)
             .map_err(|e| format!("capture: {e}"))?
             .callback;
@@ -439,7 +440,7 @@ fn get_callback_redirect_is_captured() -> CaseResult {
     let state = random_token();
     let request = authorize_request(&idp, &held, &state, &state, Duration::from_secs(30));
     let t = Instant::now();
-    let got = Webview::new(WebviewOptions::default())
+    let got = Webview::new(options())
         .capture(&request)
         .map_err(|e| format!("capture: {e}"))?
         .callback;
@@ -458,7 +459,7 @@ fn get_callback_after_two_step_login() -> CaseResult {
     let idp = Server::idp(&["--autofill"])?;
     let state = random_token();
     let request = authorize_request(&idp, &held, &state, &state, Duration::from_secs(30));
-    let got = Webview::new(WebviewOptions::default())
+    let got = Webview::new(options())
         .capture(&request)
         .map_err(|e| format!("capture: {e}"))?
         .callback;
@@ -483,7 +484,7 @@ fn get_callback_wrong_state_is_refused() -> CaseResult {
     let expected = random_token();
     let request = authorize_request(&idp, &held, "not-ours", &expected, Duration::from_secs(3));
     let before = ignored_ipc();
-    match Webview::new(WebviewOptions::default()).capture(&request) {
+    match Webview::new(options()).capture(&request) {
         Err(CaptureError::Timeout(_)) => {}
         other => return Err(format!("expected a timeout, got {other:?}")),
     }
@@ -556,6 +557,20 @@ fn install_warning_counter() {
 
 fn ignored_ipc() -> usize {
     IGNORED_IPC.load(AtomicOrdering::SeqCst)
+}
+
+/// The window check's variables from this test process's environment (as the helper's
+/// `main` reads them from its own).
+fn window_vars() -> saml_login_capture::Vars {
+    saml_login_capture::Vars::read(saml_login_webview::WINDOW_VARS, std::env::var_os)
+}
+
+/// The options of a throwaway-profile login.
+fn options() -> WebviewOptions {
+    WebviewOptions {
+        window_vars: window_vars(),
+        ..WebviewOptions::default()
+    }
 }
 
 fn request_for(start_url: Url, callback: &str, timeout: Duration) -> LoginRequest {

@@ -42,6 +42,10 @@ fn run() -> Result<Login, CaptureError> {
     let mut webview = Webview::new(WebviewOptions {
         data_dir: wire.data_dir,
         export_cookies: wire.export_cookies,
+        window_vars: saml_login_capture::Vars::read(
+            saml_login_capture::webview::WINDOW_VARS,
+            std::env::var_os,
+        ),
     });
     webview.capture(&wire.request)
 }
