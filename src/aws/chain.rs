@@ -339,7 +339,12 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_failing_process_is_a_failure_not_a_usage_error() {
-        let e = run_credential_process("dev", "false").unwrap_err();
+        let e = run_credential_process(
+            "dev",
+            "false",
+            &saml_login_capture::Vars::read(["PATH"], std::env::var_os),
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::CredentialProcess { .. }), "{e:?}");
         assert!(
             e.to_string()
