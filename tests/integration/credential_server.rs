@@ -13,19 +13,12 @@ const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_
 /// moto behind the recording proxy, the test IdP (every browser logged in unless
 /// `person` is set), and a HOME whose section [dev] names the role.
 fn world(idp_args: &[&str], person: bool) -> (Env, Server, Server, Server) {
-    let moto = moto();
-    let recorder = sts_recorder(&moto, &[]);
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let mut args = vec!["--callback", callback.as_str()];
-    if !person {
-        args.push("--auto-session");
+    let mut w = World::new().idp_args(idp_args).recorder(&[]).config(DEV);
+    if person {
+        w = w.person();
     }
-    args.extend_from_slice(idp_args);
-    let idp = idp(&args);
-    let env = Env::new().sts(&recorder).test_browser("");
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, recorder, moto)
+    let w = w.build();
+    (w.env, w.idp, w.recorder.unwrap(), w.moto.unwrap())
 }
 
 fn assume_calls(recorder: &Server) -> usize {

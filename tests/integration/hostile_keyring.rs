@@ -166,16 +166,11 @@ impl Impostor {
 }
 
 fn world(bus: &str) -> (Env, Server, Server) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new()
-        .sts(&moto)
-        .test_browser("")
-        .var("DBUS_SESSION_BUS_ADDRESS", bus);
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, moto)
+    let w = World::new()
+        .var("DBUS_SESSION_BUS_ADDRESS", bus)
+        .config(DEV)
+        .build();
+    (w.env, w.idp, w.moto.unwrap())
 }
 
 /// The user's login and `credential-process` against the other user's keyring at

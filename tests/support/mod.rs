@@ -23,18 +23,24 @@ pub mod ssh;
 pub mod wine;
 
 mod env;
+mod expect;
 mod guard;
 mod ports;
 mod processes;
+mod programs;
 mod servers;
 mod sts;
+mod world;
 
 pub use env::*;
+pub use expect::*;
 pub use guard::*;
 pub use ports::*;
 pub use processes::*;
+pub use programs::*;
 pub use servers::*;
 pub use sts::*;
+pub use world::*;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

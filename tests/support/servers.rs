@@ -2,24 +2,10 @@
 //! IdP, HTTP GETs to them and the SAML responses they serve.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::support;
-
-/// The real Python interpreter (not a pyenv shim, whose children outlive a kill).
-pub fn python() -> &'static str {
-    static PY: OnceLock<String> = OnceLock::new();
-    PY.get_or_init(|| {
-        let out = Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .expect("python3 is installed (the README's test command installs it)");
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    })
-}
+use super::{python, support};
 
 /// A server process on loopback, killed on drop.
 pub struct Server {
@@ -95,21 +81,6 @@ pub fn forging_idp(callback: &str) -> Server {
         "--relay-state-override",
         "forged",
     ])
-}
-
-/// A program on PATH, resolved past pyenv shims where possible.
-pub fn which(name: &str) -> Option<PathBuf> {
-    let out = Command::new(python())
-        .args([
-            "-c",
-            &format!(
-                "import shutil, sys, os; p = os.path.join(os.path.dirname(sys.executable), '{name}'); print(p if os.path.exists(p) else (shutil.which('{name}') or ''))"
-            ),
-        ])
-        .output()
-        .ok()?;
-    let p = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (!p.is_empty()).then(|| PathBuf::from(p))
 }
 
 /// GET `url` (a loopback server of the harness) and return the body; an unreachable
