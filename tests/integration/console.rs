@@ -129,11 +129,9 @@ fn long_term_keys_go_through_get_federation_token() {
 fn missing_profile_is_named() {
     let env = Env::new();
     env.write(".aws/credentials", "[a]\nx = 1\n");
-    let out = env
-        .cmd_for("aws-console")
+    env.cmd_for("aws-console")
         .args(["--profile", "nope", "--print"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile [nope]"));
+        .ran()
+        .code(1)
+        .stderr_has("no profile [nope]");
 }

@@ -236,10 +236,9 @@ fn an_impostor_keyring_at_the_runtime_dir_bus_gets_nothing() {
         .env("XDG_RUNTIME_DIR", impostor.dir.path().join("run"));
     let out = assert_cmd::Command::from_std(cmd)
         .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(!impostor.stolen().contains("saml-login"), "{stderr}");
-    assert!(stderr.contains("is owned by uid 65534"), "{stderr}");
+        .ran()
+        .success();
+    let stolen = impostor.stolen().contains("saml-login");
+    out.check(!stolen, "the impostor keyring got saml-login's secret")
+        .stderr_has("is owned by uid 65534");
 }
