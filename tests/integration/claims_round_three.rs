@@ -19,13 +19,8 @@ const OTHER_UID: u32 = 65534;
 const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n";
 
 fn world() -> (Env, Server, Server, u16) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!("{}{DEV}", config_for(&idp, port)));
-    (env, idp, moto, port)
+    let w = World::new().config(DEV).build();
+    (w.env, w.idp, w.moto.unwrap(), w.port)
 }
 
 #[test]
@@ -44,15 +39,10 @@ fn the_credentials_file_is_fsynced_before_its_rename() {
     .arg(&log)
     .arg(assert_cmd::cargo::cargo_bin("saml-login"))
     .args(["-c", "dev", "aws-assume-role"]);
-    let out = assert_cmd::Command::from_std(cmd)
+    assert_cmd::Command::from_std(cmd)
         .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     let trace = std::fs::read_to_string(&log).unwrap();
     let aws = env.path(".aws").display().to_string();
     let credentials = env.credentials_path().display().to_string();
@@ -84,12 +74,9 @@ fn a_credentials_file_and_an_aws_directory_owned_by_another_user_are_refused() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::os::unix::fs::chown(&file, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("owned by another user (uid 65534)"),
-        "{stderr}"
-    );
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .failure()
+        .stderr_has("owned by another user (uid 65534)");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 
     // The directory owned by another user (mode 0700 as a good ~/.aws is).
@@ -97,13 +84,10 @@ fn a_credentials_file_and_an_aws_directory_owned_by_another_user_are_refused() {
     let dir = env.path(".aws");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::os::unix::fs::chown(&dir, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&dir.display().to_string())
-            && stderr.contains("owned by another user (uid 65534)"),
-        "{stderr}"
-    );
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .failure()
+        .stderr_has(&dir.display().to_string())
+        .stderr_has("owned by another user (uid 65534)");
     assert!(!env.credentials_path().exists());
 }
 

@@ -39,13 +39,9 @@ fn print_url_for_assumed_role_profile_in_its_region() {
     let out = env
         .cmd()
         .args(["aws-console", "--profile", "dev", "--print"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success()
+        .out;
     let url = String::from_utf8(out.stdout).unwrap();
     let q = query(url.trim());
     assert_eq!(get(&q, "Action"), "login");
@@ -90,13 +86,9 @@ fn standalone_aws_console_with_service_destination_and_partitions() {
                 "s3",
                 "--print",
             ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .ran()
+            .success()
+            .out;
         let q = query(String::from_utf8(out.stdout).unwrap().trim());
         assert_eq!(
             get(&q, "Destination"),
@@ -117,16 +109,10 @@ fn long_term_keys_go_through_get_federation_token() {
         ".aws/credentials",
         "[user]\naws_access_key_id = AKIALONGTERMKEY00001\naws_secret_access_key = longTermSecretThatMustNotTravel0000000000\n",
     );
-    let out = env
-        .cmd_for("aws-console")
+    env.cmd_for("aws-console")
         .args(["--profile", "user", "--print"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     let seen = fed.get("/requests");
     assert!(
         !seen.contains("AKIALONGTERMKEY00001"),
@@ -143,11 +129,9 @@ fn long_term_keys_go_through_get_federation_token() {
 fn missing_profile_is_named() {
     let env = Env::new();
     env.write(".aws/credentials", "[a]\nx = 1\n");
-    let out = env
-        .cmd_for("aws-console")
+    env.cmd_for("aws-console")
         .args(["--profile", "nope", "--print"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile [nope]"));
+        .ran()
+        .code(1)
+        .stderr_has("no profile [nope]");
 }

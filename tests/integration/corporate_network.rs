@@ -14,14 +14,17 @@ const STS_HOST: &str = "sts.example.test";
 
 /// A world that logs in from a saved response of the test IdP: `dev` names one role.
 fn world() -> (Env, Server) {
-    let idp = idp(&["--auto-session"]);
-    let env = Env::new();
-    env.config(&format!(
-        "{}\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
-        config_for(&idp, free_port())
-    ));
-    env.write("saved.b64", &fetch_saml_response(&idp));
-    (env, idp)
+    let w = World::new()
+        .no_callback()
+        .no_sts()
+        .no_browser()
+        .section(
+            "dev",
+            "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        )
+        .saved_response()
+        .build();
+    (w.env, w.idp)
 }
 
 /// `aws-assume-role` from the saved response, with `extra` flags first.
@@ -200,16 +203,11 @@ fn the_federation_endpoint_goes_through_the_proxy() {
     );
     env.write(".aws/config", "[profile dev]\nregion = eu-central-1\n");
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["aws-console", "--profile", "dev", "--print"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("SigninToken=signin-token-for-ASIAEXAMPLE")
-    );
+        .ran()
+        .success()
+        .stdout_has("SigninToken=signin-token-for-ASIAEXAMPLE");
     assert_eq!(proxy.connects(), vec!["signin.example.test:443".to_owned()]);
     assert_eq!(
         proxy.requests(),
@@ -355,10 +353,8 @@ fn headless_chromium_reaches_an_idp_only_the_proxy_can_resolve() {
     env.config(&format!(
         "[DEFAULT]\nidp_url = http://idp.example.test\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\ntimeout = 60\n"
     ));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(decode_saml(&String::from_utf8_lossy(&out.stdout)).contains("<samlp:Response "));
+    let out = env.call(&["get-token"]).success();
+    assert!(decode_saml(&out.stdout()).contains("<samlp:Response "));
     let requests = proxy.requests();
     assert!(
         requests

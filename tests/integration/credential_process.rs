@@ -7,35 +7,21 @@ use crate::support::*;
 const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\nregion = eu-west-1\n";
 
 fn world(idp_args: &[&str]) -> (Env, Server, Server) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let mut args = vec!["--auto-session", "--callback", callback.as_str()];
-    args.extend_from_slice(idp_args);
-    let idp = idp(&args);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, moto)
+    let w = World::new().idp_args(idp_args).config(DEV).build();
+    (w.env, w.idp, w.moto.unwrap())
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is only the JSON")
+    Ran::from(out).success().stdout_json()
 }
 
 #[test]
 fn credential_process_json_cache_hit_and_refresh() {
     let (env, idp, _moto) = world(&[]);
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "credential-process"])
-        .output()
-        .unwrap();
-    let first = json(&out);
+    let first = env
+        .call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(first["Version"], 1);
     for k in [
         "AccessKeyId",
@@ -152,13 +138,7 @@ fn aws_sdk_uses_credential_process() {
             &moto.url,
         ])
         .env("AWS_SHARED_CREDENTIALS_FILE", env.path(".aws/credentials"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran().success().out;
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
@@ -172,14 +152,7 @@ fn exec_passes_environment_and_exit_status() {
         .cmd()
         .args(["-c", "dev", "exec", "--", "sh", "-c"])
         .arg("echo \"$AWS_ACCESS_KEY_ID|${#AWS_SECRET_ACCESS_KEY}|${#AWS_SESSION_TOKEN}|$AWS_REGION|$AWS_CREDENTIAL_EXPIRATION\"; exit 7")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(7),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran().code(7).out;
     let line = String::from_utf8(out.stdout).unwrap();
     let fields: Vec<&str> = line.trim().split('|').collect();
     assert!(fields[0].starts_with("ASIA"), "{line}");
@@ -198,27 +171,15 @@ fn exec_exits_128_plus_the_signal_that_killed_the_command() {
             .cmd()
             .args(["-c", "dev", "exec", "--", "sh", "-c"])
             .arg(format!("kill -{signal} $$"))
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "SIG{signal}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.stdout.is_empty());
+            .ran();
+        out.code(code).stdout_empty();
     }
 }
 
 #[test]
 fn env_prints_exports_a_shell_can_eval() {
     let (env, _idp, _moto) = world(&[]);
-    let out = env.cmd().args(["-c", "dev", "env"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env.cmd().args(["-c", "dev", "env"]).ran().success().out;
     let script = String::from_utf8(out.stdout).unwrap();
     let check = std::process::Command::new("sh")
         .arg("-c")
@@ -261,16 +222,7 @@ fn all_roles_from_one_login() {
         "arn:aws:iam::123456789012:role/Admin,arn:aws:iam::123456789012:saml-provider/test-idp",
     ]);
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
-    let out = env
-        .cmd()
-        .args(["aws-assume-role", "--all"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.cmd().args(["aws-assume-role", "--all"]).ran().success();
     assert_eq!(idp.samlp_requests(), 1, "one login");
     let creds = env.credentials();
     assert!(
@@ -288,49 +240,27 @@ fn all_roles_from_one_login() {
 #[test]
 fn assume_role_skips_a_valid_profile_and_the_assertion_cache_serves_another_role() {
     let (env, idp, moto) = world(&[]);
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "aws-assume-role"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     let before = env.credentials();
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "aws-assume-role"])
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no login needed"));
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .stderr_has("no login needed");
     assert_eq!(env.credentials(), before, "nothing rewritten");
     assert_eq!(idp.samlp_requests(), 1);
     // Another profile of the same IdP: the cached assertion, no login.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "aws-assume-role", "--profile", "second"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert_eq!(idp.samlp_requests(), 1, "the assertion cache served it");
     caller_identity(&moto, &env.credentials_path(), "second");
     // --force and --no-cache: a login.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--no-cache", "aws-assume-role", "--force"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert_eq!(idp.samlp_requests(), 2);
 }
 
@@ -346,8 +276,7 @@ fn sts_region_follows_the_regional_signin_endpoint_and_the_partition() {
     env.config(&config_for(&regional, free_port()));
     let saved = env.write("regional.b64", &fetch_saml_response(&regional));
     let run = |saved: &std::path::Path, extra: &[&str]| {
-        let out = env
-            .cmd()
+        env.cmd()
             .arg("--verbose")
             .args(extra)
             .arg("--saml-response-file")
@@ -362,14 +291,9 @@ fn sts_region_follows_the_regional_signin_endpoint_and_the_partition() {
                 "--profile",
                 "r",
             ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+            .ran()
+            .success()
+            .stderr()
     };
     let log = run(&saved, &[]);
     assert!(log.contains("region=eu-north-1"), "{log}");
@@ -395,16 +319,10 @@ fn open_console_after_assume_role() {
         "SAML_LOGIN_FEDERATION_URL",
         format!("{}/federation", fed.url),
     );
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "aws-assume-role", "-C"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     let key = env
         .credentials()
         .lines()
@@ -450,12 +368,7 @@ fn completions_and_man_page() {
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("credential-process"), "{shell}");
     }
-    let out = env.cmd().arg("man").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env.cmd().arg("man").ran().success().out;
     assert!(out.stderr.is_empty());
     let roff = String::from_utf8(out.stdout).unwrap();
     assert!(roff.contains(".TH saml-login 1"), "{roff}");

@@ -13,19 +13,12 @@ const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_
 /// moto behind the recording proxy, the test IdP (every browser logged in unless
 /// `person` is set), and a HOME whose section [dev] names the role.
 fn world(idp_args: &[&str], person: bool) -> (Env, Server, Server, Server) {
-    let moto = moto();
-    let recorder = sts_recorder(&moto, &[]);
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let mut args = vec!["--callback", callback.as_str()];
-    if !person {
-        args.push("--auto-session");
+    let mut w = World::new().idp_args(idp_args).recorder(&[]).config(DEV);
+    if person {
+        w = w.person();
     }
-    args.extend_from_slice(idp_args);
-    let idp = idp(&args);
-    let env = Env::new().sts(&recorder).test_browser("");
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, recorder, moto)
+    let w = w.build();
+    (w.env, w.idp, w.recorder.unwrap(), w.moto.unwrap())
 }
 
 fn assume_calls(recorder: &Server) -> usize {
@@ -71,12 +64,9 @@ fn exec_server_serves_boto3_through_the_endpoint_and_refuses_wrong_tokens() {
         .args(["-c", "dev", "exec", "--server", "--"])
         .arg(python())
         .args(["-c", JOB])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(7), "the job's status: {stderr}");
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+        .ran()
+        .code(7);
+    let seen = out.stdout_json();
     assert_eq!(seen["static"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["method"], "container-role", "{seen}");
     assert_eq!(
@@ -131,12 +121,10 @@ fn exec_server_with_a_profile_chain_serves_the_chained_role() {
         .args(["exec", "--server", "--profile", "deploy", "--"])
         .arg(python())
         .args(["-c", who])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+        .ran()
+        .success();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        out.stdout().trim(),
         "container-role arn:aws:sts::123456789012:assumed-role/Deployer/ci"
     );
 }
@@ -334,10 +322,7 @@ fn status_lists_profiles_with_time_left_and_the_cached_assertion() {
     }
     creds.push_str("\n[mine]\naws_access_key_id = AKIAMINE\naws_secret_access_key = x\n");
     std::fs::write(env.credentials_path(), creds).unwrap();
-    let out = env.cmd().args(["status", "--json"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = env.call(&["status", "--json"]).success().stdout();
     assert!(
         !text.contains("s3cr3t") && !text.contains("t0ken"),
         "{text}"

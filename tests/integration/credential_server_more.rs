@@ -18,16 +18,12 @@ const OTHER_UID: &str = "65534";
 /// moto behind the recording proxy, the test IdP (every browser logged in), a HOME whose
 /// section [dev] names the role.
 fn world(idp_args: &[&str]) -> (Env, Server, Server, Server) {
-    let moto = moto();
-    let recorder = sts_recorder(&moto, &[]);
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let mut args = vec!["--callback", callback.as_str(), "--auto-session"];
-    args.extend_from_slice(idp_args);
-    let idp = idp(&args);
-    let env = Env::new().sts(&recorder).test_browser("");
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, recorder, moto)
+    let w = World::new()
+        .idp_args(idp_args)
+        .recorder(&[])
+        .config(DEV)
+        .build();
+    (w.env, w.idp, w.recorder.unwrap(), w.moto.unwrap())
 }
 
 fn calls_of(recorder: &Server, action: &str) -> usize {
@@ -109,12 +105,7 @@ fn a_chained_profiles_served_keys_renew_hop_by_hop_across_expiries() {
 
 /// `status --json`'s rows of kind `server`.
 fn servers(env: &Env) -> Vec<serde_json::Value> {
-    let out = env.cmd().args(["status", "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env.cmd().args(["status", "--json"]).ran().success().out;
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     rows.into_iter().filter(|r| r["kind"] == "server").collect()
 }
@@ -182,21 +173,15 @@ fn status_lists_the_running_servers_and_forgets_them_when_they_end() {
     assert!(row["seconds_left"].as_i64().unwrap() > 1800, "{row}");
     // `exec --server` beside it: its command sees both servers listed.
     let seen = env.path("seen.json");
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "exec", "--server", "--", "sh", "-c"])
         .arg(format!(
             "\"{}\" status --json > {}",
             assert_cmd::cargo::cargo_bin("saml-login").display(),
             seen.display()
         ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     let rows: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&seen).unwrap()).unwrap();
     let listed: Vec<_> = rows.iter().filter(|r| r["kind"] == "server").collect();

@@ -95,11 +95,7 @@ fn sixteen_concurrent_writers() {
         .collect();
     for child in children {
         let (out, _) = child.output_within(std::time::Duration::from_secs(120));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Ran::from(out).success();
     }
     done.store(true, Ordering::SeqCst);
     reader
@@ -144,8 +140,7 @@ fn loose_existing_aws_directory_and_file() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    let out = env
-        .cmd()
+    env.cmd()
         .arg("--saml-response-file")
         .arg(env.path("saved.b64"))
         .args([
@@ -157,13 +152,8 @@ fn loose_existing_aws_directory_and_file() {
             "--profile",
             "dev",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert_eq!(mode(&env.credentials_path()), 0o600);
     assert!(env.credentials().starts_with(head));
     assert!(

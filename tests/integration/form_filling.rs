@@ -87,12 +87,10 @@ fn one_page_form_whose_user_field_has_another_name_is_filled() {
         .cmd()
         .timeout(Duration::from_secs(90))
         .args(["--no-cache", "get-token"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+        .ran()
+        .success();
     assert!(started.elapsed() < FAST, "took {:?}", started.elapsed());
-    let xml = decode_b64(String::from_utf8(out.stdout).unwrap().trim());
+    let xml = decode_b64(out.stdout().trim());
     assert!(xml.contains(ROLE), "{xml}");
     assert!(idp.get("/stats").contains("\"login_posts\": 1"));
 }
@@ -171,14 +169,9 @@ fn a_refused_callback_still_waits_for_the_timeout() {
         idp.url
     ));
     let started = Instant::now();
-    let out = env
-        .cmd()
-        .args(["--no-cache", "get-token"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(started.elapsed() >= Duration::from_secs(14), "{stderr}");
+    let out = env.call(&["--no-cache", "get-token"]).code(4);
+    let waited = started.elapsed() >= Duration::from_secs(14);
+    out.check(waited, "the wait lasted the 14 s");
 }
 
 #[test]
@@ -198,10 +191,9 @@ fn show_browser_without_an_account_waits_for_the_person_at_the_window() {
     let out = env
         .cmd()
         .args(["--show-browser", "--no-cache", "get-token"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(started.elapsed() >= Duration::from_secs(10), "{stderr}");
-    assert!(!stderr.contains("expired"), "{stderr}");
+        .ran()
+        .code(4);
+    let waited = started.elapsed() >= Duration::from_secs(10);
+    out.check(waited, "the wait lasted the 10 s")
+        .stderr_lacks("expired");
 }

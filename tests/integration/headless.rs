@@ -92,18 +92,12 @@ fn cookie_jar_login_with(chrome: &str, moto: &Server) {
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar(SESSION));
 
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--cookies"])
         .arg(&jar)
         .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert_eq!(
         caller_identity(moto, &env.credentials_path(), "dev"),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
@@ -130,12 +124,7 @@ fn json_jar_from_the_environment() {
         ),
     );
     env.config(&headless_config(&idp, port));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env.cmd().arg("get-token").ran().success().out;
     // Exactly the IdP's response for this callback, on one line.
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.lines().count(), 1, "{token}");
@@ -172,11 +161,9 @@ fn password_login_then_saved_jar_with(chrome: &str) {
         .args(["--verbose", "--save-cookies"])
         .arg(&saved)
         .arg("get-token")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(!stderr.contains("s3cret-Pa55"), "password leaked: {stderr}");
+        .ran()
+        .success()
+        .stderr_lacks("s3cret-Pa55");
     let jar = std::fs::read_to_string(&saved).unwrap();
     assert!(jar.contains("\tidp_session\t"), "{jar}");
     let cookie_value = jar
@@ -186,7 +173,7 @@ fn password_login_then_saved_jar_with(chrome: &str) {
         .rsplit('\t')
         .next()
         .unwrap();
-    assert!(!stderr.contains(cookie_value), "cookie leaked");
+    out.stderr_lacks(cookie_value);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -200,18 +187,12 @@ fn password_login_then_saved_jar_with(chrome: &str) {
     // Second run: the saved jar alone, no password in the environment.
     let env2 = headless_env().var("CHROME", chrome);
     env2.config(&headless_config(&idp, port));
-    let out = env2
-        .cmd()
+    env2.cmd()
         .arg("--cookies")
         .arg(&saved)
         .arg("get-token")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert!(
         idp.get("/stats").contains("\"login_posts\": 2"),
         "no new login"
@@ -231,22 +212,12 @@ fn expired_session_with(chrome: &str) {
     env.config(&headless_config(&idp, port));
     let jar = private(&env, "jar.txt", &netscape_jar("expired-value"));
     let started = Instant::now();
-    let out = env
-        .cmd()
-        .arg("--cookies")
-        .arg(&jar)
-        .arg("get-token")
-        .output()
-        .unwrap();
+    let out = env.cmd().arg("--cookies").arg(&jar).arg("get-token").ran();
     let elapsed = started.elapsed();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("the stored IdP session has expired"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--save-cookies"), "{stderr}");
-    assert!(!stderr.contains("expired-value"));
+    out.code(1)
+        .stderr_has("the stored IdP session has expired")
+        .stderr_has("--save-cookies")
+        .stderr_lacks("expired-value");
     assert!(
         elapsed < Duration::from_secs(20),
         "took {elapsed:?} with a 60 s timeout"
@@ -265,17 +236,14 @@ fn loose_jar_permissions_refused() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&jar, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let out = env
-        .cmd()
+    env.cmd()
         .arg("--cookies")
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("readable by group or others"), "{stderr}");
-    assert!(stderr.contains("chmod 600"), "{stderr}");
+        .ran()
+        .code(1)
+        .stderr_has("readable by group or others")
+        .stderr_has("chmod 600");
     assert!(
         idp.get("/stats").contains("\"samlp\": 0"),
         "no login attempted"
@@ -295,15 +263,10 @@ fn show_browser_with_only_the_headless_shell_asks_for_full_chromium() {
     let env = env.var("PATH", bin.to_string_lossy());
     let idp = idp(&[]);
     env.config(&headless_config(&idp, free_port()));
-    let out = env
-        .cmd()
-        .args(["--show-browser", "get-token"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--show-browser needs a window"), "{stderr}");
-    assert!(stderr.contains("apt-get install chromium"), "{stderr}");
+    env.call(&["--show-browser", "get-token"])
+        .code(1)
+        .stderr_has("--show-browser needs a window")
+        .stderr_has("apt-get install chromium");
     assert!(
         idp.get("/stats").contains("\"samlp\": 0"),
         "no login attempted"
@@ -319,10 +282,9 @@ fn chrome_setting_chooses_the_binary() {
         "timeout = 60\n",
         "timeout = 60\nchrome = /nonexistent/from-the-setting\n",
     ));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent/from-the-setting"), "{stderr}");
+    env.call(&["get-token"])
+        .code(1)
+        .stderr_has("/nonexistent/from-the-setting");
 }
 
 #[test]
@@ -330,10 +292,9 @@ fn missing_chromium_says_how_to_install() {
     let env = Env::new().var("CHROME", "/nonexistent/chromium");
     let idp = idp(&[]);
     env.config(&headless_config(&idp, free_port()));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent/chromium"), "{stderr}");
+    env.call(&["get-token"])
+        .code(1)
+        .stderr_has("/nonexistent/chromium");
 }
 
 /// `saml-login get-token` in `env`, running in the background in a process group of
@@ -371,19 +332,14 @@ fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
     let _serial = serial();
     let (idp, env, holder) = forged_relay_state_login(5);
     let started = Instant::now();
-    let out = env.cmd().arg("get-token").output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    let out = env.call(&["get-token"]).code(4);
     assert!(
         started.elapsed() >= Duration::from_secs(5),
         "the wait lasted the whole timeout"
     );
-    assert!(out.stdout.is_empty());
-    assert!(
-        stderr.contains("refused a callback request: its RelayState is not the one we sent"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("no login completed within 5 s"), "{stderr}");
+    out.stdout_empty()
+        .stderr_has("refused a callback request: its RelayState is not the one we sent")
+        .stderr_has("no login completed within 5 s");
     assert!(
         idp.get("/stats").contains("\"samlp\": 1"),
         "the IdP page was loaded"
@@ -678,10 +634,6 @@ fn headless_shell_login_does_not_wait_for_a_first_tab() {
         .output()
         .unwrap();
     let took = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert!(took < Duration::from_secs(5), "the login took {took:?}");
 }

@@ -39,7 +39,7 @@ fn exec_runs_no_credential_process_from_a_config_file_of_another_user() {
     let marker = env.path("ran");
     let config = config_with_process(&env, &marker);
     std::os::unix::fs::chown(&config, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
-    let (out, stderr) = env.run(&[
+    let out = env.call(&[
         "exec",
         "--profile",
         "planted",
@@ -48,17 +48,12 @@ fn exec_runs_no_credential_process_from_a_config_file_of_another_user() {
         "-c",
         "echo $AWS_ACCESS_KEY_ID",
     ]);
-    assert!(
-        !marker.exists(),
-        "the other user's credential_process ran: {stderr}"
-    );
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("AKIAPLANTED"));
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&config.display().to_string())
-            && stderr.contains("owned by another user (uid 65534)"),
-        "{stderr}"
-    );
+    let ran = !marker.exists();
+    out.check(ran, "the other user's credential_process ran")
+        .stdout_lacks("AKIAPLANTED")
+        .failure()
+        .stderr_has(&config.display().to_string())
+        .stderr_has("owned by another user (uid 65534)");
 }
 
 #[test]
@@ -66,7 +61,7 @@ fn the_idp_password_reaches_no_credential_process_but_saml_login() {
     let env = Env::new().var("SAML_LOGIN_PASSWORD", "the-users-idp-password");
     let marker = env.path("ran");
     config_with_process(&env, &marker);
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "exec",
         "--profile",
         "planted",
@@ -74,9 +69,9 @@ fn the_idp_password_reaches_no_credential_process_but_saml_login() {
         "sh",
         "-c",
         "echo $AWS_ACCESS_KEY_ID",
-    ]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("AKIAPLANTEDPLANTED"));
+    ])
+    .success()
+    .stdout_has("AKIAPLANTEDPLANTED");
     let seen = std::fs::read_to_string(&marker).expect("the credential_process ran");
     assert!(
         !seen.contains("the-users-idp-password"),

@@ -166,16 +166,11 @@ impl Impostor {
 }
 
 fn world(bus: &str) -> (Env, Server, Server) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new()
-        .sts(&moto)
-        .test_browser("")
-        .var("DBUS_SESSION_BUS_ADDRESS", bus);
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, moto)
+    let w = World::new()
+        .var("DBUS_SESSION_BUS_ADDRESS", bus)
+        .config(DEV)
+        .build();
+    (w.env, w.idp, w.moto.unwrap())
 }
 
 /// The user's login and `credential-process` against the other user's keyring at
@@ -241,10 +236,9 @@ fn an_impostor_keyring_at_the_runtime_dir_bus_gets_nothing() {
         .env("XDG_RUNTIME_DIR", impostor.dir.path().join("run"));
     let out = assert_cmd::Command::from_std(cmd)
         .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(!impostor.stolen().contains("saml-login"), "{stderr}");
-    assert!(stderr.contains("is owned by uid 65534"), "{stderr}");
+        .ran()
+        .success();
+    let stolen = impostor.stolen().contains("saml-login");
+    out.check(!stolen, "the impostor keyring got saml-login's secret")
+        .stderr_has("is owned by uid 65534");
 }

@@ -39,17 +39,12 @@ fn a_held_port_stops_the_system_browser_and_is_never_talked_to() {
         let idp = idp(&["--auto-session", "--callback", &callback]);
         let env = Env::new().test_browser("");
         env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-        let out = env
-            .cmd()
+        env.cmd()
             .args(["-c", "dev", "aws-assume-role"])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{addr}: {stderr}");
-        assert!(
-            stderr.contains(&format!("port {port} on 127.0.0.1 is already in use")),
-            "{addr}: {stderr}"
-        );
+            .ran()
+            .context(addr)
+            .code(1)
+            .stderr_has(&format!("port {port} on 127.0.0.1 is already in use"));
         assert!(
             idp.get("/stats").contains("\"samlp\": 0"),
             "{addr}: no browser opened"
@@ -74,14 +69,10 @@ fn headless_and_webview_work_while_another_program_holds_the_port_on_all_interfa
         let out = env
             .cmd()
             .args([browser, "--no-cache", "get-token"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{browser}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).trim().len() > 100);
+            .ran()
+            .success();
+        let token_length = out.stdout().trim().len();
+        out.check(token_length > 100, "a SAML response on stdout");
     }
     assert!(nothing_connected(&holder), "nothing reached the holder");
 }
@@ -149,9 +140,7 @@ fn real_login_while(forge: impl FnOnce(u16, &str) -> Vec<Option<String>>) -> Vec
         .spawn()
         .unwrap();
     let answers = forge(port, &forged);
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    Ran::from(child.wait_with_output().unwrap()).success();
     let stored = caller_identity(&moto, &env.credentials_path(), "dev");
     assert!(
         answers.iter().all(is_refusal),
@@ -306,19 +295,14 @@ fn another_users_ipv6_listener_on_the_port_stops_the_login() {
     let out = env
         .cmd()
         .args(["-c", "dev", "--timeout", "10", "aws-assume-role"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .ran();
     let got = listener.stop();
     assert!(
         !got.contains("GOT"),
         "the other user's [::1] listener received: {got}"
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("port {port} on [::1] is already in use")),
-        "{stderr}"
-    );
+    out.code(1)
+        .stderr_has(&format!("port {port} on [::1] is already in use"));
     assert!(
         idp.get("/stats").contains("\"samlp\": 0"),
         "no browser opened"
@@ -371,11 +355,7 @@ fn the_system_browser_login_answers_on_ipv6_localhost_too() {
         "saml-login answers on [::1]: {answer}"
     );
     let (out, _) = run.output_within(Duration::from_secs(120));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert!(
         TcpListener::bind(("::1", port)).is_ok(),
         "[::1] is free again"
@@ -422,11 +402,7 @@ fn the_relay_state_is_never_on_a_command_line() {
     env.config(&config_for(&idp, port));
     let out = env.cmd().arg("get-token").output().unwrap();
     let seen = reader.stop();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert!(seen.contains("SEEN"), "the reader saw the browser: {seen}");
     assert!(!seen.contains("LEAK"), "{seen}");
     // The browser got there through the private forwarding page.
@@ -461,11 +437,7 @@ fn the_console_signin_token_is_never_on_a_command_line() {
         .output()
         .unwrap();
     let seen = reader.stop();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert!(seen.contains("SEEN"), "the reader saw the browser: {seen}");
     assert!(!seen.contains("LEAK"), "{seen}");
     let browser_log = std::fs::read_to_string(log.path()).unwrap();
@@ -530,11 +502,7 @@ fn a_slow_body_does_not_hold_up_the_real_post() {
     let _held = slow_body(port);
     let out = output_within(child, Duration::from_secs(25))
         .expect("saml-login finished while a body was held back (it hung)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     println!("login with a held-back body: {:?}", started.elapsed());
     assert_eq!(caller_identity(&moto, &env.credentials_path(), "dev"), REAL);
 }
@@ -558,10 +526,10 @@ fn a_slow_body_does_not_stop_the_timeout_of_credential_process() {
     let _held = slow_body(port);
     let out = output_within(child, Duration::from_secs(20))
         .expect("credential-process ended while a body was held back (it hung)");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("no login completed within 3 s"), "{stderr}");
-    assert!(out.stdout.is_empty());
+    Ran::from(out)
+        .code(4)
+        .stderr_has("no login completed within 3 s")
+        .stdout_empty();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -633,11 +601,7 @@ fn idle_connections_do_not_exhaust_the_callback_server() {
     let out = output_within(child, Duration::from_secs(30))
         .expect("saml-login finished under 1,100 idle connections");
     drop(flood);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert_eq!(
         line.trim(),
         "ready 1100",
@@ -657,21 +621,16 @@ fn headless_types_the_password_only_on_the_idps_origin() {
     let out = env
         .cmd()
         .args(["--headless", "--no-cache", "--timeout", "20", "get-token"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .ran();
     let stats = foreign.get("/stats");
     assert!(
         stats.contains("\"posts\": 0"),
         "the other origin got: {stats}"
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("the login form is on {}", foreign.url))
-            && stderr.contains("not on the IdP's origin"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("correct-horse"));
+    out.code(1)
+        .stderr_has(&format!("the login form is on {}", foreign.url))
+        .stderr_has("not on the IdP's origin")
+        .stderr_lacks("correct-horse");
 }
 
 #[test]
@@ -699,8 +658,7 @@ fn headless_refuses_an_assertion_posted_to_aws_by_a_frame_on_the_idp_page() {
     ]);
     let env = Env::new().sts(&moto);
     env.config(&config_for(&idp, free_port()));
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["--headless", "--no-cache", "--timeout", "30"])
         .args(["--login-url", &format!("{}/samlp/test-client", idp.url)])
         .args(["--callback-url", "aws", "aws-assume-role"])
@@ -712,13 +670,8 @@ fn headless_refuses_an_assertion_posted_to_aws_by_a_frame_on_the_idp_page() {
             "--profile",
             "dev",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert!(
         attacker.get("/stats").contains("\"samlp\": 1"),
         "the frame was loaded"
@@ -803,11 +756,7 @@ fn headless_chromium_gets_a_private_profile_and_temp_dir_and_no_secret() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let out = output_within(child.take().unwrap(), Duration::from_secs(1)).expect("finished");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert!(seen > 0, "a Chromium process of the run was seen");
     assert!(
         leaks.is_empty(),
@@ -842,12 +791,10 @@ fn a_profile_name_that_would_add_a_section_is_refused() {
     let out = env
         .cmd()
         .args(["aws-assume-role", "--saml-response-file", "/nonexistent"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+        .ran()
+        .code(1);
     assert_eq!(
-        stderr.lines().next().unwrap_or_default(),
+        out.stderr().lines().next().unwrap_or_default(),
         "saml-login: error: aws_profile in SAML_LOGIN_AWS_PROFILE: \"dev]\\n[prod\" is not a profile name: it holds ']' (`[`, `]` and control characters are refused)"
     );
     assert_eq!(env.credentials(), OTHER_PROFILE, "the file is untouched");
@@ -867,35 +814,21 @@ fn role_names_outside_iams_character_set_are_refused_and_never_printed_raw() {
             .replace("role/ops/Admin", &format!("role/{role}"));
         let b64 = base64_encode(xml.as_bytes());
         let saved = env.write("response.b64", &b64);
-        let out = env
-            .cmd()
+        env.cmd()
             .args(["aws-assume-role", "--all", "--saml-response-file"])
             .arg(&saved)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{case}: {stderr}");
-        assert!(
-            stderr.contains("is not a role ARN and a saml-provider ARN"),
-            "{case}: {stderr}"
-        );
-        assert!(!stderr.contains('\u{1b}'), "{case}: raw escape on stderr");
+            .ran()
+            .context(case)
+            .code(1)
+            .stderr_has("is not a role ARN and a saml-provider ARN")
+            .stderr_lacks("\u{1b}");
         assert_eq!(env.credentials(), OTHER_PROFILE, "{case}: file untouched");
     }
 }
 
 fn base64_encode(data: &[u8]) -> String {
-    let out = Command::new(python())
-        .args(["-c", "import base64, sys; sys.stdout.write(base64.b64encode(sys.stdin.buffer.read()).decode())"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(data)?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// Cached credentials for [dev]'s role (123456789012, Developer), valid for years.
@@ -966,13 +899,9 @@ fn powershell_exports_double_every_kind_of_single_quote() {
     let out = env
         .cmd()
         .args(["-c", "dev", "env", "--shell", "powershell"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success()
+        .out;
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains(
@@ -996,13 +925,11 @@ fn a_timeout_too_large_for_the_clock_is_refused() {
         if how == "--timeout" {
             cmd.args(["--timeout", "9200000000000000000"]);
         }
-        let out = cmd.arg("get-token").output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
         // A bad flag value is a usage error (2, issue 28); a bad variable is exit 1.
         let code = if how == "--timeout" { 2 } else { 1 };
-        assert_eq!(out.status.code(), Some(code), "{how}: {stderr}");
+        let out = cmd.arg("get-token").ran().context(how).code(code);
         assert_eq!(
-            stderr.lines().next().unwrap_or_default(),
+            out.stderr().lines().next().unwrap_or_default(),
             format!(
                 "saml-login: error: timeout in {how}: \"9200000000000000000\" is not a number of seconds from 1 to 86400"
             )
@@ -1025,21 +952,15 @@ fn a_world_writable_aws_directory_is_refused() {
     env.write(".aws/credentials", &planted);
     std::fs::set_permissions(env.path(".aws"), std::fs::Permissions::from_mode(0o777)).unwrap();
     let saved = saved_response(&env);
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "aws-assume-role", "--saml-response-file"])
         .arg(&saved)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+        .ran()
+        .code(1)
+        .stderr_has(&format!(
             "{}: is writable by every user (mode 777); saml-login keeps no secret there",
             env.path(".aws").display()
-        )),
-        "{stderr}"
-    );
+        ));
     assert_eq!(env.credentials(), planted);
 }
 
@@ -1058,15 +979,10 @@ fn a_planted_lock_symlink_is_not_followed() {
         .cmd()
         .args(["-c", "dev", "aws-assume-role", "--saml-response-file"])
         .arg(&saved)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .ran();
     assert!(!target.exists(), "the link was followed");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(".credentials.lock: is a symbolic link; saml-login does not follow it"),
-        "{stderr}"
-    );
+    out.code(1)
+        .stderr_has(".credentials.lock: is a symbolic link; saml-login does not follow it");
     assert_eq!(env.credentials(), OTHER_PROFILE);
 }
 
@@ -1084,22 +1000,13 @@ fn a_cache_entry_in_a_directory_others_can_write_is_not_believed() {
         std::fs::Permissions::from_mode(0o777),
     )
     .unwrap();
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--timeout", "2", "credential-process"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.stdout.is_empty(), "the planted keys were served");
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "a login was tried instead: {stderr}"
-    );
-    assert!(
-        stderr.contains("ignoring the cache file") && stderr.contains("is writable by every user"),
-        "{stderr}"
-    );
+        .ran()
+        .stdout_empty()
+        .code(4)
+        .stderr_has("ignoring the cache file")
+        .stderr_has("is writable by every user");
 }
 
 #[test]
@@ -1132,11 +1039,6 @@ fn a_killed_runs_forwarding_page_is_removed_by_the_next_run() {
     assert_eq!(left.len(), 1, "the killed run's page: {left:?}");
     // The next run (a real login) removes it, and its own page when done.
     let env = env.test_browser("");
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.cmd().arg("get-token").ran().success();
     assert_eq!(pages(), Vec::<String>::new());
 }

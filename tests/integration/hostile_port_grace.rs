@@ -78,13 +78,12 @@ fn other_user_python(script: &str, port: u16) -> String {
 /// The world: moto, the IdP, and a browser that does nothing (the login can only end
 /// by its timeout or a kill).
 fn world() -> (Env, Server, Server, u16) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&moto).var("BROWSER", "true");
-    env.config(&format!("{}{DEV}", config_for(&idp, port)));
-    (env, idp, moto, port)
+    let w = World::new()
+        .no_browser()
+        .var("BROWSER", "true")
+        .config(DEV)
+        .build();
+    (w.env, w.idp, w.moto.unwrap(), w.port)
 }
 
 /// The whole answer to a form posted to /saml on 127.0.0.1:PORT by the user's program.

@@ -342,17 +342,15 @@ fn a_callback_on_another_loopback_address_is_refused_for_the_system_browser() {
         .wait_all(Duration::from_secs(60))
         .pop()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
     let got = other.stop();
     assert!(!got.contains("GOT"), "the other user received: {got}");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    Ran::from(out)
+        .code(1)
+        .stderr_has(&format!(
             "callback_url {callback} names the loopback address 127.0.0.2"
-        )) && stderr.contains(&format!("use http://localhost:{port}/saml")),
-        "{stderr}"
-    );
-    assert!(out.stdout.is_empty());
+        ))
+        .stderr_has(&format!("use http://localhost:{port}/saml"))
+        .stdout_empty();
     assert!(
         idp.get("/stats").contains("\"samlp\": 0"),
         "no browser opened"
@@ -370,23 +368,14 @@ fn the_relay_state_is_not_printed_when_the_browser_opens() {
     let log = tempfile::NamedTempFile::new().unwrap();
     let env = Env::new().test_browser(&format!("--log {}", log.path().display()));
     env.config(&config_for(&idp, port));
-    let out = env
-        .cmd()
-        .args(["--no-cache", "get-token"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let out = env.cmd().args(["--no-cache", "get-token"]).ran().success();
     // The browser did get it (the login worked through it) ...
     let browser_log = std::fs::read_to_string(log.path()).unwrap();
     assert!(browser_log.contains("RelayState="), "{browser_log}");
     // ... and the terminal did not.
-    assert!(
-        stderr.contains(&format!(
-            "Opening {}/samlp/test-client in your browser",
-            idp.url
-        )),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("RelayState"), "{stderr}");
+    out.stderr_has(&format!(
+        "Opening {}/samlp/test-client in your browser",
+        idp.url
+    ))
+    .stderr_lacks("RelayState");
 }

@@ -145,11 +145,7 @@ fn ctrl_c_in_the_system_browser_frees_the_port() {
     let (out, family) = interrupt(&env, &["--no-open", "get-token"], |_| listening());
     // The port guard keeps the port after Ctrl-C (issue 27) and says so; the harness
     // has killed the process group (the guard with it) by now.
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains(&format!("port {port} stays held for 120 s")),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(&out).stderr_has(&format!("port {port} stays held for 120 s"));
     assert_interrupted(&out, &family);
     // The group was sent SIGKILL: the guard's sockets close when the kernel has ended it.
     let deadline = Instant::now() + Duration::from_secs(5);

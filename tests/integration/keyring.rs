@@ -176,22 +176,13 @@ impl SecretService {
 
 /// The test IdP, moto, and a world whose HOME (with its TMPDIR inside) is scanned.
 fn world() -> (Env, Server, Server, u16) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
     // Its TMPDIR is inside HOME already (`Env::new`), so the scan of HOME covers it.
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!("{}\n{DEV}", config_for(&idp, port)));
-    (env, idp, moto, port)
+    let w = World::new().config(DEV).build();
+    (w.env, w.idp, w.moto.unwrap(), w.port)
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Ran::from(out).success().out;
     serde_json::from_slice(&out.stdout).expect("stdout is only the JSON")
 }
 

@@ -14,13 +14,8 @@ const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_
 /// moto, a test IdP with a session for every browser, and a HOME whose [dev] names its
 /// one role; `extra` is appended to the configuration.
 fn world(extra: &str) -> (Env, Server, Server) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", callback.as_str()]);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!("{}\n{DEV}{extra}", config_for(&idp, port)));
-    (env, idp, moto)
+    let w = World::new().config(DEV).config(extra).build();
+    (w.env, w.idp, w.moto.unwrap())
 }
 
 fn stderr_of(out: &Output) -> String {

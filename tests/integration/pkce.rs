@@ -40,12 +40,7 @@ fn spawn(env: &Env, args: &[&str]) -> GroupGuard {
 
 /// Run and require success; stdout.
 fn ok(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cmd.ran().success().out;
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -174,17 +169,16 @@ fn two_step_login_in_the_browser() {
 fn denied_authorization_is_one_clear_error() {
     let idp = idp(&["--auto-session", "--deny-authorize"]);
     let env = pkce_env(&idp, "system").test_browser("");
-    let out = pkce(&env).arg("get-id-jwt").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = pkce(&env).arg("get-id-jwt").ran();
+    let out = out.code(1).stdout_empty();
     assert_eq!(
-        error_lines(&stderr),
+        error_lines(&out.stderr()),
         [format!(
             "pkce-login: error: {}/authorize: the IdP answered access_denied: User did not authorize",
             idp.url
         )],
-        "{stderr}"
+        "{}",
+        out.stderr()
     );
     assert_eq!(stats(&idp)["token"], 0);
 }
@@ -291,30 +285,23 @@ fn configuration_errors_are_named() {
     let env = pkce_env(&idp, "system");
     let config = env.path(".pkce-login");
 
-    let out = pkce(&env)
+    pkce(&env)
         .args(["-c", "prod", "get-id-jwt"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.starts_with(&format!(
+        .ran()
+        .code(1)
+        .stdout_empty()
+        .stderr_starts(&format!(
             "pkce-login: error: no configuration prod found in {}\n",
             config.display()
-        )),
-        "{stderr}"
-    );
+        ));
 
     env.write(
         ".pkce-login",
         &format!("[DEFAULT]\nidp_url = {}\n", idp.url),
     );
-    let out = pkce(&env).arg("get-access-jwt").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = pkce(&env).arg("get-access-jwt").ran().code(1);
     assert_eq!(
-        error_lines(&stderr),
+        error_lines(&out.stderr()),
         [format!(
             "pkce-login: error: property client_id is missing from section [DEFAULT] of {}",
             config.display()
@@ -323,20 +310,15 @@ fn configuration_errors_are_named() {
 
     // --config / PKCE_LOGIN_CONFIG name a file that must exist.
     let missing = env.path("elsewhere.ini");
-    let out = pkce(&env)
+    pkce(&env)
         .env("PKCE_LOGIN_CONFIG", &missing)
         .arg("get-id-jwt")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.starts_with(&format!(
+        .ran()
+        .code(1)
+        .stderr_starts(&format!(
             "pkce-login: error: cannot read {}",
             missing.display()
-        )),
-        "{stderr}"
-    );
+        ));
 
     let out = pkce(&env)
         .args(["--webview", "--headless", "get-id-jwt"])
@@ -423,15 +405,12 @@ fn headless_service_account_login() {
         .var("SAML_LOGIN_PASSWORD", "s3cret-Pa55");
     let out = pkce(&env)
         .args(["--verbose", "get-access-jwt", "--audience", API])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(!stderr.contains("s3cret-Pa55"), "password leaked: {stderr}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let response: Value = serde_json::from_str(&stdout).unwrap();
+        .ran()
+        .success()
+        .stderr_lacks("s3cret-Pa55");
+    let response: Value = out.stdout_json();
     let token = response["access_token"].as_str().unwrap();
-    assert!(!stderr.contains(token), "token leaked: {stderr}");
+    out.stderr_lacks(token);
     assert_eq!(claims(token)["sub"], "auth0|robot");
     assert_eq!(stats(&idp)["login_posts"], 2);
 }
@@ -446,18 +425,16 @@ fn headless_denied_authorization() {
         .arg("--cookies")
         .arg(&jar)
         .arg("get-id-jwt")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .ran();
+    let out = out.code(1).stdout_empty();
     assert_eq!(
-        error_lines(&stderr),
+        error_lines(&out.stderr()),
         [format!(
             "pkce-login: error: {}/authorize: the IdP answered access_denied: User did not authorize",
             idp.url
         )],
-        "{stderr}"
+        "{}",
+        out.stderr()
     );
 }
 
@@ -526,20 +503,16 @@ fn webview_two_step_login_then_the_code_is_exchanged() {
 fn webview_denied_authorization_is_one_clear_error() {
     let idp = idp(&["--auto-session", "--deny-authorize"]);
     let (env, holder) = pkce_webview_env(&idp);
-    let out = pkce(&env)
-        .args(["--webview", "get-id-jwt"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = pkce(&env).args(["--webview", "get-id-jwt"]).ran();
+    let out = out.code(1).stdout_empty();
     assert_eq!(
-        error_lines(&stderr),
+        error_lines(&out.stderr()),
         [format!(
             "pkce-login: error: {}/authorize: the IdP answered access_denied: User did not authorize",
             idp.url
         )],
-        "{stderr}"
+        "{}",
+        out.stderr()
     );
     assert_eq!(stats(&idp)["token"], 0);
     assert_untouched(&holder);

@@ -13,17 +13,17 @@ const MINE: &str =
 /// moto, the test IdP granting `roles` (one Role attribute each), a HOME with
 /// ~/.saml-login [work] and the user's own ~/.aws/config.
 fn world(roles: &[&str]) -> (Env, Server, Server, u16) {
-    let moto = moto();
-    let port = free_port();
-    let idp = start_idp(port, None, roles);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!(
-        "{}[work]\nregion = eu-west-1\n",
-        config_for(&idp, port)
-    ));
-    env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
-    env.write(".aws/config", MINE);
-    (env, idp, moto, port)
+    let mut idp_args = vec!["--split-role-attributes"];
+    for r in roles {
+        idp_args.extend(["--role", r]);
+    }
+    let w = World::new()
+        .idp_args(&idp_args)
+        .section("work", "region = eu-west-1\n")
+        .accounts("[DEFAULT]\nsandbox = 123456789012\n")
+        .file(".aws/config", MINE)
+        .build();
+    (w.env, w.idp, w.moto.unwrap(), w.port)
 }
 
 fn start_idp(callback_port: u16, idp_port: Option<u16>, roles: &[&str]) -> Server {

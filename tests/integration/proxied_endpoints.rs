@@ -23,16 +23,20 @@ fn world(partition: &str, proxy: &Mitm) -> (Env, Server) {
     let role = format!(
         "arn:{partition}:iam::123456789012:role/Developer,arn:{partition}:iam::123456789012:saml-provider/test-idp"
     );
-    let idp = idp(&["--auto-session", "--role", &role]);
-    let env = Env::new()
+    let w = World::new()
+        .no_callback()
+        .idp_args(&["--role", &role])
+        .no_sts()
+        .no_browser()
         .var("HTTPS_PROXY", proxy.url(None))
-        .var("AWS_CA_BUNDLE", proxy.ca.display().to_string());
-    env.config(&format!(
-        "{}\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
-        config_for(&idp, free_port())
-    ));
-    env.write("saved.b64", &fetch_saml_response(&idp));
-    (env, idp)
+        .var("AWS_CA_BUNDLE", proxy.ca.display().to_string())
+        .section(
+            "dev",
+            "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        )
+        .saved_response()
+        .build();
+    (w.env, w.idp)
 }
 
 fn assume(env: &Env) -> (std::process::Output, String) {
@@ -165,11 +169,7 @@ fn location_through(proxy: &Mitm, url: &str) -> String {
         .env_remove("https_proxy")
         .output()
         .expect("curl runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Ran::from(out).success().out;
     String::from_utf8(out.stdout).unwrap()
 }
 

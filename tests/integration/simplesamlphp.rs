@@ -253,11 +253,7 @@ fn all_and_credential_process_through_boto3() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(&out).success();
     assert_eq!(stdout.trim(), robot_arn());
 
     // pkce-free commands: env prints the cached credentials, no new login.

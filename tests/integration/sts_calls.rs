@@ -38,19 +38,25 @@ fn world(
     recorder_args: &[&str],
     dev_extra: &str,
 ) -> (Env, Server, Server, String) {
-    let moto = moto();
-    let recorder = sts_recorder(&moto, recorder_args);
-    let mut args = vec!["--auto-session"];
-    args.extend_from_slice(idp_args);
-    let idp = idp(&args);
-    let env = Env::new().sts(&recorder);
-    env.config(&format!(
-        "{}\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n{dev_extra}",
-        config_for(&idp, free_port())
-    ));
-    let response = fetch_saml_response(&idp);
-    env.write("saved.b64", &response);
-    (env, recorder, moto, response)
+    let w = World::new()
+        .no_callback()
+        .idp_args(idp_args)
+        .recorder(recorder_args)
+        .no_browser()
+        .section(
+            "dev",
+            &format!(
+                "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n{dev_extra}"
+            ),
+        )
+        .saved_response()
+        .build();
+    (
+        w.env,
+        w.recorder.unwrap(),
+        w.moto.unwrap(),
+        w.response.unwrap(),
+    )
 }
 
 fn assume(env: &Env, extra: &[&str]) -> std::process::Output {
@@ -71,11 +77,7 @@ fn role_provider_policies_and_the_assertions_session_duration() {
     let (env, recorder, moto, response) =
         world(&["--session-duration", "7200"], &[], &with_policies());
     let out = assume(&env, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     let calls = assume_calls(&recorder);
     assert_eq!(calls.len(), 1, "{calls:#?}");
     let call = &calls[0];
@@ -100,20 +102,12 @@ fn role_provider_policies_and_the_assertions_session_duration() {
 fn the_role_duration_setting_wins_and_3600_is_the_default() {
     let (env, recorder, _moto, _) = world(&["--session-duration", "7200"], &[], "");
     let out = assume(&env, &["--role-duration", "900"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     assert_eq!(param(&assume_calls(&recorder)[0], "DurationSeconds"), "900");
 
     let (env, recorder, _moto, _) = world(&[], &[], "");
     let out = assume(&env, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(out).success();
     let call = &assume_calls(&recorder)[0];
     assert_eq!(param(call, "DurationSeconds"), "3600");
     assert!(
@@ -129,9 +123,8 @@ fn the_role_duration_setting_wins_and_3600_is_the_default() {
 #[test]
 fn the_max_session_duration_retry_asks_3600_with_the_same_parameters() {
     let (env, recorder, moto, _) = world(&[], &["--error", "MaxSessionDuration"], &with_policies());
-    let out = assume(&env, &["--role-duration", "43200"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let out = Ran::from(assume(&env, &["--role-duration", "43200"])).success();
+    let stderr = out.stderr();
     assert_eq!(
         stderr.matches("retrying with 3600 s").count(),
         1,
@@ -198,10 +191,9 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
     let out = env
         .cmd()
         .args(["-c", "dev", "aws-assume-role", "--profile", "second"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+        .ran()
+        .success();
+    let stderr = out.stderr();
     assert_eq!(
         stderr
             .matches("the cached SAML assertion has expired; logging in again")
@@ -245,17 +237,11 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
             .status
             .success()
     );
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "aws-assume-role", "--profile", "second"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "{stderr}");
-    assert!(
-        stderr.contains("saml-login: error: STS ExpiredTokenException"),
-        "{stderr}"
-    );
+        .ran()
+        .code(5)
+        .stderr_has("saml-login: error: STS ExpiredTokenException");
     assert_eq!(idp.samlp_requests(), 2);
     assert_eq!(assume_calls(&recorder).len(), 3);
 }
@@ -265,16 +251,10 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
 fn no_cache_neither_reads_nor_keeps_the_assertion() {
     let (env, _recorder, _moto, idp) = cached_world(&[]);
     let assertions = env.path(".cache/saml-login/assertions");
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--no-cache", "aws-assume-role"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     let kept = || {
         std::fs::read_dir(&assertions)
             .map(|d| d.count())
@@ -305,17 +285,11 @@ fn no_cache_neither_reads_nor_keeps_the_assertion() {
 fn a_profile_with_under_ten_minutes_left_is_renewed() {
     let (env, recorder, _moto, idp) = cached_world(&[]);
     let run = || {
-        let out = env
-            .cmd()
+        env.cmd()
             .args(["-c", "dev", "--no-cache", "aws-assume-role"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+            .ran()
+            .success()
+            .stderr()
     };
     run();
     assert_eq!(idp.samlp_requests(), 1);

@@ -7,15 +7,18 @@ const EXISTING: &str = "# my comment\n[default]\naws_access_key_id = AKIAKEEP\na
 
 /// A saved response from the test IdP and a world whose STS is `sts`.
 fn world(sts: &Server) -> (Env, Server) {
-    let idp = idp(&["--auto-session"]);
-    let env = Env::new().sts(sts);
-    env.config(&format!(
-        "{}\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
-        config_for(&idp, free_port())
-    ));
-    env.write("saved.b64", &fetch_saml_response(&idp));
-    env.write(".aws/credentials", EXISTING);
-    (env, idp)
+    let w = World::new()
+        .no_callback()
+        .sts_url(&sts.url)
+        .no_browser()
+        .section(
+            "dev",
+            "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        )
+        .saved_response()
+        .file(".aws/credentials", EXISTING)
+        .build();
+    (w.env, w.idp)
 }
 
 fn refused(kind: &str, code: &str, message: &str) {
@@ -26,10 +29,9 @@ fn refused(kind: &str, code: &str, message: &str) {
         .args(["-c", "dev", "--saml-response-file"])
         .arg(env.path("saved.b64"))
         .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5), "STS exit code");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .ran()
+        .code(5);
+    let stderr = out.stderr();
     let first = stderr.lines().next().unwrap_or_default();
     assert_eq!(first, format!("saml-login: error: STS {code}: {message}"));
     assert_eq!(
@@ -71,8 +73,7 @@ fn max_session_duration_retries_once_at_3600() {
     let moto = moto();
     let sts = sts_errors("MaxSessionDuration", Some(&moto.url));
     let (env, _idp) = world(&sts);
-    let out = env
-        .cmd()
+    env.cmd()
         .args([
             "-c",
             "dev",
@@ -82,11 +83,9 @@ fn max_session_duration_retries_once_at_3600() {
         ])
         .arg(env.path("saved.b64"))
         .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("retrying with 3600 s"), "{stderr}");
+        .ran()
+        .success()
+        .stderr_has("retrying with 3600 s");
     assert_eq!(sts.get("/requests").replace(' ', ""), "[43200,3600]");
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "dev"),
@@ -116,14 +115,10 @@ fn sts_unreachable_is_one_line_and_keeps_the_file() {
             "--profile",
             "dev",
         ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.starts_with("saml-login: error: STS: cannot reach STS"),
-        "{stderr}"
-    );
+        .ran()
+        .code(1)
+        .stderr_starts("saml-login: error: STS: cannot reach STS");
+    let stderr = out.stderr();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(env.credentials(), EXISTING);
 }

@@ -32,12 +32,10 @@ fn assume_role_end_to_end_with_moto() {
     let out = env
         .cmd()
         .args(["-c", "dev", "aws-assume-role"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(out.stdout.is_empty(), "stdout carries only machine output");
-    assert!(stderr.contains("saved under AWS profile dev"), "{stderr}");
+        .ran()
+        .success()
+        .stdout_empty()
+        .stderr_has("saved under AWS profile dev");
 
     let creds = env.credentials();
     assert!(
@@ -71,7 +69,7 @@ fn assume_role_end_to_end_with_moto() {
         .lines()
         .find_map(|l| l.strip_prefix("aws_secret_access_key = "))
         .unwrap();
-    assert!(!stderr.contains(secret));
+    out.stderr_lacks(secret);
 }
 
 #[test]
@@ -84,12 +82,7 @@ fn login_form_then_get_token() {
         .var("BROWSER_LOGIN", "alice:correct-horse");
     env.config(&config_for(&idp, port));
 
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env.cmd().arg("get-token").ran().success().out;
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.lines().count(), 1);
     let xml = decode_saml(token.trim());
@@ -119,13 +112,9 @@ fn show_prints_one_section_per_role() {
     let out = env
         .cmd()
         .args(["aws-assume-role", "--show"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success()
+        .out;
     let expected = format!(
         "[Developer@sandbox]\nidp_url = {url}\nclient_id = test-client\naws_account = sandbox\naws_role = Developer\naws_profile = Developer@sandbox\n\n\
          [Admin@210987654321]\nidp_url = {url}\nclient_id = test-client\naws_account = 210987654321\naws_role = Admin\naws_profile = Admin@210987654321\n\n",
@@ -143,11 +132,10 @@ fn wrong_relay_state_is_refused() {
     let env = Env::new().test_browser(&format!("--log {}", log.path().display()));
     env.config(&config_for(&idp, port).replace("timeout = 30", "timeout = 4"));
 
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "timeout exit code");
-    assert!(out.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no login completed within 4 s"), "{stderr}");
+    env.call(&["get-token"])
+        .code(4)
+        .stdout_empty()
+        .stderr_has("no login completed within 4 s");
     // The browser's post was answered, with a refusal.
     let browser_log = std::fs::read_to_string(log.path()).unwrap();
     assert!(
@@ -195,11 +183,7 @@ fn stray_requests_do_not_end_the_wait() {
     }
     let (out, left) = child.output_within(Duration::from_secs(60));
     assert!(left.is_empty(), "{left:?}");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Ran::from(out).success().out;
     assert!(decode_saml(String::from_utf8(out.stdout).unwrap().trim()).contains(ROLE));
     assert!(answers[0].contains("404"), "{answers:?}");
     assert!(answers[1].contains("404"), "{answers:?}");
@@ -214,15 +198,9 @@ fn busy_port_is_named() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new().test_browser("");
     env.config(&config_for(&idp, port));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.starts_with(&format!(
-            "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `listen_port`\n"
-        )),
-        "{stderr}"
-    );
+    env.call(&["get-token"]).code(1).stderr_starts(&format!(
+        "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `listen_port`\n"
+    ));
 }
 
 #[test]
@@ -277,12 +255,7 @@ fn system_browser_is_the_default_without_a_display() {
             .any(|(k, _)| k == "DISPLAY" || k == "WAYLAND_DISPLAY")
     );
     env.config(&config_for(&idp, port).replace("browser = system\n", ""));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env.cmd().arg("get-token").ran().success().out;
     assert!(decode_saml(&String::from_utf8(out.stdout).unwrap()).contains(ROLE));
     let browser_log = std::fs::read_to_string(log.path()).unwrap();
     assert!(
@@ -336,10 +309,6 @@ fn body_over_one_mib_is_refused_and_ipv6_loopback_is_ours() {
     }
     let (out, left) = child.output_within(Duration::from_secs(60));
     assert!(left.is_empty(), "{left:?}");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Ran::from(out).success().out;
     assert!(decode_saml(&String::from_utf8(out.stdout).unwrap()).contains(ROLE));
 }

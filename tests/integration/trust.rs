@@ -33,16 +33,15 @@ fn three_roles() -> Vec<String> {
 /// moto, the test IdP (logged in, posting to a free loopback port), and a HOME whose
 /// ~/.saml-login [DEFAULT] points at them with the browser stand-in as system browser.
 fn world(idp_args: &[String], browser_args: &str) -> (Env, Server, Server, u16) {
-    let moto = moto();
-    let port = free_port();
-    let idp = start_idp(port, idp_args);
-    let env = Env::new().sts(&moto).test_browser(browser_args);
-    env.config(&config_for(&idp, port));
-    env.write(
-        ".aws-accounts",
-        &format!("[DEFAULT]\nsandbox = {SANDBOX}\nother = {OTHER}\n"),
-    );
-    (env, idp, moto, port)
+    let idp_args: Vec<&str> = idp_args.iter().map(String::as_str).collect();
+    let w = World::new()
+        .idp_args(&idp_args)
+        .browser_args(browser_args)
+        .accounts(&format!(
+            "[DEFAULT]\nsandbox = {SANDBOX}\nother = {OTHER}\n"
+        ))
+        .build();
+    (w.env, w.idp, w.moto.unwrap(), w.port)
 }
 
 fn start_idp(port: u16, idp_args: &[String]) -> Server {
@@ -319,11 +318,7 @@ fn credential_cache_answers_only_the_same_request() {
         ),
     );
     let key = |out: &Output| -> String {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Ran::from(out).success().out;
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["AccessKeyId"].as_str().unwrap().to_owned()
     };
@@ -356,11 +351,7 @@ fn credential_cache_answers_only_the_same_request() {
         .output()
         .unwrap();
     let exports = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Ran::from(&out).success();
     assert!(
         !exports.contains(&first) && !exports.contains(&key(&restricted)),
         "{exports}"
@@ -640,11 +631,7 @@ fn parallel_headless_callers_share_one_chromium_login() {
     );
     let outs = at_once(&env, 3, &["-c", "dev", "credential-process"]);
     for out in &outs {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        Ran::from(out).success();
     }
     assert_eq!(idp.samlp_requests(), 1, "three callers, one Chromium login");
 }

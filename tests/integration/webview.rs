@@ -30,8 +30,7 @@ fn webview_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
         idp.url
     ));
     // No browser chosen and a display present: the webview is the default.
-    let out = env
-        .cmd()
+    env.cmd()
         .args([
             "aws-assume-role",
             "--account",
@@ -41,13 +40,8 @@ fn webview_login_ends_in_credentials_moto_accepts_while_port_is_taken() {
             "--profile",
             "wv",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .ran()
+        .success();
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "wv"),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
@@ -80,17 +74,11 @@ fn webview_remembers_the_session_and_fresh_does_not() {
             .unwrap()
     };
     let run = |extra: &[&str]| {
-        let out = env
-            .cmd()
+        env.cmd()
             .args(extra)
             .args(["--no-cache", "get-token"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .ran()
+            .success();
     };
     run(&[]);
     let after_first = login_posts();
