@@ -246,6 +246,10 @@ pub enum Error {
     /// The IdP answered the login's start URL with 404 or 410 (checked before the wait).
     #[error("the IdP answered {status} for {url}")]
     IdpStartUrl { url: String, status: String },
+    /// Nothing listens at the start URL of an IdP on this machine (loopback): no
+    /// browser can reach it either.
+    #[error("the IdP does not answer at {url}: {why}")]
+    IdpNotListening { url: String, why: String },
     /// The browser never read the console's forwarding page.
     #[error("the browser did not open the console's sign-in page within {0} s")]
     ConsoleNotOpened(u64),
@@ -322,6 +326,9 @@ impl Error {
                         .into(),
                 )
             }
+            Error::IdpNotListening { .. } => Some(
+                "start the IdP, or check idp_url (its host and port) in the section".into(),
+            ),
             Error::IdpStartUrl { .. } => Some(
                 "check idp_url and client_id (or login_url) in the section: the IdP does not know that login"
                     .into(),

@@ -4,7 +4,8 @@
 //! user's proxy and CAs): a 404 or 410 (an unknown client id, a wrong path) ends the
 //! login at once; no answer at all (connection refused, no such host) is said at once,
 //! and the wait goes on, since the browser may reach the IdP another way (a proxy
-//! configuration only the browser has).
+//! configuration only the browser has), except a refused connection to an IdP on this
+//! machine (loopback), which no browser reaches either: that ends the login at once.
 //!
 //! Only Auth0's start URL (`{idp_url}/samlp/{client_id}`) is checked, without its query
 //! (our RelayState stays with the browser): there a request starts nothing. Another
@@ -48,6 +49,13 @@ pub(crate) fn check_start_url(start_url: &Url) -> Result<()> {
                 });
             }
         }
+        Err(e) if refused(&e) && on_this_machine(start_url) => {
+            // No proxy and no other way: a browser is refused just the same.
+            return Err(Error::IdpNotListening {
+                url: shown,
+                why: crate::net::explain_ureq_error(start_url, &e),
+            });
+        }
         Err(e) => {
             let why = crate::net::explain_ureq_error(start_url, &e);
             crate::output::warning!(
@@ -56,6 +64,29 @@ pub(crate) fn check_start_url(start_url: &Url) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether the connection was refused (nothing listens there).
+fn refused(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+        ureq::Error::ConnectionFailed => true,
+        _ => false,
+    }
+}
+
+/// Whether `url`'s host is this machine (a loopback address or `localhost`), which
+/// browsers reach directly, never through a proxy.
+fn on_this_machine(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// The URL without its query (our RelayState) or fragment, for messages.

@@ -348,14 +348,38 @@ fn a_crlf_credentials_file_keeps_its_line_endings() {
     assert_eq!(idp.samlp_requests(), 1);
 }
 
-/// Papercut: an IdP that does not answer (nothing listens) is said at once, before
-/// the wait for the browser, naming the URL and what happened.
+/// Papercut: an IdP on this machine that does not answer (nothing listens) ends the
+/// login within seconds, naming the URL and what happened: no browser can reach it
+/// either.
 #[test]
-fn an_idp_that_does_not_answer_is_named_at_once() {
+fn an_idp_on_this_machine_that_does_not_answer_ends_the_login_at_once() {
     let port = free_port();
     let env = Env::new().var("BROWSER", "true");
     env.config(&format!(
-        "[DEFAULT]\nidp_url = http://127.0.0.1:{port}\nclient_id = c\nlisten_port = {}\nbrowser = system\ntimeout = 6\n",
+        "[DEFAULT]\nidp_url = http://127.0.0.1:{port}\nclient_id = c\nlisten_port = {}\nbrowser = system\ntimeout = 120\n",
+        free_port()
+    ));
+    let started = Instant::now();
+    let (out, stderr) = env.run(&["get-token"]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{stderr}");
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&format!(
+            "saml-login: error: the IdP does not answer at http://127.0.0.1:{port}/samlp/c:"
+        )) && l.contains("onnection refused")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Opening"), "no browser opened: {stderr}");
+}
+
+/// Papercut: an IdP elsewhere that does not answer (a name that does not resolve) is
+/// said at once, before the wait for the browser, which may reach it another way (a
+/// proxy only the browser knows): the wait goes on to its timeout.
+#[test]
+fn an_idp_elsewhere_that_does_not_answer_is_named_at_once() {
+    let env = Env::new().var("BROWSER", "true");
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = http://idp.saml-login-test.invalid\nclient_id = c\nlisten_port = {}\nbrowser = system\ntimeout = 6\n",
         free_port()
     ));
     let (out, stderr) = env.run(&["get-token"]);
@@ -363,9 +387,9 @@ fn an_idp_that_does_not_answer_is_named_at_once() {
     let warning = stderr
         .lines()
         .position(|l| {
-            l.starts_with(&format!(
-                "saml-login: warning: the IdP does not answer at http://127.0.0.1:{port}/samlp/c:"
-            )) && l.contains("onnection refused")
+            l.starts_with(
+                "saml-login: warning: the IdP does not answer at http://idp.saml-login-test.invalid/samlp/c:",
+            )
         })
         .unwrap_or_else(|| panic!("{stderr}"));
     let timeout = stderr
