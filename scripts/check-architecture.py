@@ -251,26 +251,34 @@ ENV_EXCEPTIONS = {
 }
 
 
-def env_reads(root):
-    """Environment reads in non-test code outside the entry points and the resolver."""
-    out = []
-    for base in ["src"] + sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "browsers", "*", "src"))):
+def code_lines(root, bases, skip):
+    """(file relative to root, line number, line) of the non-test code of every `.rs` file
+    under `bases`, except the files `skip(rel)` says."""
+    for base in bases:
         for r, _, names in os.walk(os.path.join(root, base)):
             for name in sorted(names):
                 if not name.endswith(".rs"):
                     continue
                 path = os.path.join(r, name)
                 rel = os.path.relpath(path, root)
-                if rel.startswith(ENV_ALLOWED):
+                if skip(rel.replace(os.sep, "/")):
                     continue
                 with open(path, encoding="utf-8") as f:
                     text = f.read()
                 match = re.search(r"^#\[cfg\(test\)\]", text, re.M)
                 code = text[: match.start()] if match else text
                 for i, line in enumerate(code.split("\n"), 1):
-                    if ENV_READ.search(re.sub(r"//.*", "", line)):
-                        out.append((rel, i, line.strip()))
-    return out
+                    yield rel, i, line
+
+
+def env_reads(root):
+    """Environment reads in non-test code outside the entry points and the resolver."""
+    bases = ["src"] + sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "browsers", "*", "src")))
+    return [
+        (rel, i, line.strip())
+        for rel, i, line in code_lines(root, bases, lambda rel: rel.startswith(ENV_ALLOWED))
+        if ENV_READ.search(re.sub(r"//.*", "", line))
+    ]
 
 
 STDERR_WRITE = re.compile(r"\beprint(?:ln)?!\s*\(|\btracing::(?:warn|error)!\s*\(|^\s*(?:warn|error)!\s*\(")
@@ -283,25 +291,13 @@ STDERR_ALLOWED = ("src/output.rs",)
 def stderr_writes(root):
     """Lines for people written to stderr outside the reporter (non-test code of src/)."""
     out = []
-    for r, _, names in os.walk(os.path.join(root, "src")):
-        for name in sorted(names):
-            if not name.endswith(".rs"):
-                continue
-            path = os.path.join(r, name)
-            rel = os.path.relpath(path, root)
-            if rel.replace(os.sep, "/") in STDERR_ALLOWED:
-                continue
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            match = re.search(r"^#\[cfg\(test\)\]", text, re.M)
-            code = text[: match.start()] if match else text
-            for i, line in enumerate(code.split("\n"), 1):
-                bare = re.sub(r"//.*", "", re.sub(r'"(?:\\.|[^"\\])*"', '""', line))
-                if STDERR_WRITE.search(bare):
-                    out.append(
-                        f"{rel}:{i}: {line.strip()}: say it through crate::output (notice!, note!, "
-                        "warning!, error), the one voice on stderr"
-                    )
+    for rel, i, line in code_lines(root, ["src"], lambda rel: rel in STDERR_ALLOWED):
+        bare = re.sub(r"//.*", "", re.sub(r'"(?:\\.|[^"\\])*"', '""', line))
+        if STDERR_WRITE.search(bare):
+            out.append(
+                f"{rel}:{i}: {line.strip()}: say it through crate::output (notice!, note!, "
+                "warning!, error), the one voice on stderr"
+            )
     return out
 def env_problems(reads):
     """Reads not excepted, and exceptions that no longer occur."""

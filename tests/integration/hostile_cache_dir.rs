@@ -52,15 +52,15 @@ fn private_file(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
-#[test]
-fn the_login_lock_follows_no_link_planted_in_another_users_cache_dir() {
+/// A HOME whose [dev] has logged in once with the user's own cache (the IdP, moto) and
+/// the names of the lock files that login used.
+fn logged_in_once() -> (Env, Server, Server, Vec<String>) {
     let moto = moto();
     let port = free_port();
     let callback = format!("http://localhost:{port}/saml");
     let idp = idp(&["--auto-session", "--callback", &callback]);
     let env = Env::new().sts(&moto).test_browser("");
     env.config(&format!("{}{DEV}", config_for(&idp, port)));
-    // The lock files' names, from a login with the user's own cache.
     let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
     assert!(out.status.success(), "{stderr}");
     let names: Vec<String> = std::fs::read_dir(env.path(".cache/saml-login/locks"))
@@ -68,6 +68,12 @@ fn the_login_lock_follows_no_link_planted_in_another_users_cache_dir() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.is_empty());
+    (env, idp, moto, names)
+}
+
+#[test]
+fn the_login_lock_follows_no_link_planted_in_another_users_cache_dir() {
+    let (env, _idp, _moto, names) = logged_in_once();
 
     let victim = env.path("precious/key.pem");
     private_file(&victim, "the user's 0600 file");
@@ -127,20 +133,8 @@ fn logout_deletes_nothing_through_a_link_planted_in_another_users_cache_dir() {
 /// which the test above cannot see, as its directory check refuses first.
 #[test]
 fn a_lock_that_is_a_link_is_not_followed_in_the_users_own_cache_dir() {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!("{}{DEV}", config_for(&idp, port)));
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert!(out.status.success(), "{stderr}");
+    let (env, _idp, _moto, names) = logged_in_once();
     let locks = env.path(".cache/saml-login/locks");
-    let names: Vec<String> = std::fs::read_dir(&locks)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(!names.is_empty());
 
     let victim = env.path("precious/key.pem");
     private_file(&victim, "the user's 0600 file");

@@ -83,7 +83,8 @@ fn an_unknown_saml_login_variable_gets_did_you_mean() {
 }
 
 /// Papercut: warnings have one style: tracing's (`WARN ...`) reads as saml-login's own
-/// `saml-login: warning: ...` (here: a group-writable ~/.aws).
+/// `saml-login: warning: ...` (here: a group-writable ~/.aws), with `--verbose` too
+/// (tracing is only `--verbose`'s trace; issue 26's one voice).
 #[cfg(unix)]
 #[test]
 fn every_warning_has_one_style() {
@@ -96,26 +97,30 @@ fn every_warning_has_one_style() {
     let dir = env.path(".aws");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
     let saved = env.write("saved.b64", "not a response\n");
-    let (_, stderr) = env.run(&[
-        "--saml-response-file",
-        saved.to_str().unwrap(),
-        "-c",
-        "dev",
-        "aws-assume-role",
-    ]);
-    assert!(
-        stderr.contains(&format!(
-            "saml-login: warning: {} is writable by its group (mode 770)",
-            dir.display()
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr
-            .lines()
-            .all(|l| !l.trim_start().starts_with("WARN") && !l.contains(" WARN ")),
-        "{stderr}"
-    );
+    for verbose in [&[][..], &["--verbose"][..]] {
+        let mut args = verbose.to_vec();
+        args.extend([
+            "--saml-response-file",
+            saved.to_str().unwrap(),
+            "-c",
+            "dev",
+            "aws-assume-role",
+        ]);
+        let (_, stderr) = env.run(&args);
+        assert!(
+            stderr.contains(&format!(
+                "saml-login: warning: {} is writable by its group (mode 770)",
+                dir.display()
+            )),
+            "{verbose:?}: {stderr}"
+        );
+        assert!(
+            stderr
+                .lines()
+                .all(|l| !l.trim_start().starts_with("WARN") && !l.contains(" WARN ")),
+            "{verbose:?}: {stderr}"
+        );
+    }
 }
 
 /// Papercut: a login lock held by a process that did not (yet) write its pid is

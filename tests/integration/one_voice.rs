@@ -52,38 +52,3 @@ fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
     );
     assert!(!stderr.contains("saml-login:"), "{stderr}");
 }
-
-/// A warning of saml-login's own has one style with `--verbose` too (it used to be
-/// tracing's ` WARN ...` there): tracing is only `--verbose`'s trace.
-#[cfg(unix)]
-#[test]
-fn a_warning_keeps_its_style_with_verbose() {
-    use std::os::unix::fs::PermissionsExt;
-    let env = Env::new();
-    env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n[dev]\naws_account = 123456789012\naws_role = Developer\n");
-    env.write(".aws/credentials", "[a]\nx = 1\n");
-    let dir = env.path(".aws");
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
-    let saved = env.write("saved.b64", "not a response\n");
-    let (_, stderr) = env.run(&[
-        "--verbose",
-        "--saml-response-file",
-        saved.to_str().unwrap(),
-        "-c",
-        "dev",
-        "aws-assume-role",
-    ]);
-    assert!(
-        stderr.contains(&format!(
-            "saml-login: warning: {} is writable by its group (mode 770)",
-            dir.display()
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr
-            .lines()
-            .all(|l| !(l.contains("WARN") && l.contains("writable by its group"))),
-        "{stderr}"
-    );
-}

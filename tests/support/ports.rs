@@ -56,10 +56,17 @@ pub fn connect_within(port: u16, limit: Duration) -> TcpStream {
 /// could (retrying the connection for up to 10 s while the server starts); the status
 /// line of the answer, or `None` when nothing listened.
 pub fn post_form(port: u16, host: &str, pairs: &[(&str, &str)]) -> Option<String> {
-    use std::io::{Read, Write};
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
+    post_raw(port, host, &body)
+}
+
+/// POST `body` (sent as it is, as a form) to `http://127.0.0.1:port/saml` with
+/// `Host: host` (retrying the connection for up to 10 s while the server starts; the
+/// answer read for at most 20 s); its status line, or `None` when nothing listened.
+pub fn post_raw(port: u16, host: &str, body: &str) -> Option<String> {
+    use std::io::{Read, Write};
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut s = loop {
         match TcpStream::connect(("127.0.0.1", port)) {
