@@ -1,7 +1,7 @@
 //! Processes a test starts, killed when their guard drops: [`GroupGuard`] (a process
 //! group) and [`KillOnDrop`] (plain children).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use super::processes::group_processes;
@@ -119,7 +119,7 @@ impl GroupGuard {
         {
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
+                .stderr(std::process::Stdio::null())
                 .status();
         }
         #[cfg(not(unix))]
