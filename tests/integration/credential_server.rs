@@ -192,31 +192,6 @@ fn renewal_before_expiry_one_sts_call_per_period_not_per_request() {
     );
 }
 
-/// Wait for `path` to hold the two variables; returns (uri, token).
-fn served_vars(path: &std::path::Path, guard: &mut GroupGuard) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let get = |k: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .map(str::to_owned)
-        };
-        if let (Some(u), Some(t)) = (
-            get("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-            get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-        ) {
-            return (u, t);
-        }
-        assert!(
-            guard.wait_for(Duration::ZERO).is_none(),
-            "serve ended early"
-        );
-        assert!(Instant::now() < deadline, "serve wrote no variables");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// GET `uri` with `token`: status and body.
 fn get_with(uri: &str, token: Option<&str>) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()

@@ -137,18 +137,7 @@ fn status_lists_the_running_servers_and_forgets_them_when_they_end() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut serve = GroupGuard::spawn(cmd);
-    let first = wait_for_line(&vars, &mut serve);
-    let uri = first
-        .lines()
-        .find_map(|l| l.strip_prefix("AWS_CONTAINER_CREDENTIALS_FULL_URI="))
-        .unwrap()
-        .to_owned();
-    let text = std::fs::read_to_string(&vars).unwrap();
-    let token = text
-        .lines()
-        .find_map(|l| l.strip_prefix("AWS_CONTAINER_AUTHORIZATION_TOKEN="))
-        .unwrap()
-        .to_owned();
+    let (uri, token) = served_vars(&vars, &mut serve);
     // Its row, once the login at start has given it keys.
     let deadline = Instant::now() + Duration::from_secs(60);
     let row = loop {
@@ -426,18 +415,7 @@ fn another_local_user_cannot_read_serves_env_file_nor_get_keys() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut guard = GroupGuard::spawn(cmd);
-    wait_for_line(&vars, &mut guard);
-    let text = std::fs::read_to_string(&vars).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    let (uri, token) = (
-        get("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-        get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-    );
+    let (uri, token) = served_vars(&vars, &mut guard);
     let (report, mut other) = other_user(&uri, "-", &vars.display().to_string(), &token);
     assert_eq!(report["env_file"], "denied", "{report}");
     assert_refused(&report);
@@ -471,18 +449,7 @@ fn a_headless_renewal_that_needs_a_person_answers_an_error_json_at_once_and_says
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&errors).unwrap());
     let mut guard = GroupGuard::spawn(cmd);
-    wait_for_line(&vars, &mut guard);
-    let text = std::fs::read_to_string(&vars).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    let (uri, token) = (
-        get("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-        get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-    );
+    let (uri, token) = served_vars(&vars, &mut guard);
     // Wait for the failed login to be said on stderr, then ask twice.
     let deadline = Instant::now() + Duration::from_secs(60);
     let said = loop {

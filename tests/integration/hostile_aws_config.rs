@@ -33,13 +33,9 @@ fn config_with_process(env: &Env, marker: &std::path::Path) -> std::path::PathBu
     )
 }
 
-#[test]
-fn exec_runs_no_credential_process_from_a_config_file_of_another_user() {
-    let env = Env::new().var("SAML_LOGIN_PASSWORD", "the-users-idp-password");
-    let marker = env.path("ran");
-    let config = config_with_process(&env, &marker);
-    std::os::unix::fs::chown(&config, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
-    let out = env.call(&[
+/// `exec --profile planted` printing the access key id its command gets.
+fn exec_planted(env: &Env) -> Ran {
+    env.call(&[
         "exec",
         "--profile",
         "planted",
@@ -47,7 +43,16 @@ fn exec_runs_no_credential_process_from_a_config_file_of_another_user() {
         "sh",
         "-c",
         "echo $AWS_ACCESS_KEY_ID",
-    ]);
+    ])
+}
+
+#[test]
+fn exec_runs_no_credential_process_from_a_config_file_of_another_user() {
+    let env = Env::new().var("SAML_LOGIN_PASSWORD", "the-users-idp-password");
+    let marker = env.path("ran");
+    let config = config_with_process(&env, &marker);
+    std::os::unix::fs::chown(&config, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    let out = exec_planted(&env);
     let ran = !marker.exists();
     out.check(ran, "the other user's credential_process ran")
         .stdout_lacks("AKIAPLANTED")
@@ -61,17 +66,9 @@ fn the_idp_password_reaches_no_credential_process_but_saml_login() {
     let env = Env::new().var("SAML_LOGIN_PASSWORD", "the-users-idp-password");
     let marker = env.path("ran");
     config_with_process(&env, &marker);
-    env.call(&[
-        "exec",
-        "--profile",
-        "planted",
-        "--",
-        "sh",
-        "-c",
-        "echo $AWS_ACCESS_KEY_ID",
-    ])
-    .success()
-    .stdout_has("AKIAPLANTEDPLANTED");
+    exec_planted(&env)
+        .success()
+        .stdout_has("AKIAPLANTEDPLANTED");
     let seen = std::fs::read_to_string(&marker).expect("the credential_process ran");
     assert!(
         !seen.contains("the-users-idp-password"),

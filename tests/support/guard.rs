@@ -224,3 +224,32 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+/// Wait (at most 60 s, while `guard`'s `serve` runs) for `path` to hold the two
+/// variables `serve --env-file` writes; returns (uri, token).
+pub fn served_vars(path: &std::path::Path, guard: &mut GroupGuard) -> (String, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let get = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .map(str::to_owned)
+        };
+        if let (Some(u), Some(t)) = (
+            get("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+        ) {
+            return (u, t);
+        }
+        assert!(
+            guard.wait_for(std::time::Duration::ZERO).is_none(),
+            "serve ended early"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve wrote no variables"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
