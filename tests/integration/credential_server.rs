@@ -129,28 +129,6 @@ fn exec_server_with_a_profile_chain_serves_the_chained_role() {
     );
 }
 
-/// A job polling the endpoint for `SECONDS`: every answer's key and expiry, and a
-/// GetCallerIdentity with the keys boto3 reads from the endpoint each round.
-const POLL: &str = r#"
-import json, os, sys, time, urllib.request, datetime
-import boto3
-uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-keys, requests, expired = [], 0, 0
-end = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < end:
-    body = json.load(urllib.request.urlopen(urllib.request.Request(uri, headers={"Authorization": token}), timeout=5))
-    requests += 1
-    exp = datetime.datetime.fromisoformat(body["Expiration"].replace("Z", "+00:00"))
-    if exp <= datetime.datetime.now(datetime.timezone.utc):
-        expired += 1
-    if body["AccessKeyId"] not in keys:
-        keys.append(body["AccessKeyId"])
-    boto3.Session().client("sts").get_caller_identity()
-    time.sleep(0.2)
-print(json.dumps({"keys": keys, "requests": requests, "expired": expired}))
-"#;
-
 #[test]
 fn renewal_before_expiry_one_sts_call_per_period_not_per_request() {
     // Sessions of 900 s (moto's minimum) renewed 893 s before expiry: every 7 s.
@@ -161,7 +139,7 @@ fn renewal_before_expiry_one_sts_call_per_period_not_per_request() {
         .cmd()
         .args(["-c", "dev", "exec", "--server", "--"])
         .arg(python())
-        .args(["-c", POLL, "17"])
+        .args(["-c", POLL_ENDPOINT, "17"])
         .output()
         .unwrap();
     let ran = started.elapsed();

@@ -33,28 +33,6 @@ fn calls_of(recorder: &Server, action: &str) -> usize {
         .count()
 }
 
-/// A job polling the endpoint for argv[1] seconds: every key and whether any answer
-/// had expired, and the ARN each key gets from GetCallerIdentity.
-const POLL: &str = r#"
-import json, os, sys, time, urllib.request, datetime
-import boto3
-uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-keys, arns, requests, expired = [], set(), 0, 0
-end = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < end:
-    body = json.load(urllib.request.urlopen(urllib.request.Request(uri, headers={"Authorization": token}), timeout=5))
-    requests += 1
-    exp = datetime.datetime.fromisoformat(body["Expiration"].replace("Z", "+00:00"))
-    if exp <= datetime.datetime.now(datetime.timezone.utc):
-        expired += 1
-    if body["AccessKeyId"] not in keys:
-        keys.append(body["AccessKeyId"])
-    arns.add(boto3.Session().client("sts", region_name="us-east-1").get_caller_identity()["Arn"])
-    time.sleep(0.2)
-print(json.dumps({"keys": keys, "arns": sorted(arns), "requests": requests, "expired": expired}))
-"#;
-
 #[test]
 fn a_chained_profiles_served_keys_renew_hop_by_hop_across_expiries() {
     // The SAML role's session lasts 900 s (so its credentials cache serves it all
@@ -73,7 +51,7 @@ fn a_chained_profiles_served_keys_renew_hop_by_hop_across_expiries() {
         .cmd()
         .args(["exec", "--server", "--profile", "deploy", "--"])
         .arg(python())
-        .args(["-c", POLL, "17"])
+        .args(["-c", POLL_ENDPOINT, "17"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -102,3 +102,27 @@ pub fn caller_identity(moto: &Server, credentials_file: &Path, profile: &str) ->
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// A job (python, `-c`) polling a credential server's endpoint (the two container
+/// variables) for argv[1] seconds, as a long job would: every key, how many answers had
+/// expired, and the ARN GetCallerIdentity gives each round's keys (boto3 reads them from
+/// the endpoint).
+pub const POLL_ENDPOINT: &str = r#"
+import json, os, sys, time, urllib.request, datetime
+import boto3
+uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+keys, arns, requests, expired = [], set(), 0, 0
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    body = json.load(urllib.request.urlopen(urllib.request.Request(uri, headers={"Authorization": token}), timeout=5))
+    requests += 1
+    exp = datetime.datetime.fromisoformat(body["Expiration"].replace("Z", "+00:00"))
+    if exp <= datetime.datetime.now(datetime.timezone.utc):
+        expired += 1
+    if body["AccessKeyId"] not in keys:
+        keys.append(body["AccessKeyId"])
+    arns.add(boto3.Session().client("sts", region_name="us-east-1").get_caller_identity()["Arn"])
+    time.sleep(0.2)
+print(json.dumps({"keys": keys, "arns": sorted(arns), "requests": requests, "expired": expired}))
+"#;
