@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\nregion = eu-west-1\n";
-const OTHER_UID: &str = "65534";
 
 /// moto behind the recording proxy, the test IdP (every browser logged in), a HOME whose
 /// section [dev] names the role.
@@ -253,20 +252,8 @@ fn other_user(
     env_file: &str,
     token: &str,
 ) -> (serde_json::Value, std::process::Child) {
-    let mut child = Command::new("setpriv")
-        .args([
-            &format!("--reuid={OTHER_UID}"),
-            &format!("--regid={OTHER_UID}"),
-            "--clear-groups",
-            "/usr/bin/python3",
-            "-u",
-            "-c",
-            OTHER,
-            uri,
-            pid,
-            env_file,
-        ])
-        .current_dir("/")
+    let mut child = python_as_uid_65534(OTHER)
+        .args([uri, pid, env_file])
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .stdin(Stdio::piped())

@@ -8,7 +8,7 @@
 #![cfg(target_os = "linux")]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::*;
 
@@ -17,16 +17,8 @@ const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_
 
 /// `sh -c SCRIPT` as the other user.
 fn as_other_user(script: &str) {
-    let out = Command::new("setpriv")
-        .args([
-            &format!("--reuid={OTHER_UID}"),
-            &format!("--regid={OTHER_UID}"),
-            "--clear-groups",
-            "/bin/sh",
-            "-c",
-            script,
-        ])
-        .current_dir("/")
+    let out = as_uid_65534("/bin/sh")
+        .args(["-c", script])
         .stdin(Stdio::null())
         .output()
         .unwrap();

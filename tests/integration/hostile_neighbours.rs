@@ -176,10 +176,6 @@ fn forged_assertion_without_relay_state_is_refused() {
     println!("forged post answered: {answers:?}");
 }
 
-/// The other local user the attacks run as (`nobody`). Switching to it needs root, as
-/// `tests/any_idp.rs`'s network namespaces do; CI runs the suite as root.
-const OTHER_UID: &str = "65534";
-
 /// A process of ours, killed on drop (also when a test fails half-way).
 struct Guard(Option<Child>);
 
@@ -206,18 +202,8 @@ impl Drop for Guard {
 /// the system's python3 (a per-user Python may not be readable by that user). Returns
 /// once it printed `ready`.
 fn as_other_user(script: &str, args: &[&str]) -> Guard {
-    let mut child = Command::new("setpriv")
-        .args([
-            &format!("--reuid={OTHER_UID}"),
-            &format!("--regid={OTHER_UID}"),
-            "--clear-groups",
-            "/usr/bin/python3",
-            "-u",
-            "-c",
-            script,
-        ])
+    let mut child = python_as_uid_65534(script)
         .args(args)
-        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -10,13 +10,11 @@
 
 #![cfg(target_os = "linux")]
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// The other local user (`nobody`); switching to it needs root, as CI runs the suite.
-const OTHER_UID: &str = "65534";
 const REAL: &str = "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com";
 const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n";
 
@@ -56,19 +54,8 @@ pub(crate) fn post_as_other_user(port: u16, pairs: &[(&str, &str)]) -> String {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    let out = Command::new("setpriv")
-        .args([
-            &format!("--reuid={OTHER_UID}"),
-            &format!("--regid={OTHER_UID}"),
-            "--clear-groups",
-            "/usr/bin/python3",
-            "-c",
-            POSTER,
-            &port.to_string(),
-            &format!("localhost:{port}"),
-            &body,
-        ])
-        .current_dir("/")
+    let out = python_as_uid_65534(POSTER)
+        .args([&port.to_string(), &format!("localhost:{port}"), &body])
         .stdin(Stdio::null())
         .output()
         .expect("setpriv (util-linux) and /usr/bin/python3 are installed");
@@ -271,18 +258,8 @@ impl OtherUser {
     /// Python `script` with `args` as uid 65534, once it printed `ready`.
     fn start(script: &str, args: &[&str]) -> Self {
         use std::io::BufRead;
-        let mut child = Command::new("setpriv")
-            .args([
-                &format!("--reuid={OTHER_UID}"),
-                &format!("--regid={OTHER_UID}"),
-                "--clear-groups",
-                "/usr/bin/python3",
-                "-u",
-                "-c",
-                script,
-            ])
+        let mut child = python_as_uid_65534(script)
             .args(args)
-            .current_dir("/")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

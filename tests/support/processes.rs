@@ -213,3 +213,23 @@ fn the_process_helpers_see_a_test_s_children_and_their_end() {
     );
     assert!(processes_naming(&marker).is_empty());
 }
+
+/// `program` run as another local user (uid and gid 65534, no groups: `setpriv`, from
+/// util-linux) in `/`; the caller adds arguments and stdio. Linux only; switching user
+/// needs root, as CI runs the suite.
+#[cfg(target_os = "linux")]
+pub fn as_uid_65534(program: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", program])
+        .current_dir("/");
+    cmd
+}
+
+/// Python `script` (`-c`, unbuffered) as another local user ([`as_uid_65534`]), with the
+/// system's python3 (a per-user Python may not be readable by that user).
+#[cfg(target_os = "linux")]
+pub fn python_as_uid_65534(script: &str) -> std::process::Command {
+    let mut cmd = as_uid_65534("/usr/bin/python3");
+    cmd.args(["-u", "-c", script]);
+    cmd
+}
