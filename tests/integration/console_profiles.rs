@@ -287,10 +287,7 @@ fn bad_console_values_give_one_line_and_exit_2() {
     ] {
         let mut all = vec!["aws-console", "--profile", "dev"];
         all.extend_from_slice(args);
-        let (out, stderr) = w.env.run(&all);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        w.env.call(&all).code(2).stderr_has(says).stdout_empty();
     }
     assert!(w.requests().is_empty(), "no bad value reached the network");
     assert!(!w.env.path(".local/share/saml-login/console").exists());

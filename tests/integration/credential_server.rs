@@ -244,11 +244,10 @@ fn serve_answers_an_error_json_at_once_while_a_person_must_log_in() {
 fn serve_refuses_every_interface_unless_asked() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://idp.example.test\nclient_id = c\n");
-    let (out, stderr) = env.run(&["serve", "--address", "0.0.0.0"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--all-interfaces"), "{stderr}");
-    let (out, stderr) = env.run(&["serve", "--address", "::"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    env.call(&["serve", "--address", "0.0.0.0"])
+        .code(2)
+        .stderr_has("--all-interfaces");
+    env.call(&["serve", "--address", "::"]).code(2);
 }
 
 #[test]

@@ -32,18 +32,15 @@ fn a_tmpdir_others_can_write_without_the_sticky_bit_is_not_used() {
         .var("TMPDIR", loose.display().to_string())
         .var("XDG_RUNTIME_DIR", run.display().to_string());
     env.config(&config_for(&idp, port));
-    let (out, stderr) = env.run(&["get-token"]);
-    assert!(out.status.success(), "{stderr}");
+    let ran = env.call(&["get-token"]).success();
     let opened = std::fs::read_to_string(&log).unwrap();
     let first = opened.lines().next().unwrap_or_default();
     assert!(
         first.contains(&format!("file://{}/saml-login-open-", run.display())),
         "the forwarding page is in XDG_RUNTIME_DIR: {opened}"
     );
-    assert!(
-        stderr.contains("without the sticky bit"),
-        "says why: {stderr}"
-    );
+    // Says why.
+    ran.stderr_has("without the sticky bit");
 }
 
 #[test]

@@ -168,8 +168,7 @@ fn after_a_timeout_the_port_stays_held_and_a_late_post_is_told_the_login_was_can
 
     // A new login of the user takes the port back and succeeds.
     let env = env.test_browser("");
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["-c", "dev", "aws-assume-role"]).success();
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

@@ -12,12 +12,9 @@ fn a_failing_credential_process_is_a_failure_not_a_usage_error() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://idp.example.test\nclient_id = c\n");
     env.write(".aws/config", "[profile p]\ncredential_process = false\n");
-    let (out, stderr) = env.run(&["exec", "--profile", "p", "--", "true"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("saml-login: error: credential_process of profile p: false failed"),
-        "{stderr}"
-    );
+    env.call(&["exec", "--profile", "p", "--", "true"])
+        .code(1)
+        .stderr_has("saml-login: error: credential_process of profile p: false failed");
 }
 
 /// The stand-alone `aws-console` resolving a chained profile says the chain's notice in
@@ -37,18 +34,12 @@ fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
         "[profile base]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"ASIABASEEXAMPLE1\",\"SecretAccessKey\":\"base-secret\",\"SessionToken\":\"base-token\"}'\n\
          [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deployer\nsource_profile = base\nregion = eu-west-1\nduration_seconds = 7200\n",
     );
-    let out = env
-        .cmd_for("aws-console")
+    env.cmd_for("aws-console")
         .args(["--profile", "deploy", "--print"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(
-            "aws-console: profile deploy chains on a role session, which AWS limits to 3600 s"
-        ),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("saml-login:"), "{stderr}");
+        .ran()
+        .success()
+        .stderr_has(
+            "aws-console: profile deploy chains on a role session, which AWS limits to 3600 s",
+        )
+        .stderr_lacks("saml-login:");
 }
