@@ -118,6 +118,13 @@ impl Ran {
         self.check(lacks, &format!("expected stdout without {needle:?}"))
     }
 
+    /// stdout is exactly `text`.
+    #[track_caller]
+    pub fn stdout_eq(self, text: &str) -> Self {
+        let same = self.out.stdout == text.as_bytes();
+        self.check(same, &format!("expected stdout to be exactly {text:?}"))
+    }
+
     /// stdout is empty.
     #[track_caller]
     pub fn stdout_empty(self) -> Self {
@@ -226,6 +233,7 @@ fn the_expect_checks_pass_on_the_truth_and_fail_showing_the_output() {
         .stdout_has("\"a\"")
         .stdout_lacks("oops")
         .stdout_matches(r"^\{.*\}\n$")
+        .stdout_eq("{\"a\": 1}\n")
         .stderr_has("oops")
         .stderr_lacks("{")
         .stderr_starts("oops:")
@@ -233,7 +241,7 @@ fn the_expect_checks_pass_on_the_truth_and_fail_showing_the_output() {
         .context("a case");
     assert_eq!(out.stdout_json()["a"], 1);
     type Check = fn(Ran);
-    let failing: [(&str, Check); 9] = [
+    let failing: [(&str, Check); 10] = [
         ("success", |r| drop(r.success())),
         ("code", |r| drop(r.code(0))),
         ("stderr_has", |r| drop(r.stderr_has("absent"))),
@@ -241,6 +249,7 @@ fn the_expect_checks_pass_on_the_truth_and_fail_showing_the_output() {
         ("stdout_has", |r| drop(r.stdout_has("absent"))),
         ("stdout_lacks", |r| drop(r.stdout_lacks("a"))),
         ("stdout_empty", |r| drop(r.stdout_empty())),
+        ("stdout_eq", |r| drop(r.stdout_eq("{\"a\": 1}"))),
         ("stderr_matches", |r| drop(r.stderr_matches(r"^\d"))),
         ("stdout_matches", |r| drop(r.stdout_matches("oops"))),
     ];
