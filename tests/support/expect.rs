@@ -97,6 +97,13 @@ impl Ran {
         self.check(lacks, &format!("expected stderr without {needle:?}"))
     }
 
+    /// stderr is exactly `text`.
+    #[track_caller]
+    pub fn stderr_eq(self, text: &str) -> Self {
+        let same = self.out.stderr == text.as_bytes();
+        self.check(same, &format!("expected stderr to be exactly {text:?}"))
+    }
+
     /// stderr starts with `prefix`.
     #[track_caller]
     pub fn stderr_starts(self, prefix: &str) -> Self {
@@ -237,15 +244,17 @@ fn the_expect_checks_pass_on_the_truth_and_fail_showing_the_output() {
         .stderr_has("oops")
         .stderr_lacks("{")
         .stderr_starts("oops:")
+        .stderr_eq("oops: 42 things\n")
         .stderr_matches(r"\d+ things")
         .context("a case");
     assert_eq!(out.stdout_json()["a"], 1);
     type Check = fn(Ran);
-    let failing: [(&str, Check); 10] = [
+    let failing: [(&str, Check); 11] = [
         ("success", |r| drop(r.success())),
         ("code", |r| drop(r.code(0))),
         ("stderr_has", |r| drop(r.stderr_has("absent"))),
         ("stderr_lacks", |r| drop(r.stderr_lacks("oops"))),
+        ("stderr_eq", |r| drop(r.stderr_eq("oops: 42 things"))),
         ("stdout_has", |r| drop(r.stdout_has("absent"))),
         ("stdout_lacks", |r| drop(r.stdout_lacks("a"))),
         ("stdout_empty", |r| drop(r.stdout_empty())),
