@@ -306,18 +306,14 @@ fn status_lists_profiles_with_time_left_and_the_cached_assertion() {
             .contains("/samlp/test-client")
     );
     // Not a terminal: one tab-separated line each, expiring ones marked.
-    let out = env.cmd().arg("status").output().unwrap();
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        table.starts_with("KIND\tNAME\tACCOUNT\tROLE\tLEFT\tSTATE\n"),
-        "{table}"
-    );
-    assert!(
-        table
-            .lines()
-            .any(|l| l.starts_with("profile\tsoon\tsandbox\tOps\t") && l.ends_with("expiring !")),
-        "{table}"
-    );
+    let status = env.call(&["status"]);
+    let marked = status
+        .stdout()
+        .lines()
+        .any(|l| l.starts_with("profile\tsoon\tsandbox\tOps\t") && l.ends_with("expiring !"));
+    status
+        .stdout_matches("\\AKIND\tNAME\tACCOUNT\tROLE\tLEFT\tSTATE\n")
+        .check(marked, "the expiring profile's line, marked");
 }
 
 /// `serve` on the ECS container address (169.254.170.2, which the SDKs accept over plain

@@ -165,14 +165,13 @@ fn status_lists_the_running_servers_and_forgets_them_when_they_end() {
     assert!(!all.contains("ASIA"), "no key in status: {all}");
     // The exec server ended with its command: only `serve` is left; then none.
     assert_eq!(servers(&env).len(), 1);
-    let out = env.cmd().arg("status").output().unwrap();
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        table.lines().any(|l| l.starts_with(&format!(
+    let status = env.call(&["status"]);
+    let listed = status.stdout().lines().any(|l| {
+        l.starts_with(&format!(
             "server\t{uri} section dev (serve)\tsandbox\tDeveloper\t"
-        )) && l.ends_with("\tvalid")),
-        "{table}"
-    );
+        )) && l.ends_with("\tvalid")
+    });
+    status.check(listed, "the serve server's line");
     let _ = Command::new("kill")
         .args(["-TERM", &serve.id().to_string()])
         .status();

@@ -57,7 +57,7 @@ fn take_as_other_user(port: u16) -> String {
 }
 
 fn other_user_python(script: &str, port: u16) -> String {
-    let out = Command::new("setpriv")
+    Command::new("setpriv")
         .args([
             &format!("--reuid={OTHER_UID}"),
             &format!("--regid={OTHER_UID}"),
@@ -69,10 +69,9 @@ fn other_user_python(script: &str, port: u16) -> String {
         ])
         .current_dir("/")
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .ran()
+        .success()
+        .stdout()
 }
 
 /// The world: moto, the IdP, and a browser that does nothing (the login can only end
