@@ -10,15 +10,15 @@ use crate::storage::credentials_file::SecretFile;
 /// `configure`: one AWS config profile per granted role, in the section's block of
 /// ~/.aws/config, each running `saml-login credential-process` for its role.
 pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let granted = assertion(cx, format!("[{}] configure", s.section), Wanted::default())?;
-    let program = own_command(&cx.paths.programs);
+    let program = own_command(&cx.job.paths.programs);
     let mut profiles: Vec<GeneratedProfile> = Vec::new();
     for role in &granted.assertion.roles {
         let name = s
             .profile_name
             .replace("{role}", role.name())
-            .replace("{account_alias}", cx.accounts.alias_for(role.account()))
+            .replace("{account_alias}", cx.job.accounts.alias_for(role.account()))
             .replace("{account}", role.account())
             .replace("{section}", &s.section);
         crate::storage::credentials_file::check_profile_name(&name).map_err(|message| {
@@ -60,7 +60,7 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
             entries,
         });
     }
-    let path = &cx.paths.aws_config;
+    let path = &cx.job.paths.aws_config;
     let edit = |old: &str| {
         aws_config::with_block(old, &s.section, &profiles).map_err(|message| Error::Malformed {
             path: path.clone(),

@@ -20,15 +20,15 @@ use crate::storage::credentials_file;
 
 /// `aws-console`: open the console with the credentials of the section's profile.
 pub(crate) fn aws_console(cx: &Context, target: &ConsoleTarget) -> Result<()> {
-    let Some(profile) = &cx.settings.aws_profile else {
+    let Some(profile) = &cx.job.settings.aws_profile else {
         return Err(Error::Usage(
             "--profile is required (or aws_profile in the section)".into(),
         ));
     };
     console_for_profile(
-        &cx.paths,
+        &cx.job.paths,
         &cx.cache,
-        &cx.console_env,
+        &cx.job.console_env,
         profile,
         &region_for_console(cx, Some(profile)),
         target,
@@ -178,10 +178,11 @@ fn show(paths: &Paths, target: &ConsoleTarget, profile: &str, url: &url::Url) ->
 /// The console's region: the setting, the AWS variables, the profile's region in
 /// ~/.aws/config, else us-east-1.
 pub(crate) fn region_for_console(cx: &Context, profile: Option<&str>) -> String {
-    cx.settings
+    cx.job
+        .settings
         .region
         .clone()
-        .unwrap_or_else(|| console_region(&cx.paths, &cx.console_env, profile))
+        .unwrap_or_else(|| console_region(&cx.job.paths, &cx.job.console_env, profile))
 }
 
 /// The region from the AWS variables or the profile's ~/.aws/config section.

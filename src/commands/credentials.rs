@@ -33,13 +33,13 @@ pub(crate) fn role_credentials_after(
     command: &str,
     held: Option<OffsetDateTime>,
 ) -> Result<Credentials> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let (Some(account), Some(role)) = (&s.aws_account, &s.aws_role) else {
         return Err(no_role(cx, command));
     };
-    let account = cx.accounts.get(account)?;
+    let account = cx.job.accounts.get(account)?;
     let identity = SessionIdentity::new(terms(cx), &account.number, role);
-    if !cx.force {
+    if !cx.job.force {
         if let Some(c) = cached_credentials(cx, &identity, held)? {
             return Ok(c);
         }
@@ -68,7 +68,7 @@ pub(crate) fn role_credentials_after(
 /// The usage error of a credential command without a role: what is missing, and the
 /// command line that would name it.
 fn no_role(cx: &Context, command: &str) -> Error {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let missing: Vec<&str> = [
         s.aws_account.is_none().then_some("aws_account"),
         s.aws_role.is_none().then_some("aws_role"),

@@ -28,7 +28,7 @@ use crate::storage::cache::Cache;
 /// Run the parsed command line; `env` is the environment (read by the entry point,
 /// resolved here once).
 pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel) -> Result<()> {
-    let mut run = match resolve::resolve(cli, env)? {
+    let resolve::Run { job, task } = match resolve::resolve(cli, env)? {
         Plan::Completions(shell) => return crate::cli::completions::write(shell),
         Plan::Man => return crate::cli::man_page::write(),
         Plan::Sections(file) => {
@@ -81,9 +81,7 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
         }
         Plan::Section(run) => *run,
     };
-    let task = std::mem::replace(&mut run.task, Task::Logout);
-    let check_response = !matches!(task, Task::GetToken);
-    let cx = Context::new(run, cancel.clone(), check_response);
+    let cx = Context::new(job, cancel.clone());
     match task {
         Task::GetToken => assume::get_token(&cx),
         Task::Show => assume::show(&cx),
@@ -97,14 +95,14 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
             drop(cx.login_lock.borrow_mut().take());
             credentials::with_credentials(
                 &c,
-                cx.settings.region.as_deref(),
+                cx.job.settings.region.as_deref(),
                 WithCredentials::Exec(command),
-                &cx.paths.programs,
+                &cx.job.paths.programs,
             )
         }
         Task::Serve(setup) => {
-            let region = cx.settings.region.clone();
-            let paths = cx.paths.clone();
+            let region = cx.job.settings.region.clone();
+            let paths = cx.job.paths.clone();
             serve::run(
                 Box::new(serve::SectionSource(cx)),
                 region.as_deref(),
@@ -117,13 +115,13 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
             let c = credentials::role_credentials(&cx, "env")?;
             credentials::with_credentials(
                 &c,
-                cx.settings.region.as_deref(),
+                cx.job.settings.region.as_deref(),
                 WithCredentials::Export(shell),
-                &cx.paths.programs,
+                &cx.job.paths.programs,
             )
         }
         Task::Configure { dry_run } => configure::configure(&cx, dry_run),
-        Task::Logout => logout::logout(&cx.cache, &cx.paths, Some(&cx.idp)),
+        Task::Logout => logout::logout(&cx.cache, &cx.job.paths, Some(&cx.idp)),
         Task::Doctor => doctor::doctor(&cx),
     }
 }

@@ -51,11 +51,11 @@ impl Source for SectionSource {
     }
 
     fn serves(&self) -> (String, Option<String>) {
-        let settings = &self.0.settings;
+        let settings = &self.0.job.settings;
         let account = settings
             .aws_account
             .as_deref()
-            .map(|a| self.0.accounts.get(a));
+            .map(|a| self.0.job.accounts.get(a));
         let role = match (account, settings.aws_role.as_deref()) {
             (Some(Ok(account)), Some(role)) => {
                 Some(format!("arn:aws:iam::{}:role/{role}", account.number))

@@ -107,8 +107,16 @@ pub(crate) enum WithCredentials {
     Export(EnvShell),
 }
 
-/// A command on a section, with everything it needs.
+/// A command on a section: what the login pipeline reads, and the command.
 pub(crate) struct Run {
+    pub job: Job,
+    pub task: Task,
+}
+
+/// Everything the login pipeline reads, resolved: the pipeline's context owns it whole
+/// ([`crate::login::pipeline::Context`]), beside what only a running login has (the
+/// cancel, the clock, the login lock).
+pub(crate) struct Job {
     pub settings: Settings,
     pub accounts: Accounts,
     pub paths: Paths,
@@ -120,7 +128,9 @@ pub(crate) struct Run {
     pub use_assertion_cache: bool,
     /// The command asks for one role named by `aws_account` and `aws_role`.
     pub pinned_role: bool,
-    pub task: Task,
+    /// Whether the browser's page checks that the response parses (every command but
+    /// get-token, which hands the response over as it is).
+    pub check_response: bool,
     /// The console flow's variables.
     pub console_env: ConsoleEnv,
 }
@@ -350,15 +360,18 @@ pub(crate) fn resolve_on(
         None
     };
     Ok(Plan::Section(Box::new(Run {
-        use_assertion_cache: !global.no_cache && global.saml_response_file.is_none(),
-        settings,
-        accounts,
-        paths,
-        login,
-        force,
-        pinned_role,
+        job: Job {
+            use_assertion_cache: !global.no_cache && global.saml_response_file.is_none(),
+            settings,
+            accounts,
+            paths,
+            login,
+            force,
+            pinned_role,
+            check_response: !matches!(task, Task::GetToken),
+            console_env: ConsoleEnv::resolve(env),
+        },
         task,
-        console_env: ConsoleEnv::resolve(env),
     })))
 }
 
@@ -524,13 +537,13 @@ mod tests {
             browser: BrowserSetup::Headless { cookies, login, .. },
             save_cookies: None,
             ..
-        }) = run.login
+        }) = run.job.login
         else {
-            panic!("not headless: {:?}", run.login);
+            panic!("not headless: {:?}", run.job.login);
         };
         assert_eq!(cookies.len(), 1);
         assert_eq!(login.map(|(user, _)| user).as_deref(), Some("robot"));
-        assert!(run.pinned_role && run.use_assertion_cache && !run.force);
+        assert!(run.job.pinned_role && run.job.use_assertion_cache && !run.job.force);
         assert!(matches!(run.task, Task::CredentialProcess));
     }
 
@@ -549,10 +562,10 @@ mod tests {
             ])
             .unwrap(),
         );
-        let login = run.login.unwrap();
+        let login = run.job.login.unwrap();
         assert!(matches!(&login.browser, BrowserSetup::Saved(p) if *p == saved));
         assert_eq!(login.save_cookies, None);
-        assert!(!run.use_assertion_cache);
+        assert!(!run.job.use_assertion_cache);
         assert!(matches!(run.task, Task::Show));
     }
 
@@ -565,13 +578,13 @@ mod tests {
             .unwrap();
         assert_eq!(e.to_string(), "--cookies is for --headless");
         let run = section(home.resolve(&["--cookies", "jar.txt", "logout"]).unwrap());
-        assert!(run.login.is_none());
+        assert!(run.job.login.is_none());
         let mut home = Home::new(CONFIG);
         home.vars.insert("SHELL", "/usr/bin/fish".into());
         let run = section(home.resolve(&["--browser", "system", "env"]).unwrap());
         assert!(matches!(run.task, Task::Env(EnvShell::Fish)));
         assert!(matches!(
-            run.login.map(|l| l.browser),
+            run.job.login.map(|l| l.browser),
             Some(BrowserSetup::System {
                 open: saml_login_system::Open::Browser
             })
@@ -580,6 +593,7 @@ mod tests {
 
     fn system_open(home: &Home, args: &[&str]) -> saml_login_system::Open {
         match section(home.resolve(args).unwrap())
+            .job
             .login
             .map(|l| l.browser)
         {
