@@ -1,6 +1,6 @@
 //! saml-login: turn an Auth0 (SAML) login into temporary AWS credentials.
 //!
-//! One way: [`cli`] parses, [`config::resolve`] resolves flags, environment and files
+//! One way: [`cli`] parses, [`cli::resolve`] resolves flags, environment and files
 //! into a plan, `commands` hands it to its command, the commands run the
 //! `login::pipeline` (a browser from `browsers/` captures the `SAMLResponse`,
 //! [`aws::assertion`] parses it once, the role is chosen, `aws::sts` trades it for
@@ -35,7 +35,7 @@ pub fn main_entry() -> i32 {
         "saml-login",
         cli::command,
         |cli| cli.global.login.verbose,
-        |cli, cancel| commands::run(cli, &|k| std::env::var(k).ok(), cancel),
+        |cli, cancel| cli::run::run(cli, &|k| std::env::var(k).ok(), cancel),
     )
 }
 

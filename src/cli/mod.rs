@@ -1,20 +1,22 @@
 //! The `saml-login` command line: parsed by clap with no I/O;
-//! [`crate::config::resolve`] turns it into what a run does.
+//! [`resolve`] turns it into what a run does; [`run`] drives saml-login.
 
 pub(crate) mod completions;
 pub mod console;
 pub(crate) mod login_args;
 pub(crate) mod man_page;
 pub mod pkce;
+pub(crate) mod resolve;
+pub(crate) mod run;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::cli::login_args::{BROWSER_HEADING, CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
-use crate::commands::shell::EnvShell;
 use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{self, Tool};
+use crate::config::plan::EnvShell;
 
 const EXAMPLES: &str = "\
 Examples:

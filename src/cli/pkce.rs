@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use saml_login_capture::Cancel;
 
 use crate::cli::login_args::LoginArgs;
+use crate::cli::resolve::browser_overrides;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
 use crate::config::paths::Paths;
-use crate::config::resolve::browser_overrides;
 use crate::config::{IniFile, Overrides};
 use crate::error::{Error, Result};
 use crate::login;
@@ -137,7 +137,7 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     // saml-login's remembered webview profile for this IdP: both tools share the session.
     let setup = LoginSetup::resolve(
         BrowserInputs {
-            args: &cli.login.browser,
+            args: cli.login.browser.flags(),
             saved_response: None,
             kind: settings.browser,
             cookies: settings.cookies.as_ref(),

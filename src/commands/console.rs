@@ -66,8 +66,8 @@ pub(crate) fn console_for_profile(
         .ok()
         .and_then(|t| credentials_file::profile_values(&t, profile))
         .is_some();
-    if !in_credentials && chain::has_profile(paths, profile) {
-        let (credentials, _) = chain::resolve(paths, cache, profile, false)?;
+    if !in_credentials && chain::has_profile(paths.aws_files(), profile) {
+        let (credentials, _) = chain::resolve(paths.aws_files(), cache, profile, false)?;
         return open_console(
             paths,
             console_env,

@@ -10,7 +10,7 @@ use crate::aws::chain;
 use crate::aws::credentials::Credentials;
 use crate::commands::shell::EnvShell;
 use crate::config::paths::Paths;
-use crate::config::resolve::WithCredentials;
+use crate::config::plan::WithCredentials;
 use crate::error::{Error, Result};
 use crate::login::lock::Acquired;
 use crate::login::pipeline::{Context, Wanted, assertion, assume, lock_login, terms};
@@ -128,7 +128,7 @@ pub(crate) fn profile_credentials(
     profile: &str,
     force: bool,
 ) -> Result<(Credentials, Option<String>)> {
-    chain::resolve(paths, cache, profile, force)
+    chain::resolve(paths.aws_files(), cache, profile, force)
 }
 
 /// `exec` and `env`: run the command with `c` in its environment, or print `c` as the

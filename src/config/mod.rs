@@ -13,7 +13,7 @@ mod ini;
 pub(crate) mod keys;
 pub(crate) mod network;
 pub(crate) mod paths;
-pub(crate) mod resolve;
+pub(crate) mod plan;
 mod value_checks;
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@ use crate::aws::role::AwsRole;
 use crate::aws::sts::{self, AssumeRequest};
 use crate::config::CallbackSetting;
 use crate::config::browser_setup::{BrowserSetup, LoginSetup};
-use crate::config::resolve::Job;
+use crate::config::plan::Job;
 use crate::error::{Error, Result};
 use crate::login::lock::{Acquired, LoginLock};
 use crate::login::{self, Received};

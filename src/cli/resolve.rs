@@ -1,5 +1,6 @@
 //! The one resolver of `saml-login`: the parsed command line, the environment and the
-//! files (configuration, account aliases, cookie jar) become a complete [`Plan`].
+//! files (configuration, account aliases, cookie jar) become a complete [`Plan`]
+//! ([`crate::config::plan`]), through the configuration's layers, keys and settings.
 //! Nothing after it reads a raw flag or an environment variable.
 
 use std::ffi::OsString;
@@ -7,7 +8,6 @@ use std::path::PathBuf;
 
 use crate::aws::federation::ConsoleEnv;
 use crate::cli::{Cli, Command, LogoutArgs};
-use crate::commands::shell::EnvShell;
 use crate::config::accounts::Accounts;
 use crate::config::browser_kind::MachineFiles;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
@@ -15,53 +15,11 @@ use crate::config::console_target::{ConsoleTarget, IdentitySetting};
 use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{self, Tool};
 use crate::config::paths::Paths;
+use crate::config::plan::{EnvShell, Job, Plan, Run, ServeSetup, Task, WithCredentials};
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
 use crate::error::{Error, Result};
 use crate::storage::cache::CREDENTIALS_MARGIN;
 use crate::storage::secret_store::CacheChoice;
-
-/// What a run of `saml-login` does, resolved.
-pub(crate) enum Plan {
-    Completions(clap_complete::Shell),
-    Man,
-    /// `__sections`: the configuration's section names.
-    Sections(IniFile),
-    /// `logout` with no configuration file: no IdP to forget (this one).
-    LogoutNoConfig(PathBuf),
-    /// `logout --all`.
-    LogoutAll {
-        paths: Paths,
-        cache: CacheChoice,
-    },
-    /// `exec --profile P` / `env --profile P`: the credentials of an AWS config profile.
-    Profile {
-        paths: Paths,
-        cache: CacheChoice,
-        profile: String,
-        force: bool,
-        then: WithCredentials,
-    },
-    /// `status`: what saml-login wrote and caches.
-    Status {
-        paths: Paths,
-        json: bool,
-    },
-    /// A command on a configuration section.
-    Section(Box<Run>),
-}
-
-/// Where `exec --server` and `serve` answer, and what they run.
-pub(crate) struct ServeSetup {
-    /// `exec --server`'s command; `None` for `serve` (runs until interrupted).
-    pub command: Option<Vec<OsString>>,
-    pub bind: std::net::SocketAddr,
-    /// `serve --env-file`.
-    pub env_file: Option<PathBuf>,
-    /// How long before their expiry the held keys are renewed: [`CREDENTIALS_MARGIN`],
-    /// or the test-only `SAML_LOGIN_TEST_REFRESH_MARGIN` seconds (moto's sessions last
-    /// at least 900 s; tests cannot wait for them).
-    pub refresh_margin: time::Duration,
-}
 
 /// Test-only: renew this many seconds before expiry instead of [`CREDENTIALS_MARGIN`].
 const MARGIN_VAR: &str = "SAML_LOGIN_TEST_REFRESH_MARGIN";
@@ -95,60 +53,6 @@ fn refresh_margin(env: &dyn Fn(&str) -> Option<String>) -> time::Duration {
     env(MARGIN_VAR)
         .and_then(|v| v.parse::<i64>().ok())
         .map_or(CREDENTIALS_MARGIN, time::Duration::seconds)
-}
-
-/// What `exec` and `env` do with the credentials.
-pub(crate) enum WithCredentials {
-    /// Serve them to a command or to containers (`exec --server`, `serve`).
-    Serve(ServeSetup),
-    /// Run this command with them in its environment.
-    Exec(Vec<OsString>),
-    /// Print them as this shell's exports.
-    Export(EnvShell),
-}
-
-/// A command on a section: what the login pipeline reads, and the command.
-pub(crate) struct Run {
-    pub job: Job,
-    pub task: Task,
-}
-
-/// Everything the login pipeline reads, resolved: the pipeline's context owns it whole
-/// ([`crate::login::pipeline::Context`]), beside what only a running login has (the
-/// cancel, the clock, the login lock).
-pub(crate) struct Job {
-    pub settings: Settings,
-    pub accounts: Accounts,
-    pub paths: Paths,
-    /// The browser and `--save-cookies`; `None` for the commands that never log in.
-    pub login: Option<LoginSetup>,
-    /// Log in even when a stored answer would serve (`--force`).
-    pub force: bool,
-    /// Read and write the assertion cache (not with `--no-cache` or a saved response).
-    pub use_assertion_cache: bool,
-    /// The command asks for one role named by `aws_account` and `aws_role`.
-    pub pinned_role: bool,
-    /// Whether the browser's page checks that the response parses (every command but
-    /// get-token, which hands the response over as it is).
-    pub check_response: bool,
-    /// The console flow's variables.
-    pub console_env: ConsoleEnv,
-}
-
-/// The command, with its own arguments resolved.
-pub(crate) enum Task {
-    GetToken,
-    Show,
-    AssumeAll,
-    AssumeRole { destination: Option<String> },
-    Console(ConsoleTarget),
-    CredentialProcess,
-    Exec(Vec<OsString>),
-    Serve(ServeSetup),
-    Env(EnvShell),
-    Configure { dry_run: bool },
-    Logout,
-    Doctor,
 }
 
 /// `serve --address`: an unspecified address (every interface) only through
@@ -342,7 +246,7 @@ pub(crate) fn resolve_on(
     let login = if may_log_in {
         Some(LoginSetup::resolve(
             BrowserInputs {
-                args: &login_args.browser,
+                args: login_args.browser.flags(),
                 saved_response: global.saml_response_file.as_deref(),
                 kind: settings.browser,
                 cookies: settings.cookies.as_ref(),
