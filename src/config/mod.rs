@@ -1,7 +1,8 @@
 //! The configuration: the ini file ([`IniFile`]) layered under flags and
 //! `SAML_LOGIN_*` variables ([`Overrides`], [`Layers`]), resolved once into
-//! [`Settings`]; [`resolve`] turns a whole command line into what a run does, and
-//! [`browser_setup`] the browser flags into a browser ready to open.
+//! [`Settings`]; [`browser_setup`] turns the browser flags into a browser ready to open,
+//! and [`plan`] holds what the resolver (`crate::cli::resolve`) makes of a whole command
+//! line.
 
 pub(crate) mod accounts;
 pub(crate) mod browser_kind;
