@@ -19,6 +19,9 @@
    of a non-cargo variable) in the non-test code of `src/` and `browsers/*/src` outside
    the entry points and the resolver (ENV_ALLOWED), unless it is one of the ENV_EXCEPTIONS
    listed with its reason; an exception that no longer occurs fails too.
+6. one clock: no read of the time of day (`now_utc()`, `SystemTime::now()`, jiff's
+   `Timestamp::now()` ...) in the non-test code of `src/` outside `src/clock.rs`
+   (`Instant`, for deadlines, is not the time of day).
 
 Usage: scripts/check-architecture.py [ROOT]   (the repository; `src` is taken as its root
        too, as earlier versions were called)
@@ -53,6 +56,7 @@ LAYERS = {
     "output": 1,
     "platform": 1,
     "termination": 1,
+    "clock": 1,
 }
 
 # Uses of a higher layer that stay for now, each (from module, to module) with why. Removing
@@ -297,7 +301,7 @@ def env_problems(reads):
             continue
         problems.append(
             f"{rel}:{i}: reads the environment ({line}): only the entry points and the resolver "
-            "(src/config/) do; resolve the value there and pass it down"
+            "(src/cli/resolve.rs, src/config/) do; resolve the value there and pass it down"
         )
     for path, text in sorted(ENV_EXCEPTIONS - used):
         problems.append(
@@ -305,6 +309,19 @@ def env_problems(reads):
             "occurs: remove it from ENV_EXCEPTIONS"
         )
     return problems
+
+
+CLOCK_READ = re.compile(r"\bnow_utc\s*\(|\bSystemTime::now\s*\(|\bTimestamp::now\s*\(|\bZoned::now\s*\(|\bUtc::now\s*\(")
+
+
+def clock_reads(root):
+    """Reads of the wall clock in the non-test code of src/ outside src/clock.rs."""
+    return [
+        f"{rel}:{i}: {line.strip()}: reads the clock; take the time from crate::clock::now "
+        "(or, in the pipeline, from its context)"
+        for rel, i, line in code_lines(root, ["src"], lambda rel: rel == "src/clock.rs")
+        if CLOCK_READ.search(re.sub(r"//.*", "", line))
+    ]
 
 
 def main():
@@ -342,6 +359,9 @@ def main():
     for problem in env_problems(env_reads(root)):
         ok = False
         print(problem)
+    for problem in clock_reads(root):
+        ok = False
+        print(problem)
     too_long += long_tests(root)
     for problem in stderr_writes(root):
         ok = False
@@ -355,7 +375,8 @@ def main():
             f"({len([t for ts in EXCEPTIONS.values() for t in ts])} listed exceptions); no file over "
             f"{MAX_LINES} lines of non-test code, no test file over {MAX_TEST_LINES}; no "
             f"environment read outside the entry points and the resolver "
-            f"({len(ENV_EXCEPTIONS)} listed exceptions); stderr written only by src/output.rs"
+            f"({len(ENV_EXCEPTIONS)} listed exceptions); stderr written only by src/output.rs; "
+            f"the clock read only by src/clock.rs"
         )
     return 0 if ok else 1
 

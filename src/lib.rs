@@ -12,6 +12,7 @@
 // Public: what the binaries, the fuzz targets and the benches use.
 pub mod aws;
 pub mod cli;
+pub(crate) mod clock;
 pub mod config;
 pub mod error;
 pub mod storage;

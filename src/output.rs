@@ -132,7 +132,8 @@ fn clock_in(at: time::OffsetDateTime, zone: &jiff::tz::TimeZone) -> Option<Strin
     let at = jiff::Timestamp::from_second(at.unix_timestamp())
         .ok()?
         .to_zoned_datetime(zone.clone());
-    let today = jiff::Timestamp::now()
+    let today = jiff::Timestamp::from_second(crate::clock::now().unix_timestamp())
+        .ok()?
         .to_zoned_datetime(zone.clone())
         .date();
     let format = if at.date() == today {

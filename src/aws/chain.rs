@@ -156,7 +156,7 @@ fn resolve_at(
             &region,
         );
         if let Some(hit) = cache
-            .credentials_for(&fingerprint, OffsetDateTime::now_utc())?
+            .credentials_for(&fingerprint, crate::clock::now())?
             .filter(|_| !force)
         {
             crate::output::notice!(
@@ -310,7 +310,7 @@ fn parse_process_output(out: &[u8]) -> std::result::Result<Credentials, String> 
     let expiration = match json["Expiration"].as_str() {
         Some(e) => OffsetDateTime::parse(e, &Rfc3339)
             .map_err(|_| format!("Expiration {e:?} is not RFC 3339"))?,
-        None => OffsetDateTime::now_utc() + time::Duration::hours(1),
+        None => crate::clock::now() + time::Duration::hours(1),
     };
     Ok(Credentials {
         access_key_id: field("AccessKeyId")?,

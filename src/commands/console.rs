@@ -3,7 +3,6 @@
 //! long-term keys through `GetFederationToken`) -> a sign-in URL -> the browser.
 
 use saml_login_capture::Secret;
-use time::OffsetDateTime;
 
 use crate::aws::chain;
 use crate::aws::credentials::Credentials;
@@ -106,7 +105,7 @@ pub(crate) fn console_for_profile(
                 access_key_id,
                 secret_access_key: Secret::new(secret),
                 session_token: Secret::new(token),
-                expiration: OffsetDateTime::now_utc(),
+                expiration: crate::clock::now(),
             },
             Some(crate::config::DEFAULT_ROLE_DURATION),
         ),

@@ -46,7 +46,7 @@ pub(crate) struct Context {
 impl Context {
     /// The context of the resolved `job`.
     pub(crate) fn new(job: Job, cancel: Cancel) -> Self {
-        let clock: fn() -> OffsetDateTime = OffsetDateTime::now_utc;
+        let clock: fn() -> OffsetDateTime = crate::clock::now;
         Self {
             cache: Cache::new(job.paths.cache.clone(), job.settings.cache),
             idp: job.settings.start_url(),
