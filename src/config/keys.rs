@@ -230,6 +230,17 @@ mod tests {
                     help.contains(&format!("setting `{k}`")),
                     "{tool:?}: the help of {flag} does not name `{k}`: {help}"
                 );
+                // A default the help shows is the table's.
+                if let Some((_, shown)) = help.split_once(&format!("`{k}`, default "))
+                    && !k.default_text().is_empty()
+                {
+                    let shown = shown.trim_start_matches('"');
+                    assert!(
+                        shown.starts_with(k.default_text()),
+                        "{tool:?}: the help of {flag} shows a default other than {:?}: {help}",
+                        k.default_text()
+                    );
+                }
             }
         }
         assert_eq!(Key::IdpUrl.env_var().as_deref(), Some("SAML_LOGIN_IDP_URL"));
