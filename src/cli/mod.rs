@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cli::login_args::{BROWSER_HEADING, CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
 use crate::config::headless_mode::HeadlessMode;
-use crate::config::keys::{self, Tool};
+use crate::config::keys::{Key, Tool};
 use crate::config::plan::EnvShell;
 
 const EXAMPLES: &str = "\
@@ -73,17 +73,15 @@ pub fn command() -> clap::Command {
 }
 
 /// `[env: SAML_LOGIN_KEY]` after the help of every option whose help says
-/// "(setting `key`", for each key of [`crate::config::keys::TABLE`] that has a variable.
+/// "(setting `key`", for each key of the key table that has a variable.
 fn with_setting_env(cmd: clap::Command) -> clap::Command {
     let cmd = cmd.mut_args(|a| {
         let Some(help) = a.get_help().map(ToString::to_string) else {
             return a;
         };
-        match keys::TABLE
-            .iter()
-            .filter(|k| k.read_by(Tool::SamlLogin))
-            .find(|k| help.contains(&format!("setting `{}`", k.name)))
-            .and_then(keys::Key::env_var)
+        match Key::read_by_tool(Tool::SamlLogin)
+            .find(|k| help.contains(&format!("setting `{k}`")))
+            .and_then(Key::env_var)
         {
             Some(var) => a.help(format!("{help} [env: {var}]")),
             None => a,
@@ -470,16 +468,16 @@ pub struct ConsoleFlags {
 impl ConsoleFlags {
     /// The flags that set configuration keys, into `o`.
     pub(crate) fn overrides(&self, o: &mut crate::config::Overrides) {
-        o.flag("browser_profile", self.browser_profile.clone());
+        o.flag(Key::BrowserProfile, self.browser_profile.clone());
         if self.no_browser_profile {
             o.flag_as(
-                "browser_profile",
+                Key::BrowserProfile,
                 "--no-browser-profile",
                 Some("false".into()),
             );
         }
         o.flag(
-            "console_browser",
+            Key::ConsoleBrowser,
             self.console_browser
                 .as_ref()
                 .map(|p| p.display().to_string()),

@@ -13,7 +13,7 @@ use crate::config::browser_kind::MachineFiles;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
 use crate::config::console_target::{ConsoleTarget, IdentitySetting};
 use crate::config::headless_mode::HeadlessMode;
-use crate::config::keys::{self, Tool};
+use crate::config::keys::{Key, Tool};
 use crate::config::paths::Paths;
 use crate::config::plan::{EnvShell, Job, Plan, Run, ServeSetup, Task, WithCredentials};
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
@@ -224,7 +224,7 @@ pub(crate) fn resolve_on(
     let section = login_args.configuration.as_str();
     crate::config::env_check::warn_unknown_variables();
     let file = IniFile::load(&paths.config, paths.config_explicit)?;
-    for warning in file.unknown_keys(section, &keys::names(Tool::SamlLogin)) {
+    for warning in file.unknown_keys(section, Tool::SamlLogin) {
         crate::output::warning!("{warning}");
     }
     let settings = Settings::resolve(&file, section, &overrides)?;
@@ -292,35 +292,35 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
     let l = &g.login;
     let mut o = Overrides::default();
     o.read_env(env);
-    o.flag("idp_url", l.idp_url.clone());
-    o.flag("client_id", l.client_id.clone());
-    o.flag("login_url", g.login_url.clone());
-    o.flag("callback_url", g.callback_url.clone());
-    o.flag("listen_port", l.listen_port.clone());
-    o.flag("role_duration", g.role_duration.clone());
-    o.flag("region", g.region.clone());
-    o.flag("timeout", l.timeout.clone());
-    o.flag("ca_bundle", l.ca_bundle.clone());
-    o.flag("cache", g.cache.clone());
-    o.flag("headless_mode", g.headless_mode.map(HeadlessMode::name));
+    o.flag(Key::IdpUrl, l.idp_url.clone());
+    o.flag(Key::ClientId, l.client_id.clone());
+    o.flag(Key::LoginUrl, g.login_url.clone());
+    o.flag(Key::CallbackUrl, g.callback_url.clone());
+    o.flag(Key::ListenPort, l.listen_port.clone());
+    o.flag(Key::RoleDuration, g.role_duration.clone());
+    o.flag(Key::Region, g.region.clone());
+    o.flag(Key::Timeout, l.timeout.clone());
+    o.flag(Key::CaBundle, l.ca_bundle.clone());
+    o.flag(Key::Cache, g.cache.clone());
+    o.flag(Key::HeadlessMode, g.headless_mode.map(HeadlessMode::name));
     browser_overrides(&l.browser, &mut o);
     match &cli.command {
         Command::AwsAssumeRole(a) => {
-            o.flag("aws_account", a.account.clone());
-            o.flag("aws_role", a.role.clone());
-            o.flag("aws_profile", a.profile.clone());
+            o.flag(Key::AwsAccount, a.account.clone());
+            o.flag(Key::AwsRole, a.role.clone());
+            o.flag(Key::AwsProfile, a.profile.clone());
             if !a.policy_arns.is_empty() {
-                o.flag("policy_arns", Some(a.policy_arns.join("\n")));
+                o.flag(Key::PolicyArns, Some(a.policy_arns.join("\n")));
             }
-            o.flag("inline_policy", a.inline_policy.clone());
+            o.flag(Key::InlinePolicy, a.inline_policy.clone());
             if a.open_console {
-                o.flag("aws_console", Some("true".into()));
+                o.flag(Key::AwsConsole, Some("true".into()));
             } else if a.no_open_console {
-                o.flag_as("aws_console", "--no-open-console", Some("false".into()));
+                o.flag_as(Key::AwsConsole, "--no-open-console", Some("false".into()));
             }
         }
         Command::AwsConsole(a) => {
-            o.flag("aws_profile", a.profile.clone());
+            o.flag(Key::AwsProfile, a.profile.clone());
             a.console.overrides(&mut o);
         }
         Command::CredentialProcess(a) => role_overrides(&a.role, &mut o),
@@ -342,17 +342,17 @@ fn is_sh_like(path: &str) -> bool {
 
 /// `--account` and `--role` of credential-process, exec and env.
 fn role_overrides(args: &crate::cli::RoleArgs, o: &mut Overrides) {
-    o.flag("aws_account", args.account.clone());
-    o.flag("aws_role", args.role.clone());
+    o.flag(Key::AwsAccount, args.account.clone());
+    o.flag(Key::AwsRole, args.role.clone());
 }
 
 /// The settings the browser flags give (`browser`, `cookies`, `chrome`), for both tools.
 pub(crate) fn browser_overrides(args: &crate::cli::login_args::BrowserArgs, o: &mut Overrides) {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    o.flag("chrome", path(&args.chrome));
-    o.flag("cookies", path(&args.cookies));
+    o.flag(Key::Chrome, path(&args.chrome));
+    o.flag(Key::Cookies, path(&args.cookies));
     o.flag(
-        "browser",
+        Key::Browser,
         args.choice()
             .map(crate::config::browser_kind::BrowserKind::name),
     );

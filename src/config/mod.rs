@@ -12,12 +12,13 @@ pub(crate) mod env_check;
 pub(crate) mod headless_mode;
 mod ini;
 pub(crate) mod keys;
+mod layers;
 pub(crate) mod network;
 pub(crate) mod paths;
 pub(crate) mod plan;
+pub(crate) mod shared;
 mod value_checks;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,123 +26,16 @@ use saml_login_capture::{Callback, Method};
 use url::Url;
 
 pub use self::ini::{DEFAULT_SECTION, IniFile};
+pub(crate) use self::layers::{Layers, expand_home, parse_http_url};
+pub use self::layers::{Overrides, parse_bool};
+pub(crate) use self::shared::SharedSettings;
 use crate::config::browser_kind::BrowserKind;
 use crate::config::headless_mode::HeadlessMode;
+use crate::config::keys::{Key, Tool};
 use crate::error::{Error, Result};
 use crate::storage::secret_store::CacheChoice;
 
-pub const DEFAULT_LISTEN_PORT: u16 = 12200;
 pub const DEFAULT_ROLE_DURATION: i32 = 3600;
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
-/// The longest `timeout`: a day. (About 9.2e18 s overflowed the clock's deadline.)
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Values given on the command line (by key name) and `SAML_LOGIN_*` variables.
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    /// Key -> (value, the flag that gave it).
-    pub flags: BTreeMap<&'static str, (String, &'static str)>,
-    /// Key -> value, from `SAML_LOGIN_{KEY}`.
-    pub env: BTreeMap<&'static str, String>,
-}
-
-impl Overrides {
-    /// Read `SAML_LOGIN_{KEY}` through `var` for every key that has a variable.
-    pub fn read_env(&mut self, var: impl Fn(&str) -> Option<String>) {
-        for key in keys::TABLE {
-            if let Some(v) = key.env_var().and_then(|name| var(&name)) {
-                self.env.insert(key.name, v);
-            }
-        }
-    }
-
-    /// The value of `key` given by its flag (named in [`keys::TABLE`]), if given.
-    pub fn flag(&mut self, key: &'static str, value: Option<String>) {
-        let flag = keys::get(key)
-            .and_then(|k| k.flag)
-            .unwrap_or_else(|| panic!("the key table gives {key} no flag"));
-        self.flag_as(key, flag, value);
-    }
-
-    /// The value of `key` given by `flag` (a flag other than the key's own, such as
-    /// `--no-open-console`).
-    pub fn flag_as(&mut self, key: &'static str, flag: &'static str, value: Option<String>) {
-        if let Some(v) = value {
-            self.flags.insert(key, (v, flag));
-        }
-    }
-}
-
-/// A value with the place it came from, for error messages.
-pub(crate) struct Sourced {
-    pub value: String,
-    pub origin: String,
-}
-
-/// Looks a key up through the layers: flag, environment, section, `[DEFAULT]`.
-pub(crate) struct Layers<'a> {
-    pub overrides: &'a Overrides,
-    pub file: &'a IniFile,
-    pub section: &'a str,
-}
-
-impl Layers<'_> {
-    pub(crate) fn get(&self, key: &'static str) -> Option<Sourced> {
-        if let Some((v, flag)) = self.overrides.flags.get(key) {
-            return Some(Sourced {
-                value: v.clone(),
-                origin: (*flag).to_owned(),
-            });
-        }
-        if let Some(v) = self.overrides.env.get(key) {
-            return Some(Sourced {
-                value: v.clone(),
-                origin: format!("SAML_LOGIN_{}", key.to_ascii_uppercase()),
-            });
-        }
-        self.file.get(self.section, key).map(|(v, origin)| Sourced {
-            value: v.to_owned(),
-            origin,
-        })
-    }
-
-    pub(crate) fn string(&self, key: &'static str) -> Option<String> {
-        self.get(key)
-            .map(|s| s.value.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    pub(crate) fn parsed<T>(
-        &self,
-        key: &'static str,
-        parse: impl Fn(&str) -> std::result::Result<T, String>,
-    ) -> Result<Option<T>> {
-        let Some(s) = self.get(key) else {
-            return Ok(None);
-        };
-        let v = s.value.trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        parse(v).map(Some).map_err(|message| Error::BadValue {
-            field: key.to_owned(),
-            origin: s.origin,
-            message,
-        })
-    }
-
-    fn required(&self, key: &'static str) -> Result<String> {
-        if (!self.file.exists || self.file.is_empty()) && self.string(key).is_none() {
-            return Err(no_config_file(self.file, self.section));
-        }
-        self.string(key).ok_or_else(|| Error::MissingKey {
-            key,
-            section: self.section.to_owned(),
-            path: self.file.path.clone(),
-        })
-    }
-}
-
 /// Everything a command needs, resolved once.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -191,11 +85,9 @@ pub struct Settings {
     pub(crate) console_identity: console_target::IdentitySetting,
 }
 
-/// The `cache` setting through `layers` (default `auto`).
+/// The `cache` setting through `layers`.
 fn cache_choice(layers: &Layers) -> Result<CacheChoice> {
-    Ok(layers
-        .parsed("cache", CacheChoice::parse)?
-        .unwrap_or_default())
+    layers.parsed_or_default(Key::Cache, CacheChoice::parse)
 }
 
 /// The `cache` setting of the commands that resolve no section (`logout --all`,
@@ -210,48 +102,14 @@ pub(crate) fn cache_choice_of(file: &IniFile, overrides: &Overrides) -> Result<C
 }
 
 impl Settings {
-    /// Resolve `section` of `file` under `overrides`.
+    /// Resolve `section` of `file` under `overrides`: the keys both tools read
+    /// ([`SharedSettings`]) and saml-login's own.
     pub fn resolve(file: &IniFile, section: &str, overrides: &Overrides) -> Result<Self> {
-        if !file.exists && !file.has_section(section) {
-            return Err(no_config_file(file, section));
-        }
-        if !file.has_section(section) {
-            return Err(Error::NoSection {
-                section: section.to_owned(),
-                path: file.path.clone(),
-                guess: crate::config::ini::closest(section, file.section_names())
-                    .map(str::to_owned),
-            });
-        }
-        let layers = Layers {
-            overrides,
-            file,
-            section,
-        };
-        value_checks::check_inline_comments(&layers)?;
-        let login_url = layers.parsed("login_url", parse_http_url)?;
-        if login_url.is_none() {
-            layers.required("idp_url")?;
-            layers.required("client_id")?;
-        }
-        let idp_url_text = layers.string("idp_url");
-        let idp_url = layers.parsed("idp_url", parse_http_url)?;
-        let client_id = layers.string("client_id");
-        if let Some(id) = client_id
-            .as_deref()
-            .filter(|id| id.contains(['/', '?', '#']))
-        {
-            return Err(Error::BadValue {
-                field: "client_id".into(),
-                origin: layers
-                    .get("client_id")
-                    .map(|s| s.origin)
-                    .unwrap_or_default(),
-                message: format!("{id:?} is not a client id"),
-            });
-        }
+        let layers = shared::layers(file, section, overrides, Tool::SamlLogin)?;
+        let login_url = layers.parsed(Key::LoginUrl, parse_http_url)?;
+        let shared = SharedSettings::resolve(&layers, login_url.is_none())?;
         let callback = layers
-            .parsed("callback_url", |v| {
+            .parsed(Key::CallbackUrl, |v| {
                 if v.eq_ignore_ascii_case("aws") {
                     Ok(CallbackSetting::AwsSignin)
                 } else {
@@ -260,33 +118,26 @@ impl Settings {
             })?
             .unwrap_or(CallbackSetting::Loopback);
         Ok(Self {
-            section: section.to_owned(),
-            idp_url,
-            idp_url_text,
-            client_id,
+            section: shared.section,
+            idp_url: shared.idp_url,
+            idp_url_text: shared.idp_url_text,
+            client_id: shared.client_id,
             login_url,
             callback,
-            aws_account: layers.string("aws_account"),
-            aws_role: layers.string("aws_role"),
-            aws_profile: layers.parsed("aws_profile", |v| {
+            aws_account: layers.string(Key::AwsAccount),
+            aws_role: layers.string(Key::AwsRole),
+            aws_profile: layers.parsed(Key::AwsProfile, |v| {
                 crate::storage::credentials_file::check_profile_name(v).map(|()| v.to_owned())
             })?,
-            listen_port: layers
-                .parsed("listen_port", |v| {
-                    v.parse::<u16>()
-                        .ok()
-                        .filter(|p| *p > 0)
-                        .ok_or_else(|| format!("{v:?} is not a port number (1-65535)"))
-                })?
-                .unwrap_or(DEFAULT_LISTEN_PORT),
-            role_duration: layers.parsed("role_duration", |v| {
+            listen_port: shared.listen_port,
+            role_duration: layers.parsed(Key::RoleDuration, |v| {
                 v.parse::<i32>()
                     .ok()
                     .filter(|s| (900..=43200).contains(s))
                     .ok_or_else(|| format!("{v:?} is not a duration in seconds (900-43200)"))
             })?,
             policy_arns: layers
-                .parsed("policy_arns", |v| {
+                .parsed(Key::PolicyArns, |v| {
                     v.split(|c: char| c == '\n' || c == ',' || c.is_whitespace())
                         .map(str::trim)
                         .filter(|a| !a.is_empty())
@@ -294,7 +145,7 @@ impl Settings {
                         .collect()
                 })?
                 .unwrap_or_default(),
-            inline_policy: layers.parsed("inline_policy", |v| {
+            inline_policy: layers.parsed(Key::InlinePolicy, |v| {
                 serde_json::from_str::<serde_json::Value>(v)
                     .map_err(|e| format!("not valid JSON ({e})"))
                     .and_then(|j| {
@@ -305,43 +156,20 @@ impl Settings {
                         }
                     })
             })?,
-            aws_console: layers.parsed("aws_console", parse_bool)?.unwrap_or(false),
-            require_relay_state: layers
-                .parsed("require_relay_state", parse_bool)?
-                .unwrap_or(true),
-            browser: layers.parsed("browser", |v| {
-                <BrowserKind as clap::ValueEnum>::from_str(v, true).map_err(|_| {
-                    format!("{v:?} is not a browser (webview, headless, system, none)")
-                })
+            aws_console: layers.parsed_or_default(Key::AwsConsole, parse_bool)?,
+            require_relay_state: layers.parsed_or_default(Key::RequireRelayState, parse_bool)?,
+            browser: shared.browser,
+            region: layers.string(Key::Region),
+            profile_name: layers.parsed_or_default(Key::ProfileName, |v| {
+                check_profile_template(v).map(|()| v.to_owned())
             })?,
-            region: layers.string("region"),
-            profile_name: layers
-                .parsed("profile_name", |v| {
-                    check_profile_template(v).map(|()| v.to_owned())
-                })?
-                .unwrap_or_else(|| DEFAULT_PROFILE_NAME.to_owned()),
-            timeout: layers
-                .parsed("timeout", |v| {
-                    v.parse::<u64>()
-                        .ok()
-                        .map(Duration::from_secs)
-                        .filter(|d| !d.is_zero() && *d <= MAX_TIMEOUT)
-                        .ok_or_else(|| {
-                            format!(
-                                "{v:?} is not a number of seconds from 1 to {}",
-                                MAX_TIMEOUT.as_secs()
-                            )
-                        })
-                })?
-                .unwrap_or(DEFAULT_TIMEOUT),
-            cookies: layers.string("cookies").map(|p| expand_home(&p)),
-            chrome: layers.string("chrome").map(|p| expand_home(&p)),
-            headless_mode: layers
-                .parsed("headless_mode", |v| {
-                    <HeadlessMode as clap::ValueEnum>::from_str(v, true)
-                        .map_err(|_| format!("{v:?} is not a headless mode (auto, http, chromium)"))
-                })?
-                .unwrap_or_default(),
+            timeout: shared.timeout,
+            cookies: shared.cookies,
+            chrome: shared.chrome,
+            headless_mode: layers.parsed_or_default(Key::HeadlessMode, |v| {
+                <HeadlessMode as clap::ValueEnum>::from_str(v, true)
+                    .map_err(|_| format!("{v:?} is not a headless mode (auto, http, chromium)"))
+            })?,
             cache: cache_choice(&layers)?,
             console_identity: console_target::console_identity(&layers)?,
         })
@@ -349,16 +177,16 @@ impl Settings {
 
     /// The Auth0 tenant and application, or which of them is missing.
     pub fn idp(&self, path: &Path) -> Result<(&Url, &str)> {
-        let missing = |key| Error::MissingKey {
-            key,
+        let missing = |key: Key| Error::MissingKey {
+            key: key.name(),
             section: self.section.clone(),
             path: path.to_owned(),
         };
         Ok((
-            self.idp_url.as_ref().ok_or_else(|| missing("idp_url"))?,
+            self.idp_url.as_ref().ok_or_else(|| missing(Key::IdpUrl))?,
             self.client_id
                 .as_deref()
-                .ok_or_else(|| missing("client_id"))?,
+                .ok_or_else(|| missing(Key::ClientId))?,
         ))
     }
 
@@ -396,8 +224,6 @@ impl Settings {
     }
 }
 
-/// The default `profile_name`: `Role@alias`, as `--show` and `--all` name profiles.
-pub const DEFAULT_PROFILE_NAME: &str = "{role}@{account_alias}";
 const PROFILE_PLACEHOLDERS: &[&str] = &["role", "account", "account_alias", "section"];
 
 /// A template names at least the role and only known placeholders.
@@ -444,41 +270,6 @@ pub enum CallbackSetting {
     AwsSignin,
     /// Any other URL, matched exactly (scheme, host, port, path).
     Url(Url),
-}
-
-fn no_config_file(file: &IniFile, section: &str) -> Error {
-    Error::NoConfigFile {
-        section: section.to_owned(),
-        path: file.path.clone(),
-        empty: file.exists,
-    }
-}
-
-/// `~/x` relative to the user's home.
-pub(crate) fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::home_dir()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(path),
-    }
-}
-
-pub(crate) fn parse_http_url(v: &str) -> std::result::Result<Url, String> {
-    let url = Url::parse(v).map_err(|e| format!("{v:?} is not a URL ({e})"))?;
-    if !saml_login_capture::is_http_url(&url) {
-        return Err(format!("{v:?} is not an http(s) URL"));
-    }
-    Ok(url)
-}
-
-/// configparser's booleans.
-pub fn parse_bool(v: &str) -> std::result::Result<bool, String> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "yes" | "true" | "on" => Ok(true),
-        "0" | "no" | "false" | "off" => Ok(false),
-        _ => Err(format!(
-            "{v:?} is not a boolean (true/false, yes/no, on/off, 1/0)"
-        )),
-    }
 }
 
 #[cfg(test)]
@@ -536,7 +327,7 @@ listen_port = http
         );
         assert!(s.inline_policy.as_deref().unwrap().contains("Statement"));
         assert_eq!(s.role_duration, None);
-        assert_eq!(s.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(s.timeout, Duration::from_secs(300));
         assert_eq!(
             s.start_url().as_str(),
             "https://example.eu.auth0.com/samlp/devclient"
@@ -562,7 +353,7 @@ listen_port = http
         let s = resolve("dev", &o).unwrap();
         assert_eq!(s.client_id.as_deref(), Some("from-env"));
         assert_eq!(s.listen_port, 1234);
-        o.flag("client_id", Some("from-flag".into()));
+        o.flag(Key::ClientId, Some("from-flag".into()));
         let s = resolve("dev", &o).unwrap();
         assert_eq!(s.client_id.as_deref(), Some("from-flag"));
     }
@@ -582,7 +373,7 @@ listen_port = http
             Settings::resolve(&file, "ci", &o).unwrap().chrome,
             Some(PathBuf::from("/usr/bin/chromium"))
         );
-        o.flag("chrome", Some("/x/chromium-headless-shell".into()));
+        o.flag(Key::Chrome, Some("/x/chromium-headless-shell".into()));
         assert_eq!(
             Settings::resolve(&file, "ci", &o).unwrap().chrome,
             Some(PathBuf::from("/x/chromium-headless-shell"))
@@ -648,7 +439,7 @@ listen_port = http
             "listen_port in [broken-port] of /home/u/.saml-login: \"http\" is not a port number (1-65535)"
         );
         let mut o = Overrides::default();
-        o.flag("inline_policy", Some("{nope".into()));
+        o.flag(Key::InlinePolicy, Some("{nope".into()));
         let e = resolve("dev", &o).unwrap_err();
         assert!(
             e.to_string()
