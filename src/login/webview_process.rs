@@ -73,6 +73,7 @@ impl Browser for WebviewProcess {
             request: request.clone(),
             data_dir: self.data_dir.clone(),
             export_cookies: self.export_cookies,
+            program: saml_login_capture::program().to_owned(),
         };
         let mut child = spawn_helper(&helper)?;
         // Windows: the helper and WebView2's processes die with saml-login.

@@ -566,7 +566,9 @@ fn require_relay_state_false_refuses_an_old_or_misaddressed_response() {
         assert_eq!(out.status.code(), Some(4), "{idp_extra:?}: {stderr}");
         assert!(
             stderr.lines().any(|l| {
-                l.contains("refused a callback request: it carries no RelayState and ")
+                l.starts_with(
+                    "saml-login: warning: refused a callback request: it carries no RelayState and ",
+                )
                     && l.contains(expected)
                     && l.ends_with("; still waiting")
             }),

@@ -134,6 +134,11 @@ pub struct HelperRequest {
     /// The remembered profile, or none for a throwaway one (`--fresh`).
     pub data_dir: Option<PathBuf>,
     pub export_cookies: bool,
+    /// The name of the tool that runs the helper (`saml-login`, `pkce-login`): the
+    /// helper signs its lines on stderr with it ([`crate::report`]); empty from a
+    /// caller that does not say.
+    #[serde(default)]
+    pub program: String,
 }
 
 impl HelperRequest {
@@ -337,6 +342,7 @@ mod tests {
             request: request(),
             data_dir: Some(PathBuf::from("/d")),
             export_cookies: true,
+            program: "pkce-login".into(),
         };
         let cancel = Cancel::new();
         let back = HelperRequest::from_json(&wire.to_json(), cancel.clone()).unwrap();
@@ -346,6 +352,7 @@ mod tests {
         assert_eq!(back.request.title, "t");
         assert_eq!(back.data_dir, wire.data_dir);
         assert!(back.export_cookies);
+        assert_eq!(back.program, "pkce-login");
         cancel.cancel();
         assert!(
             back.request.cancel.is_cancelled(),
@@ -364,6 +371,7 @@ mod tests {
             request,
             data_dir: None,
             export_cookies: false,
+            program: String::new(),
         };
         let back = HelperRequest::from_json(&wire.to_json(), Cancel::new()).unwrap();
         assert_eq!(back.request.callback.required_any, ["a_field_of_tomorrow"]);
@@ -379,6 +387,7 @@ mod tests {
             request: request(),
             data_dir: None,
             export_cookies: false,
+            program: String::new(),
         }
         .to_json()
         .replace(r#""method":"POST""#, r#""method":"PUT""#);
@@ -395,6 +404,7 @@ mod tests {
             request: zero,
             data_dir: None,
             export_cookies: false,
+            program: String::new(),
         };
         assert!(HelperRequest::from_json(&wire.to_json(), Cancel::new()).is_err());
         assert!(HelperRequest::from_json("{}", Cancel::new()).is_err());

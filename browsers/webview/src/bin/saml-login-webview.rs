@@ -39,6 +39,10 @@ fn run() -> Result<Login, CaptureError> {
         .map_err(|e| CaptureError::io("reading the request", e))?;
     let wire = HelperRequest::from_json(&text, Cancel::new())
         .map_err(|e| CaptureError::browser("webview", e))?;
+    // Its lines on stderr are its caller's (`pkce-login: warning: ...`).
+    if !wire.program.is_empty() {
+        saml_login_capture::set_program(&wire.program);
+    }
     let mut webview = Webview::new(WebviewOptions {
         data_dir: wire.data_dir,
         export_cookies: wire.export_cookies,
