@@ -248,9 +248,9 @@ pub(crate) fn resolve_on(
             BrowserInputs {
                 args: login_args.browser.flags(),
                 saved_response: global.saml_response_file.as_deref(),
-                kind: settings.browser,
-                cookies: settings.cookies.as_ref(),
-                chrome: settings.chrome.as_ref(),
+                kind: settings.shared.browser,
+                cookies: settings.shared.cookies.as_ref(),
+                chrome: settings.shared.chrome.as_ref(),
                 headless_mode: settings.headless_mode,
                 webview_profile: saml_login_capture::webview::profile_dir_for(
                     &paths.data,

@@ -23,7 +23,7 @@ use crate::storage::identity::{SessionIdentity, keys_fingerprint};
 
 /// `get-token`: the raw SAMLResponse on stdout.
 pub(crate) fn get_token(cx: &Context) -> Result<()> {
-    let received = obtain(cx, format!("[{}]", cx.job.settings.section))?;
+    let received = obtain(cx, format!("[{}]", cx.job.settings.shared.section))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", received.response.expose()).map_err(stdout_error)
 }
@@ -31,13 +31,17 @@ pub(crate) fn get_token(cx: &Context) -> Result<()> {
 /// `--show`: one configuration section per granted role, as the original printed it.
 pub(crate) fn show(cx: &Context) -> Result<()> {
     let s = &cx.job.settings;
-    let granted = assertion(cx, format!("[{}] roles", s.section), Wanted::default())?;
+    let granted = assertion(
+        cx,
+        format!("[{}] roles", s.shared.section),
+        Wanted::default(),
+    )?;
     // The original's lines; login_url and callback_url when they are what is set.
     let mut login = String::new();
-    if let Some(url) = &s.idp_url_text {
+    if let Some(url) = &s.shared.idp_url_text {
         login.push_str(&format!("idp_url = {url}\n"));
     }
-    if let Some(id) = &s.client_id {
+    if let Some(id) = &s.shared.client_id {
         login.push_str(&format!("client_id = {id}\n"));
     }
     if let Some(url) = &s.login_url {
@@ -108,7 +112,7 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     credentials_check::check_credentials_file(&cx.job.paths.credentials)?;
     let title = format!(
         "[{}] {}",
-        s.section,
+        s.shared.section,
         s.aws_profile.as_deref().unwrap_or("choose a role")
     );
     let wanted = Wanted {
@@ -136,7 +140,7 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
     credentials_check::check_credentials_file(&cx.job.paths.credentials)?;
     let granted = assertion(
         cx,
-        format!("[{}] all roles", cx.job.settings.section),
+        format!("[{}] all roles", cx.job.settings.shared.section),
         Wanted::default(),
     )?;
     let mut first_error = None;

@@ -53,7 +53,7 @@ pub(crate) fn role_credentials_after(
         account: Some(&account.number),
         role: Some(role),
     };
-    let granted = assertion(cx, format!("[{}] {role}", s.section), wanted)?;
+    let granted = assertion(cx, format!("[{}] {role}", s.shared.section), wanted)?;
     let chosen = select_role(cx, &granted, &account, role)?;
     let (credentials, _) = assume(cx, &granted, chosen)?;
     if let Err(e) = cx
@@ -80,9 +80,9 @@ fn no_role(cx: &Context, command: &str) -> Error {
     let role = s.aws_role.as_deref().unwrap_or("ROLE");
     Error::Usage(format!(
         "the section [{}] names no {}: pass them, as in `saml-login -c {} {} --account {account} --role {role}`, or set them in the section",
-        s.section,
+        s.shared.section,
         missing.join(" and no "),
-        s.section,
+        s.shared.section,
         command,
     ))
 }

@@ -62,7 +62,7 @@ impl Source for SectionSource {
             }
             (_, role) => role.map(str::to_owned),
         };
-        (format!("section {}", settings.section), role)
+        (format!("section {}", settings.shared.section), role)
     }
 }
 

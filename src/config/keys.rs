@@ -293,9 +293,9 @@ mod tests {
             .filter(|k| !k.default_text().is_empty())
         {
             let resolved = match key {
-                Key::ListenPort => saml.listen_port.to_string(),
+                Key::ListenPort => saml.shared.listen_port.to_string(),
                 Key::AwsConsole => saml.aws_console.to_string(),
-                Key::Timeout => saml.timeout.as_secs().to_string(),
+                Key::Timeout => saml.shared.timeout.as_secs().to_string(),
                 Key::RequireRelayState => saml.require_relay_state.to_string(),
                 Key::ProfileName => saml.profile_name.clone(),
                 Key::Cache => {
@@ -315,7 +315,7 @@ mod tests {
                 Key::PkceCallbackUrl => pkce
                     .callback_url
                     .as_str()
-                    .replace(&format!(":{}/", saml.listen_port), ":{listen_port}/"),
+                    .replace(&format!(":{}/", saml.shared.listen_port), ":{listen_port}/"),
                 other => panic!("{other} has a default and no check here"),
             };
             assert_eq!(resolved, key.default_text(), "the default of {key}");

@@ -19,8 +19,7 @@ pub(crate) mod plan;
 pub(crate) mod shared;
 mod value_checks;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use saml_login_capture::{Callback, Method};
 use url::Url;
@@ -29,7 +28,6 @@ pub use self::ini::{DEFAULT_SECTION, IniFile};
 pub(crate) use self::layers::{Layers, expand_home, parse_http_url};
 pub use self::layers::{Overrides, parse_bool};
 pub(crate) use self::shared::SharedSettings;
-use crate::config::browser_kind::BrowserKind;
 use crate::config::headless_mode::HeadlessMode;
 use crate::config::keys::{Key, Tool};
 use crate::error::{Error, Result};
@@ -39,13 +37,9 @@ pub const DEFAULT_ROLE_DURATION: i32 = 3600;
 /// Everything a command needs, resolved once.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    pub section: String,
-    /// The Auth0 tenant; required unless `login_url` is set.
-    pub idp_url: Option<Url>,
-    /// `idp_url` as written, for `--show`.
-    pub idp_url_text: Option<String>,
-    /// The Auth0 SAML application; required unless `login_url` is set.
-    pub client_id: Option<String>,
+    /// The section and the keys pkce-login reads too (`idp_url` and `client_id` are
+    /// required unless `login_url` is set).
+    pub shared: SharedSettings,
     /// The page that starts the login, when not `{idp_url}/samlp/{client_id}` (any
     /// IdP's IdP-initiated login URL).
     pub login_url: Option<Url>,
@@ -54,7 +48,6 @@ pub struct Settings {
     pub aws_account: Option<String>,
     pub aws_role: Option<String>,
     pub aws_profile: Option<String>,
-    pub listen_port: u16,
     /// `role_duration` when configured anywhere; else the assertion's `SessionDuration`
     /// decides, then 3600.
     pub role_duration: Option<i32>,
@@ -64,18 +57,10 @@ pub struct Settings {
     /// Refuse a loopback callback without our `RelayState` (the default). `false` is
     /// for IdPs that do not echo it: see [`crate::commands`]'s checks of such a response.
     pub require_relay_state: bool,
-    pub browser: Option<BrowserKind>,
     /// `configure`: the name of each generated profile, with `{role}`, `{account}`,
     /// `{account_alias}` and `{section}` filled in.
     pub profile_name: String,
     pub region: Option<String>,
-    pub timeout: Duration,
-    /// Headless: the cookie jar file (`cookies`; flag `--cookies`; not an environment
-    /// variable, as `SAML_LOGIN_COOKIES` holds a jar's content).
-    pub cookies: Option<PathBuf>,
-    /// Headless: the Chromium binary (`chrome`, flag `--chrome`); else `CHROME`, then
-    /// a headless shell, then a full Chromium or Chrome.
-    pub chrome: Option<PathBuf>,
     /// Headless with a cookie jar: plain HTTP first, HTTP alone or Chromium alone
     /// (`headless_mode`, flag `--headless-mode`; default auto).
     pub headless_mode: HeadlessMode,
@@ -118,10 +103,7 @@ impl Settings {
             })?
             .unwrap_or(CallbackSetting::Loopback);
         Ok(Self {
-            section: shared.section,
-            idp_url: shared.idp_url,
-            idp_url_text: shared.idp_url_text,
-            client_id: shared.client_id,
+            shared,
             login_url,
             callback,
             aws_account: layers.string(Key::AwsAccount),
@@ -129,7 +111,6 @@ impl Settings {
             aws_profile: layers.parsed(Key::AwsProfile, |v| {
                 crate::storage::credentials_file::check_profile_name(v).map(|()| v.to_owned())
             })?,
-            listen_port: shared.listen_port,
             role_duration: layers.parsed(Key::RoleDuration, |v| {
                 v.parse::<i32>()
                     .ok()
@@ -158,14 +139,10 @@ impl Settings {
             })?,
             aws_console: layers.parsed_or_default(Key::AwsConsole, parse_bool)?,
             require_relay_state: layers.parsed_or_default(Key::RequireRelayState, parse_bool)?,
-            browser: shared.browser,
             region: layers.string(Key::Region),
             profile_name: layers.parsed_or_default(Key::ProfileName, |v| {
                 check_profile_template(v).map(|()| v.to_owned())
             })?,
-            timeout: shared.timeout,
-            cookies: shared.cookies,
-            chrome: shared.chrome,
             headless_mode: layers.parsed_or_default(Key::HeadlessMode, |v| {
                 <HeadlessMode as clap::ValueEnum>::from_str(v, true)
                     .map_err(|_| format!("{v:?} is not a headless mode (auto, http, chromium)"))
@@ -179,12 +156,16 @@ impl Settings {
     pub fn idp(&self, path: &Path) -> Result<(&Url, &str)> {
         let missing = |key: Key| Error::MissingKey {
             key: key.name(),
-            section: self.section.clone(),
+            section: self.shared.section.clone(),
             path: path.to_owned(),
         };
         Ok((
-            self.idp_url.as_ref().ok_or_else(|| missing(Key::IdpUrl))?,
-            self.client_id
+            self.shared
+                .idp_url
+                .as_ref()
+                .ok_or_else(|| missing(Key::IdpUrl))?,
+            self.shared
+                .client_id
                 .as_deref()
                 .ok_or_else(|| missing(Key::ClientId))?,
         ))
@@ -195,7 +176,7 @@ impl Settings {
         if let Some(url) = &self.login_url {
             return url.clone();
         }
-        let (Some(idp), Some(client)) = (&self.idp_url, &self.client_id) else {
+        let (Some(idp), Some(client)) = (&self.shared.idp_url, &self.shared.client_id) else {
             unreachable!("resolve requires idp_url and client_id without login_url");
         };
         let base = idp.as_str().trim_end_matches('/');
@@ -215,8 +196,11 @@ impl Settings {
         match &self.callback {
             CallbackSetting::Loopback => Callback::new(
                 Method::Post,
-                Url::parse(&format!("http://localhost:{}/saml", self.listen_port))
-                    .expect("a valid URL"),
+                Url::parse(&format!(
+                    "http://localhost:{}/saml",
+                    self.shared.listen_port
+                ))
+                .expect("a valid URL"),
             ),
             CallbackSetting::AwsSignin => Callback::aws_signin(Method::Post),
             CallbackSetting::Url(url) => Callback::new(Method::Post, url.clone()),
@@ -274,6 +258,9 @@ pub enum CallbackSetting {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
     use super::*;
 
     const FILE: &str = "\
@@ -311,11 +298,11 @@ listen_port = http
     fn sections_inherit_default() {
         let s = resolve("dev", &Overrides::default()).unwrap();
         assert_eq!(
-            s.idp_url.as_ref().unwrap().as_str(),
+            s.shared.idp_url.as_ref().unwrap().as_str(),
             "https://example.eu.auth0.com/"
         );
-        assert_eq!(s.client_id.as_deref(), Some("devclient"));
-        assert_eq!(s.listen_port, 12300);
+        assert_eq!(s.shared.client_id.as_deref(), Some("devclient"));
+        assert_eq!(s.shared.listen_port, 12300);
         assert_eq!(s.aws_account.as_deref(), Some("dev"));
         assert!(s.aws_console);
         assert_eq!(
@@ -327,7 +314,7 @@ listen_port = http
         );
         assert!(s.inline_policy.as_deref().unwrap().contains("Statement"));
         assert_eq!(s.role_duration, None);
-        assert_eq!(s.timeout, Duration::from_secs(300));
+        assert_eq!(s.shared.timeout, Duration::from_secs(300));
         assert_eq!(
             s.start_url().as_str(),
             "https://example.eu.auth0.com/samlp/devclient"
@@ -338,7 +325,7 @@ listen_port = http
     #[test]
     fn default_section_alone() {
         let s = resolve("DEFAULT", &Overrides::default()).unwrap();
-        assert_eq!(s.client_id.as_deref(), Some("dEfAuLt"));
+        assert_eq!(s.shared.client_id.as_deref(), Some("dEfAuLt"));
         assert_eq!(s.aws_role, None);
     }
 
@@ -351,11 +338,11 @@ listen_port = http
             _ => None,
         });
         let s = resolve("dev", &o).unwrap();
-        assert_eq!(s.client_id.as_deref(), Some("from-env"));
-        assert_eq!(s.listen_port, 1234);
+        assert_eq!(s.shared.client_id.as_deref(), Some("from-env"));
+        assert_eq!(s.shared.listen_port, 1234);
         o.flag(Key::ClientId, Some("from-flag".into()));
         let s = resolve("dev", &o).unwrap();
-        assert_eq!(s.client_id.as_deref(), Some("from-flag"));
+        assert_eq!(s.shared.client_id.as_deref(), Some("from-flag"));
     }
 
     #[test]
@@ -363,19 +350,22 @@ listen_port = http
         let text = format!("{FILE}\n[ci]\nchrome = /opt/shell/chrome-headless-shell\n");
         let file = IniFile::parse(&text, Path::new("/home/u/.saml-login")).unwrap();
         let mut o = Overrides::default();
-        assert_eq!(Settings::resolve(&file, "dev", &o).unwrap().chrome, None);
         assert_eq!(
-            Settings::resolve(&file, "ci", &o).unwrap().chrome,
+            Settings::resolve(&file, "dev", &o).unwrap().shared.chrome,
+            None
+        );
+        assert_eq!(
+            Settings::resolve(&file, "ci", &o).unwrap().shared.chrome,
             Some(PathBuf::from("/opt/shell/chrome-headless-shell"))
         );
         o.read_env(|k| (k == "SAML_LOGIN_CHROME").then(|| "/usr/bin/chromium".into()));
         assert_eq!(
-            Settings::resolve(&file, "ci", &o).unwrap().chrome,
+            Settings::resolve(&file, "ci", &o).unwrap().shared.chrome,
             Some(PathBuf::from("/usr/bin/chromium"))
         );
         o.flag(Key::Chrome, Some("/x/chromium-headless-shell".into()));
         assert_eq!(
-            Settings::resolve(&file, "ci", &o).unwrap().chrome,
+            Settings::resolve(&file, "ci", &o).unwrap().shared.chrome,
             Some(PathBuf::from("/x/chromium-headless-shell"))
         );
     }

@@ -24,7 +24,7 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The keys both tools read, resolved.
 #[derive(Clone, Debug)]
-pub(crate) struct SharedSettings {
+pub struct SharedSettings {
     pub section: String,
     /// The Auth0 tenant (required unless saml-login's `login_url` is set).
     pub idp_url: Option<Url>,
@@ -35,9 +35,11 @@ pub(crate) struct SharedSettings {
     pub listen_port: u16,
     pub browser: Option<BrowserKind>,
     pub timeout: Duration,
-    /// Headless: the cookie jar file.
+    /// Headless: the cookie jar file (`cookies`; flag `--cookies`; not an environment
+    /// variable, as `SAML_LOGIN_COOKIES` holds a jar's content).
     pub cookies: Option<PathBuf>,
-    /// Headless: the Chromium binary.
+    /// Headless: the Chromium binary (`chrome`, flag `--chrome`); else `CHROME`, then
+    /// a headless shell, then a full Chromium or Chrome.
     pub chrome: Option<PathBuf>,
 }
 

@@ -149,7 +149,7 @@ pub(crate) fn assume(
         {
             crate::output::notice!("the cached SAML assertion has expired; logging in again");
             cx.cache.drop_assertion(cx.idp.as_str());
-            let fresh = login(cx, format!("[{}]", s.section))?;
+            let fresh = login(cx, format!("[{}]", s.shared.section))?;
             let again = AssumeRequest {
                 saml_response: &fresh.response,
                 ..request
@@ -296,7 +296,7 @@ pub(crate) fn lock_login(cx: &Context) -> Result<Acquired> {
     let (lock, how) = LoginLock::acquire(
         &cx.cache.locks_dir(),
         &format!("login at {}", cx.idp),
-        cx.job.settings.timeout + LOCK_MARGIN,
+        cx.job.settings.shared.timeout + LOCK_MARGIN,
         &cx.cancel,
     )?;
     *held = Some(lock);
@@ -328,7 +328,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
             LoginLock::acquire(
                 &cx.cache.locks_dir(),
                 &format!("callback port {port}"),
-                cx.job.settings.timeout + LOCK_MARGIN,
+                cx.job.settings.shared.timeout + LOCK_MARGIN,
                 &cx.cancel,
             )?
             .0,
