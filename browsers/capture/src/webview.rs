@@ -139,6 +139,10 @@ pub struct HelperRequest {
     /// caller that does not say.
     #[serde(default)]
     pub program: String,
+    /// The caller traces (`--verbose`): the helper writes its own debug trace to
+    /// stderr too.
+    #[serde(default)]
+    pub verbose: bool,
 }
 
 impl HelperRequest {
@@ -343,6 +347,7 @@ mod tests {
             data_dir: Some(PathBuf::from("/d")),
             export_cookies: true,
             program: "pkce-login".into(),
+            verbose: true,
         };
         let cancel = Cancel::new();
         let back = HelperRequest::from_json(&wire.to_json(), cancel.clone()).unwrap();
@@ -372,6 +377,7 @@ mod tests {
             data_dir: None,
             export_cookies: false,
             program: String::new(),
+            verbose: false,
         };
         let back = HelperRequest::from_json(&wire.to_json(), Cancel::new()).unwrap();
         assert_eq!(back.request.callback.required_any, ["a_field_of_tomorrow"]);
@@ -388,6 +394,7 @@ mod tests {
             data_dir: None,
             export_cookies: false,
             program: String::new(),
+            verbose: false,
         }
         .to_json()
         .replace(r#""method":"POST""#, r#""method":"PUT""#);
@@ -405,6 +412,7 @@ mod tests {
             data_dir: None,
             export_cookies: false,
             program: String::new(),
+            verbose: false,
         };
         assert!(HelperRequest::from_json(&wire.to_json(), Cancel::new()).is_err());
         assert!(HelperRequest::from_json("{}", Cancel::new()).is_err());
