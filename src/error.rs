@@ -396,20 +396,6 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// `text` safe to print on a terminal: control characters other than a line end (an
-/// escape sequence from an IdP's or a file's text) are shown escaped, not interpreted.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,14 +475,5 @@ mod tests {
         assert!(e.to_string().contains("passkey"), "{e}");
         let hint = e.hint().unwrap();
         assert!(hint.contains("--show-browser --save-cookies"), "{hint}");
-    }
-
-    #[test]
-    fn escape_sequences_are_shown_not_sent() {
-        assert_eq!(
-            printable("a\u{1b}[31mb\r\n\u{7}"),
-            "a\\u{1b}[31mb\\r\n\\u{7}"
-        );
-        assert_eq!(printable("plain: ünïcode ‘q’"), "plain: ünïcode ‘q’");
     }
 }

@@ -1,6 +1,6 @@
 //! saml-login: turn an Auth0 (SAML) login into temporary AWS credentials.
 //!
-//! One way: [`cli`] parses, [`config::resolve`] resolves flags, environment and files
+//! One way: [`cli`] parses, [`cli::resolve`] resolves flags, environment and files
 //! into a plan, `commands` hands it to its command, the commands run the
 //! `login::pipeline` (a browser from `browsers/` captures the `SAMLResponse`,
 //! [`aws::assertion`] parses it once, the role is chosen, `aws::sts` trades it for
@@ -12,6 +12,7 @@
 // Public: what the binaries, the fuzz targets and the benches use.
 pub mod aws;
 pub mod cli;
+pub(crate) mod clock;
 pub mod config;
 pub mod error;
 pub mod storage;
@@ -35,7 +36,7 @@ pub fn main_entry() -> i32 {
         "saml-login",
         cli::command,
         |cli| cli.global.login.verbose,
-        |cli, cancel| commands::run(cli, &|k| std::env::var(k).ok(), cancel),
+        |cli, cancel| cli::run::run(cli, &|k| std::env::var(k).ok(), cancel),
     )
 }
 
@@ -148,65 +149,27 @@ pub(crate) fn init_tracing(verbose: bool) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
+    // Every notice and warning, the browsers' too, goes through the one reporter
+    // (`output`, `saml_login_capture::report`), with or without --verbose; tracing is
+    // --verbose's trace and nothing else, so without --verbose there is no subscriber.
+    if !verbose {
+        return;
+    }
     // Only saml-login's own crates log (`saml_login` is the prefix of every one of
     // their targets); the AWS SDK's and the browsers' libraries stay quiet (their debug
     // output could carry request bodies). A plain target list, not an `EnvFilter`: no
     // directive parsing or regex engine on the start of every run.
-    let level = if verbose {
-        LevelFilter::DEBUG
-    } else {
-        LevelFilter::WARN
-    };
-    // saml-login's own notices and warnings go through `output` (with or without
-    // --verbose); tracing is --verbose's trace. Without --verbose only the browser
-    // crates' warnings (they have no `output` of their own) show, in the style of
-    // `output`'s lines (`saml-login: warning: ...`); --verbose keeps tracing's levels.
-    let traced = verbose.then(|| {
-        tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
-            .with_ansi(
-                std::io::stderr().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            )
-            .with_target(false)
-            .without_time()
-    });
-    let plain = (!verbose).then(|| {
-        tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .event_format(OwnStyle)
-    });
+    let traced = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        // Colour only on a terminal, and never with NO_COLOR (https://no-color.org).
+        .with_ansi(
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
+        .with_target(false)
+        .without_time();
     let _ = tracing_subscriber::registry()
         .with(traced)
-        .with(plain)
-        .with(Targets::new().with_target("saml_login", level))
+        .with(Targets::new().with_target("saml_login", LevelFilter::DEBUG))
         .try_init();
-}
-
-/// `PROGRAM: warning: message key=value`, as the lines saml-login prints itself.
-struct OwnStyle;
-
-impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for OwnStyle
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
-        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
-        event: &tracing::Event<'_>,
-    ) -> std::fmt::Result {
-        let level = match *event.metadata().level() {
-            tracing::Level::ERROR => "error",
-            tracing::Level::WARN => "warning",
-            tracing::Level::INFO => "info",
-            _ => "debug",
-        };
-        write!(writer, "{}: {level}: ", output::program())?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
-    }
 }

@@ -3,9 +3,13 @@
 //! failed write gives. stderr carries the lines for people: notices, notes, warnings and
 //! errors, each signed with the name of the tool that runs (`saml-login`, `pkce-login`,
 //! the stand-alone `aws-console`), written only here (`scripts/check-architecture.py`
-//! fails on an `eprintln!` elsewhere). `tracing` is for `--verbose` only.
+//! fails on an `eprintln!` elsewhere), through the reporter the browsers use too
+//! ([`saml_login_capture::report`]): one format, byte for byte. `tracing` is for
+//! `--verbose` only.
 
 use std::io::Write;
+
+use saml_login_capture::report;
 
 use crate::error::{Error, Result};
 
@@ -23,69 +27,37 @@ pub(crate) fn stdout_error(source: std::io::Error) -> Error {
     }
 }
 
-/// The name this run's own lines on stderr start with (`saml-login`, or the
-/// stand-alone `aws-console`'s own), set once by the entry point.
-static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
+/// Set the name the run's lines on stderr are signed with (`saml-login`, or the
+/// stand-alone `aws-console`'s own), once, by the entry point; the browsers' lines (a
+/// refused callback request) carry it too: they share one reporter,
+/// [`saml_login_capture::report`].
 pub(crate) fn set_program(name: &str) {
-    let _ = PROGRAM.set(name.to_owned());
-    // The browsers' own lines (a refused callback request) carry it too.
     saml_login_capture::set_program(name);
 }
 
-/// See [`PROGRAM`]; `saml-login` until set.
-pub(crate) fn program() -> &'static str {
-    PROGRAM.get().map_or("saml-login", String::as_str)
-}
+/// What a line on stderr is; each kind has one format (see [`line`]).
+pub(crate) use saml_login_capture::report::Kind;
 
-/// What a line on stderr is; each kind has one format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// `PROGRAM: message`: what happens, a stored answer used, what was written.
-    Notice,
-    /// `PROGRAM: note: message`: something not done on purpose, and how to have it.
-    Note,
-    /// `PROGRAM: warning: message`: the run goes on, but something is wrong.
-    Warning,
-    /// `PROGRAM: error: message`: what failed.
-    Error,
-}
-
-/// The line `message` of `kind` as it is written: signed with [`program`], control
-/// characters (an escape sequence from an IdP's or a file's text) shown, not sent.
+/// The line `message` of `kind` as it is written: signed with the running tool's name,
+/// control characters (an escape sequence from an IdP's or a file's text) shown, not
+/// sent. The browsers' lines are made by the same function.
 pub(crate) fn line(kind: Kind, message: std::fmt::Arguments<'_>) -> String {
-    let label = match kind {
-        Kind::Notice => "",
-        Kind::Note => "note: ",
-        Kind::Warning => "warning: ",
-        Kind::Error => "error: ",
-    };
-    format!(
-        "{}: {label}{}\n",
-        program(),
-        crate::error::printable(&message.to_string())
-    )
+    report::line(kind, message)
 }
 
 /// Write `message` of `kind` on stderr (see [`line`]). A notice that cannot be written
 /// does not end the run (`eprintln!` would panic).
 pub(crate) fn say(kind: Kind, message: std::fmt::Arguments<'_>) {
-    write_stderr(&line(kind, message));
+    report::say(kind, message);
 }
 
 /// An error as `main` reports it: `PROGRAM: error: message`, and the hint under it.
 pub(crate) fn error(message: std::fmt::Arguments<'_>, hint: Option<&str>) {
     let mut text = line(Kind::Error, message);
     if let Some(hint) = hint {
-        text.push_str(&format!("  hint: {}\n", crate::error::printable(hint)));
+        text.push_str(&format!("  hint: {}\n", report::printable(hint)));
     }
-    write_stderr(&text);
-}
-
-fn write_stderr(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-    let _ = err.flush();
+    report::write_stderr(&text);
 }
 
 /// `notice!("...", args)`: `PROGRAM: ...` on stderr.
@@ -132,7 +104,8 @@ fn clock_in(at: time::OffsetDateTime, zone: &jiff::tz::TimeZone) -> Option<Strin
     let at = jiff::Timestamp::from_second(at.unix_timestamp())
         .ok()?
         .to_zoned_datetime(zone.clone());
-    let today = jiff::Timestamp::now()
+    let today = jiff::Timestamp::from_second(crate::clock::now().unix_timestamp())
+        .ok()?
         .to_zoned_datetime(zone.clone())
         .date();
     let format = if at.date() == today {
@@ -151,7 +124,7 @@ mod tests {
     /// and an escape sequence in it is shown, not sent to the terminal.
     #[test]
     fn lines_on_stderr_have_one_voice() {
-        let p = super::program();
+        let p = saml_login_capture::program();
         assert_eq!(
             line(Kind::Notice, format_args!("wrote {}", 2)),
             format!("{p}: wrote 2\n")

@@ -16,7 +16,6 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::aws::credentials::Credentials;
 use crate::aws::sts::{self, HopRequest};
-use crate::config::paths::Paths;
 use crate::error::{Error, Result};
 use crate::storage::aws_config;
 use crate::storage::cache::Cache;
@@ -28,9 +27,20 @@ const CHAINED_MAX_DURATION: i32 = 3600;
 /// How long a `credential_process` command may take (it may run a whole login).
 const PROCESS_LIMIT: Duration = Duration::from_secs(600);
 
+/// What a chain reads besides its cache, as the resolver found it (`Paths::aws_files`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AwsFiles<'a> {
+    /// The AWS config file (`AWS_CONFIG_FILE`, else `~/.aws/config`).
+    pub aws_config: &'a std::path::Path,
+    /// The region of the environment (`AWS_REGION`, `AWS_DEFAULT_REGION`).
+    pub aws_region: Option<&'a str>,
+    /// Where a `credential_process` program is looked for.
+    pub programs: &'a saml_login_capture::Vars,
+}
+
 /// Whether `name` is a profile of the AWS config file.
-pub(crate) fn has_profile(paths: &Paths, name: &str) -> bool {
-    std::fs::read_to_string(&paths.aws_config)
+pub(crate) fn has_profile(paths: AwsFiles<'_>, name: &str) -> bool {
+    std::fs::read_to_string(paths.aws_config)
         .ok()
         .and_then(|text| aws_config::profile(&text, name))
         .is_some()
@@ -39,14 +49,14 @@ pub(crate) fn has_profile(paths: &Paths, name: &str) -> bool {
 /// The credentials of profile `name`, and the profile's region if it names one;
 /// `force` skips the cached hops.
 pub(crate) fn resolve(
-    paths: &Paths,
+    paths: AwsFiles<'_>,
     cache: &Cache,
     name: &str,
     force: bool,
 ) -> Result<(Credentials, Option<String>)> {
     // The config names commands to run with the user's rights: trusted as the
     // credentials file is (issue 27, finding 6).
-    crate::storage::credentials_file::check_trusted(&paths.aws_config).map_err(|(path, why)| {
+    crate::storage::credentials_file::check_trusted(paths.aws_config).map_err(|(path, why)| {
         Error::Untrusted {
             message: format!(
                 "{why}; saml-login takes no profile (and runs no credential_process) from {}",
@@ -55,8 +65,8 @@ pub(crate) fn resolve(
             path,
         }
     })?;
-    let text = std::fs::read_to_string(&paths.aws_config).map_err(|source| Error::Read {
-        path: paths.aws_config.clone(),
+    let text = std::fs::read_to_string(paths.aws_config).map_err(|source| Error::Read {
+        path: paths.aws_config.to_owned(),
         source,
     })?;
     let mut seen = Vec::new();
@@ -67,7 +77,7 @@ pub(crate) fn resolve(
 }
 
 fn resolve_at(
-    paths: &Paths,
+    paths: AwsFiles<'_>,
     cache: &Cache,
     text: &str,
     name: &str,
@@ -75,7 +85,7 @@ fn resolve_at(
     seen: &mut Vec<String>,
 ) -> Result<Credentials> {
     let malformed = |m: String| Error::Malformed {
-        path: paths.aws_config.clone(),
+        path: paths.aws_config.to_owned(),
         message: m,
     };
     if seen.iter().any(|s| s == name) {
@@ -135,7 +145,7 @@ fn resolve_at(
         let session_name = get("role_session_name").unwrap_or_else(|| "saml-login".to_owned());
         let external_id = get("external_id");
         let region = get("region")
-            .or_else(|| paths.aws_region.clone())
+            .or_else(|| paths.aws_region.map(str::to_owned))
             .unwrap_or_else(|| "us-east-1".to_owned());
         let fingerprint = hop_fingerprint(
             &source.access_key_id,
@@ -146,7 +156,7 @@ fn resolve_at(
             &region,
         );
         if let Some(hit) = cache
-            .credentials_for(&fingerprint, OffsetDateTime::now_utc())?
+            .credentials_for(&fingerprint, crate::clock::now())?
             .filter(|_| !force)
         {
             crate::output::notice!(
@@ -170,7 +180,7 @@ fn resolve_at(
         return Ok(credentials);
     }
     if let Some(command) = get("credential_process") {
-        return run_credential_process(name, &command, &paths.programs);
+        return run_credential_process(name, &command, paths.programs);
     }
     Err(malformed(format!(
         "profile {name} has neither credential_process nor role_arn with source_profile; saml-login resolves those"
@@ -300,7 +310,7 @@ fn parse_process_output(out: &[u8]) -> std::result::Result<Credentials, String> 
     let expiration = match json["Expiration"].as_str() {
         Some(e) => OffsetDateTime::parse(e, &Rfc3339)
             .map_err(|_| format!("Expiration {e:?} is not RFC 3339"))?,
-        None => OffsetDateTime::now_utc() + time::Duration::hours(1),
+        None => crate::clock::now() + time::Duration::hours(1),
     };
     Ok(Credentials {
         access_key_id: field("AccessKeyId")?,

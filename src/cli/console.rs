@@ -65,7 +65,7 @@ fn run(cli: ConsoleCli, _: Cancel) -> Result<()> {
     })?;
     let cache = crate::storage::cache::Cache::new(
         paths.cache.clone(),
-        crate::config::resolve::unsectioned_cache(&paths, &overrides)?,
+        crate::cli::resolve::unsectioned_cache(&paths, &overrides)?,
     );
     crate::commands::console::console_for_profile(
         &paths,

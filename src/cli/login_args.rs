@@ -1,7 +1,7 @@
 //! The login flags both `saml-login` and `pkce-login` take, declared once and
 //! flattened into each tool's command line: where to log in, the browser and its
 //! options, and which configuration to read. Parsing only: the resolver
-//! ([`crate::config::resolve`]) reads them.
+//! ([`crate::cli::resolve`]) reads them.
 
 use std::path::PathBuf;
 
@@ -116,6 +116,17 @@ pub struct BrowserArgs {
 
 impl BrowserArgs {
     /// The browser chosen on the command line, if any.
+    /// The flags the browser setup reads ([`crate::config::browser_setup`]).
+    pub(crate) fn flags(&self) -> crate::config::browser_setup::BrowserFlags<'_> {
+        crate::config::browser_setup::BrowserFlags {
+            cookies: self.cookies.as_deref(),
+            save_cookies: self.save_cookies.as_deref(),
+            show_browser: self.show_browser,
+            fresh: self.fresh,
+            retry_webview: self.retry_webview,
+        }
+    }
+
     pub fn choice(&self) -> Option<BrowserKind> {
         if self.webview {
             Some(BrowserKind::Webview)

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
+use crate::config::keys::{Key, Tool};
 use crate::error::{Result, exit};
 
 /// Write the page (roff) to stdout.
@@ -231,17 +232,14 @@ pub(crate) fn render(cmd: &clap::Command) -> String {
     out.push_str(
         "A setting is taken from its option, then its variable, then the configuration section, then [DEFAULT].\n",
     );
-    for key in crate::config::keys::TABLE
-        .iter()
-        .filter(|k| k.read_by(crate::config::keys::Tool::SamlLogin))
-    {
+    for key in Key::read_by_tool(Tool::SamlLogin) {
         if let Some(var) = key.env_var() {
             let _ = writeln!(
                 out,
                 ".TP\n\\fB{}\\fR\nThe setting \\fB{}\\fR: {}.",
                 esc(&var),
-                esc(key.name),
-                esc(key.help)
+                esc(key.name()),
+                esc(key.help())
             );
         }
     }

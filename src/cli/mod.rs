@@ -1,20 +1,22 @@
 //! The `saml-login` command line: parsed by clap with no I/O;
-//! [`crate::config::resolve`] turns it into what a run does.
+//! [`resolve`] turns it into what a run does; [`run`] drives saml-login.
 
 pub(crate) mod completions;
 pub mod console;
 pub(crate) mod login_args;
 pub(crate) mod man_page;
 pub mod pkce;
+pub(crate) mod resolve;
+pub(crate) mod run;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::cli::login_args::{BROWSER_HEADING, CONFIGURATION_HEADING, LOGIN_HEADING, LoginArgs};
-use crate::commands::shell::EnvShell;
 use crate::config::headless_mode::HeadlessMode;
-use crate::config::keys::{self, Tool};
+use crate::config::keys::{Key, Tool};
+use crate::config::plan::EnvShell;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -71,17 +73,15 @@ pub fn command() -> clap::Command {
 }
 
 /// `[env: SAML_LOGIN_KEY]` after the help of every option whose help says
-/// "(setting `key`", for each key of [`crate::config::keys::TABLE`] that has a variable.
+/// "(setting `key`", for each key of the key table that has a variable.
 fn with_setting_env(cmd: clap::Command) -> clap::Command {
     let cmd = cmd.mut_args(|a| {
         let Some(help) = a.get_help().map(ToString::to_string) else {
             return a;
         };
-        match keys::TABLE
-            .iter()
-            .filter(|k| k.read_by(Tool::SamlLogin))
-            .find(|k| help.contains(&format!("setting `{}`", k.name)))
-            .and_then(keys::Key::env_var)
+        match Key::read_by_tool(Tool::SamlLogin)
+            .find(|k| help.contains(&format!("setting `{k}`")))
+            .and_then(Key::env_var)
         {
             Some(var) => a.help(format!("{help} [env: {var}]")),
             None => a,
@@ -468,16 +468,16 @@ pub struct ConsoleFlags {
 impl ConsoleFlags {
     /// The flags that set configuration keys, into `o`.
     pub(crate) fn overrides(&self, o: &mut crate::config::Overrides) {
-        o.flag("browser_profile", self.browser_profile.clone());
+        o.flag(Key::BrowserProfile, self.browser_profile.clone());
         if self.no_browser_profile {
             o.flag_as(
-                "browser_profile",
+                Key::BrowserProfile,
                 "--no-browser-profile",
                 Some("false".into()),
             );
         }
         o.flag(
-            "console_browser",
+            Key::ConsoleBrowser,
             self.console_browser
                 .as_ref()
                 .map(|p| p.display().to_string()),

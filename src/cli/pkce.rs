@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use saml_login_capture::Cancel;
 
 use crate::cli::login_args::LoginArgs;
+use crate::cli::resolve::browser_overrides;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
+use crate::config::keys::Key;
 use crate::config::paths::Paths;
-use crate::config::resolve::browser_overrides;
 use crate::config::{IniFile, Overrides};
 use crate::error::{Error, Result};
 use crate::login;
@@ -137,7 +138,7 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
     // saml-login's remembered webview profile for this IdP: both tools share the session.
     let setup = LoginSetup::resolve(
         BrowserInputs {
-            args: &cli.login.browser,
+            args: cli.login.browser.flags(),
             saved_response: None,
             kind: settings.browser,
             cookies: settings.cookies.as_ref(),
@@ -191,15 +192,15 @@ fn run(cli: Cli, cancel: Cancel) -> Result<()> {
 fn overrides(cli: &Cli) -> Overrides {
     let l = &cli.login;
     let mut o = Overrides::default();
-    o.flag("idp_url", l.idp_url.clone());
-    o.flag("client_id", l.client_id.clone());
-    o.flag("listen_port", l.listen_port.clone());
-    o.flag("timeout", l.timeout.clone());
-    o.flag("ca_bundle", l.ca_bundle.clone());
+    o.flag(Key::IdpUrl, l.idp_url.clone());
+    o.flag(Key::ClientId, l.client_id.clone());
+    o.flag(Key::ListenPort, l.listen_port.clone());
+    o.flag(Key::Timeout, l.timeout.clone());
+    o.flag(Key::CaBundle, l.ca_bundle.clone());
     browser_overrides(&l.browser, &mut o);
     if let Command::GetAccessJwt(a) = &cli.command {
-        o.flag("audience", a.audience.clone());
-        o.flag("scope", a.scope.clone());
+        o.flag(Key::Audience, a.audience.clone());
+        o.flag(Key::Scope, a.scope.clone());
     }
     o
 }

@@ -23,21 +23,25 @@ use crate::storage::identity::{SessionIdentity, keys_fingerprint};
 
 /// `get-token`: the raw SAMLResponse on stdout.
 pub(crate) fn get_token(cx: &Context) -> Result<()> {
-    let received = obtain(cx, format!("[{}]", cx.settings.section))?;
+    let received = obtain(cx, format!("[{}]", cx.job.settings.shared.section))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", received.response.expose()).map_err(stdout_error)
 }
 
 /// `--show`: one configuration section per granted role, as the original printed it.
 pub(crate) fn show(cx: &Context) -> Result<()> {
-    let s = &cx.settings;
-    let granted = assertion(cx, format!("[{}] roles", s.section), Wanted::default())?;
+    let s = &cx.job.settings;
+    let granted = assertion(
+        cx,
+        format!("[{}] roles", s.shared.section),
+        Wanted::default(),
+    )?;
     // The original's lines; login_url and callback_url when they are what is set.
     let mut login = String::new();
-    if let Some(url) = &s.idp_url_text {
+    if let Some(url) = &s.shared.idp_url_text {
         login.push_str(&format!("idp_url = {url}\n"));
     }
-    if let Some(id) = &s.client_id {
+    if let Some(id) = &s.shared.client_id {
         login.push_str(&format!("client_id = {id}\n"));
     }
     if let Some(url) = &s.login_url {
@@ -53,7 +57,7 @@ pub(crate) fn show(cx: &Context) -> Result<()> {
         let profile = profile_name(cx, role);
         out.push_str(&format!(
             "[{profile}]\n{login}aws_account = {}\naws_role = {}\naws_profile = {profile}\n\n",
-            cx.accounts.alias_for(role.account()),
+            cx.job.accounts.alias_for(role.account()),
             role.name(),
         ));
     }
@@ -63,7 +67,7 @@ pub(crate) fn show(cx: &Context) -> Result<()> {
 /// `aws-assume-role`: the chosen role's credentials into its profile (no login while
 /// the stored profile serves), then the console when `aws_console` says so.
 pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let target = ConsoleTarget {
         destination: destination.map(str::to_owned),
         identity: s.console_identity.clone(),
@@ -72,10 +76,10 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     let account = s
         .aws_account
         .as_deref()
-        .map(|a| cx.accounts.get(a))
+        .map(|a| cx.job.accounts.get(a))
         .transpose()?;
     if let (Some(profile), Some(account), Some(role)) = (&s.aws_profile, &account, &s.aws_role)
-        && !cx.force
+        && !cx.job.force
     {
         let identity = SessionIdentity::new(terms(cx), &account.number, role);
         if let Some(until) = stored_profile_serves(cx, profile, &identity) {
@@ -85,9 +89,9 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
             );
             if s.aws_console {
                 return console_for_profile(
-                    &cx.paths,
+                    &cx.job.paths,
                     &cx.cache,
-                    &cx.console_env,
+                    &cx.job.console_env,
                     profile,
                     &region_for_console(cx, Some(profile)),
                     &target,
@@ -102,13 +106,13 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
             None,
             destination,
             &region_for_console(cx, s.aws_profile.as_deref()),
-            cx.console_env.console_url.as_deref(),
+            cx.job.console_env.console_url.as_deref(),
         )?;
     }
-    credentials_check::check_credentials_file(&cx.paths.credentials)?;
+    credentials_check::check_credentials_file(&cx.job.paths.credentials)?;
     let title = format!(
         "[{}] {}",
-        s.section,
+        s.shared.section,
         s.aws_profile.as_deref().unwrap_or("choose a role")
     );
     let wanted = Wanted {
@@ -121,8 +125,8 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
     store_profile(cx, role, &profile, &credentials)?;
     if s.aws_console {
         open_console(
-            &cx.paths,
-            &cx.console_env,
+            &cx.job.paths,
+            &cx.job.console_env,
             (&credentials, Some(duration)),
             (&profile, &region_for_console(cx, Some(&profile))),
             &target,
@@ -133,10 +137,10 @@ pub(crate) fn assume_role(cx: &Context, destination: Option<&str>) -> Result<()>
 
 /// `--all`: every granted role into its own profile, from one login.
 pub(crate) fn assume_all(cx: &Context) -> Result<()> {
-    credentials_check::check_credentials_file(&cx.paths.credentials)?;
+    credentials_check::check_credentials_file(&cx.job.paths.credentials)?;
     let granted = assertion(
         cx,
-        format!("[{}] all roles", cx.settings.section),
+        format!("[{}] all roles", cx.job.settings.shared.section),
         Wanted::default(),
     )?;
     let mut first_error = None;
@@ -144,7 +148,7 @@ pub(crate) fn assume_all(cx: &Context) -> Result<()> {
         let profile = profile_name(cx, role);
         // As for one role: a profile still holding this very request is kept.
         let identity = SessionIdentity::of_role(terms(cx), role);
-        if !cx.force
+        if !cx.job.force
             && let Some(until) = stored_profile_serves(cx, &profile, &identity)
         {
             crate::output::notice!(
@@ -172,7 +176,7 @@ const PROFILE_KEYS_KEY: &str = "x_saml_login_keys";
 
 fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -> Result<()> {
     credentials_file::check_profile_name(profile).map_err(|message| Error::Malformed {
-        path: cx.paths.credentials.clone(),
+        path: cx.job.paths.credentials.clone(),
         message: format!("not written: {message}"),
     })?;
     let mut entries = c.profile_entries();
@@ -182,7 +186,7 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
         SessionIdentity::of_role(terms(cx), role).fingerprint(),
     ));
     entries.push((PROFILE_KEYS_KEY, keys_fingerprint(&c.access_key_id)));
-    let path = &cx.paths.credentials;
+    let path = &cx.job.paths.credentials;
     SecretFile::new(path).update(|old| {
         credentials_check::check_syntax(old, path)?;
         Ok(credentials_file::update_profile(old, profile, &entries))
@@ -190,7 +194,7 @@ fn store_profile(cx: &Context, role: &AwsRole, profile: &str, c: &Credentials) -
     crate::output::notice!(
         "credentials for {} saved under AWS profile {profile} in {} (valid until {})",
         profile_name(cx, role),
-        cx.paths.credentials.display(),
+        cx.job.paths.credentials.display(),
         crate::output::clock(c.expiration)
     );
     Ok(())
@@ -205,8 +209,8 @@ fn stored_profile_serves(
     identity: &SessionIdentity,
 ) -> Option<String> {
     // A file others could have written proves nothing (and is refused when written).
-    credentials_file::check_trusted(&cx.paths.credentials).ok()?;
-    let text = std::fs::read_to_string(&cx.paths.credentials).ok()?;
+    credentials_file::check_trusted(&cx.job.paths.credentials).ok()?;
+    let text = std::fs::read_to_string(&cx.job.paths.credentials).ok()?;
     let values = credentials_file::profile_values(&text, profile)?;
     let get = |key: &str| {
         values

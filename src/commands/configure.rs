@@ -10,28 +10,32 @@ use crate::storage::credentials_file::SecretFile;
 /// `configure`: one AWS config profile per granted role, in the section's block of
 /// ~/.aws/config, each running `saml-login credential-process` for its role.
 pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
-    let s = &cx.settings;
-    let granted = assertion(cx, format!("[{}] configure", s.section), Wanted::default())?;
-    let program = own_command(&cx.paths.programs);
+    let s = &cx.job.settings;
+    let granted = assertion(
+        cx,
+        format!("[{}] configure", s.shared.section),
+        Wanted::default(),
+    )?;
+    let program = own_command(&cx.job.paths.programs);
     let mut profiles: Vec<GeneratedProfile> = Vec::new();
     for role in &granted.assertion.roles {
         let name = s
             .profile_name
             .replace("{role}", role.name())
-            .replace("{account_alias}", cx.accounts.alias_for(role.account()))
+            .replace("{account_alias}", cx.job.accounts.alias_for(role.account()))
             .replace("{account}", role.account())
-            .replace("{section}", &s.section);
+            .replace("{section}", &s.shared.section);
         crate::storage::credentials_file::check_profile_name(&name).map_err(|message| {
             Error::BadValue {
                 field: "profile_name".into(),
-                origin: format!("[{}]", s.section),
+                origin: format!("[{}]", s.shared.section),
                 message,
             }
         })?;
         if let Some(other) = profiles.iter().find(|p| p.name == name) {
             return Err(Error::BadValue {
                 field: "profile_name".into(),
-                origin: format!("[{}]", s.section),
+                origin: format!("[{}]", s.shared.section),
                 message: format!(
                     "{name:?} would name both {} and {}: add {{account}} or {{account_alias}}",
                     other.role_arn, role.role_arn
@@ -43,7 +47,7 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
             shell_words::join([
                 program.as_str(),
                 "-c",
-                &s.section,
+                &s.shared.section,
                 "credential-process",
                 "--account",
                 role.account(),
@@ -60,11 +64,13 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
             entries,
         });
     }
-    let path = &cx.paths.aws_config;
+    let path = &cx.job.paths.aws_config;
     let edit = |old: &str| {
-        aws_config::with_block(old, &s.section, &profiles).map_err(|message| Error::Malformed {
-            path: path.clone(),
-            message,
+        aws_config::with_block(old, &s.shared.section, &profiles).map_err(|message| {
+            Error::Malformed {
+                path: path.clone(),
+                message,
+            }
         })
     };
     let old = match std::fs::read_to_string(path) {
@@ -83,7 +89,7 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
         crate::output::notice!("configure used the roles of {}", granted.origin.describe());
     }
     if dry_run {
-        report_dry_run(path, &s.section, &profiles, new == old);
+        report_dry_run(path, &s.shared.section, &profiles, new == old);
         let shown = path.display().to_string();
         let diff = similar::TextDiff::from_lines(&old, &new)
             .unified_diff()
@@ -96,7 +102,7 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
             "{} already holds the {} profile(s) of [{}]; nothing changed",
             path.display(),
             profiles.len(),
-            s.section
+            s.shared.section
         );
         return Ok(());
     }
@@ -105,7 +111,7 @@ pub(crate) fn configure(cx: &Context, dry_run: bool) -> Result<()> {
     crate::output::notice!(
         "wrote {} profile(s) of [{}] to {}: {}",
         profiles.len(),
-        s.section,
+        s.shared.section,
         path.display(),
         names.join(", ")
     );

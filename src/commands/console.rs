@@ -3,7 +3,6 @@
 //! long-term keys through `GetFederationToken`) -> a sign-in URL -> the browser.
 
 use saml_login_capture::Secret;
-use time::OffsetDateTime;
 
 use crate::aws::chain;
 use crate::aws::credentials::Credentials;
@@ -20,15 +19,15 @@ use crate::storage::credentials_file;
 
 /// `aws-console`: open the console with the credentials of the section's profile.
 pub(crate) fn aws_console(cx: &Context, target: &ConsoleTarget) -> Result<()> {
-    let Some(profile) = &cx.settings.aws_profile else {
+    let Some(profile) = &cx.job.settings.aws_profile else {
         return Err(Error::Usage(
             "--profile is required (or aws_profile in the section)".into(),
         ));
     };
     console_for_profile(
-        &cx.paths,
+        &cx.job.paths,
         &cx.cache,
-        &cx.console_env,
+        &cx.job.console_env,
         profile,
         &region_for_console(cx, Some(profile)),
         target,
@@ -66,8 +65,8 @@ pub(crate) fn console_for_profile(
         .ok()
         .and_then(|t| credentials_file::profile_values(&t, profile))
         .is_some();
-    if !in_credentials && chain::has_profile(paths, profile) {
-        let (credentials, _) = chain::resolve(paths, cache, profile, false)?;
+    if !in_credentials && chain::has_profile(paths.aws_files(), profile) {
+        let (credentials, _) = chain::resolve(paths.aws_files(), cache, profile, false)?;
         return open_console(
             paths,
             console_env,
@@ -106,7 +105,7 @@ pub(crate) fn console_for_profile(
                 access_key_id,
                 secret_access_key: Secret::new(secret),
                 session_token: Secret::new(token),
-                expiration: OffsetDateTime::now_utc(),
+                expiration: crate::clock::now(),
             },
             Some(crate::config::DEFAULT_ROLE_DURATION),
         ),
@@ -178,10 +177,11 @@ fn show(paths: &Paths, target: &ConsoleTarget, profile: &str, url: &url::Url) ->
 /// The console's region: the setting, the AWS variables, the profile's region in
 /// ~/.aws/config, else us-east-1.
 pub(crate) fn region_for_console(cx: &Context, profile: Option<&str>) -> String {
-    cx.settings
+    cx.job
+        .settings
         .region
         .clone()
-        .unwrap_or_else(|| console_region(&cx.paths, &cx.console_env, profile))
+        .unwrap_or_else(|| console_region(&cx.job.paths, &cx.job.console_env, profile))
 }
 
 /// The region from the AWS variables or the profile's ~/.aws/config section.

@@ -10,7 +10,7 @@ use crate::aws::chain;
 use crate::aws::credentials::Credentials;
 use crate::commands::shell::EnvShell;
 use crate::config::paths::Paths;
-use crate::config::resolve::WithCredentials;
+use crate::config::plan::WithCredentials;
 use crate::error::{Error, Result};
 use crate::login::lock::Acquired;
 use crate::login::pipeline::{Context, Wanted, assertion, assume, lock_login, terms};
@@ -33,13 +33,13 @@ pub(crate) fn role_credentials_after(
     command: &str,
     held: Option<OffsetDateTime>,
 ) -> Result<Credentials> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let (Some(account), Some(role)) = (&s.aws_account, &s.aws_role) else {
         return Err(no_role(cx, command));
     };
-    let account = cx.accounts.get(account)?;
+    let account = cx.job.accounts.get(account)?;
     let identity = SessionIdentity::new(terms(cx), &account.number, role);
-    if !cx.force {
+    if !cx.job.force {
         if let Some(c) = cached_credentials(cx, &identity, held)? {
             return Ok(c);
         }
@@ -53,7 +53,7 @@ pub(crate) fn role_credentials_after(
         account: Some(&account.number),
         role: Some(role),
     };
-    let granted = assertion(cx, format!("[{}] {role}", s.section), wanted)?;
+    let granted = assertion(cx, format!("[{}] {role}", s.shared.section), wanted)?;
     let chosen = select_role(cx, &granted, &account, role)?;
     let (credentials, _) = assume(cx, &granted, chosen)?;
     if let Err(e) = cx
@@ -68,7 +68,7 @@ pub(crate) fn role_credentials_after(
 /// The usage error of a credential command without a role: what is missing, and the
 /// command line that would name it.
 fn no_role(cx: &Context, command: &str) -> Error {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let missing: Vec<&str> = [
         s.aws_account.is_none().then_some("aws_account"),
         s.aws_role.is_none().then_some("aws_role"),
@@ -80,9 +80,9 @@ fn no_role(cx: &Context, command: &str) -> Error {
     let role = s.aws_role.as_deref().unwrap_or("ROLE");
     Error::Usage(format!(
         "the section [{}] names no {}: pass them, as in `saml-login -c {} {} --account {account} --role {role}`, or set them in the section",
-        s.section,
+        s.shared.section,
         missing.join(" and no "),
-        s.section,
+        s.shared.section,
         command,
     ))
 }
@@ -128,7 +128,7 @@ pub(crate) fn profile_credentials(
     profile: &str,
     force: bool,
 ) -> Result<(Credentials, Option<String>)> {
-    chain::resolve(paths, cache, profile, force)
+    chain::resolve(paths.aws_files(), cache, profile, force)
 }
 
 /// `exec` and `env`: run the command with `c` in its environment, or print `c` as the

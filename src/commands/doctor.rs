@@ -18,15 +18,16 @@ use crate::output::write_stdout;
 pub(crate) fn doctor(cx: &Context) -> Result<()> {
     let network = net::current();
     let region = cx
+        .job
         .settings
         .region
         .clone()
-        .or_else(|| cx.console_env.region.clone())
+        .or_else(|| cx.job.console_env.region.clone())
         .unwrap_or_else(|| Partition::Aws.default_region().to_owned());
     let sts_endpoint = sts::endpoint(Some(&region), &region)?;
     let federation =
-        federation::federation_endpoint(&region, cx.console_env.federation_url.as_deref())?;
-    let mut endpoints: Vec<(&str, Url)> = vec![("IdP", cx.settings.start_url())];
+        federation::federation_endpoint(&region, cx.job.console_env.federation_url.as_deref())?;
+    let mut endpoints: Vec<(&str, Url)> = vec![("IdP", cx.job.settings.start_url())];
     if let Ok(url) = Url::parse(&sts_endpoint) {
         endpoints.push(("STS", url));
     }

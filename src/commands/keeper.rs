@@ -97,7 +97,7 @@ impl Keeper {
                     if state.stopped {
                         return;
                     }
-                    let wait = self.due(&state) - OffsetDateTime::now_utc();
+                    let wait = self.due(&state) - crate::clock::now();
                     if wait <= time::Duration::ZERO {
                         break;
                     }
@@ -126,7 +126,7 @@ impl Keeper {
                 Ok(_) => {
                     state.failed = Some((
                         "no credentials newer than the held ones were found".into(),
-                        OffsetDateTime::now_utc(),
+                        crate::clock::now(),
                     ));
                 }
                 // A login cancelled because the server is ending is no news.
@@ -134,7 +134,7 @@ impl Keeper {
                 Err(e) => {
                     let message = format!("cannot renew the credentials: {e}");
                     crate::output::error(format_args!("{message}"), e.hint().as_deref());
-                    state.failed = Some((message, OffsetDateTime::now_utc()));
+                    state.failed = Some((message, crate::clock::now()));
                 }
             }
             drop(state);
@@ -149,7 +149,7 @@ impl Lease for Keeper {
             state
                 .held
                 .clone()
-                .filter(|c| c.expiration - SERVE_GUARD > OffsetDateTime::now_utc())
+                .filter(|c| c.expiration - SERVE_GUARD > crate::clock::now())
         };
         let mut state = self.lock();
         if let Some(c) = usable(&state) {

@@ -1,6 +1,5 @@
-//! What a run of `saml-login` does: resolve the command line once
-//! ([`crate::config::resolve`]), then hand the resolved plan to its command. Reads no
-//! flag itself.
+//! What a run of `saml-login` does with its resolved plan ([`crate::config::plan`], made by [`crate::cli::resolve`]
+//! called by [`crate::cli::run`]): each command on its module. Reads no flag itself.
 
 pub(crate) mod assume;
 pub(crate) mod configure;
@@ -18,19 +17,19 @@ pub(crate) mod status;
 
 use saml_login_capture::Cancel;
 
-use crate::cli::Cli;
-use crate::config::resolve::{self, Plan, Task, WithCredentials};
+use crate::config::plan::{self, Plan, Task, WithCredentials};
 use crate::error::Result;
 use crate::login::pipeline::Context;
 use crate::output::write_stdout;
 use crate::storage::cache::Cache;
 
-/// Run the parsed command line; `env` is the environment (read by the entry point,
-/// resolved here once).
-pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel) -> Result<()> {
-    let mut run = match resolve::resolve(cli, env)? {
-        Plan::Completions(shell) => return crate::cli::completions::write(shell),
-        Plan::Man => return crate::cli::man_page::write(),
+/// Run the resolved `plan`. (Completions and the manual page are the command line's
+/// own: [`crate::cli::run`] writes them.)
+pub(crate) fn run(plan: Plan, cancel: Cancel) -> Result<()> {
+    let plan::Run { job, task } = match plan {
+        Plan::Completions(_) | Plan::Man => {
+            unreachable!("the command line writes its completions and manual page")
+        }
         Plan::Sections(file) => {
             return write_stdout(&format!("{}\n", file.section_names().join("\n")));
         }
@@ -81,9 +80,7 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
         }
         Plan::Section(run) => *run,
     };
-    let task = std::mem::replace(&mut run.task, Task::Logout);
-    let check_response = !matches!(task, Task::GetToken);
-    let cx = Context::new(run, cancel.clone(), check_response);
+    let cx = Context::new(job, cancel.clone());
     match task {
         Task::GetToken => assume::get_token(&cx),
         Task::Show => assume::show(&cx),
@@ -97,14 +94,14 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
             drop(cx.login_lock.borrow_mut().take());
             credentials::with_credentials(
                 &c,
-                cx.settings.region.as_deref(),
+                cx.job.settings.region.as_deref(),
                 WithCredentials::Exec(command),
-                &cx.paths.programs,
+                &cx.job.paths.programs,
             )
         }
         Task::Serve(setup) => {
-            let region = cx.settings.region.clone();
-            let paths = cx.paths.clone();
+            let region = cx.job.settings.region.clone();
+            let paths = cx.job.paths.clone();
             serve::run(
                 Box::new(serve::SectionSource(cx)),
                 region.as_deref(),
@@ -117,13 +114,13 @@ pub(crate) fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, cancel: Cancel
             let c = credentials::role_credentials(&cx, "env")?;
             credentials::with_credentials(
                 &c,
-                cx.settings.region.as_deref(),
+                cx.job.settings.region.as_deref(),
                 WithCredentials::Export(shell),
-                &cx.paths.programs,
+                &cx.job.paths.programs,
             )
         }
         Task::Configure { dry_run } => configure::configure(&cx, dry_run),
-        Task::Logout => logout::logout(&cx.cache, &cx.paths, Some(&cx.idp)),
+        Task::Logout => logout::logout(&cx.cache, &cx.job.paths, Some(&cx.idp)),
         Task::Doctor => doctor::doctor(&cx),
     }
 }

@@ -17,7 +17,7 @@ use crate::commands::credentials::{exit_status_code, role_credentials_after};
 use crate::commands::endpoint::{self, Lease};
 use crate::commands::keeper::{Keeper, Source};
 use crate::config::paths::Paths;
-use crate::config::resolve::ServeSetup;
+use crate::config::plan::ServeSetup;
 use crate::error::{Error, Result};
 use crate::login::pipeline::Context;
 use crate::storage::cache::{CREDENTIALS_MARGIN, Cache};
@@ -51,18 +51,18 @@ impl Source for SectionSource {
     }
 
     fn serves(&self) -> (String, Option<String>) {
-        let settings = &self.0.settings;
+        let settings = &self.0.job.settings;
         let account = settings
             .aws_account
             .as_deref()
-            .map(|a| self.0.accounts.get(a));
+            .map(|a| self.0.job.accounts.get(a));
         let role = match (account, settings.aws_role.as_deref()) {
             (Some(Ok(account)), Some(role)) => {
                 Some(format!("arn:aws:iam::{}:role/{role}", account.number))
             }
             (_, role) => role.map(str::to_owned),
         };
-        (format!("section {}", settings.section), role)
+        (format!("section {}", settings.shared.section), role)
     }
 }
 
@@ -94,7 +94,7 @@ impl Source for ProfileSource {
         // back from the hop cache.
         let force = std::mem::take(&mut self.force)
             || (held.is_some() && self.refresh_margin > CREDENTIALS_MARGIN);
-        chain::resolve(&self.paths, &self.cache, &self.profile, force).map(|(c, _)| c)
+        chain::resolve(self.paths.aws_files(), &self.cache, &self.profile, force).map(|(c, _)| c)
     }
 
     fn serves(&self) -> (String, Option<String>) {

@@ -2,50 +2,10 @@
 //! for each (a value never escapes its quotes, whatever it holds; cmd.exe refuses a
 //! value it cannot quote).
 
+pub use crate::config::plan::EnvShell;
 use crate::error::{Error, Result};
 
-/// The shell syntax `env` prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum EnvShell {
-    Sh,
-    /// The same syntax as `sh`.
-    Bash,
-    /// The same syntax as `sh`.
-    Zsh,
-    Fish,
-    Powershell,
-    /// Windows' cmd.exe (`set "NAME=value"`).
-    Cmd,
-}
-
 impl EnvShell {
-    /// The kind of the shell at `path` (`$SHELL`, `/` or `\` separated):
-    /// `/usr/bin/fish` is fish; anything not known is `sh`.
-    pub fn of_shell_path(path: Option<&str>) -> Self {
-        let name = path
-            .and_then(|p| p.rsplit(['/', '\\']).next())
-            .unwrap_or_default()
-            .trim_end_matches(".exe");
-        match name {
-            "fish" => Self::Fish,
-            "pwsh" | "powershell" => Self::Powershell,
-            "cmd" => Self::Cmd,
-            "bash" => Self::Bash,
-            "zsh" => Self::Zsh,
-            _ => Self::Sh,
-        }
-    }
-
-    /// `env`'s syntax when `$SHELL` is not set: PowerShell on Windows (the shell of
-    /// Windows Terminal), sh elsewhere.
-    pub(crate) fn platform_default() -> Self {
-        if cfg!(windows) {
-            Self::Powershell
-        } else {
-            Self::Sh
-        }
-    }
-
     /// The line that sets variable `k` to `v` in this shell; a usage error when cmd.exe
     /// cannot be given `v` safely (see [`cmd_set`]).
     pub(crate) fn export(self, k: &str, v: &str) -> Result<String> {

@@ -102,7 +102,7 @@ fn rows(paths: &Paths) -> Vec<Row> {
 /// Print the report: JSON with `json`; else a table on a terminal, tab-separated
 /// lines otherwise.
 pub(crate) fn status(paths: &Paths, json: bool) -> Result<()> {
-    let now = OffsetDateTime::now_utc();
+    let now = crate::clock::now();
     let rows = rows(paths);
     if json {
         let items: Vec<_> = rows

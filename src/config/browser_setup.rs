@@ -9,7 +9,6 @@ use saml_login_capture::{Cookie, Secret};
 
 use saml_login_system::{Open, PrintUrl};
 
-use crate::cli::login_args::BrowserArgs;
 use crate::config::browser_kind::{BrowserKind, MachineFiles, Surroundings};
 use crate::config::headless_mode::HeadlessMode;
 use crate::error::{Error, Result};
@@ -80,9 +79,24 @@ pub(crate) struct LoginSetup {
     pub retry_webview: bool,
 }
 
+/// The browser flags the setup reads (given by `cli::login_args::BrowserArgs::flags`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BrowserFlags<'a> {
+    /// `--cookies`.
+    pub cookies: Option<&'a Path>,
+    /// `--save-cookies`.
+    pub save_cookies: Option<&'a Path>,
+    /// `--show-browser`.
+    pub show_browser: bool,
+    /// `--fresh`.
+    pub fresh: bool,
+    /// `--retry-webview`.
+    pub retry_webview: bool,
+}
+
 /// What the browser setup is made of.
 pub(crate) struct BrowserInputs<'a> {
-    pub args: &'a BrowserArgs,
+    pub args: BrowserFlags<'a>,
     /// `--saml-response-file` (saml-login only).
     pub saved_response: Option<&'a Path>,
     /// The resolved `browser` setting (the flags included).
@@ -139,8 +153,8 @@ impl LoginSetup {
                 open: system_open(&surroundings),
             },
             BrowserKind::Headless => {
-                let jar = match (&args.cookies, env("SAML_LOGIN_COOKIES"), inputs.cookies) {
-                    (Some(flag), _, _) => Some(JarSource::File(flag.clone())),
+                let jar = match (args.cookies, env("SAML_LOGIN_COOKIES"), inputs.cookies) {
+                    (Some(flag), _, _) => Some(JarSource::File(flag.to_owned())),
                     (None, Some(content), _) => Some(JarSource::Env(content)),
                     (None, None, Some(file)) => Some(JarSource::File(file.clone())),
                     (None, None, None) => None,
@@ -172,7 +186,7 @@ impl LoginSetup {
         };
         Ok(Self {
             browser,
-            save_cookies: args.save_cookies.clone(),
+            save_cookies: args.save_cookies.map(Path::to_path_buf),
             retry_webview: args.retry_webview,
         })
     }

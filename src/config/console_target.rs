@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::keys::Key;
 use crate::config::{Layers, expand_home, parse_bool};
 use crate::error::Result;
 
@@ -66,7 +67,7 @@ pub(crate) fn safe_name(name: &str) -> String {
 /// name, `{profile}` standing for the profile's) and `console_browser`, through `layers`.
 pub(crate) fn console_identity(layers: &Layers) -> Result<IdentitySetting> {
     let template = layers
-        .parsed("browser_profile", |v| match parse_bool(v) {
+        .parsed(Key::BrowserProfile, |v| match parse_bool(v) {
             Ok(true) => Ok(Some("{profile}".to_owned())),
             Ok(false) => Ok(None),
             Err(_) if v.len() <= 64 && !v.starts_with('.') && !v.contains(['/', '\\']) => {
@@ -79,7 +80,7 @@ pub(crate) fn console_identity(layers: &Layers) -> Result<IdentitySetting> {
         .flatten();
     Ok(IdentitySetting {
         template,
-        browser: layers.string("console_browser").map(|p| expand_home(&p)),
+        browser: layers.string(Key::ConsoleBrowser).map(|p| expand_home(&p)),
     })
 }
 

@@ -3,7 +3,7 @@
 //! it does read.
 
 use crate::config::ini::closest;
-use crate::config::keys;
+use crate::config::keys::Key;
 
 /// The variables read besides the `SAML_LOGIN_{KEY}` of each setting (and the test
 /// hook of the credential server's renewal margin).
@@ -20,9 +20,9 @@ const OTHER_VARIABLES: &[&str] = &[
 
 /// Every variable saml-login reads.
 fn known() -> Vec<String> {
-    keys::TABLE
-        .iter()
-        .filter_map(keys::Key::env_var)
+    Key::ALL
+        .into_iter()
+        .filter_map(Key::env_var)
         .chain(OTHER_VARIABLES.iter().map(|v| (*v).to_owned()))
         .collect()
 }

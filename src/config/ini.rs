@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ini::{Ini, ParseOption};
 
+use crate::config::keys::{Key, Tool};
 use crate::error::{Error, Result};
 
 /// The section every other inherits from, and the one used without `-c`.
@@ -81,8 +82,8 @@ impl IniFile {
 
     /// A warning for each key of `section` and `[DEFAULT]` that is not in `known`
     /// (configparser would keep it, and saml-login would silently not use it), with
-    /// the known key it is closest to.
-    pub fn unknown_keys(&self, section: &str, known: &[&str]) -> Vec<String> {
+    /// the key `tool` reads it is closest to.
+    pub(crate) fn unknown_keys(&self, section: &str, tool: Tool) -> Vec<String> {
         let mut warnings = Vec::new();
         let mut names = vec![DEFAULT_SECTION];
         if section != DEFAULT_SECTION {
@@ -90,20 +91,16 @@ impl IniFile {
         }
         for name in names {
             for key in self.sections.get(name).into_iter().flat_map(|s| s.keys()) {
-                if known.contains(&key.as_str()) {
+                if Key::from_name(key).is_some_and(|k| k.read_by(tool)) {
                     continue;
                 }
-                let guess = known
-                    .iter()
-                    .map(|k| (strsim::levenshtein(key, k), *k))
-                    .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-                    .min();
+                let guess = closest(key, Key::read_by_tool(tool).map(Key::name));
                 warnings.push(format!(
                     "unknown key {key} in [{name}] of {}{}",
                     self.path.display(),
                     guess.map_or_else(
                         || " (not a setting; see the README's Configuration)".to_owned(),
-                        |(_, k)| format!("; did you mean {k}?")
+                        |k| format!("; did you mean {k}?")
                     )
                 ));
             }
@@ -198,7 +195,7 @@ pub(crate) fn closest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::keys::{Tool, names};
+    use crate::config::keys::Tool;
 
     #[test]
     fn malformed_file_names_path_and_line() {
@@ -219,7 +216,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            f.unknown_keys("dev", &names(Tool::SamlLogin)),
+            f.unknown_keys("dev", Tool::SamlLogin),
             [
                 "unknown key frobnicate in [DEFAULT] of /x/cfg (not a setting; see the README's Configuration)",
                 "unknown key aws_rol in [dev] of /x/cfg; did you mean aws_role?",

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::config::keys::Key;
 use crate::config::paths::Paths;
 use crate::config::{IniFile, Layers, Overrides};
 use crate::error::{Error, Result};
@@ -48,7 +49,7 @@ pub(crate) fn resolve(
     let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
     if let Some(s) = layers
-        .get("ca_bundle")
+        .get(Key::CaBundle)
         .filter(|s| !s.value.trim().is_empty())
     {
         sources.push((PathBuf::from(s.value.trim()), s.origin));
@@ -77,14 +78,14 @@ pub(crate) fn resolve(
         if added.iter().any(|b| b.path == path) {
             continue;
         }
-        added.push(CaBundle::read(path, &origin).map_err(|m| bad("ca_bundle", &origin, m))?);
+        added.push(
+            CaBundle::read(path, &origin).map_err(|m| bad(Key::CaBundle.name(), &origin, m))?,
+        );
     }
-    let read_timeout = layers
-        .parsed("http_timeout", |v| match v.parse::<u64>() {
-            Ok(s) if (1..=3600).contains(&s) => Ok(Duration::from_secs(s)),
-            _ => Err(format!("{v:?} is not a number of seconds from 1 to 3600")),
-        })?
-        .unwrap_or(crate::net::DEFAULT_READ_TIMEOUT);
+    let read_timeout = layers.parsed_or_default(Key::HttpTimeout, |v| match v.parse::<u64>() {
+        Ok(s) if (1..=3600).contains(&s) => Ok(Duration::from_secs(s)),
+        _ => Err(format!("{v:?} is not a number of seconds from 1 to 3600")),
+    })?;
     Ok(Network {
         proxies,
         trust: Trust { added },

@@ -57,6 +57,15 @@ pub struct Paths {
 }
 
 impl Paths {
+    /// What a profile chain reads (`aws::chain`).
+    pub(crate) fn aws_files(&self) -> crate::aws::chain::AwsFiles<'_> {
+        crate::aws::chain::AwsFiles {
+            aws_config: &self.aws_config,
+            aws_region: self.aws_region.as_deref(),
+            programs: &self.programs,
+        }
+    }
+
     /// Resolve from `HOME` (`USERPROFILE` first on Windows), `--config`/`SAML_LOGIN_CONFIG` and
     /// `AWS_SHARED_CREDENTIALS_FILE`.
     pub fn resolve(config: Option<PathBuf>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {

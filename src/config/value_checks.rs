@@ -1,7 +1,8 @@
 //! Checks of setting values that would otherwise fail only after the login: a managed
 //! policy ARN that is not one, a `# comment` written after a value.
 
-use crate::config::{Layers, keys};
+use crate::config::keys::{Key, Tool};
+use crate::config::layers::Layers;
 use crate::error::{Error, Result};
 
 /// A managed policy ARN (`arn:PARTITION:iam::ACCOUNT:policy/NAME`), or why not.
@@ -25,16 +26,17 @@ pub(super) fn check_policy_arn(arn: &str) -> std::result::Result<String, String>
 
 /// A `#` after a value in the file is part of the value (as for the AWS CLI): where it
 /// follows a space it is meant as a comment, and would only fail after the login.
-pub(super) fn check_inline_comments(layers: &Layers<'_>) -> Result<()> {
-    for key in keys::names(keys::Tool::SamlLogin) {
+/// Only the keys `tool` reads: another tool's values are not its concern.
+pub(super) fn check_inline_comments(layers: &Layers<'_>, tool: Tool) -> Result<()> {
+    for key in Key::read_by_tool(tool) {
         // JSON may hold anything in its strings.
-        if key == "inline_policy" {
+        if key == Key::InlinePolicy {
             continue;
         }
         let Some(s) = layers.get(key) else { continue };
         if s.origin.starts_with('[') && (s.value.contains(" #") || s.value.contains("\t#")) {
             return Err(Error::BadValue {
-                field: key.to_owned(),
+                field: key.name().to_owned(),
                 origin: s.origin,
                 message: format!(
                     "{:?} holds an inline comment: `#` after a value is part of the value (for saml-login as for the AWS CLI); put the comment on a line of its own",

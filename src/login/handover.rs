@@ -26,14 +26,14 @@ pub(crate) fn possible(browser: &BrowserSetup, request: &LoginRequest) -> bool {
 }
 
 fn refusals(cx: &Context) -> WebviewRefusals {
-    WebviewRefusals::new(cx.paths.cache.clone())
+    WebviewRefusals::new(cx.job.paths.cache.clone())
 }
 
 /// Before a webview login: when the webview could not serve this IdP before (and
 /// `--retry-webview` does not say to try again), the notice that says so (without the tool's name); the login then
 /// goes straight to the system browser.
 pub(crate) fn remembered(cx: &Context, request: &LoginRequest) -> Option<String> {
-    let setup = cx.login.as_ref()?;
+    let setup = cx.job.login.as_ref()?;
     if !possible(&setup.browser, request) {
         return None;
     }
@@ -99,7 +99,7 @@ pub(crate) fn in_system_browser(
     let mut rest = request.clone();
     rest.timeout = left;
     let mut browser = saml_login_system::SystemBrowser::new(saml_login_system::Open::Browser)
-        .with_programs(cx.paths.programs.clone());
+        .with_programs(cx.job.paths.programs.clone());
     login::saml_response(&mut browser, &rest).map_err(|e| match e {
         // The whole login's timeout, not what was left of it.
         Error::Capture(CaptureError::Timeout(_)) => {

@@ -51,7 +51,7 @@ pub(crate) fn saml_request(
             let required = settings.require_relay_state && settings.relay_state_applies();
             callback.with_state("RelayState", relay_state, required)
         },
-        timeout: settings.timeout,
+        timeout: settings.shared.timeout,
         cancel,
         title,
     }

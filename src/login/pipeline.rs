@@ -11,15 +11,12 @@ use time::OffsetDateTime;
 
 use crate::aws::assertion::{Assertion, SamlResponse};
 use crate::aws::credentials::Credentials;
-use crate::aws::federation::ConsoleEnv;
 use crate::aws::partition::Partition;
 use crate::aws::role::AwsRole;
 use crate::aws::sts::{self, AssumeRequest};
-use crate::config::accounts::Accounts;
+use crate::config::CallbackSetting;
 use crate::config::browser_setup::{BrowserSetup, LoginSetup};
-use crate::config::paths::Paths;
-use crate::config::resolve::Run;
-use crate::config::{CallbackSetting, Settings};
+use crate::config::plan::Job;
 use crate::error::{Error, Result};
 use crate::login::lock::{Acquired, LoginLock};
 use crate::login::{self, Received};
@@ -27,11 +24,12 @@ use crate::login::{browser, handover};
 use crate::storage::cache::Cache;
 use crate::storage::identity::RequestTerms;
 
-/// Everything resolved before the command runs.
+/// A login's context: the resolved [`Job`], owned whole, and what only a running login
+/// has: the cancel, the clock and the time the run started, the caches it reads and the
+/// IdP's login lock once taken.
 pub(crate) struct Context {
-    pub settings: Settings,
-    pub accounts: Accounts,
-    pub paths: Paths,
+    /// Everything the resolver produced for the pipeline.
+    pub job: Job,
     pub cache: Cache,
     pub cancel: Cancel,
     /// The run's start, read once from [`Context::clock`].
@@ -40,43 +38,22 @@ pub(crate) struct Context {
     clock: fn() -> OffsetDateTime,
     /// The login's start page (IdP and application): what identifies a login.
     pub idp: url::Url,
-    /// Log in even when a stored answer would serve (`--force`).
-    pub force: bool,
-    /// Read and write the assertion cache (not with `--no-cache` or a saved response).
-    pub use_assertion_cache: bool,
-    /// The command asks for one role named by `aws_account` and `aws_role`.
-    pub pinned_role: bool,
-    /// The browser and `--save-cookies` (`None`: the command never logs in).
-    pub login: Option<LoginSetup>,
-    /// Whether the browser's page checks that the response parses (every command but
-    /// get-token, which hands the response over as it is).
-    pub check_response: bool,
-    /// The console flow's variables (`aws-console`, `-C`).
-    pub console_env: ConsoleEnv,
     /// The IdP's login lock, once taken: held until the run ends, so that a process
     /// waiting for it finds what this one stored.
     pub login_lock: RefCell<Option<LoginLock>>,
 }
 
 impl Context {
-    /// The context of resolved `run` (the command itself stays with the caller).
-    pub(crate) fn new(run: Run, cancel: Cancel, check_response: bool) -> Self {
-        let clock: fn() -> OffsetDateTime = OffsetDateTime::now_utc;
+    /// The context of the resolved `job`.
+    pub(crate) fn new(job: Job, cancel: Cancel) -> Self {
+        let clock: fn() -> OffsetDateTime = crate::clock::now;
         Self {
-            cache: Cache::new(run.paths.cache.clone(), run.settings.cache),
-            idp: run.settings.start_url(),
-            settings: run.settings,
-            accounts: run.accounts,
-            paths: run.paths,
+            cache: Cache::new(job.paths.cache.clone(), job.settings.cache),
+            idp: job.settings.start_url(),
+            job,
             cancel,
             now: clock(),
             clock,
-            force: run.force,
-            use_assertion_cache: run.use_assertion_cache,
-            pinned_role: run.pinned_role,
-            login: run.login,
-            console_env: run.console_env,
-            check_response,
             login_lock: RefCell::new(None),
         }
     }
@@ -88,7 +65,8 @@ impl Context {
     }
 
     fn login_setup(&self) -> &LoginSetup {
-        self.login
+        self.job
+            .login
             .as_ref()
             .expect("the resolver sets up the browser of every command that logs in")
     }
@@ -96,7 +74,7 @@ impl Context {
 
 /// The request's terms that every role of this run shares.
 pub(crate) fn terms(cx: &Context) -> RequestTerms<'_> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     RequestTerms {
         idp: &cx.idp,
         policy_arns: &s.policy_arns,
@@ -145,7 +123,7 @@ pub(crate) fn assume(
     granted: &Granted,
     role: &AwsRole,
 ) -> Result<(Credentials, i32)> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let duration = s
         .role_duration
         .or(granted.assertion.session_duration)
@@ -171,7 +149,7 @@ pub(crate) fn assume(
         {
             crate::output::notice!("the cached SAML assertion has expired; logging in again");
             cx.cache.drop_assertion(cx.idp.as_str());
-            let fresh = login(cx, format!("[{}]", s.section))?;
+            let fresh = login(cx, format!("[{}]", s.shared.section))?;
             let again = AssumeRequest {
                 saml_response: &fresh.response,
                 ..request
@@ -223,7 +201,7 @@ pub(crate) fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<G
     if let Some(g) = cached_assertion(cx, wanted)? {
         return Ok(g);
     }
-    if cx.use_assertion_cache
+    if cx.job.use_assertion_cache
         && lock_login(cx)? == Acquired::AfterWaiting
         && let Some(g) = cached_assertion(cx, wanted)?
     {
@@ -235,7 +213,7 @@ pub(crate) fn assertion(cx: &Context, title: String, wanted: Wanted) -> Result<G
 /// The cached assertion, when it may answer: caching on, no `--force`, still valid,
 /// granting a `wanted` role. Its use is announced.
 fn cached_assertion(cx: &Context, wanted: Wanted) -> Result<Option<Granted>> {
-    if !cx.use_assertion_cache || cx.force {
+    if !cx.job.use_assertion_cache || cx.job.force {
         return Ok(None);
     }
     let Some(cached) = cx.cache.assertion(cx.idp.as_str(), cx.clock())? else {
@@ -280,7 +258,7 @@ fn login(cx: &Context, title: String) -> Result<Granted> {
             clock(until)
         );
     }
-    if cx.use_assertion_cache {
+    if cx.job.use_assertion_cache {
         let cached = received.state_echoed
             && assertion.not_on_or_after.is_some_and(|until| {
                 cx.cache
@@ -318,7 +296,7 @@ pub(crate) fn lock_login(cx: &Context) -> Result<Acquired> {
     let (lock, how) = LoginLock::acquire(
         &cx.cache.locks_dir(),
         &format!("login at {}", cx.idp),
-        cx.settings.timeout + LOCK_MARGIN,
+        cx.job.settings.shared.timeout + LOCK_MARGIN,
         &cx.cancel,
     )?;
     *held = Some(lock);
@@ -332,8 +310,12 @@ const ISSUE_SKEW: time::Duration = time::Duration::minutes(2);
 /// Get the SAML response: a saved one, or a login in the chosen browser (one login at
 /// a time per IdP, and per callback port for the system browser).
 pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
-    let mut request: LoginRequest =
-        login::saml_request(&cx.settings, title, cx.cancel.clone(), cx.check_response);
+    let mut request: LoginRequest = login::saml_request(
+        &cx.job.settings,
+        title,
+        cx.cancel.clone(),
+        cx.job.check_response,
+    );
     let setup = cx.login_setup();
     // One login at a time per IdP; a saved response logs in nowhere, so it waits for
     // no other login.
@@ -346,7 +328,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
             LoginLock::acquire(
                 &cx.cache.locks_dir(),
                 &format!("callback port {port}"),
-                cx.settings.timeout + LOCK_MARGIN,
+                cx.job.settings.shared.timeout + LOCK_MARGIN,
                 &cx.cancel,
             )?
             .0,
@@ -354,7 +336,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         _ => None,
     };
     let started = cx.clock();
-    if cx.settings.relay_state_applies() {
+    if cx.job.settings.relay_state_applies() {
         // A post without our RelayState ends the wait only when it is this login's
         // response: junk from another program is refused and the wait goes on.
         let judge = unechoed_judge(cx, &request.callback, started);
@@ -370,7 +352,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         login::idp_check::check_start_url(&request.start_url)?;
     }
     let began = std::time::Instant::now();
-    let port_setting = match cx.settings.callback {
+    let port_setting = match cx.job.settings.callback {
         CallbackSetting::Url(_) => "callback_url",
         _ => "listen_port",
     };
@@ -381,7 +363,7 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
         let received = handover::in_system_browser(cx, &request, began, port_setting)?;
         (received, true)
     } else {
-        let mut browser = browser::open(&setup.browser, &cx.paths.programs)?;
+        let mut browser = browser::open(&setup.browser, &cx.job.paths.programs)?;
         match login::saml_response(browser.as_mut(), &request) {
             Err(Error::Capture(CaptureError::Unsupported { demand, .. }))
                 if handover::possible(&setup.browser, &request) =>
@@ -404,8 +386,8 @@ pub(crate) fn obtain(cx: &Context, title: String) -> Result<Received> {
             &request.start_url,
         )?;
     }
-    if !received.state_echoed && cx.settings.relay_state_applies() {
-        if cx.settings.require_relay_state {
+    if !received.state_echoed && cx.job.settings.relay_state_applies() {
+        if cx.job.settings.require_relay_state {
             return Err(Error::RelayStateNotEchoed {
                 callback: request.callback.url.to_string(),
             });
@@ -426,7 +408,7 @@ fn unechoed_judge(
     started: OffsetDateTime,
 ) -> impl Fn(&Captured) -> UnechoedVerdict + Send + Sync + 'static {
     let callback = callback.clone();
-    let (required, pinned) = (cx.settings.require_relay_state, cx.pinned_role);
+    let (required, pinned) = (cx.job.settings.require_relay_state, cx.job.pinned_role);
     move |captured| {
         let value = captured
             .field("SAMLResponse")
@@ -493,7 +475,7 @@ fn verify_unechoed(
     request: &LoginRequest,
     started: OffsetDateTime,
 ) -> Result<()> {
-    if !cx.pinned_role {
+    if !cx.job.pinned_role {
         return Err(Error::UnverifiedResponse(
             "this command does not name one role (aws_account and aws_role)".into(),
         ));

@@ -11,7 +11,11 @@ use crate::login::pipeline::{Context, Granted, Wanted};
 
 /// `Role@alias`, the profile name `--show` and `--all` use.
 pub(crate) fn profile_name(cx: &Context, role: &AwsRole) -> String {
-    format!("{}@{}", role.name(), cx.accounts.alias_for(role.account()))
+    format!(
+        "{}@{}",
+        role.name(),
+        cx.job.accounts.alias_for(role.account())
+    )
 }
 
 /// The granted role matching `account` and `role` (a name or a full ARN).
@@ -48,7 +52,7 @@ pub(crate) fn choose_role<'a>(
     granted: &'a Granted,
     account: Option<&Account>,
 ) -> Result<(&'a AwsRole, String)> {
-    let s = &cx.settings;
+    let s = &cx.job.settings;
     let role = if let (Some(account), Some(role)) = (account, s.aws_role.as_deref()) {
         select_role(cx, granted, account, role)?
     } else {

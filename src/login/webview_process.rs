@@ -73,6 +73,9 @@ impl Browser for WebviewProcess {
             request: request.clone(),
             data_dir: self.data_dir.clone(),
             export_cookies: self.export_cookies,
+            program: saml_login_capture::program().to_owned(),
+            // `--verbose` (the one thing that installs a tracing subscriber here).
+            verbose: tracing::enabled!(tracing::Level::DEBUG),
         };
         let mut child = spawn_helper(&helper)?;
         // Windows: the helper and WebView2's processes die with saml-login.

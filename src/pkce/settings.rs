@@ -1,8 +1,9 @@
-//! `~/.pkce-login`, read with the same ini rules as `~/.saml-login`: every key, the
-//! shared ones (`idp_url`, `client_id`, `listen_port`, `browser`, `timeout`,
-//! `cookies`, `chrome`) and pkce-login's own (`audience`, `scope`,
-//! `pkce_callback_url`), resolves through the same [`Layers`], so their checks and
-//! messages are the same.
+//! `~/.pkce-login`, read with the same ini rules as `~/.saml-login`: the keys both
+//! tools read (`idp_url`, `client_id`, `listen_port`, `browser`, `timeout`, `cookies`,
+//! `chrome`) through the same [`SharedSettings`], so their checks and messages are the
+//! same, and pkce-login's own (`audience`, `scope`, `pkce_callback_url`) through the
+//! same [`Layers`]. saml-login's own keys are not read: a value only saml-login uses
+//! cannot stop a token.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,13 +11,9 @@ use std::time::Duration;
 use url::Url;
 
 use crate::config::browser_kind::BrowserKind;
-use crate::config::{IniFile, Layers, Overrides, Settings, parse_http_url};
+use crate::config::keys::{Key, Tool};
+use crate::config::{IniFile, Overrides, SharedSettings, parse_http_url, shared};
 use crate::error::{Error, Result};
-
-/// A key's built-in default, from the key table.
-fn default(key: &str) -> &'static str {
-    crate::config::keys::get(key).map_or("", |k| k.default)
-}
 
 /// Everything a token request needs, resolved once.
 #[derive(Clone, Debug)]
@@ -39,34 +36,31 @@ pub(crate) struct PkceSettings {
 
 impl PkceSettings {
     /// Resolve `section` of `file` under `overrides`: flag, then the section, then
-    /// `[DEFAULT]`, then the built-in default; for every key, through [`Layers`].
+    /// `[DEFAULT]`, then the built-in default; for every key pkce-login reads, through
+    /// [`crate::config::Layers`].
     pub(crate) fn resolve(file: &IniFile, section: &str, overrides: &Overrides) -> Result<Self> {
-        let common = Settings::resolve(file, section, overrides)?;
-        let (idp_url, client_id) = common
-            .idp(&file.path)
-            .map(|(u, c)| (u.clone(), c.to_owned()))?;
-        let layers = Layers {
-            overrides,
-            file,
-            section,
+        let layers = shared::layers(file, section, overrides, Tool::PkceLogin)?;
+        let common = SharedSettings::resolve(&layers, true)?;
+        let (Some(idp_url), Some(client_id)) = (common.idp_url, common.client_id) else {
+            unreachable!("idp_url and client_id are required");
         };
-        let audience = layers.string("audience");
-        let scope = layers
-            .string("scope")
-            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|| default("scope").to_owned());
+        let audience = layers.string(Key::Audience);
+        let scope = layers.parsed_or_default(Key::Scope, |s| {
+            Ok(s.split_whitespace().collect::<Vec<_>>().join(" "))
+        })?;
         let configured = layers
-            .get("pkce_callback_url")
+            .get(Key::PkceCallbackUrl)
             .filter(|s| !s.value.trim().is_empty());
         let port_setting = if configured.is_some() {
-            "pkce_callback_url"
+            Key::PkceCallbackUrl
         } else {
-            "listen_port"
-        };
+            Key::ListenPort
+        }
+        .name();
         let (template, origin) = configured.map_or_else(
             || {
                 (
-                    default("pkce_callback_url").to_owned(),
+                    Key::PkceCallbackUrl.default_text().to_owned(),
                     "the default".to_owned(),
                 )
             },
@@ -75,7 +69,7 @@ impl PkceSettings {
         let callback_url =
             parse_http_url(&template.replace("{listen_port}", &common.listen_port.to_string()))
                 .map_err(|message| Error::BadValue {
-                    field: "pkce_callback_url".into(),
+                    field: Key::PkceCallbackUrl.name().into(),
                     origin,
                     message,
                 })?;
@@ -142,8 +136,8 @@ pkce_callback_url = ftp://x/
             "https://example.eu.auth0.com/oauth/token"
         );
         let mut o = Overrides::default();
-        o.flag("audience", Some("urn:other".into()));
-        o.flag("scope", Some("openid".into()));
+        o.flag(Key::Audience, Some("urn:other".into()));
+        o.flag(Key::Scope, Some("openid".into()));
         let s = settings("api", &o).unwrap();
         assert_eq!(s.audience.as_deref(), Some("urn:other"));
         assert_eq!(s.scope, "openid");
@@ -192,19 +186,46 @@ pkce_callback_url = ftp://x/
     #[test]
     fn an_empty_flag_clears_a_pkce_key_as_it_does_every_key() {
         let mut o = Overrides::default();
-        o.flag("audience", Some(String::new()));
-        o.flag("scope", Some("  ".into()));
-        o.flag("client_id", Some(String::new()));
+        o.flag(Key::Audience, Some(String::new()));
+        o.flag(Key::Scope, Some("  ".into()));
+        o.flag(Key::ClientId, Some(String::new()));
         let e = settings("api", &o).unwrap_err();
         assert_eq!(
             e.to_string(),
             "property client_id is missing from section [api] of /home/u/.pkce-login"
         );
         let mut o = Overrides::default();
-        o.flag("audience", Some(String::new()));
-        o.flag("scope", Some("  ".into()));
+        o.flag(Key::Audience, Some(String::new()));
+        o.flag(Key::Scope, Some("  ".into()));
         let s = settings("api", &o).unwrap();
         assert_eq!(s.audience, None, "the file's audience came back");
         assert_eq!(s.scope, "openid profile");
+    }
+
+    /// Only the keys pkce-login reads are resolved and checked: saml-login's own may
+    /// hold what saml-login would refuse; a shared key is refused with saml-login's
+    /// message, and an inline comment in a key of pkce-login's own too.
+    #[test]
+    fn only_the_keys_pkce_login_reads_are_checked() {
+        let text = "[DEFAULT]\nidp_url = https://a.example\nclient_id = c\n\
+            role_duration = soon\npolicy_arns = nonsense\naws_profile = a[b\n\
+            profile_name = x\naws_role = Dev # the team's\nheadless_mode = sometimes\n\
+            [port]\nlisten_port = http\n[scope]\nscope = openid # and more\n";
+        let f = IniFile::parse(text, Path::new("f")).unwrap();
+        let s = PkceSettings::resolve(&f, "DEFAULT", &Overrides::default()).unwrap();
+        assert_eq!(s.client_id, "c");
+        let e = PkceSettings::resolve(&f, "port", &Overrides::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "listen_port in [port] of f: \"http\" is not a port number (1-65535)"
+        );
+        assert_eq!(
+            crate::config::Settings::resolve(&f, "port", &Overrides::default())
+                .unwrap_err()
+                .to_string(),
+            "aws_role in [DEFAULT] of f: \"Dev # the team's\" holds an inline comment: `#` after a value is part of the value (for saml-login as for the AWS CLI); put the comment on a line of its own"
+        );
+        let e = PkceSettings::resolve(&f, "scope", &Overrides::default()).unwrap_err();
+        assert!(e.to_string().starts_with("scope in [scope] of f: "), "{e}");
     }
 }

@@ -338,7 +338,9 @@ fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
         "the wait lasted the whole timeout"
     );
     out.stdout_empty()
-        .stderr_has("refused a callback request: its RelayState is not the one we sent")
+        .stderr_has(
+            "saml-login: warning: refused a callback request: its RelayState is not the one we sent; still waiting\n",
+        )
         .stderr_has("no login completed within 5 s");
     assert!(
         idp.get("/stats").contains("\"samlp\": 1"),

@@ -39,8 +39,21 @@ fn a_tmpdir_others_can_write_without_the_sticky_bit_is_not_used() {
         first.contains(&format!("file://{}/saml-login-open-", run.display())),
         "the forwarding page is in XDG_RUNTIME_DIR: {opened}"
     );
-    // Says why.
-    ran.stderr_has("without the sticky bit");
+    // Said once, as a warning in the one format (not only under --verbose).
+    let stderr = ran.stderr();
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    ran.check(said.len() == 1, "said once").check(
+        said[0].starts_with("saml-login: warning: the temp directory ")
+            && said[0].contains("without the sticky bit")
+            && said[0].ends_with(&format!(
+                "; using XDG_RUNTIME_DIR ({}) instead",
+                run.display()
+            )),
+        "says why, as a warning",
+    );
 }
 
 #[test]

@@ -102,12 +102,21 @@ fn response_from(port: u16, args: &[&str]) -> String {
     fetch_saml_response(&other)
 }
 
-/// The lines saml-login printed about refused posts.
+/// The lines saml-login printed about refused posts, each one warning in the one
+/// format (`saml-login: warning: refused a callback request: WHY; still waiting`).
 fn refusal_lines(stderr: &str) -> Vec<&str> {
-    stderr
+    let lines: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("refused a callback request"))
-        .collect()
+        .collect();
+    for line in &lines {
+        assert!(
+            line.starts_with("saml-login: warning: refused a callback request: ")
+                && line.ends_with("; still waiting"),
+            "{line}"
+        );
+    }
+    lines
 }
 
 /// Finding 3: with `require_relay_state = false` a post without RelayState used to end
@@ -358,7 +367,7 @@ fn the_relay_state_is_not_printed_when_the_browser_opens() {
     assert!(browser_log.contains("RelayState="), "{browser_log}");
     // ... and the terminal did not.
     out.stderr_has(&format!(
-        "Opening {}/samlp/test-client in your browser",
+        "saml-login: opening {}/samlp/test-client in your browser ...\n",
         idp.url
     ))
     .stderr_lacks("RelayState");

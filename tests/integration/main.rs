@@ -41,6 +41,7 @@ mod new_user_three_b;
 mod one_voice;
 mod passkeys;
 mod pkce;
+mod pkce_settings;
 mod profiles;
 mod proxied_endpoints;
 mod remote_shells;

@@ -336,7 +336,7 @@ fn an_idp_on_this_machine_that_does_not_answer_ends_the_login_at_once() {
         )
         .check(said, "a line naming the URL and the refused connection")
         // No browser opened.
-        .stderr_lacks("Opening");
+        .stderr_lacks("in your browser");
 }
 
 /// Papercut: an IdP elsewhere that does not answer (a name that does not resolve) is

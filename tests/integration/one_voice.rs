@@ -43,3 +43,113 @@ fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
         )
         .stderr_lacks("saml-login:");
 }
+
+/// The lines of `stderr` that say `warning` (the one format), and whether anything came
+/// out in tracing's format (`WARN ...`, only `--verbose` may show that).
+fn warnings(stderr: &str) -> Vec<&str> {
+    assert!(
+        stderr
+            .lines()
+            .all(|l| !l.trim_start().starts_with("WARN") && !l.contains(" WARN ")),
+        "a line in tracing's format: {stderr}"
+    );
+    stderr.lines().filter(|l| l.contains("warning: ")).collect()
+}
+
+/// The webview helper, a process of its own, warns in the one voice and in the caller's
+/// name, without `--verbose`: a SAML form whose RelayState is another login's is refused
+/// in the window, said in one line (it used to be tracing's `WARN webview: ignored an IPC
+/// message page=... reason=...`), and the wait goes on to the timeout.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_webview_refuses_a_forged_form_in_one_warning_line() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let idp = forging_idp(&format!("http://localhost:{port}/saml"));
+    let env = display_env();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = webview\ntimeout = 6\n",
+        idp.url
+    ));
+    let ran = env.call(&["get-token"]);
+    let stderr = ran.stderr();
+    let expected = [format!(
+        "saml-login: warning: ignored a message from the page at {} in the webview: refused: its RelayState is not the one we sent; still waiting",
+        idp.url
+    )];
+    ran.code(4).check(
+        warnings(&stderr) == expected,
+        &format!("the warnings are exactly {expected:?}"),
+    );
+    holder.set_nonblocking(true).unwrap();
+    assert!(holder.accept().is_err(), "the forged form reached the port");
+}
+
+/// pkce-login's webview login: the redirect carrying another login's `state` is refused
+/// in one warning line signed `pkce-login` (the helper takes its caller's name from the
+/// request), not saml-login's, and not only under `--verbose`.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_webview_helper_warns_in_pkce_logins_name() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let idp = idp(&["--auto-session", "--state-override", "another-login"]);
+    let env = display_env();
+    env.write(
+        ".pkce-login",
+        &format!(
+            "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = webview\ntimeout = 6\n",
+            idp.url
+        ),
+    );
+    let ran = env.cmd_for("pkce-login").arg("get-id-jwt").ran();
+    let stderr = ran.stderr();
+    let expected = [
+        "pkce-login: warning: refused a navigation to the callback in the webview: its state is not the one we sent; still waiting",
+    ];
+    ran.code(4)
+        .check(
+            warnings(&stderr) == expected,
+            &format!("the warnings are exactly {expected:?}"),
+        )
+        .stderr_lacks("saml-login");
+    holder.set_nonblocking(true).unwrap();
+    assert!(holder.accept().is_err(), "the redirect reached the port");
+}
+
+/// Headless Chromium's refusal of a forged post is the same one line with `--verbose`
+/// as without it (it used to come out in tracing's format, `WARN refused ...`, under
+/// `--verbose`): the one voice does not depend on the trace being on.
+#[test]
+fn headless_refusals_are_one_warning_line_with_or_without_verbose() {
+    let _serial = serial();
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let idp = forging_idp(&format!("http://localhost:{port}/saml"));
+    let env = Env::new();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = headless\nheadless_mode = chromium\ntimeout = 6\n",
+        idp.url
+    ));
+    for verbose in [false, true] {
+        let mut args = vec!["--no-cache", "get-token"];
+        if verbose {
+            args.insert(0, "--verbose");
+        }
+        let ran = env.call(&args);
+        let stderr = ran.stderr();
+        let refusals: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("refused a callback request"))
+            .collect();
+        let expected = [
+            "saml-login: warning: refused a callback request: its RelayState is not the one we sent; still waiting",
+        ];
+        ran.code(4).check(
+            refusals == expected,
+            &format!("the refusals are exactly {expected:?}"),
+        );
+    }
+    holder.set_nonblocking(true).unwrap();
+    assert!(holder.accept().is_err(), "the forged post reached the port");
+}

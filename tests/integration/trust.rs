@@ -546,8 +546,9 @@ fn require_relay_state_false_refuses_an_old_or_misaddressed_response() {
             continue;
         };
         let refused = ran.stderr().lines().any(|l| {
-            l.contains("refused a callback request: it carries no RelayState and ")
-                && l.contains(expected)
+            l.starts_with(
+                "saml-login: warning: refused a callback request: it carries no RelayState and ",
+            ) && l.contains(expected)
                 && l.ends_with("; still waiting")
         });
         ran.code(4)

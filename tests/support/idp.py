@@ -583,6 +583,8 @@ class IdpHandler(BaseHTTPRequestHandler):
         cfg = self.state.config
         redirect_uri = query.get("redirect_uri", "")
         oauth_state = query.get("state", "")
+        if cfg.state_override is not None:  # a redirect another login asked for
+            oauth_state = cfg.state_override
 
         def back(params: dict[str, str]) -> None:
             sep = "&" if "?" in redirect_uri else "?"
@@ -704,6 +706,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--login-redirect", metavar="URL",
                    help="without a session, send the browser to URL (another origin's login form)")
     p.add_argument("--deny-authorize", action="store_true", help="/authorize answers access_denied")
+    p.add_argument("--state-override", metavar="VALUE", help="/authorize sends this state back instead")
     p.add_argument("--user-field", metavar="NAME",
                    help="a one-page login form whose user field (type email) is named NAME")
     p.add_argument("--reject-login-status", type=int, metavar="STATUS",

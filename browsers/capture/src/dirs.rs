@@ -64,10 +64,14 @@ pub fn safe_temp_dir() -> std::io::Result<PathBuf> {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute() && unswappable(p).is_ok())
     {
-        tracing::warn!(
-            "the temp directory {why}; using XDG_RUNTIME_DIR ({}) instead",
-            run.display()
-        );
+        // Said once however many directories the run makes there.
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            crate::warning!(
+                "the temp directory {why}; using XDG_RUNTIME_DIR ({}) instead",
+                run.display()
+            );
+        });
         return Ok(run);
     }
     Err(std::io::Error::new(

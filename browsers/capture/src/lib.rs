@@ -6,7 +6,7 @@
 //! decoded fields) and the browser's cookies. The callback matcher ([`Callback`]), the
 //! form decoder ([`decode_form`]) and what every browser needs besides its transport
 //! (the wait with its deadline, private directories, the `PATH` search, constant-time
-//! comparison) live here once.
+//! comparison, the one voice on stderr: [`report`]) live here once.
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ pub mod demand;
 mod dirs;
 pub mod job;
 pub mod path_search;
+pub mod report;
 pub mod teardown;
 mod vars;
 mod wait;
@@ -39,23 +40,9 @@ pub use demand::Demand;
 pub use dirs::{
     ExistingDir, create_private_dir, is_executable, private_temp_dir, sweep_stale_temp_dirs,
 };
+pub use report::{program, set_program};
 pub use vars::Vars;
 pub use wait::Wait;
-
-/// The name the running tool signs its lines on stderr with (`saml-login`,
-/// `pkce-login`, `aws-console`), set once by its entry point; the browsers' own lines
-/// use it too.
-static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Set the running tool's name (see [`program`]); the first call wins.
-pub fn set_program(name: &str) {
-    let _ = PROGRAM.set(name.to_owned());
-}
-
-/// The running tool's name; `saml-login` until set.
-pub fn program() -> &'static str {
-    PROGRAM.get().map_or("saml-login", String::as_str)
-}
 
 /// The largest callback body any browser accepts (a SAML response is a few tens of KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

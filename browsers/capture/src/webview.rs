@@ -134,6 +134,15 @@ pub struct HelperRequest {
     /// The remembered profile, or none for a throwaway one (`--fresh`).
     pub data_dir: Option<PathBuf>,
     pub export_cookies: bool,
+    /// The name of the tool that runs the helper (`saml-login`, `pkce-login`): the
+    /// helper signs its lines on stderr with it ([`crate::report`]); empty from a
+    /// caller that does not say.
+    #[serde(default)]
+    pub program: String,
+    /// The caller traces (`--verbose`): the helper writes its own debug trace to
+    /// stderr too.
+    #[serde(default)]
+    pub verbose: bool,
 }
 
 impl HelperRequest {
@@ -337,6 +346,8 @@ mod tests {
             request: request(),
             data_dir: Some(PathBuf::from("/d")),
             export_cookies: true,
+            program: "pkce-login".into(),
+            verbose: true,
         };
         let cancel = Cancel::new();
         let back = HelperRequest::from_json(&wire.to_json(), cancel.clone()).unwrap();
@@ -346,6 +357,7 @@ mod tests {
         assert_eq!(back.request.title, "t");
         assert_eq!(back.data_dir, wire.data_dir);
         assert!(back.export_cookies);
+        assert_eq!(back.program, "pkce-login");
         cancel.cancel();
         assert!(
             back.request.cancel.is_cancelled(),
@@ -364,6 +376,8 @@ mod tests {
             request,
             data_dir: None,
             export_cookies: false,
+            program: String::new(),
+            verbose: false,
         };
         let back = HelperRequest::from_json(&wire.to_json(), Cancel::new()).unwrap();
         assert_eq!(back.request.callback.required_any, ["a_field_of_tomorrow"]);
@@ -379,6 +393,8 @@ mod tests {
             request: request(),
             data_dir: None,
             export_cookies: false,
+            program: String::new(),
+            verbose: false,
         }
         .to_json()
         .replace(r#""method":"POST""#, r#""method":"PUT""#);
@@ -395,6 +411,8 @@ mod tests {
             request: zero,
             data_dir: None,
             export_cookies: false,
+            program: String::new(),
+            verbose: false,
         };
         assert!(HelperRequest::from_json(&wire.to_json(), Cancel::new()).is_err());
         assert!(HelperRequest::from_json("{}", Cancel::new()).is_err());

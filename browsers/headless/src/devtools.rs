@@ -45,8 +45,8 @@ pub(crate) fn intercept_callback(
         let top_navigation = params.frame_id == main_frame
             && params.resource_Type == Network::ResourceType::Document;
         if matched && !top_navigation {
-            tracing::warn!(
-                "refused a callback request that is not a navigation of the page itself (a frame or a script sent it)"
+            saml_login_capture::warning!(
+                "refused a callback request that is not a navigation of the page itself (a frame or a script sent it); still waiting"
             );
             return RequestPausedDecision::Fulfill(FulfillRequest {
                 request_id: params.request_id,
@@ -77,7 +77,7 @@ pub(crate) fn intercept_callback(
             if let Some(why) = callback.refusal(&captured) {
                 // Not ours (a foreign RelayState/state, no SAMLResponse/code): refuse it
                 // in the browser and keep waiting, as the loopback server does.
-                tracing::warn!("refused a callback request: {why}");
+                saml_login_capture::warning!("refused a callback request: {why}; still waiting");
                 return RequestPausedDecision::Fulfill(FulfillRequest {
                     request_id: params.request_id,
                     ..html_page(400, &format!("saml-login refused this request: {why}"))

@@ -74,7 +74,7 @@ impl Guard {
                 Some(g)
             }
             Err(e) => {
-                tracing::warn!(
+                saml_login_capture::warning!(
                     "could not start the process that keeps the port after the login: {e}"
                 );
                 None

@@ -10,7 +10,9 @@
 
 use std::time::{Duration, Instant};
 
-use saml_login_capture::{Browser, Callback, CaptureError, Captured, Login, LoginRequest, Wait};
+use saml_login_capture::{
+    Browser, Callback, CaptureError, Captured, Login, LoginRequest, Wait, report,
+};
 
 mod budget;
 pub mod forward;
@@ -87,8 +89,8 @@ impl Browser for SystemBrowser {
                 tracing::debug!(url = %request.start_url, "opening the system browser");
                 // The URL without its secrets (a terminal is often shared or logged);
                 // the fallback below, which the user must copy, keeps them.
-                eprintln!(
-                    "Opening {} in your browser ...",
+                saml_login_capture::notice!(
+                    "opening {} in your browser ...",
                     forward::without_secrets(&request.start_url)
                 );
                 let opened = if self.open == Open::Windows {
@@ -99,18 +101,15 @@ impl Browser for SystemBrowser {
                 opened.map_err(|e| format!("could not open a browser ({e})"))
             }
             Open::PrintUrl(print) => {
-                eprintln!("{}", print.instructions(&request.start_url, port));
+                report::instructions(&print.instructions(&request.start_url, port));
                 Err(String::new())
             }
         };
         match opened {
             Ok(f) => _forwarder = Some(f),
             Err(why) if !why.is_empty() => {
-                eprintln!("{why}; open it yourself, as with --no-browser:");
-                eprintln!(
-                    "{}",
-                    PrintUrl::default().instructions(&request.start_url, port)
-                );
+                saml_login_capture::warning!("{why}; open it yourself, as with --no-browser:");
+                report::instructions(&PrintUrl::default().instructions(&request.start_url, port));
             }
             Err(_) => {}
         }

@@ -302,10 +302,7 @@ fn read_callback(
         callback.refusal(&captured)
     };
     if let Some(why) = refused {
-        eprintln!(
-            "{}: refused a callback request: {why}; still waiting",
-            saml_login_capture::program()
-        );
+        saml_login_capture::warning!("refused a callback request: {why}; still waiting");
         return Err(Refusal::new(
             400,
             format!("saml-login refused this request: {why}"),

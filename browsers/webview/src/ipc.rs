@@ -46,10 +46,9 @@ pub(crate) fn ipc_handler(
             Ok(captured) => delivery.deliver(captured),
             Err(reason) => {
                 // Never log the message itself: it may hold the assertion.
-                tracing::warn!(
-                    page = %origin_of(&page),
-                    reason = %reason,
-                    "webview: ignored an IPC message"
+                saml_login_capture::warning!(
+                    "ignored a message from the page at {} in the webview: {reason}; still waiting",
+                    origin_of(&page)
                 );
             }
         }

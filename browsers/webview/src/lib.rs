@@ -375,7 +375,8 @@ impl Delivery {
         if slot.is_none() {
             *slot = Some(captured);
             if self.proxy.send_event(UserEvent::Captured).is_err() {
-                tracing::warn!("webview: the event loop is gone; capture dropped");
+                // The window is closing: the login ends without this capture anyway.
+                tracing::debug!("webview: the event loop is gone; capture dropped");
             }
         }
     }
@@ -387,7 +388,9 @@ fn cookies_for(view: &WebView, host: &str) -> Vec<Cookie> {
     let all = match view.cookies() {
         Ok(all) => all,
         Err(e) => {
-            tracing::warn!("webview: cannot read cookies: {e}");
+            saml_login_capture::warning!(
+                "cannot read the webview's cookies, so none are saved: {e}"
+            );
             return Vec::new();
         }
     };

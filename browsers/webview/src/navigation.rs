@@ -55,7 +55,9 @@ pub(crate) fn navigation_handler(callback: &Callback, delivery: &Delivery, uri: 
         }
         Navigation::Refuse(reason) => {
             // Never the URL: its query holds the code.
-            tracing::warn!(reason = %reason, "webview: refused a navigation to the callback");
+            saml_login_capture::warning!(
+                "refused a navigation to the callback in the webview: {reason}; still waiting"
+            );
             false
         }
     }

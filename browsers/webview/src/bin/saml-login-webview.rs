@@ -16,15 +16,6 @@ use saml_login_capture::{Browser, Cancel, CaptureError, Login};
 use saml_login_webview::{Webview, WebviewOptions};
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SAML_LOGIN_WEBVIEW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("saml_login_webview=warn")),
-        )
-        .with_target(false)
-        .without_time()
-        .init();
     let outcome = run();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", outcome_to_json(&outcome));
@@ -39,6 +30,11 @@ fn run() -> Result<Login, CaptureError> {
         .map_err(|e| CaptureError::io("reading the request", e))?;
     let wire = HelperRequest::from_json(&text, Cancel::new())
         .map_err(|e| CaptureError::browser("webview", e))?;
+    init_tracing(wire.verbose);
+    // Its lines on stderr are its caller's (`pkce-login: warning: ...`).
+    if !wire.program.is_empty() {
+        saml_login_capture::set_program(&wire.program);
+    }
     let mut webview = Webview::new(WebviewOptions {
         data_dir: wire.data_dir,
         export_cookies: wire.export_cookies,
@@ -48,4 +44,22 @@ fn run() -> Result<Login, CaptureError> {
         ),
     });
     webview.capture(&wire.request)
+}
+
+/// The helper's trace: its caller's `--verbose` (the request says), or the filter in
+/// `SAML_LOGIN_WEBVIEW_LOG` (for debugging the helper alone); else none (its warnings go
+/// through the one reporter, `saml_login_capture::report`).
+fn init_tracing(verbose: bool) {
+    let filter = match tracing_subscriber::EnvFilter::try_from_env("SAML_LOGIN_WEBVIEW_LOG") {
+        Ok(filter) => filter,
+        // Only saml-login's crates, as the caller's --verbose traces.
+        Err(_) if verbose => tracing_subscriber::EnvFilter::new("saml_login=debug"),
+        Err(_) => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }

@@ -1,5 +1,6 @@
 //! The one resolver of `saml-login`: the parsed command line, the environment and the
-//! files (configuration, account aliases, cookie jar) become a complete [`Plan`].
+//! files (configuration, account aliases, cookie jar) become a complete [`Plan`]
+//! ([`crate::config::plan`]), through the configuration's layers, keys and settings.
 //! Nothing after it reads a raw flag or an environment variable.
 
 use std::ffi::OsString;
@@ -7,61 +8,18 @@ use std::path::PathBuf;
 
 use crate::aws::federation::ConsoleEnv;
 use crate::cli::{Cli, Command, LogoutArgs};
-use crate::commands::shell::EnvShell;
 use crate::config::accounts::Accounts;
 use crate::config::browser_kind::MachineFiles;
 use crate::config::browser_setup::{BrowserInputs, LoginSetup};
 use crate::config::console_target::{ConsoleTarget, IdentitySetting};
 use crate::config::headless_mode::HeadlessMode;
-use crate::config::keys::{self, Tool};
+use crate::config::keys::{Key, Tool};
 use crate::config::paths::Paths;
+use crate::config::plan::{EnvShell, Job, Plan, Run, ServeSetup, Task, WithCredentials};
 use crate::config::{DEFAULT_SECTION, IniFile, Overrides, Settings};
 use crate::error::{Error, Result};
 use crate::storage::cache::CREDENTIALS_MARGIN;
 use crate::storage::secret_store::CacheChoice;
-
-/// What a run of `saml-login` does, resolved.
-pub(crate) enum Plan {
-    Completions(clap_complete::Shell),
-    Man,
-    /// `__sections`: the configuration's section names.
-    Sections(IniFile),
-    /// `logout` with no configuration file: no IdP to forget (this one).
-    LogoutNoConfig(PathBuf),
-    /// `logout --all`.
-    LogoutAll {
-        paths: Paths,
-        cache: CacheChoice,
-    },
-    /// `exec --profile P` / `env --profile P`: the credentials of an AWS config profile.
-    Profile {
-        paths: Paths,
-        cache: CacheChoice,
-        profile: String,
-        force: bool,
-        then: WithCredentials,
-    },
-    /// `status`: what saml-login wrote and caches.
-    Status {
-        paths: Paths,
-        json: bool,
-    },
-    /// A command on a configuration section.
-    Section(Box<Run>),
-}
-
-/// Where `exec --server` and `serve` answer, and what they run.
-pub(crate) struct ServeSetup {
-    /// `exec --server`'s command; `None` for `serve` (runs until interrupted).
-    pub command: Option<Vec<OsString>>,
-    pub bind: std::net::SocketAddr,
-    /// `serve --env-file`.
-    pub env_file: Option<PathBuf>,
-    /// How long before their expiry the held keys are renewed: [`CREDENTIALS_MARGIN`],
-    /// or the test-only `SAML_LOGIN_TEST_REFRESH_MARGIN` seconds (moto's sessions last
-    /// at least 900 s; tests cannot wait for them).
-    pub refresh_margin: time::Duration,
-}
 
 /// Test-only: renew this many seconds before expiry instead of [`CREDENTIALS_MARGIN`].
 const MARGIN_VAR: &str = "SAML_LOGIN_TEST_REFRESH_MARGIN";
@@ -95,50 +53,6 @@ fn refresh_margin(env: &dyn Fn(&str) -> Option<String>) -> time::Duration {
     env(MARGIN_VAR)
         .and_then(|v| v.parse::<i64>().ok())
         .map_or(CREDENTIALS_MARGIN, time::Duration::seconds)
-}
-
-/// What `exec` and `env` do with the credentials.
-pub(crate) enum WithCredentials {
-    /// Serve them to a command or to containers (`exec --server`, `serve`).
-    Serve(ServeSetup),
-    /// Run this command with them in its environment.
-    Exec(Vec<OsString>),
-    /// Print them as this shell's exports.
-    Export(EnvShell),
-}
-
-/// A command on a section, with everything it needs.
-pub(crate) struct Run {
-    pub settings: Settings,
-    pub accounts: Accounts,
-    pub paths: Paths,
-    /// The browser and `--save-cookies`; `None` for the commands that never log in.
-    pub login: Option<LoginSetup>,
-    /// Log in even when a stored answer would serve (`--force`).
-    pub force: bool,
-    /// Read and write the assertion cache (not with `--no-cache` or a saved response).
-    pub use_assertion_cache: bool,
-    /// The command asks for one role named by `aws_account` and `aws_role`.
-    pub pinned_role: bool,
-    pub task: Task,
-    /// The console flow's variables.
-    pub console_env: ConsoleEnv,
-}
-
-/// The command, with its own arguments resolved.
-pub(crate) enum Task {
-    GetToken,
-    Show,
-    AssumeAll,
-    AssumeRole { destination: Option<String> },
-    Console(ConsoleTarget),
-    CredentialProcess,
-    Exec(Vec<OsString>),
-    Serve(ServeSetup),
-    Env(EnvShell),
-    Configure { dry_run: bool },
-    Logout,
-    Doctor,
 }
 
 /// `serve --address`: an unspecified address (every interface) only through
@@ -310,7 +224,7 @@ pub(crate) fn resolve_on(
     let section = login_args.configuration.as_str();
     crate::config::env_check::warn_unknown_variables();
     let file = IniFile::load(&paths.config, paths.config_explicit)?;
-    for warning in file.unknown_keys(section, &keys::names(Tool::SamlLogin)) {
+    for warning in file.unknown_keys(section, Tool::SamlLogin) {
         crate::output::warning!("{warning}");
     }
     let settings = Settings::resolve(&file, section, &overrides)?;
@@ -332,11 +246,11 @@ pub(crate) fn resolve_on(
     let login = if may_log_in {
         Some(LoginSetup::resolve(
             BrowserInputs {
-                args: &login_args.browser,
+                args: login_args.browser.flags(),
                 saved_response: global.saml_response_file.as_deref(),
-                kind: settings.browser,
-                cookies: settings.cookies.as_ref(),
-                chrome: settings.chrome.as_ref(),
+                kind: settings.shared.browser,
+                cookies: settings.shared.cookies.as_ref(),
+                chrome: settings.shared.chrome.as_ref(),
                 headless_mode: settings.headless_mode,
                 webview_profile: saml_login_capture::webview::profile_dir_for(
                     &paths.data,
@@ -350,15 +264,18 @@ pub(crate) fn resolve_on(
         None
     };
     Ok(Plan::Section(Box::new(Run {
-        use_assertion_cache: !global.no_cache && global.saml_response_file.is_none(),
-        settings,
-        accounts,
-        paths,
-        login,
-        force,
-        pinned_role,
+        job: Job {
+            use_assertion_cache: !global.no_cache && global.saml_response_file.is_none(),
+            settings,
+            accounts,
+            paths,
+            login,
+            force,
+            pinned_role,
+            check_response: !matches!(task, Task::GetToken),
+            console_env: ConsoleEnv::resolve(env),
+        },
         task,
-        console_env: ConsoleEnv::resolve(env),
     })))
 }
 
@@ -375,35 +292,35 @@ fn overrides(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Overrides {
     let l = &g.login;
     let mut o = Overrides::default();
     o.read_env(env);
-    o.flag("idp_url", l.idp_url.clone());
-    o.flag("client_id", l.client_id.clone());
-    o.flag("login_url", g.login_url.clone());
-    o.flag("callback_url", g.callback_url.clone());
-    o.flag("listen_port", l.listen_port.clone());
-    o.flag("role_duration", g.role_duration.clone());
-    o.flag("region", g.region.clone());
-    o.flag("timeout", l.timeout.clone());
-    o.flag("ca_bundle", l.ca_bundle.clone());
-    o.flag("cache", g.cache.clone());
-    o.flag("headless_mode", g.headless_mode.map(HeadlessMode::name));
+    o.flag(Key::IdpUrl, l.idp_url.clone());
+    o.flag(Key::ClientId, l.client_id.clone());
+    o.flag(Key::LoginUrl, g.login_url.clone());
+    o.flag(Key::CallbackUrl, g.callback_url.clone());
+    o.flag(Key::ListenPort, l.listen_port.clone());
+    o.flag(Key::RoleDuration, g.role_duration.clone());
+    o.flag(Key::Region, g.region.clone());
+    o.flag(Key::Timeout, l.timeout.clone());
+    o.flag(Key::CaBundle, l.ca_bundle.clone());
+    o.flag(Key::Cache, g.cache.clone());
+    o.flag(Key::HeadlessMode, g.headless_mode.map(HeadlessMode::name));
     browser_overrides(&l.browser, &mut o);
     match &cli.command {
         Command::AwsAssumeRole(a) => {
-            o.flag("aws_account", a.account.clone());
-            o.flag("aws_role", a.role.clone());
-            o.flag("aws_profile", a.profile.clone());
+            o.flag(Key::AwsAccount, a.account.clone());
+            o.flag(Key::AwsRole, a.role.clone());
+            o.flag(Key::AwsProfile, a.profile.clone());
             if !a.policy_arns.is_empty() {
-                o.flag("policy_arns", Some(a.policy_arns.join("\n")));
+                o.flag(Key::PolicyArns, Some(a.policy_arns.join("\n")));
             }
-            o.flag("inline_policy", a.inline_policy.clone());
+            o.flag(Key::InlinePolicy, a.inline_policy.clone());
             if a.open_console {
-                o.flag("aws_console", Some("true".into()));
+                o.flag(Key::AwsConsole, Some("true".into()));
             } else if a.no_open_console {
-                o.flag_as("aws_console", "--no-open-console", Some("false".into()));
+                o.flag_as(Key::AwsConsole, "--no-open-console", Some("false".into()));
             }
         }
         Command::AwsConsole(a) => {
-            o.flag("aws_profile", a.profile.clone());
+            o.flag(Key::AwsProfile, a.profile.clone());
             a.console.overrides(&mut o);
         }
         Command::CredentialProcess(a) => role_overrides(&a.role, &mut o),
@@ -425,17 +342,17 @@ fn is_sh_like(path: &str) -> bool {
 
 /// `--account` and `--role` of credential-process, exec and env.
 fn role_overrides(args: &crate::cli::RoleArgs, o: &mut Overrides) {
-    o.flag("aws_account", args.account.clone());
-    o.flag("aws_role", args.role.clone());
+    o.flag(Key::AwsAccount, args.account.clone());
+    o.flag(Key::AwsRole, args.role.clone());
 }
 
 /// The settings the browser flags give (`browser`, `cookies`, `chrome`), for both tools.
 pub(crate) fn browser_overrides(args: &crate::cli::login_args::BrowserArgs, o: &mut Overrides) {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    o.flag("chrome", path(&args.chrome));
-    o.flag("cookies", path(&args.cookies));
+    o.flag(Key::Chrome, path(&args.chrome));
+    o.flag(Key::Cookies, path(&args.cookies));
     o.flag(
-        "browser",
+        Key::Browser,
         args.choice()
             .map(crate::config::browser_kind::BrowserKind::name),
     );
@@ -524,13 +441,13 @@ mod tests {
             browser: BrowserSetup::Headless { cookies, login, .. },
             save_cookies: None,
             ..
-        }) = run.login
+        }) = run.job.login
         else {
-            panic!("not headless: {:?}", run.login);
+            panic!("not headless: {:?}", run.job.login);
         };
         assert_eq!(cookies.len(), 1);
         assert_eq!(login.map(|(user, _)| user).as_deref(), Some("robot"));
-        assert!(run.pinned_role && run.use_assertion_cache && !run.force);
+        assert!(run.job.pinned_role && run.job.use_assertion_cache && !run.job.force);
         assert!(matches!(run.task, Task::CredentialProcess));
     }
 
@@ -549,10 +466,10 @@ mod tests {
             ])
             .unwrap(),
         );
-        let login = run.login.unwrap();
+        let login = run.job.login.unwrap();
         assert!(matches!(&login.browser, BrowserSetup::Saved(p) if *p == saved));
         assert_eq!(login.save_cookies, None);
-        assert!(!run.use_assertion_cache);
+        assert!(!run.job.use_assertion_cache);
         assert!(matches!(run.task, Task::Show));
     }
 
@@ -565,13 +482,13 @@ mod tests {
             .unwrap();
         assert_eq!(e.to_string(), "--cookies is for --headless");
         let run = section(home.resolve(&["--cookies", "jar.txt", "logout"]).unwrap());
-        assert!(run.login.is_none());
+        assert!(run.job.login.is_none());
         let mut home = Home::new(CONFIG);
         home.vars.insert("SHELL", "/usr/bin/fish".into());
         let run = section(home.resolve(&["--browser", "system", "env"]).unwrap());
         assert!(matches!(run.task, Task::Env(EnvShell::Fish)));
         assert!(matches!(
-            run.login.map(|l| l.browser),
+            run.job.login.map(|l| l.browser),
             Some(BrowserSetup::System {
                 open: saml_login_system::Open::Browser
             })
@@ -580,6 +497,7 @@ mod tests {
 
     fn system_open(home: &Home, args: &[&str]) -> saml_login_system::Open {
         match section(home.resolve(args).unwrap())
+            .job
             .login
             .map(|l| l.browser)
         {
