@@ -128,10 +128,9 @@ fn system_browser_cannot_take_an_https_endpoint() {
         "[DEFAULT]\nlogin_url = {}/app/amazon_aws/test-client/sso/saml\ncallback_url = aws\nbrowser = system\n",
         idp.url
     ));
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("use --webview or --headless"), "{stderr}");
+    env.call(&["get-token"])
+        .code(1)
+        .stderr_has("use --webview or --headless");
     assert!(
         idp.get("/stats").contains("\"samlp\": 0"),
         "no browser was opened"

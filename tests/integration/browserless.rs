@@ -54,10 +54,6 @@ fn chromium_env() -> Env {
     Env::new().var("CHROME", chrome.display().to_string())
 }
 
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The `[dev]` profile with the values that differ on every STS call (keys, token,
 /// expiry) replaced by their names: what must be equal whichever way the login ran.
 fn profile_shape(credentials: &str) -> Vec<String> {
@@ -108,40 +104,35 @@ fn browserless_and_chromium_give_the_same_assertion_and_credentials() {
     let jar2 = private_jar(&browserless, "jar.txt", SESSION);
 
     let token = |env: &Env, jar: &PathBuf| {
-        let out = env
-            .cmd()
+        // The cookie never shows.
+        env.cmd()
             .args(["--no-cache", "--verbose", "--cookies"])
             .arg(jar)
             .arg("get-token")
-            .output()
-            .unwrap();
-        let stderr = stderr_of(&out);
-        assert!(out.status.success(), "{stderr}");
-        assert!(!stderr.contains(SESSION), "cookie leaked: {stderr}");
-        (String::from_utf8(out.stdout).unwrap(), stderr)
+            .ran()
+            .success()
+            .stderr_lacks(SESSION)
     };
-    let (by_chromium, _) = token(&chromium, &jar);
-    let (by_http, said) = token(&browserless, &jar2);
+    let by_chromium = String::from_utf8(token(&chromium, &jar).out.stdout).unwrap();
+    let said = token(&browserless, &jar2);
+    let by_http = String::from_utf8(said.out.stdout.clone()).unwrap();
     assert_eq!(by_chromium, by_http, "the same SAMLResponse");
     assert!(
         decode_saml(&by_http).contains(&format!("Destination=\"{callback}\"")),
         "{by_http}"
     );
-    assert!(
-        said.contains("the stored session was enough") && said.contains("no browser started"),
-        "{said}"
-    );
-    assert!(!said.contains(&by_http.trim()[..40]), "response leaked");
+    said.stderr_has("the stored session was enough")
+        .stderr_has("no browser started")
+        // The response never shows.
+        .stderr_lacks(&by_http.trim()[..40]);
 
     for (env, jar) in [(&chromium, &jar), (&browserless, &jar2)] {
-        let out = env
-            .cmd()
+        env.cmd()
             .args(["-c", "dev", "--cookies"])
             .arg(jar)
             .arg("aws-assume-role")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
+            .ran()
+            .success();
         assert_eq!(
             caller_identity(&moto, &env.credentials_path(), "dev"),
             "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
@@ -176,21 +167,18 @@ fn no_chromium_is_needed_while_the_session_is_valid() {
     let renewed = env.path("renewed.txt");
 
     let started = Instant::now();
-    let out = env
+    let first = env
         .cmd()
         .args(["-c", "dev", "--cookies"])
         .arg(&jar)
         .arg("--save-cookies")
         .arg(&renewed)
         .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
+        .ran();
+    let elapsed = started.elapsed();
+    let first = first.success().check(
+        elapsed < Duration::from_secs(20),
+        &format!("took {elapsed:?}"),
     );
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "dev"),
@@ -212,7 +200,8 @@ fn no_chromium_is_needed_while_the_session_is_valid() {
         .unwrap()
         .to_owned();
     assert_ne!(value, SESSION, "the jar rolled forward: {saved}");
-    assert!(!stderr.contains(&value), "cookie leaked: {stderr}");
+    // The cookie never shows.
+    first.stderr_lacks(&value);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -221,34 +210,32 @@ fn no_chromium_is_needed_while_the_session_is_valid() {
     }
 
     // The renewed jar serves the next login, still without a browser.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["--no-cache", "--cookies"])
         .arg(&renewed)
         .arg("get-token")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+        .ran()
+        .success();
 
     // The old jar's session was replaced: now the login needs a browser, and the run
     // says which is missing, at once.
     let started = Instant::now();
-    let out = env
+    let ran = env
         .cmd()
         .args(["--no-cache", "--cookies"])
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("login page"), "{stderr}");
-    assert!(stderr.contains("needs a browser"), "{stderr}");
-    assert!(
-        stderr.contains(NO_CHROME),
-        "names the missing Chromium: {stderr}"
-    );
-    assert!(started.elapsed() < Duration::from_secs(15));
+        .ran();
+    let elapsed = started.elapsed();
+    ran.code(1)
+        .stderr_has("login page")
+        .stderr_has("needs a browser")
+        // Names the missing Chromium.
+        .stderr_has(NO_CHROME)
+        .check(
+            elapsed < Duration::from_secs(15),
+            &format!("took {elapsed:?}"),
+        );
 }
 
 /// An expired session falls back to Chromium, said in one `--verbose` line, and
@@ -264,22 +251,25 @@ fn an_expired_session_falls_back_to_chromium() {
         .var("SAML_LOGIN_PASSWORD", "s3cret-Pa55");
     env.config(&config(&idp, port, ""));
     let jar = private_jar(&env, "jar.txt", "expired-value");
-    let out = env
+    let ran = env
         .cmd()
         .args(["--verbose", "--cookies"])
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert!(out.status.success(), "{stderr}");
+        .ran()
+        .success();
+    let stderr = ran.stderr();
     let fallback: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("logging in with headless Chromium (headless_mode = auto)"))
         .collect();
-    assert_eq!(fallback.len(), 1, "{stderr}");
-    assert!(fallback[0].contains("login page"), "{stderr}");
-    assert!(!stderr.contains("s3cret-Pa55") && !stderr.contains("expired-value"));
+    ran.check(fallback.len() == 1, "the fallback said in one line")
+        .check(
+            fallback[0].contains("login page"),
+            "it names the login page",
+        )
+        .stderr_lacks("s3cret-Pa55")
+        .stderr_lacks("expired-value");
     assert!(
         idp.get("/stats").contains("\"login_posts\": 2"),
         "Chromium typed the two steps, the browserless try none"
@@ -319,48 +309,39 @@ fn headless_mode_forces_either_path() {
         if let Some(mode) = var {
             cmd.env("SAML_LOGIN_HEADLESS_MODE", mode);
         }
-        let out = cmd
+        let ran = cmd
             .args(["--no-cache", "--cookies"])
             .arg(jar)
             .args(args)
             .arg("get-token")
-            .output()
-            .unwrap();
-        (out.status.code(), stderr_of(&out))
+            .ran();
+        ran.context(format!("SAML_LOGIN_HEADLESS_MODE={var:?}"))
     };
 
     // The file says chromium: Chromium is looked for although the session is valid.
-    let (code, stderr) = run(&[], &jar, None);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(NO_CHROME), "{stderr}");
+    run(&[], &jar, None).code(1).stderr_has(NO_CHROME);
     // The variable and the flag say otherwise; the flag wins over the variable.
-    let (code, stderr) = run(&[], &jar, Some("auto"));
-    assert_eq!(code, Some(0), "{stderr}");
-    let (code, stderr) = run(&["--headless-mode", "http"], &jar, Some("chromium"));
-    assert_eq!(code, Some(0), "{stderr}");
-    let (code, stderr) = run(&["--headless-mode", "chromium"], &jar, Some("http"));
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(NO_CHROME), "{stderr}");
+    run(&[], &jar, Some("auto")).code(0);
+    run(&["--headless-mode", "http"], &jar, Some("chromium")).code(0);
+    run(&["--headless-mode", "chromium"], &jar, Some("http"))
+        .code(1)
+        .stderr_has(NO_CHROME);
 
     // http with an expired session: the error says so; no browser is looked for.
-    let (code, stderr) = run(&["--headless-mode", "http"], &expired, None);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the stored IdP session has expired"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--save-cookies"), "{stderr}");
-    assert!(!stderr.contains(NO_CHROME), "{stderr}");
-    assert!(!stderr.contains("expired-value"), "{stderr}");
+    run(&["--headless-mode", "http"], &expired, None)
+        .code(1)
+        .stderr_has("the stored IdP session has expired")
+        .stderr_has("--save-cookies")
+        .stderr_lacks(NO_CHROME)
+        .stderr_lacks("expired-value");
 
     // A value that is no mode: the flag is a usage error, the file names the setting.
-    let (code, stderr) = run(&["--headless-mode", "sometimes"], &jar, None);
-    assert_eq!(code, Some(2), "{stderr}");
+    run(&["--headless-mode", "sometimes"], &jar, None).code(2);
     env.config(&config(&idp, port, "headless_mode = sometimes\n"));
-    let (code, stderr) = run(&[], &jar, None);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("headless_mode"), "{stderr}");
-    assert!(stderr.contains("not a headless mode"), "{stderr}");
+    run(&[], &jar, None)
+        .code(1)
+        .stderr_has("headless_mode")
+        .stderr_has("not a headless mode");
 }
 
 /// The IdP's form is judged by the callback's own checks: a foreign `RelayState` is
@@ -381,20 +362,14 @@ fn a_foreign_relay_state_in_the_form_is_refused() {
     let env = no_browser_env();
     env.config(&config(&idp, port, "headless_mode = http\n"));
     let jar = private_jar(&env, "jar.txt", SESSION);
-    let out = env
-        .cmd()
+    env.cmd()
         .arg("--cookies")
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty());
-    assert!(
-        stderr.contains("its RelayState is not the one we sent"),
-        "{stderr}"
-    );
+        .ran()
+        .code(1)
+        .stdout_empty()
+        .stderr_has("its RelayState is not the one we sent");
     assert!(
         holder.accept().is_err(),
         "nothing reached the callback port"
@@ -405,14 +380,12 @@ fn a_foreign_relay_state_in_the_form_is_refused() {
 #[test]
 fn the_setting_is_in_the_help_and_the_manual() {
     let env = Env::new();
-    let out = env.cmd().arg("--help").output().unwrap();
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("--headless-mode"), "{help}");
-    assert!(help.contains("SAML_LOGIN_HEADLESS_MODE"), "{help}");
-    let out = env.cmd().arg("man").output().unwrap();
-    let man = String::from_utf8_lossy(&out.stdout);
-    assert!(man.contains("headless_mode"), "{man}");
-    assert!(man.contains("SAML_LOGIN_HEADLESS_MODE"), "{man}");
+    env.call(&["--help"])
+        .stdout_has("--headless-mode")
+        .stdout_has("SAML_LOGIN_HEADLESS_MODE");
+    env.call(&["man"])
+        .stdout_has("headless_mode")
+        .stdout_has("SAML_LOGIN_HEADLESS_MODE");
 }
 
 /// SimpleSAMLphp: a session made by Chromium with the service account, kept in a jar;
@@ -452,14 +425,13 @@ fn simplesamlphp_gives_the_same_answer_either_way() {
         .var("SAML_LOGIN_PASSWORD", PASSWORD);
     maker.config(&ssp_config(""));
     let jar = maker.path("jar.txt");
-    let out = maker
+    maker
         .cmd()
         .arg("--save-cookies")
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
+        .ran()
+        .success();
     let sessions = ssp.sessions();
 
     let chromium = chromium_env().sts(&moto);
@@ -473,18 +445,16 @@ fn simplesamlphp_gives_the_same_answer_either_way() {
             .args(["--no-cache", "--cookies"])
             .arg(&jar)
             .arg("get-token")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
+            .ran()
+            .success()
+            .out;
         tokens.push(decode_saml(&String::from_utf8(out.stdout).unwrap()));
-        let out = env
-            .cmd()
+        env.cmd()
             .args(["-c", "dev", "--cookies"])
             .arg(&jar)
             .arg("aws-assume-role")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
+            .ran()
+            .success();
         assert_eq!(
             caller_identity(&moto, &env.credentials_path(), "dev"),
             "arn:aws:sts::123456789012:assumed-role/Developer/robot@example.org"
@@ -501,18 +471,20 @@ fn simplesamlphp_gives_the_same_answer_either_way() {
     // The server ends the session: without a browser the run names what is missing.
     assert!(ssp.expire_sessions() > 0);
     let started = Instant::now();
-    let out = browserless
+    let ran = browserless
         .cmd()
         .args(["--no-cache", "--cookies"])
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("needs a browser"), "{stderr}");
-    assert!(stderr.contains(NO_CHROME), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(15));
+        .ran();
+    let elapsed = started.elapsed();
+    ran.code(1)
+        .stderr_has("needs a browser")
+        .stderr_has(NO_CHROME)
+        .check(
+            elapsed < Duration::from_secs(15),
+            &format!("took {elapsed:?}"),
+        );
 }
 
 /// What two responses to the same session must share: every attribute's name and

@@ -105,19 +105,16 @@ fn a_lock_waiter_gives_up_after_its_timeout_plus_30_s() {
     let holder = GroupGuard::spawn(cmd);
     drop(connect_within(port, Duration::from_secs(30)));
     let started = Instant::now();
-    let (out, stderr) = env.run(&["-c", "dev", "--timeout", "2", "aws-assume-role"]);
+    let ran = env.call(&["-c", "dev", "--timeout", "2", "aws-assume-role"]);
     let waited = started.elapsed();
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    ran.failure()
+        .stderr_has(&format!(
             "waiting for the login in saml-login pid {}",
             holder.id()
-        )),
-        "{stderr}"
-    );
-    assert!(
-        waited >= Duration::from_secs(32) && waited < Duration::from_secs(60),
-        "gave up after {waited:?}: {stderr}"
-    );
+        ))
+        .check(
+            waited >= Duration::from_secs(32) && waited < Duration::from_secs(60),
+            &format!("gave up after {waited:?}"),
+        );
     drop(holder);
 }

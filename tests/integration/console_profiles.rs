@@ -13,16 +13,6 @@ use crate::support::*;
 const CREDENTIALS: &str = "[dev]\naws_access_key_id = ASIADEV\naws_secret_access_key = devSecret\naws_session_token = devToken\n\
 [prod]\naws_access_key_id = ASIAPROD\naws_secret_access_key = prodSecret\naws_session_token = prodToken\n";
 
-fn world(name: &str, defaults: &str) -> ConsoleWorld {
-    let w = ConsoleWorld::new(name);
-    w.env.write(".aws/credentials", CREDENTIALS);
-    w.env.config(&format!(
-        "[DEFAULT]\nidp_url = https://idp.example\nclient_id = c\nconsole_browser = {}\n{defaults}",
-        w.wrapper.display()
-    ));
-    w
-}
-
 /// Run saml-login with `args` to its end (at most 120 s), reading the command line of
 /// every browser process of the test's HOME meanwhile: its stderr, and those lines.
 fn run_watching_argv(w: &ConsoleWorld, args: &[&str]) -> (String, Vec<String>) {
@@ -87,10 +77,9 @@ fn assert_no_token_on_any_command_line(w: &ConsoleWorld, argv: &[String]) {
 fn two_accounts_two_browser_profiles_each_with_its_own_console_cookie_and_deep_link() {
     let _serial = serial();
     // One browser profile per AWS profile, from the configuration.
-    let w = world(
-        "two_accounts_two_browser_profiles",
-        "browser_profile = true\n",
-    );
+    let w = ConsoleWorld::new("two_accounts_two_browser_profiles")
+        .credentials(CREDENTIALS)
+        .defaults("browser_profile = true\n");
     let _browsers = BrowserGuard(&w.env);
     let (dev_err, mut argv) = run_watching_argv(
         &w,
@@ -165,7 +154,7 @@ fn two_accounts_two_browser_profiles_each_with_its_own_console_cookie_and_deep_l
 #[test]
 fn logout_opens_the_sign_out_in_that_profiles_browser() {
     let _serial = serial();
-    let w = world("logout", "");
+    let w = ConsoleWorld::new("logout").credentials(CREDENTIALS);
     let _browsers = BrowserGuard(&w.env);
     run_watching_argv(
         &w,
@@ -218,7 +207,7 @@ fn logout_opens_the_sign_out_in_that_profiles_browser() {
 fn a_second_account_in_a_shared_browser_profile_adds_a_session() {
     let _serial = serial();
     // Both AWS profiles share the browser profile "team" (SAML_LOGIN_BROWSER_PROFILE).
-    let mut w = world("multi_session", "");
+    let mut w = ConsoleWorld::new("multi_session").credentials(CREDENTIALS);
     w.env
         .vars
         .push(("SAML_LOGIN_BROWSER_PROFILE".into(), "team".into()));
@@ -262,7 +251,7 @@ fn a_second_account_in_a_shared_browser_profile_adds_a_session() {
 
 #[test]
 fn bad_console_values_give_one_line_and_exit_2() {
-    let w = world("bad_values", "");
+    let w = ConsoleWorld::new("bad_values").credentials(CREDENTIALS);
     for (args, says) in [
         (
             &["--service", "S3!"][..],
@@ -287,10 +276,7 @@ fn bad_console_values_give_one_line_and_exit_2() {
     ] {
         let mut all = vec!["aws-console", "--profile", "dev"];
         all.extend_from_slice(args);
-        let (out, stderr) = w.env.run(&all);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty());
+        w.env.call(&all).code(2).stderr_has(says).stdout_empty();
     }
     assert!(w.requests().is_empty(), "no bad value reached the network");
     assert!(!w.env.path(".local/share/saml-login/console").exists());

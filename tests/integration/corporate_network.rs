@@ -28,19 +28,22 @@ fn world() -> (Env, Server) {
 }
 
 /// `aws-assume-role` from the saved response, with `extra` flags first.
-fn assume(env: &Env, extra: &[&str]) -> (std::process::Output, String, Duration) {
+fn assume(env: &Env, extra: &[&str]) -> (Ran, Duration) {
     let started = Instant::now();
-    let out = env
+    let ran = env
         .cmd()
         .args(extra)
         .args(["-c", "dev", "--saml-response-file"])
         .arg(env.path("saved.b64"))
         // A login each time, never the profile the last run stored.
         .args(["aws-assume-role", "--force"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stderr, started.elapsed())
+        .ran();
+    (ran, started.elapsed())
+}
+
+/// How many lines `ran` wrote to stderr.
+fn stderr_lines(ran: &Ran) -> usize {
+    ran.stderr().lines().count()
 }
 
 fn proxied_sts(env: Env, proxy: &Mitm, credentials: Option<&str>) -> Env {
@@ -54,8 +57,7 @@ fn sts_goes_through_the_inspecting_proxy_with_its_ca_added() {
     let proxy = Mitm::proxy(&[(STS_HOST, moto.port)], &[]);
     let (env, _idp) = world();
     let env = proxied_sts(env, &proxy, None).var("AWS_CA_BUNDLE", proxy.ca.display().to_string());
-    let (out, stderr, _) = assume(&env, &[]);
-    assert!(out.status.success(), "{stderr}");
+    assume(&env, &[]).0.success();
     assert!(env.credentials().contains("[dev]"), "{}", env.credentials());
     assert_eq!(proxy.connects(), vec![format!("{STS_HOST}:443")]);
     assert_eq!(proxy.requests(), vec![format!("POST {STS_HOST}/")]);
@@ -67,20 +69,16 @@ fn an_untrusted_inspecting_proxy_fails_fast_naming_host_issuer_and_setting() {
     let proxy = Mitm::proxy(&[(STS_HOST, moto.port)], &[]);
     let (env, _idp) = world();
     let env = proxied_sts(env, &proxy, None);
-    let (out, stderr, took) = assume(&env, &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let line = stderr.lines().next().unwrap_or_default();
-    assert!(line.contains(STS_HOST), "{stderr}");
-    assert!(
-        line.contains("CN=mitmproxy"),
-        "the issuer presented: {stderr}"
-    );
-    assert!(
-        line.contains("AWS_CA_BUNDLE="),
-        "the setting to set: {stderr}"
-    );
-    assert!(line.contains("not trusted"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    let (ran, took) = assume(&env, &[]);
+    let lines = stderr_lines(&ran);
+    // One line (so what it has, its one line has), naming the host, the issuer
+    // presented, and the setting to set.
+    ran.code(1)
+        .check(lines == 1, "one line")
+        .stderr_has(STS_HOST)
+        .stderr_has("CN=mitmproxy")
+        .stderr_has("AWS_CA_BUNDLE=")
+        .stderr_has("not trusted");
     assert!(took < Duration::from_secs(20), "fast: {took:?}");
     assert!(
         proxy.requests().is_empty(),
@@ -105,23 +103,21 @@ fn an_added_ca_never_replaces_the_system_roots() {
             "AWS_ENDPOINT_URL_STS",
             format!("https://localhost:{}", front.port),
         );
-    let (out, stderr, _) = assume(&env, &[]);
-    assert!(
-        out.status.success(),
-        "the system's CA still verifies: {stderr}"
-    );
+    // The system's CA still verifies.
+    assume(&env, &[]).0.success();
     // And the bundle adds: the front's CA given only as --ca-bundle verifies too.
     let env = env
         .var("SSL_CERT_FILE", other.ca.display().to_string())
         .var("AWS_CA_BUNDLE", "");
-    let (out, stderr, _) = assume(&env, &["--ca-bundle", &front.ca.display().to_string()]);
-    assert!(out.status.success(), "--ca-bundle adds: {stderr}");
-    let (out, stderr, _) = assume(&env, &[]);
-    assert_eq!(out.status.code(), Some(1), "without it, refused: {stderr}");
-    assert!(
-        stderr.contains("localhost") && stderr.contains("not trusted"),
-        "{stderr}"
-    );
+    assume(&env, &["--ca-bundle", &front.ca.display().to_string()])
+        .0
+        .success();
+    // Without it, refused.
+    assume(&env, &[])
+        .0
+        .code(1)
+        .stderr_has("localhost")
+        .stderr_has("not trusted");
 }
 
 #[test]
@@ -135,18 +131,18 @@ fn no_proxy_routes_around_the_proxy_and_loopback_never_goes_through_it() {
         .var("http_proxy", proxy.url(None))
         .var("ALL_PROXY", proxy.url(None))
         .var("AWS_ENDPOINT_URL_STS", moto.url.clone());
-    let (out, stderr, _) = assume(&env, &[]);
-    assert!(out.status.success(), "{stderr}");
+    assume(&env, &[]).0.success();
     // NO_PROXY (lower case wins over upper case): a made-up name goes direct, so its
     // name cannot even be resolved, and the proxy sees nothing.
     let env = env
         .var("AWS_ENDPOINT_URL_STS", format!("https://{STS_HOST}"))
         .var("NO_PROXY", "nothing.example")
         .var("no_proxy", ".example.test");
-    let (out, stderr, _) = assume(&env, &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(STS_HOST), "{stderr}");
-    assert!(!stderr.contains("through proxy"), "{stderr}");
+    assume(&env, &[])
+        .0
+        .code(1)
+        .stderr_has(STS_HOST)
+        .stderr_lacks("through proxy");
     assert!(
         proxy.flows().is_empty(),
         "the proxy saw {:?}",
@@ -164,22 +160,20 @@ fn proxy_authentication_407_is_named_and_credentials_succeed_unshown() {
     let (without, _idp) = world();
     let without =
         proxied_sts(without, &proxy, None).var("AWS_CA_BUNDLE", proxy.ca.display().to_string());
-    let (out, stderr, _) = assume(&without, &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("407") && stderr.contains("proxy authentication"),
-        "{stderr}"
-    );
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let (ran, _) = assume(&without, &[]);
+    let lines = stderr_lines(&ran);
+    ran.code(1)
+        .stderr_has("407")
+        .stderr_has("proxy authentication")
+        .check(lines == 1, "one line");
     let (with, _idp2) = world();
     let with = proxied_sts(with, &proxy, Some("alice:s3cr3t-pw"))
         .var("AWS_CA_BUNDLE", proxy.ca.display().to_string());
-    let (out, stderr, _) = assume(&with, &["--verbose"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        !stderr.contains("s3cr3t-pw"),
-        "the password is never shown: {stderr}"
-    );
+    // The password is never shown.
+    assume(&with, &["--verbose"])
+        .0
+        .success()
+        .stderr_lacks("s3cr3t-pw");
     // mitmproxy takes the credentials off before its addons see them: that the
     // proxy, which refused the first CONNECT, let this one's request through is the proof.
     assert_eq!(proxy.connects().len(), 2, "{:?}", proxy.flows());
@@ -221,21 +215,22 @@ fn throttling_is_retried_with_backoff_and_said() {
     let sts = sts_recorder(&moto, &["--error", "Throttling", "--fail-first", "2"]);
     let (env, _idp) = world();
     let env = env.sts(&sts);
-    let (out, stderr, took) = assume(&env, &[]);
-    assert!(out.status.success(), "{stderr}");
+    let (ran, took) = assume(&env, &[]);
+    let stderr = ran.stderr();
     let retries: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("retrying in"))
         .collect();
-    assert_eq!(retries.len(), 2, "{stderr}");
-    assert!(
-        retries[0].starts_with("saml-login: STS is throttling; retrying in "),
-        "{stderr}"
-    );
-    assert!(
-        retries[0].ends_with("s (2 of 3)") && retries[1].ends_with("s (3 of 3)"),
-        "{stderr}"
-    );
+    ran.success()
+        .check(retries.len() == 2, "two retries said")
+        .check(
+            retries[0].starts_with("saml-login: STS is throttling; retrying in "),
+            "the first says STS is throttling",
+        )
+        .check(
+            retries[0].ends_with("s (2 of 3)") && retries[1].ends_with("s (3 of 3)"),
+            "the attempts counted",
+        );
     assert_eq!(sts_calls(&sts).len(), 3);
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
@@ -249,14 +244,14 @@ fn a_busy_sts_that_stays_busy_ends_after_three_attempts() {
     );
     let (env, _idp) = world();
     let env = env.sts(&sts);
-    let (out, stderr, _) = assume(&env, &[]);
-    assert_eq!(out.status.code(), Some(5), "{stderr}");
-    assert_eq!(
-        stderr.matches("STS is unavailable; retrying in").count(),
-        2,
-        "{stderr}"
-    );
-    assert!(stderr.contains("STS ServiceUnavailable"), "{stderr}");
+    let (ran, _) = assume(&env, &[]);
+    let retries = ran
+        .stderr()
+        .matches("STS is unavailable; retrying in")
+        .count();
+    ran.code(5)
+        .check(retries == 2, &format!("{retries} retries said, not 2"))
+        .stderr_has("STS ServiceUnavailable");
     assert_eq!(sts_calls(&sts).len(), 3);
 }
 
@@ -267,9 +262,11 @@ fn refusals_that_cannot_succeed_are_never_retried() {
         let sts = sts_recorder(&moto, &["--error", kind, "--fail-first", "9"]);
         let (env, _idp) = world();
         let env = env.sts(&sts);
-        let (out, stderr, _) = assume(&env, &[]);
-        assert_eq!(out.status.code(), Some(5), "{kind}: {stderr}");
-        assert!(!stderr.contains("retrying"), "{kind}: {stderr}");
+        assume(&env, &[])
+            .0
+            .context(kind)
+            .code(5)
+            .stderr_lacks("retrying");
         assert_eq!(sts_calls(&sts).len(), 1, "{kind}");
     }
 }
@@ -279,27 +276,23 @@ fn a_stalled_sts_ends_within_the_http_timeout_naming_the_host() {
     let sts = Server::python("sts_errors.py", &["--stall"]);
     let (env, _idp) = world();
     let env = env.sts(&sts).var("SAML_LOGIN_HTTP_TIMEOUT", "2");
-    let (out, stderr, took) = assume(&env, &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("127.0.0.1:{}", sts.port)),
-        "{stderr}"
-    );
-    assert!(stderr.contains("did not answer"), "{stderr}");
+    let (ran, took) = assume(&env, &[]);
+    ran.code(1)
+        .stderr_has(&format!("127.0.0.1:{}", sts.port))
+        .stderr_has("did not answer");
     assert!(took < Duration::from_secs(15), "{took:?}");
 }
 
 #[test]
 fn the_first_ctrl_c_ends_a_network_wait_and_frees_the_login_lock() {
     let sts = Server::python("sts_errors.py", &["--stall"]);
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&sts).test_browser("");
-    env.config(&format!(
-        "{}\n[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
-        config_for(&idp, port)
-    ));
+    let World { env, idp: _idp, .. } = World::new()
+        .sts_url(&sts.url)
+        .section(
+            "dev",
+            "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        )
+        .build();
     let mut cmd = env.saml_login();
     cmd.args(["-c", "dev", "aws-assume-role"]);
     let mut child = GroupGuard::spawn(cmd);
@@ -385,10 +378,12 @@ fn doctor_shows_proxy_verification_and_issuer_for_every_endpoint() {
         vars: env.vars.clone(),
     }
     .var("AWS_CA_BUNDLE", proxy.ca.display().to_string());
-    let out = with_ca.cmd().arg("doctor").output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let doctor = with_ca
+        .call(&["doctor"])
+        .success()
+        .stdout_lacks("d0ct0r-pw")
+        .stderr_lacks("d0ct0r-pw");
+    let stdout = doctor.stdout();
     for host in ["idp.example.test", STS_HOST, "signin.example.test"] {
         let line = stdout
             .lines()
@@ -404,7 +399,6 @@ fn doctor_shows_proxy_verification_and_issuer_for_every_endpoint() {
         );
     }
     assert!(stdout.contains("AWS_CA_BUNDLE="), "{stdout}");
-    assert!(!stdout.contains("d0ct0r-pw") && !stderr.contains("d0ct0r-pw"));
     assert_eq!(proxy.connects().len(), 3, "{:?}", proxy.flows());
     assert!(
         proxy.requests().is_empty(),
@@ -412,9 +406,10 @@ fn doctor_shows_proxy_verification_and_issuer_for_every_endpoint() {
         proxy.requests()
     );
     // Without the proxy's CA: exit 1, each endpoint not verified, issuer still named.
-    let out = env.cmd().arg("doctor").output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert_eq!(stdout.matches("TLS NOT verified").count(), 3, "{stdout}");
-    assert!(stdout.contains("CN=mitmproxy"), "{stdout}");
+    let doctor = env.call(&["doctor"]).code(1).stdout_has("CN=mitmproxy");
+    let unverified = doctor.stdout().matches("TLS NOT verified").count();
+    doctor.check(
+        unverified == 3,
+        &format!("{unverified} endpoints not verified, not 3"),
+    );
 }

@@ -11,10 +11,6 @@ fn world(idp_args: &[&str]) -> (Env, Server, Server) {
     (w.env, w.idp, w.moto.unwrap())
 }
 
-fn json(out: &std::process::Output) -> serde_json::Value {
-    Ran::from(out).success().stdout_json()
-}
-
 #[test]
 fn credential_process_json_cache_hit_and_refresh() {
     let (env, idp, _moto) = world(&[]);
@@ -42,12 +38,10 @@ fn credential_process_json_cache_hit_and_refresh() {
     assert_eq!(idp.samlp_requests(), 1);
 
     // A cache hit: the same keys, no request to the IdP.
-    let again = json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    let again = env
+        .call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(again["AccessKeyId"], first["AccessKeyId"]);
     assert_eq!(idp.samlp_requests(), 1, "a cache hit makes no login");
     let cache_dir = env.path(".cache/saml-login/credentials");
@@ -82,12 +76,10 @@ fn credential_process_json_cache_hit_and_refresh() {
         .unwrap()
         .into();
     std::fs::write(&entry, cached.to_string()).unwrap();
-    let refreshed = json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    let refreshed = env
+        .call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_ne!(refreshed["AccessKeyId"], first["AccessKeyId"]);
     assert_eq!(
         idp.samlp_requests(),
@@ -107,12 +99,9 @@ fn credential_process_json_cache_hit_and_refresh() {
         serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     cached["not_on_or_after"] = "2020-01-01T00:00:00Z".into();
     std::fs::write(&entry, cached.to_string()).unwrap();
-    json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process", "--force"])
-            .output()
-            .unwrap(),
-    );
+    env.call(&["-c", "dev", "credential-process", "--force"])
+        .success()
+        .stdout_json();
     assert_eq!(
         idp.samlp_requests(),
         2,
@@ -181,32 +170,15 @@ fn env_prints_exports_a_shell_can_eval() {
     let (env, _idp, _moto) = world(&[]);
     let out = env.cmd().args(["-c", "dev", "env"]).ran().success().out;
     let script = String::from_utf8(out.stdout).unwrap();
-    let check = std::process::Command::new("sh")
+    std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{script}\necho \"$AWS_ACCESS_KEY_ID\""))
-        .output()
-        .unwrap();
-    assert!(String::from_utf8(check.stdout).unwrap().starts_with("ASIA"));
-    let fish = env
-        .cmd()
-        .args(["-c", "dev", "env", "--shell", "fish"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8(fish.stdout)
-            .unwrap()
-            .contains("set -gx AWS_SESSION_TOKEN '")
-    );
-    let ps = env
-        .cmd()
-        .args(["-c", "dev", "env", "--shell", "powershell"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8(ps.stdout)
-            .unwrap()
-            .contains("$Env:AWS_ACCESS_KEY_ID = '")
-    );
+        .ran()
+        .stdout_matches(r"\AASIA");
+    env.call(&["-c", "dev", "env", "--shell", "fish"])
+        .stdout_has("set -gx AWS_SESSION_TOKEN '");
+    env.call(&["-c", "dev", "env", "--shell", "powershell"])
+        .stdout_has("$Env:AWS_ACCESS_KEY_ID = '");
 }
 
 #[test]
@@ -362,11 +334,10 @@ fn open_console_after_assume_role() {
 fn completions_and_man_page() {
     let env = Env::new();
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = env.cmd().args(["completions", shell]).output().unwrap();
-        assert!(out.status.success(), "{shell}");
-        assert!(out.stderr.is_empty(), "{shell}");
-        let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.contains("credential-process"), "{shell}");
+        env.call(&["completions", shell])
+            .success()
+            .stderr_eq("")
+            .stdout_has("credential-process");
     }
     let out = env.cmd().arg("man").ran().success().out;
     assert!(out.stderr.is_empty());
@@ -420,19 +391,14 @@ _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
 "#;
-    let out = env
-        .command(python())
+    env.command(python())
         .args(["-c", script])
         .arg(assert_cmd::cargo::cargo_bin("saml-login"))
         .env("TERM", "xterm")
-        .output()
-        .unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{screen}");
-    assert!(
-        screen.contains("Admin@sandbox") && screen.contains("Developer@sandbox"),
-        "{screen}"
-    );
+        .ran()
+        .success()
+        .stdout_has("Admin@sandbox")
+        .stdout_has("Developer@sandbox");
     assert!(
         env.credentials().contains("[Developer@sandbox]\n"),
         "{}",

@@ -135,35 +135,33 @@ fn renewal_before_expiry_one_sts_call_per_period_not_per_request() {
     let (env, idp, recorder, _moto) = world(&["--session-duration", "900"], false);
     let env = env.var("SAML_LOGIN_TEST_REFRESH_MARGIN", "893");
     let started = Instant::now();
-    let out = env
+    let job = env
         .cmd()
         .args(["-c", "dev", "exec", "--server", "--"])
         .arg(python())
         .args(["-c", POLL_ENDPOINT, "17"])
-        .output()
-        .unwrap();
+        .ran();
     let ran = started.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let job = job.success();
+    let seen = job.stdout_json();
     let keys = seen["keys"].as_array().unwrap().len();
     let requests = seen["requests"].as_u64().unwrap();
     let calls = assume_calls(&recorder);
     assert_eq!(seen["expired"], 0, "{seen}");
     // The job (17 s) spans two renewals at least (at 7 s and 14 s).
-    assert!(keys >= 3, "renewed keys reached the job: {seen}\n{stderr}");
-    // One STS call per period: each key the job saw, and at most one renewal more that
-    // landed after its last request.
-    assert!(
-        calls == keys || calls == keys + 1,
-        "{calls} STS calls for {keys} keys: {seen}\n{stderr}"
-    );
-    assert!(
-        requests >= 4 * keys as u64,
-        "many requests, few STS calls: {seen}"
-    );
-    // The renewals came from the cached assertion: one login in all.
-    assert_eq!(idp.samlp_requests(), 1, "{stderr}");
+    job.check(keys >= 3, &format!("renewed keys reached the job: {seen}"))
+        // One STS call per period: each key the job saw, and at most one renewal more
+        // that landed after its last request.
+        .check(
+            calls == keys || calls == keys + 1,
+            &format!("{calls} STS calls for {keys} keys: {seen}"),
+        )
+        .check(
+            requests >= 4 * keys as u64,
+            &format!("many requests, few STS calls: {seen}"),
+        )
+        // The renewals came from the cached assertion: one login in all.
+        .check(idp.samlp_requests() == 1, "one login in all");
     assert!(
         calls as u64 <= ran.as_secs() / 7 + 2,
         "{calls} STS calls in {ran:?}"
@@ -244,11 +242,10 @@ fn serve_answers_an_error_json_at_once_while_a_person_must_log_in() {
 fn serve_refuses_every_interface_unless_asked() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://idp.example.test\nclient_id = c\n");
-    let (out, stderr) = env.run(&["serve", "--address", "0.0.0.0"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--all-interfaces"), "{stderr}");
-    let (out, stderr) = env.run(&["serve", "--address", "::"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    env.call(&["serve", "--address", "0.0.0.0"])
+        .code(2)
+        .stderr_has("--all-interfaces");
+    env.call(&["serve", "--address", "::"]).code(2);
 }
 
 #[test]
@@ -309,18 +306,14 @@ fn status_lists_profiles_with_time_left_and_the_cached_assertion() {
             .contains("/samlp/test-client")
     );
     // Not a terminal: one tab-separated line each, expiring ones marked.
-    let out = env.cmd().arg("status").output().unwrap();
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        table.starts_with("KIND\tNAME\tACCOUNT\tROLE\tLEFT\tSTATE\n"),
-        "{table}"
-    );
-    assert!(
-        table
-            .lines()
-            .any(|l| l.starts_with("profile\tsoon\tsandbox\tOps\t") && l.ends_with("expiring !")),
-        "{table}"
-    );
+    let status = env.call(&["status"]);
+    let marked = status
+        .stdout()
+        .lines()
+        .any(|l| l.starts_with("profile\tsoon\tsandbox\tOps\t") && l.ends_with("expiring !"));
+    status
+        .stdout_matches("\\AKIND\tNAME\tACCOUNT\tROLE\tLEFT\tSTATE\n")
+        .check(marked, "the expiring profile's line, marked");
 }
 
 /// `serve` on the ECS container address (169.254.170.2, which the SDKs accept over plain

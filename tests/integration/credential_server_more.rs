@@ -46,17 +46,14 @@ fn a_chained_profiles_served_keys_renew_hop_by_hop_across_expiries() {
         ),
     );
     let env = env.var("SAML_LOGIN_TEST_REFRESH_MARGIN", "893");
-    let out = env
+    let job = env
         .cmd()
         .args(["exec", "--server", "--profile", "deploy", "--"])
         .arg(python())
         .args(["-c", POLL_ENDPOINT, "17"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+        .ran()
+        .success();
+    let seen = job.stdout_json();
     let keys = seen["keys"].as_array().unwrap().len();
     assert_eq!(seen["expired"], 0, "{seen}");
     assert_eq!(
@@ -64,20 +61,24 @@ fn a_chained_profiles_served_keys_renew_hop_by_hop_across_expiries() {
         serde_json::json!(["arn:aws:sts::123456789012:assumed-role/Deployer/ci"]),
         "every key served is the chained role's: {seen}"
     );
-    assert!(
-        keys >= 3,
-        "renewed chained keys reached the job: {seen}\n{stderr}"
-    );
     // Hop by hop: one AssumeRole per period (each key the job saw, and at most one
     // renewal that landed after its last request), while the SAML hop's keys still
     // serve: one login and one AssumeRoleWithSAML in all.
     let hops = calls_of(&recorder, "AssumeRole");
-    assert!(
+    let saml_calls = calls_of(&recorder, "AssumeRoleWithSAML");
+    job.check(
+        keys >= 3,
+        &format!("renewed chained keys reached the job: {seen}"),
+    )
+    .check(
         hops == keys || hops == keys + 1,
-        "{hops} AssumeRole calls for {keys} keys: {seen}\n{stderr}"
-    );
-    assert_eq!(calls_of(&recorder, "AssumeRoleWithSAML"), 1, "{stderr}");
-    assert_eq!(idp.samlp_requests(), 1, "{stderr}");
+        &format!("{hops} AssumeRole calls for {keys} keys: {seen}"),
+    )
+    .check(
+        saml_calls == 1,
+        &format!("{saml_calls} AssumeRoleWithSAML calls"),
+    )
+    .check(idp.samlp_requests() == 1, "one login in all");
 }
 
 /// `status --json`'s rows of kind `server`.
@@ -164,14 +165,13 @@ fn status_lists_the_running_servers_and_forgets_them_when_they_end() {
     assert!(!all.contains("ASIA"), "no key in status: {all}");
     // The exec server ended with its command: only `serve` is left; then none.
     assert_eq!(servers(&env).len(), 1);
-    let out = env.cmd().arg("status").output().unwrap();
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        table.lines().any(|l| l.starts_with(&format!(
+    let status = env.call(&["status"]);
+    let listed = status.stdout().lines().any(|l| {
+        l.starts_with(&format!(
             "server\t{uri} section dev (serve)\tsandbox\tDeveloper\t"
-        )) && l.ends_with("\tvalid")),
-        "{table}"
-    );
+        )) && l.ends_with("\tvalid")
+    });
+    status.check(listed, "the serve server's line");
     let _ = Command::new("kill")
         .args(["-TERM", &serve.id().to_string()])
         .status();

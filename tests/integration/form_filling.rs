@@ -12,8 +12,8 @@ use crate::support::*;
 const FAST: Duration = Duration::from_secs(15);
 
 /// Run `get-token --headless` against `idp` with the given service account, bounded
-/// at 90 s; returns (exit code, stderr, elapsed).
-fn get_token(idp: &Server, account: Option<(&str, &str)>) -> (Option<i32>, String, Duration) {
+/// at 90 s; returns the run (checked not to show the password) and how long it took.
+fn get_token(idp: &Server, account: Option<(&str, &str)>) -> (Ran, Duration) {
     let port = free_port();
     let mut env = Env::new();
     if let Some((user, password)) = account {
@@ -26,20 +26,17 @@ fn get_token(idp: &Server, account: Option<(&str, &str)>) -> (Option<i32>, Strin
         idp.url
     ));
     let started = Instant::now();
-    let out = env
+    let mut ran = env
         .cmd()
         .timeout(Duration::from_secs(90))
         .args(["--no-cache", "get-token"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    if account.is_some_and(|(_, p)| !p.is_empty()) {
-        assert!(
-            !stderr.contains(account.unwrap().1),
-            "password leaked: {stderr}"
-        );
+        .ran();
+    let elapsed = started.elapsed();
+    if let Some((_, password)) = account.filter(|(_, p)| !p.is_empty()) {
+        // The password never leaks.
+        ran = ran.stderr_lacks(password);
     }
-    (out.status.code(), stderr, started.elapsed())
+    (ran, elapsed)
 }
 
 fn callback_idp(args: &[&str]) -> Server {
@@ -52,14 +49,11 @@ fn callback_idp(args: &[&str]) -> Server {
 fn wrong_password_fails_within_seconds_naming_the_user() {
     let _serial = serial();
     let idp = callback_idp(&["--user", "robot:right-Pa55"]);
-    let (code, stderr, elapsed) = get_token(&idp, Some(("robot", "wrong-Pa55")));
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the IdP rejected the login of `robot`"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("Wrong email or password"), "{stderr}");
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = get_token(&idp, Some(("robot", "wrong-Pa55")));
+    ran.code(1)
+        .stderr_has("the IdP rejected the login of `robot`")
+        .stderr_has("Wrong email or password")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
 }
 
 #[test]
@@ -104,56 +98,47 @@ fn wrong_password_on_a_one_page_form_fails_within_seconds() {
         "--user-field",
         "login_email",
     ]);
-    let (code, stderr, elapsed) = get_token(&idp, Some(("robot@example.com", "wrong-Pa55")));
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the IdP rejected the login of `robot@example.com`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("Incorrect username or password."),
-        "{stderr}"
-    );
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = get_token(&idp, Some(("robot@example.com", "wrong-Pa55")));
+    ran.code(1)
+        .stderr_has("the IdP rejected the login of `robot@example.com`")
+        .stderr_has("Incorrect username or password.")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
 }
 
 #[test]
 fn mfa_prompt_fails_within_15_s_naming_what_it_asks_for() {
     let _serial = serial();
     let idp = callback_idp(&["--user", "robot:right-Pa55", "--after-login", "mfa"]);
-    let (code, stderr, elapsed) = get_token(&idp, Some(("robot", "right-Pa55")));
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("\"Verify your identity\""), "{stderr}");
-    assert!(
-        stderr.contains("Enter the code from your authenticator app"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--show-browser"), "{stderr}");
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = get_token(&idp, Some(("robot", "right-Pa55")));
+    ran.code(1)
+        .stderr_has("\"Verify your identity\"")
+        .stderr_has("Enter the code from your authenticator app")
+        .stderr_has("--show-browser")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
 }
 
 #[test]
 fn consent_page_fails_within_15_s_naming_what_it_asks_for() {
     let _serial = serial();
     let idp = callback_idp(&["--user", "robot:right-Pa55", "--after-login", "consent"]);
-    let (code, stderr, elapsed) = get_token(&idp, Some(("robot", "right-Pa55")));
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("\"Authorize application\""), "{stderr}");
-    assert!(stderr.contains("\"Accept\", \"Decline\""), "{stderr}");
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = get_token(&idp, Some(("robot", "right-Pa55")));
+    ran.code(1)
+        .stderr_has("\"Authorize application\"")
+        .stderr_has("\"Accept\", \"Decline\"")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
 }
 
 #[test]
 fn no_jar_and_no_account_is_not_an_expired_session() {
     let _serial = serial();
     let idp = callback_idp(&[]);
-    let (code, stderr, elapsed) = get_token(&idp, None);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(!stderr.contains("expired"), "{stderr}");
-    assert!(stderr.contains("no IdP session"), "{stderr}");
-    assert!(stderr.contains("--cookies"), "{stderr}");
-    assert!(stderr.contains("SAML_LOGIN_USERNAME"), "{stderr}");
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = get_token(&idp, None);
+    ran.code(1)
+        .stderr_lacks("expired")
+        .stderr_has("no IdP session")
+        .stderr_has("--cookies")
+        .stderr_has("SAML_LOGIN_USERNAME")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
 }
 
 #[test]

@@ -4,20 +4,12 @@
 
 #[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
 
 const SANDBOX: &str = "123456789012";
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A fixture response (base64) written into the test's HOME.
 fn saved(env: &Env, fixture: &str) -> std::path::PathBuf {
@@ -34,48 +26,39 @@ fn saved(env: &Env, fixture: &str) -> std::path::PathBuf {
 /// moto and a HOME whose [dev] names one role, with a saved response for it.
 #[cfg(unix)]
 fn one_role_world() -> (Env, Server, Server) {
-    let moto = moto();
-    let idp = idp(&["--auto-session"]);
-    let env = Env::new().sts(&moto);
-    env.config(&format!(
-        "{}\n[dev]\naws_account = {SANDBOX}\naws_role = Developer\naws_profile = dev\n",
-        config_for(&idp, free_port())
-    ));
-    env.write("saved.b64", &fetch_saml_response(&idp));
-    (env, moto, idp)
+    let w = World::new()
+        .no_callback()
+        .no_browser()
+        .section(
+            "dev",
+            &format!("aws_account = {SANDBOX}\naws_role = Developer\naws_profile = dev\n"),
+        )
+        .saved_response()
+        .build();
+    (w.env, w.moto.unwrap(), w.idp)
 }
 
 #[test]
 fn first_run_without_a_configuration_file_says_it_does_not_exist() {
     let env = Env::new();
-    let out = env.cmd().arg("get-token").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = stderr_of(&out);
-    assert!(
-        stderr.starts_with(&format!(
+    env.call(&["get-token"])
+        .code(1)
+        .stderr_starts(&format!(
             "saml-login: error: {} does not exist (no configuration yet); it needs at least:\n\n[DEFAULT]\nidp_url = https://YOUR-TENANT.auth0.com\nclient_id = YOUR-CLIENT-ID\n",
             env.path(".saml-login").display()
-        )),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("is missing from section"), "{stderr}");
+        ))
+        .stderr_lacks("is missing from section");
     assert!(!env.path(".saml-login").exists(), "no file written");
 
     // pkce-login the same, for its own file.
-    let out = env
-        .cmd_for("pkce-login")
+    env.cmd_for("pkce-login")
         .arg("get-id-jwt")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr_of(&out).starts_with(&format!(
+        .ran()
+        .code(1)
+        .stderr_starts(&format!(
             "pkce-login: error: {} does not exist (no configuration yet); it needs at least:\n",
             env.path(".pkce-login").display()
-        )),
-        "{}",
-        stderr_of(&out)
-    );
+        ));
 }
 
 #[test]
@@ -85,22 +68,17 @@ fn unknown_key_warns_with_did_you_mean() {
         "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n[dev]\naws_rol = Developer\n",
     );
     let response = saved(&env, "auth0-one-role.b64");
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--saml-response-file"])
         .arg(&response)
         .args(["aws-assume-role", "--show"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(
-        stderr_of(&out),
-        format!(
+        .ran()
+        .code(0)
+        .stderr_eq(&format!(
             "saml-login: warning: unknown key aws_rol in [dev] of {}; did you mean aws_role?\n\
              saml-login: warning: the saved SAML response expired at 2019-01-12 10:24 UTC (its NotOnOrAfter); STS refuses an expired assertion: save a new one\n",
             env.path(".saml-login").display()
-        )
-    );
+        ));
 }
 
 #[test]
@@ -113,29 +91,21 @@ fn config_file_in_the_working_directory_is_not_read_silently() {
         "[DEFAULT]\nidp_url = https://phish.example\nclient_id = c\n",
     )
     .unwrap();
-    let out = env
-        .cmd()
+    env.cmd()
         .current_dir(&project)
         .arg("get-token")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = stderr_of(&out);
-    assert!(
-        stderr.starts_with("saml-login: note: not reading ./.saml-login (a file in the working directory could point the login at any page); to use it: --config ./.saml-login\n"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("does not exist"), "{stderr}");
+        .ran()
+        .code(1)
+        .stderr_starts("saml-login: note: not reading ./.saml-login (a file in the working directory could point the login at any page); to use it: --config ./.saml-login\n")
+        .stderr_has("does not exist");
     // Named explicitly, it is used (and no note).
-    let out = env
-        .cmd()
+    env.cmd()
         .current_dir(&project)
         .args(["--config", "./.saml-login", "__sections"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout_of(&out), "DEFAULT\n");
-    assert_eq!(stderr_of(&out), "");
+        .ran()
+        .code(0)
+        .stdout_eq("DEFAULT\n")
+        .stderr_eq("");
 }
 
 #[test]
@@ -143,18 +113,13 @@ fn truncated_response_is_not_well_formed_xml() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
     let response = saved(&env, "truncated.xml");
-    let out = env
-        .cmd()
+    env.cmd()
         .arg("--saml-response-file")
         .arg(&response)
         .args(["aws-assume-role", "--show"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr_of(&out),
-        "saml-login: error: the SAML response is not well-formed XML (line 6, column 1: the document ends before its elements are closed (truncated?))\n"
-    );
+        .ran()
+        .code(1)
+        .stderr_eq("saml-login: error: the SAML response is not well-formed XML (line 6, column 1: the document ends before its elements are closed (truncated?))\n");
 }
 
 #[test]
@@ -172,7 +137,7 @@ fn sts_http_500_names_status_and_endpoint_at_once_and_exits_1() {
     env.config(&config_for(&idp, free_port()));
     env.write("saved.b64", &fetch_saml_response(&idp));
     let started = Instant::now();
-    let out = env
+    let ran = env
         .cmd()
         .arg("--saml-response-file")
         .arg(env.path("saved.b64"))
@@ -183,17 +148,12 @@ fn sts_http_500_names_status_and_endpoint_at_once_and_exits_1() {
             "--role",
             "Developer",
         ])
-        .output()
-        .unwrap();
+        .ran();
     let took = started.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    assert_eq!(
-        stderr_of(&out),
-        format!(
-            "saml-login: error: STS at {} answered HTTP 500 Internal Server Error (not an STS reply); try again\n",
-            moto.url
-        )
-    );
+    ran.code(1).stderr_eq(&format!(
+        "saml-login: error: STS at {} answered HTTP 500 Internal Server Error (not an STS reply); try again\n",
+        moto.url
+    ));
     assert!(took < Duration::from_secs(2), "no silent retries: {took:?}");
     assert_eq!(env.credentials(), "");
 }
@@ -211,46 +171,33 @@ fn exec_missing_command_is_127_and_not_executable_is_126_and_env_takes_any_shell
         cmd.args(["-c", "dev", "--saml-response-file"])
             .arg(&response)
             .args(args)
-            .output()
-            .unwrap()
+            .ran()
     };
 
-    let out = run(&["exec", "--", "/nonexistent/cmd"], None);
-    assert_eq!(out.status.code(), Some(127), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).ends_with("saml-login: error: /nonexistent/cmd: command not found\n"),
-        "{}",
-        stderr_of(&out)
-    );
+    run(&["exec", "--", "/nonexistent/cmd"], None)
+        .code(127)
+        .stderr_matches(r"saml-login: error: /nonexistent/cmd: command not found\n\z");
 
     let script = env.write("not-executable.sh", "#!/bin/sh\nexit 0\n");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = run(&["exec", "--", script.to_str().unwrap()], None);
-    assert_eq!(out.status.code(), Some(126), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains(&format!(
+    run(&["exec", "--", script.to_str().unwrap()], None)
+        .code(126)
+        .stderr_has(&format!(
             "saml-login: error: {}: Permission denied",
             script.display()
-        )),
-        "{}",
-        stderr_of(&out)
-    );
+        ));
 
     for shell in ["bash", "zsh", "sh"] {
-        let out = run(&["env", "--shell", shell], None);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-        assert!(
-            stdout_of(&out).starts_with("export AWS_ACCESS_KEY_ID='"),
-            "{shell}: {}",
-            stdout_of(&out)
-        );
+        run(&["env", "--shell", shell], None)
+            .context(shell)
+            .code(0)
+            .stdout_matches(r"\Aexport AWS_ACCESS_KEY_ID='");
     }
     // Without --shell: the kind of $SHELL.
-    let out = run(&["env"], Some("/usr/bin/fish"));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(stdout_of(&out).starts_with("set -gx AWS_ACCESS_KEY_ID '"));
-    let out = run(&["env"], Some("/bin/zsh"));
-    assert!(stdout_of(&out).starts_with("export AWS_ACCESS_KEY_ID='"));
+    run(&["env"], Some("/usr/bin/fish"))
+        .code(0)
+        .stdout_matches(r"\Aset -gx AWS_ACCESS_KEY_ID '");
+    run(&["env"], Some("/bin/zsh")).stdout_matches(r"\Aexport AWS_ACCESS_KEY_ID='");
 }
 
 #[test]
@@ -312,8 +259,7 @@ while True:
 print("exit", os.waitstatus_to_exitcode(status))
 print(seen.decode(errors="replace"))
 "#;
-    let out = env
-        .command(python())
+    env.command(python())
         .args(["-c", driver])
         .arg(assert_cmd::cargo::cargo_bin("saml-login"))
         .arg("--saml-response-file")
@@ -321,15 +267,10 @@ print(seen.decode(errors="replace"))
         .arg("aws-assume-role")
         .env("TERM", "xterm")
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let report = stdout_of(&out);
-    assert!(report.starts_with("exit 130\n"), "{report}");
-    assert!(
-        report.contains("saml-login: error: interrupted"),
-        "{report}"
-    );
-    assert!(!report.contains("IO error"), "{report}");
+        .ran()
+        .stdout_matches("\\Aexit 130\n")
+        .stdout_has("saml-login: error: interrupted")
+        .stdout_lacks("IO error");
 }
 
 #[test]
@@ -338,8 +279,7 @@ fn verbose_output_has_no_colour_in_a_pipe() {
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
     let response = saved(&env, "auth0-one-role.b64");
     // An STS where nothing listens: the run traces its call, then fails.
-    let out = env
-        .cmd()
+    env.cmd()
         .env_remove("NO_COLOR")
         .env(
             "AWS_ENDPOINT_URL_STS",
@@ -354,18 +294,11 @@ fn verbose_output_has_no_colour_in_a_pipe() {
             "--role",
             "OAuthAdministrator",
         ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    let stderr = stderr_of(&out);
-    assert!(
-        stderr.contains("DEBUG calling STS AssumeRoleWithSAML"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains('\x1b'),
-        "ANSI escapes in a pipe: {stderr:?}"
-    );
+        .ran()
+        .code(1)
+        .stderr_has("DEBUG calling STS AssumeRoleWithSAML")
+        // No ANSI escapes in a pipe.
+        .stderr_lacks("\x1b");
 }
 
 #[cfg(unix)]
@@ -378,14 +311,12 @@ fn symlinked_credentials_file_is_written_through_to_its_target() {
     );
     std::fs::create_dir_all(env.path(".aws")).unwrap();
     std::os::unix::fs::symlink("../dotfiles/aws-credentials", env.credentials_path()).unwrap();
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--saml-response-file"])
         .arg(env.path("saved.b64"))
         .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        .ran()
+        .code(0);
     let link = std::fs::symlink_metadata(env.credentials_path()).unwrap();
     assert!(link.file_type().is_symlink(), "the link stays a link");
     let text = std::fs::read_to_string(&target).unwrap();
@@ -402,21 +333,19 @@ fn symlinked_credentials_file_is_written_through_to_its_target() {
 
 #[test]
 fn logout_forgets_the_assertion_the_keys_and_the_webview_session_of_that_idp() {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!(
-        "{}\n[dev]\naws_account = {SANDBOX}\naws_role = Developer\n",
-        config_for(&idp, port)
-    ));
+    let World {
+        env,
+        idp,
+        moto: _moto,
+        ..
+    } = World::new()
+        .section(
+            "dev",
+            &format!("aws_account = {SANDBOX}\naws_role = Developer\n"),
+        )
+        .build();
     let cache = env.path(".cache/saml-login");
-    let ok = |args: &[&str]| {
-        let out = env.cmd().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr_of(&out));
-        stderr_of(&out)
-    };
+    let ok = |args: &[&str]| env.call(args).code(0).stderr();
     ok(&["-c", "dev", "credential-process"]);
     let files = |dir: &str| {
         std::fs::read_dir(cache.join(dir))
@@ -440,14 +369,10 @@ fn logout_forgets_the_assertion_the_keys_and_the_webview_session_of_that_idp() {
         std::fs::write(dir.join("cookies"), "session").unwrap();
     }
 
-    let said = ok(&["-c", "dev", "logout"]);
-    assert_eq!(
-        said,
-        format!(
-            "saml-login: logged out of {}/samlp/test-client: removed the cached SAML assertion, 1 cached credential(s), the remembered webview session\n",
-            idp.url
-        )
-    );
+    env.call(&["-c", "dev", "logout"]).code(0).stderr_eq(&format!(
+        "saml-login: logged out of {}/samlp/test-client: removed the cached SAML assertion, 1 cached credential(s), the remembered webview session\n",
+        idp.url
+    ));
     assert_eq!(files("assertions"), 0);
     assert!(other_keys.exists(), "another IdP's keys stay");
     assert_eq!(files("credentials"), 1);
@@ -455,30 +380,21 @@ fn logout_forgets_the_assertion_the_keys_and_the_webview_session_of_that_idp() {
     assert!(theirs.exists(), "another IdP's session stays");
 
     // The next command logs in again.
-    let said = ok(&["-c", "dev", "credential-process"]);
-    assert!(!said.contains("using the"), "{said}");
+    env.call(&["-c", "dev", "credential-process"])
+        .code(0)
+        .stderr_lacks("using the");
 
-    let said = ok(&["logout", "--all"]);
-    assert!(said.starts_with("saml-login: logged out of every IdP: removed the cached SAML assertion, 2 cached credential(s), the remembered webview session"), "{said}");
+    env.call(&["logout", "--all"]).code(0).stderr_starts("saml-login: logged out of every IdP: removed the cached SAML assertion, 2 cached credential(s), the remembered webview session");
     assert_eq!(files("credentials"), 0);
     assert!(!webview.exists());
 
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "logout", "--all"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    env.call(&["-c", "dev", "logout", "--all"]).code(2);
 }
 
 #[test]
 fn help_groups_options_shows_variables_and_examples() {
     let env = Env::new();
-    let help = |args: &[&str]| {
-        let out = env.cmd().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
-        stdout_of(&out)
-    };
+    let help = |args: &[&str]| env.call(args).code(0).stdout();
     let exec = help(&["exec", "--help"]);
     let at = |h: &str| {
         exec.find(h)
@@ -541,9 +457,7 @@ fn readme_exit_codes() -> Vec<(i32, String)> {
 #[test]
 fn man_page_reads_as_one_page_with_environment_files_and_exit_status() {
     let env = Env::new();
-    let out = env.cmd().arg("man").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let roff = stdout_of(&out);
+    let roff = env.call(&["man"]).code(0).stdout();
     for section in [
         ".SH COMMANDS",
         ".SH OPTIONS",
@@ -562,16 +476,15 @@ fn man_page_reads_as_one_page_with_environment_files_and_exit_status() {
 
     // Rendered by man(1): the examples keep their lines.
     let page = env.write("saml-login.1", &roff);
-    let out = env
+    let text = env
         .command("man")
         .arg("-l")
         .arg(&page)
         .env("MANWIDTH", "120")
         .env("MAN_KEEP_FORMATTING", "0")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let text = stdout_of(&out);
+        .ran()
+        .success()
+        .stdout();
     assert!(
         text.lines()
             .any(|l| l.trim() == "saml-login logout --all                              every IdP"),
@@ -614,22 +527,19 @@ fn completion_of_c_offers_the_sections_in_bash_zsh_and_fish() {
         .to_owned();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
     let script = |shell: &str| {
-        let out = env.cmd().args(["completions", shell]).output().unwrap();
-        assert_eq!(out.status.code(), Some(0));
-        env.write(&format!("complete.{shell}"), &stdout_of(&out))
+        let text = env.call(&["completions", shell]).code(0).stdout();
+        env.write(&format!("complete.{shell}"), &text)
     };
     let shell = |program: &str, code: String| {
-        let out = env
-            .command(
-                which(program)
-                    .unwrap_or_else(|| panic!("{program} is installed (scripts/install-deps.sh)")),
-            )
-            .args(["-c", &code])
-            .env("PATH", &path)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{program}: {}", stderr_of(&out));
-        stdout_of(&out)
+        env.command(
+            which(program)
+                .unwrap_or_else(|| panic!("{program} is installed (scripts/install-deps.sh)")),
+        )
+        .args(["-c", &code])
+        .env("PATH", &path)
+        .ran()
+        .success()
+        .stdout()
     };
 
     let bash = script("bash");
@@ -688,24 +598,14 @@ fn pkce_access_token_without_audience_warns_and_busy_port_names_pkce_callback_ur
             "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\nbrowser = system\ntimeout = 5\npkce_callback_url = http://127.0.0.1:{port}/callback\n"
         ),
     );
-    let out = env
-        .cmd_for("pkce-login")
+    env.cmd_for("pkce-login")
         .args(["--no-open", "get-access-jwt"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = stderr_of(&out);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(
-        lines[0],
-        "pkce-login: warning: no audience (--audience, or `audience` in the section): Auth0 then issues an opaque access token, not a JWT; give the identifier of the API the token is for",
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("pkce-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `pkce_callback_url`\n  hint: set `pkce_callback_url` in the configuration section")),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("listen_port"), "{stderr}");
+        .ran()
+        .code(1)
+        // The first line is the warning.
+        .stderr_starts("pkce-login: warning: no audience (--audience, or `audience` in the section): Auth0 then issues an opaque access token, not a JWT; give the identifier of the API the token is for\n")
+        .stderr_has(&format!("pkce-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `pkce_callback_url`\n  hint: set `pkce_callback_url` in the configuration section"))
+        .stderr_lacks("listen_port");
     drop(busy);
 }
 
@@ -775,17 +675,15 @@ while i < len(text):
     i += 1
 print("\n".join("".join(r) for r in rows))
 "#;
-    let out = env
-        .command(python())
+    env.command(python())
         .args(["-c", driver, &limit.as_secs_f64().to_string()])
         .arg(assert_cmd::cargo::cargo_bin("saml-login"))
         .args(args)
         .env("TERM", "xterm")
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    stdout_of(&out)
+        .ran()
+        .success()
+        .stdout()
 }
 
 #[test]
@@ -817,14 +715,9 @@ fn busy_port_from_callback_url_is_named_so() {
     env.config(&format!(
         "[DEFAULT]\nidp_url = https://x.example\nclient_id = c\nbrowser = system\ntimeout = 5\ncallback_url = http://localhost:{port}/acs\n"
     ));
-    let out = env.cmd().args(["--no-open", "get-token"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr_of(&out),
-        format!(
-            "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `callback_url`\n  hint: set `callback_url` in the configuration section, or use --headless or --webview, which need no port; if it is an SSH forward (`ssh -L {port}:127.0.0.1:{port} HOST`) that holds it here, run saml-login on HOST, where the forward leads, or forward another port and give that number to `callback_url` on HOST\n"
-        )
-    );
+    env.call(&["--no-open", "get-token"]).code(1).stderr_eq(&format!(
+        "saml-login: error: port {port} on 127.0.0.1 is already in use; stop the program holding it or choose another `callback_url`\n  hint: set `callback_url` in the configuration section, or use --headless or --webview, which need no port; if it is an SSH forward (`ssh -L {port}:127.0.0.1:{port} HOST`) that holds it here, run saml-login on HOST, where the forward leads, or forward another port and give that number to `callback_url` on HOST\n"
+    ));
     drop(busy);
 }
 
@@ -837,36 +730,30 @@ fn the_browser_page_says_when_the_response_is_unusable() {
         (
             "not-a-role,nor-a-provider",
             "callback answered 200: saml-login could not use the IdP's response: SAML response: role value \"not-a-role,nor-a-provider\"",
-            Some(1),
+            1,
         ),
-        (&*format!("{ROLE},{PROVIDER}"), "Signed in", Some(0)),
+        (&*format!("{ROLE},{PROVIDER}"), "Signed in", 0),
     ] {
-        let moto = moto();
-        let port = free_port();
-        let callback = format!("http://localhost:{port}/saml");
-        let idp = idp(&["--auto-session", "--callback", &callback, "--role", role]);
         let log = tempfile::NamedTempFile::new().unwrap();
-        let env = Env::new()
-            .sts(&moto)
-            .test_browser(&format!("--log {}", log.path().display()));
-        env.config(&format!(
-            "{}[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
-            config_for(&idp, port)
-        ));
-        let out = env
-            .cmd()
-            .args(["-c", "dev", "aws-assume-role"])
-            .output()
-            .unwrap();
-        let stderr = stderr_of(&out);
-        assert_eq!(out.status.code(), exit, "{stderr}");
+        let World {
+            env,
+            idp: _idp,
+            moto: _moto,
+            ..
+        } = World::new()
+            .idp_args(&["--role", role])
+            .browser_args(&format!("--log {}", log.path().display()))
+            .section(
+                "dev",
+                "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+            )
+            .build();
+        let ran = env.call(&["-c", "dev", "aws-assume-role"]).code(exit);
         let seen = std::fs::read_to_string(log.path()).unwrap();
         assert!(seen.contains(page), "{page}: {seen}");
-        if exit == Some(1) {
-            assert!(
-                stderr.contains("role value \"not-a-role,nor-a-provider\""),
-                "the terminal says the same: {stderr}"
-            );
+        if exit == 1 {
+            // The terminal says the same.
+            ran.stderr_has("role value \"not-a-role,nor-a-provider\"");
             assert!(!env.credentials_path().exists(), "nothing stored");
         }
     }

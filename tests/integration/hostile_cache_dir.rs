@@ -17,12 +17,11 @@ const DEV: &str = "[dev]\naws_account = 123456789012\naws_role = Developer\naws_
 
 /// `sh -c SCRIPT` as the other user.
 fn as_other_user(script: &str) {
-    let out = as_uid_65534("/bin/sh")
+    as_uid_65534("/bin/sh")
         .args(["-c", script])
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{script}: {out:?}");
+        .ran()
+        .success();
 }
 
 /// A directory of the other user's, in /tmp, which anyone may enter.
@@ -47,20 +46,14 @@ fn private_file(path: &Path, text: &str) {
 /// A HOME whose [dev] has logged in once with the user's own cache (the IdP, moto) and
 /// the names of the lock files that login used.
 fn logged_in_once() -> (Env, Server, Server, Vec<String>) {
-    let moto = moto();
-    let port = free_port();
-    let callback = format!("http://localhost:{port}/saml");
-    let idp = idp(&["--auto-session", "--callback", &callback]);
-    let env = Env::new().sts(&moto).test_browser("");
-    env.config(&format!("{}{DEV}", config_for(&idp, port)));
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert!(out.status.success(), "{stderr}");
+    let World { env, idp, moto, .. } = World::new().config(DEV).build();
+    env.call(&["-c", "dev", "aws-assume-role"]).success();
     let names: Vec<String> = std::fs::read_dir(env.path(".cache/saml-login/locks"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.is_empty());
-    (env, idp, moto, names)
+    (env, idp, moto.unwrap(), names)
 }
 
 #[test]
@@ -80,17 +73,15 @@ fn the_login_lock_follows_no_link_planted_in_another_users_cache_dir() {
     let cache = others.path().display().to_string();
     let env = env.var("XDG_CACHE_HOME", cache);
     std::fs::remove_file(env.credentials_path()).unwrap();
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert_eq!(
-        std::fs::read_to_string(&victim).unwrap(),
-        "the user's 0600 file",
-        "a planted link was followed: {stderr}"
-    );
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&locks.display().to_string()) && stderr.contains("another user"),
-        "names the directory and why: {stderr}"
-    );
+    let ran = env.call(&["-c", "dev", "aws-assume-role"]);
+    let victim_text = std::fs::read_to_string(&victim).unwrap();
+    ran.check(
+        victim_text == "the user's 0600 file",
+        &format!("a planted link was followed: {victim_text:?}"),
+    )
+    .failure()
+    .stderr_has(&locks.display().to_string())
+    .stderr_has("another user");
 }
 
 #[test]
@@ -106,17 +97,12 @@ fn logout_deletes_nothing_through_a_link_planted_in_another_users_cache_dir() {
         mine.display()
     ));
     let env = env.var("XDG_CACHE_HOME", others.path().display().to_string());
-    let (out, stderr) = env.run(&["logout", "--all"]);
-    assert!(
-        mine.join("keep.json").exists(),
-        "deleted through the link: {stderr}"
-    );
-    assert!(mine.join("also.json").exists(), "{stderr}");
-    assert!(!out.status.success(), "refused: {stderr}");
-    assert!(
-        stderr.contains("another user") && stderr.contains("logout deletes nothing there"),
-        "{stderr}"
-    );
+    env.call(&["logout", "--all"])
+        .check(mine.join("keep.json").exists(), "deleted through the link")
+        .check(mine.join("also.json").exists(), "also.json deleted")
+        .failure()
+        .stderr_has("another user")
+        .stderr_has("logout deletes nothing there");
 }
 
 /// The lock file is opened without following a link even in the user's own cache
@@ -137,17 +123,17 @@ fn a_lock_that_is_a_link_is_not_followed_in_the_users_own_cache_dir() {
     }
     std::fs::remove_file(env.credentials_path()).unwrap();
     // --force: a login (which takes the lock), not the cached assertion.
-    let (out, stderr) = env.run(&["-c", "dev", "--timeout", "10", "aws-assume-role", "--force"]);
-    assert_eq!(
-        std::fs::read_to_string(&victim).unwrap(),
-        "the user's 0600 file",
-        "a link under a lock's name was followed: {stderr}"
+    let ran = env.call(&["-c", "dev", "--timeout", "10", "aws-assume-role", "--force"]);
+    let victim_text = std::fs::read_to_string(&victim).unwrap();
+    ran.check(
+        victim_text == "the user's 0600 file",
+        &format!("a link under a lock's name was followed: {victim_text:?}"),
+    )
+    .failure()
+    .stderr_has(&locks.display().to_string())
+    .stderr_has("is a symbolic link; saml-login does not follow it")
+    .check(
+        !env.credentials_path().exists(),
+        "a credentials file was written",
     );
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&locks.display().to_string())
-            && stderr.contains("is a symbolic link; saml-login does not follow it"),
-        "names the lock and why: {stderr}"
-    );
-    assert!(!env.credentials_path().exists(), "{stderr}");
 }

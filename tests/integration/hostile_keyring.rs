@@ -151,12 +151,8 @@ impl Impostor {
             .arg(program)
             .args(args)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.address);
-        let out = cmd.output().unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        let ran = cmd.ran();
+        format!("{}{}", ran.stdout(), ran.stderr())
     }
 
     /// What the other user's keyring holds of saml-login's.
@@ -178,20 +174,17 @@ fn world(bus: &str) -> (Env, Server, Server) {
 fn impostor_keyring_is_not_used(listen: &str, why: &str) {
     let impostor = Impostor::start(listen);
     let (env, _idp, _moto) = world(&impostor.address);
-    let (out, stderr) = env.run(&["-c", "dev", "credential-process"]);
-    assert!(out.status.success(), "{stderr}");
-    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ran = env.call(&["-c", "dev", "credential-process"]).success();
+    let keys = ran.stdout_json();
     let stolen = impostor.stolen();
-    assert!(
+    ran.check(
         !stolen.contains("saml-login"),
-        "the other user's keyring got the secrets: {stolen}\n{stderr}"
-    );
-    assert!(
-        stderr.contains("will not use the Secret Service keyring")
-            && stderr.contains(why)
-            && stderr.contains(&format!("uid {OTHER_UID}")),
-        "says why, without --verbose: {stderr}"
-    );
+        &format!("the other user's keyring got the secrets: {stolen}"),
+    )
+    // Says why, without --verbose.
+    .stderr_has("will not use the Secret Service keyring")
+    .stderr_has(why)
+    .stderr_has(&format!("uid {OTHER_UID}"));
     // The secrets are in the user's 0600 files instead.
     let secret = keys["SecretAccessKey"].as_str().unwrap();
     let dir = env.path(".cache/saml-login/credentials");
@@ -202,12 +195,10 @@ fn impostor_keyring_is_not_used(listen: &str, why: &str) {
     assert!(held, "the keys are in a 0600 file under {}", dir.display());
 
     // cache = keyring: an error naming the other uid, and still nothing there.
-    let (out, stderr) = env.run(&["-c", "dev", "--cache", "keyring", "credential-process"]);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&format!("uid {OTHER_UID}")) && stderr.contains("cache = file"),
-        "{stderr}"
-    );
+    env.call(&["-c", "dev", "--cache", "keyring", "credential-process"])
+        .failure()
+        .stderr_has(&format!("uid {OTHER_UID}"))
+        .stderr_has("cache = file");
     assert!(!impostor.stolen().contains("saml-login"));
 }
 

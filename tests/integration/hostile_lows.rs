@@ -32,8 +32,7 @@ fn a_tmpdir_others_can_write_without_the_sticky_bit_is_not_used() {
         .var("TMPDIR", loose.display().to_string())
         .var("XDG_RUNTIME_DIR", run.display().to_string());
     env.config(&config_for(&idp, port));
-    let (out, stderr) = env.run(&["get-token"]);
-    assert!(out.status.success(), "{stderr}");
+    let ran = env.call(&["get-token"]).success();
     let opened = std::fs::read_to_string(&log).unwrap();
     let first = opened.lines().next().unwrap_or_default();
     assert!(
@@ -41,19 +40,19 @@ fn a_tmpdir_others_can_write_without_the_sticky_bit_is_not_used() {
         "the forwarding page is in XDG_RUNTIME_DIR: {opened}"
     );
     // Said once, as a warning in the one format (not only under --verbose).
+    let stderr = ran.stderr();
     let said: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("XDG_RUNTIME_DIR"))
         .collect();
-    assert_eq!(said.len(), 1, "{stderr}");
-    assert!(
+    ran.check(said.len() == 1, "said once").check(
         said[0].starts_with("saml-login: warning: the temp directory ")
             && said[0].contains("without the sticky bit")
             && said[0].ends_with(&format!(
                 "; using XDG_RUNTIME_DIR ({}) instead",
                 run.display()
             )),
-        "says why: {stderr}"
+        "says why, as a warning",
     );
 }
 

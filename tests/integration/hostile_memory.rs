@@ -121,7 +121,6 @@ fn bodies_in_flight_stay_within_a_global_budget() {
     // The real login goes on.
     std::fs::write(&go, "").unwrap();
     let (out, _) = run.output_within(Duration::from_secs(120));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    Ran::from(out).success();
     eprintln!("peak RSS {peak} KiB (started at {before} KiB)");
 }

@@ -57,7 +57,7 @@ fn take_as_other_user(port: u16) -> String {
 }
 
 fn other_user_python(script: &str, port: u16) -> String {
-    let out = Command::new("setpriv")
+    Command::new("setpriv")
         .args([
             &format!("--reuid={OTHER_UID}"),
             &format!("--regid={OTHER_UID}"),
@@ -69,10 +69,9 @@ fn other_user_python(script: &str, port: u16) -> String {
         ])
         .current_dir("/")
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .ran()
+        .success()
+        .stdout()
 }
 
 /// The world: moto, the IdP, and a browser that does nothing (the login can only end
@@ -168,8 +167,7 @@ fn after_a_timeout_the_port_stays_held_and_a_late_post_is_told_the_login_was_can
 
     // A new login of the user takes the port back and succeeds.
     let env = env.test_browser("");
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["-c", "dev", "aws-assume-role"]).success();
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

@@ -54,13 +54,13 @@ pub(crate) fn post_as_other_user(port: u16, pairs: &[(&str, &str)]) -> String {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    let out = python_as_uid_65534(POSTER)
+    // setpriv (util-linux) and /usr/bin/python3 are installed.
+    python_as_uid_65534(POSTER)
         .args([&port.to_string(), &format!("localhost:{port}"), &body])
         .stdin(Stdio::null())
-        .output()
-        .expect("setpriv (util-linux) and /usr/bin/python3 are installed");
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .ran()
+        .success()
+        .stdout()
 }
 
 /// The whole answer to a form posted by a program of the test's own user.
@@ -170,28 +170,32 @@ fn junk_without_relay_state_does_not_end_a_relay_state_less_login() {
             post_as_other_user(port, &[("SAMLResponse", &attackers)]),
         ),
     ];
-    let out = guard.wait_all(Duration::from_secs(90)).pop().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut ran = Ran::from(guard.wait_all(Duration::from_secs(90)).pop().unwrap());
     for (what, answer) in &answers {
-        assert!(
-            status(answer).contains(" 400 "),
-            "{what}: {answer}\n{stderr}"
-        );
-        assert!(!answer.contains("require_relay_state"), "{what}: {answer}");
+        ran = ran
+            .check(
+                status(answer).contains(" 400 "),
+                &format!("{what} answered 400: {answer}"),
+            )
+            .check(
+                !answer.contains("require_relay_state"),
+                &format!("{what}: {answer}"),
+            );
     }
-    assert!(out.status.success(), "{stderr}");
+    let mut ran = ran.success();
     assert_eq!(caller_identity(&moto, &env.credentials_path(), "dev"), REAL);
+    let stderr = ran.stderr();
     let refused = refusal_lines(&stderr);
-    assert_eq!(refused.len(), 4, "{stderr}");
+    ran = ran.check(refused.len() == 4, "four refusals said");
     for expected in [
         "it carries no RelayState and it was issued at",
         "it carries no RelayState and it is not addressed to",
         "it carries no RelayState and its SAMLResponse is not a SAML response",
         "it carries no RelayState and comes from a program of another user",
     ] {
-        assert!(
+        ran = ran.check(
             refused.iter().any(|l| l.contains(expected)),
-            "{expected}: {stderr}"
+            &format!("a refusal: {expected}"),
         );
     }
     assert!(
@@ -226,19 +230,22 @@ fn junk_without_relay_state_gets_no_hint_to_turn_the_check_off() {
         post_as_us(port, &[("SAMLResponse", &old)]),
         post_as_other_user(port, &[("SAMLResponse", &attackers)]),
     ];
-    let out = guard.wait_all(Duration::from_secs(90)).pop().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut ran = Ran::from(guard.wait_all(Duration::from_secs(90)).pop().unwrap());
     for answer in &answers {
-        assert!(status(answer).contains(" 400 "), "{answer}\n{stderr}");
-        assert!(!answer.contains("require_relay_state"), "{answer}");
+        ran = ran
+            .check(
+                status(answer).contains(" 400 "),
+                &format!("answered 400: {answer}"),
+            )
+            .check(!answer.contains("require_relay_state"), answer);
     }
-    assert!(out.status.success(), "{stderr}");
+    let ran = ran.success();
     assert_eq!(caller_identity(&moto, &env.credentials_path(), "dev"), REAL);
+    let stderr = ran.stderr();
     let refused = refusal_lines(&stderr);
-    assert_eq!(refused.len(), 2, "{stderr}");
-    assert!(
+    ran.check(refused.len() == 2, "two refusals said").check(
         refused.iter().all(|l| !l.contains("require_relay_state")),
-        "{stderr}"
+        "no refusal names require_relay_state",
     );
 }
 

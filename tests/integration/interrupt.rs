@@ -70,10 +70,11 @@ fn assert_interrupted(out: &std::process::Output, family: &[(u32, String)]) {
 /// saml-login ended with `code` and the one line `line`, printed nothing on stdout,
 /// and none of `family` outlived it.
 fn assert_stopped(out: &std::process::Output, family: &[(u32, String)], code: i32, line: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{stderr}");
-    assert!(out.stdout.is_empty());
-    assert!(stderr.lines().any(|l| l == line), "{stderr}");
+    let ran = Ran::from(out);
+    let said = ran.stderr().lines().any(|l| l == line);
+    ran.code(code)
+        .stdout_empty()
+        .check(said, &format!("the line {line:?}"));
     // The port guard of a system-browser login outlives saml-login by design (it holds
     // the port for 120 s); the harness killed it with the process group.
     let alive: Vec<_> = family
@@ -210,11 +211,9 @@ fn sigterm_and_sighup_remove_the_forwarding_page_and_guard_the_port() {
             code,
             &format!("saml-login: error: stopped by SIG{name}"),
         );
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains(&format!("port {port} stays held for 120 s")),
-            "SIG{name}: {stderr}"
-        );
+        Ran::from(&out)
+            .context(format!("SIG{name}"))
+            .stderr_has(&format!("port {port} stays held for 120 s"));
         assert_eq!(pages(), Vec::<String>::new(), "SIG{name} left the page");
     }
 }

@@ -126,12 +126,8 @@ impl SecretService {
         cmd.args(["10", "dbus-send", "--session", "--print-reply"])
             .args(args)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.address);
-        let out = cmd.output().unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        let ran = cmd.ran();
+        format!("{}{}", ran.stdout(), ran.stderr())
     }
 
     /// `secret-tool ARGS` on this bus, as another client of the keyring (10 s at most).
@@ -155,10 +151,11 @@ impl SecretService {
 
     /// How many entries of saml-login the keyring holds.
     fn entries(&self) -> usize {
-        let out = self.secret_tool(&["search", "--all", "service", "saml-login"]);
-        String::from_utf8_lossy(&out.stdout)
+        let ran = Ran::from(self.secret_tool(&["search", "--all", "service", "saml-login"]));
+        let (stdout, stderr) = (ran.stdout(), ran.stderr());
+        stdout
             .lines()
-            .chain(String::from_utf8_lossy(&out.stderr).lines())
+            .chain(stderr.lines())
             .filter(|l| l.starts_with("attribute.username = "))
             .count()
     }
@@ -179,11 +176,6 @@ fn world() -> (Env, Server, Server, u16) {
     // Its TMPDIR is inside HOME already (`Env::new`), so the scan of HOME covers it.
     let w = World::new().config(DEV).build();
     (w.env, w.idp, w.moto.unwrap(), w.port)
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    let out = Ran::from(out).success().out;
-    serde_json::from_slice(&out.stdout).expect("stdout is only the JSON")
 }
 
 /// Every regular file under `dir` that holds `needle`.
@@ -221,34 +213,35 @@ fn credential_process_exec_and_a_cached_login_leave_no_secret_on_disk() {
     let env = service.env(env);
 
     // A login, then a hit: the same keys, no second login.
-    let first = json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    let first = env
+        .call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(idp.samlp_requests(), 1);
-    let (out, stderr_hit) = env.run(&["--verbose", "-c", "dev", "credential-process"]);
-    let hit = json(&out);
+    let hit_run = env
+        .call(&["--verbose", "-c", "dev", "credential-process"])
+        .success();
+    let hit = hit_run.stdout_json();
     assert_eq!(hit, first, "a hit serves the same keys");
     assert_eq!(idp.samlp_requests(), 1, "a hit makes no login");
 
     // exec under other terms (a duration): new keys from the cached assertion.
-    let (out, stderr) = env.run(&[
-        "-c",
-        "dev",
-        "--role-duration",
-        "900",
-        "exec",
-        "--",
-        "sh",
-        "-c",
-        "printf '%s\\n%s' \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"",
-    ]);
-    assert!(out.status.success(), "exec: {stderr}");
-    assert!(stderr.contains("using the SAML assertion of"), "{stderr}");
+    let exec = env
+        .call(&[
+            "-c",
+            "dev",
+            "--role-duration",
+            "900",
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s\\n%s' \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"",
+        ])
+        .success()
+        .stderr_has("using the SAML assertion of");
     assert_eq!(idp.samlp_requests(), 1, "the cached login served exec");
-    let exec_out = String::from_utf8(out.stdout).unwrap();
+    let exec_out = String::from_utf8(exec.out.stdout).unwrap();
     let (exec_secret, exec_token) = exec_out.split_once('\n').unwrap();
     assert_ne!(exec_secret, first["SecretAccessKey"].as_str().unwrap());
 
@@ -278,10 +271,8 @@ fn credential_process_exec_and_a_cached_login_leave_no_secret_on_disk() {
         .unwrap()
         .count();
     assert_eq!(entries, 2, "an index file per cached request");
-    assert!(
-        stderr_hit.contains("secrets: the Secret Service keyring (cache = auto: it answered)"),
-        "--verbose says which store: {stderr_hit}"
-    );
+    // --verbose says which store.
+    hit_run.stderr_has("secrets: the Secret Service keyring (cache = auto: it answered)");
 }
 
 #[test]
@@ -295,28 +286,20 @@ fn the_file_store_works_as_before_without_dbus() {
         cmd.args(args)
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env("XDG_RUNTIME_DIR", &runtime);
-        let out = assert_cmd::Command::from_std(cmd)
+        assert_cmd::Command::from_std(cmd)
             .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        (out, stderr)
+            .ran()
     };
-    let (out, stderr) = run(&["--verbose", "-c", "dev", "credential-process"]);
-    let first = json(&out);
-    assert!(
-        stderr.contains(
-            "secrets: 0600 files in the cache directory (cache = auto: no keyring answered"
-        ),
-        "--verbose says which store: {stderr}"
-    );
-    let (out, stderr) = run(&["--verbose", "-c", "dev", "credential-process"]);
-    assert_eq!(json(&out), first);
+    // --verbose says which store.
+    let first = run(&["--verbose", "-c", "dev", "credential-process"])
+        .success()
+        .stderr_has("secrets: 0600 files in the cache directory (cache = auto: no keyring answered")
+        .stdout_json();
+    let again = run(&["--verbose", "-c", "dev", "credential-process"])
+        .success()
+        .stderr_has("the secret is in the entry's 0600 file");
+    assert_eq!(again.stdout_json(), first);
     assert_eq!(idp.samlp_requests(), 1, "a hit makes no login");
-    assert!(
-        stderr.contains("the secret is in the entry's 0600 file"),
-        "{stderr}"
-    );
     // Today's behaviour: the keys are in the 0600 cache file (so the scan above
     // would find them there).
     let found = files_holding(env.home.path(), first["SecretAccessKey"].as_str().unwrap());
@@ -327,14 +310,12 @@ fn the_file_store_works_as_before_without_dbus() {
 #[test]
 fn cache_keyring_without_a_keyring_is_an_error_before_any_login() {
     let (env, idp, _moto, _) = world();
-    let (out, stderr) = env.run(&["--cache", "keyring", "-c", "dev", "credential-process"]);
-    assert!(!out.status.success());
-    assert!(out.stdout.is_empty());
-    assert!(
-        stderr.starts_with("saml-login: error: cannot connect to the Secret Service keyring: "),
-        "{stderr}"
-    );
-    assert!(stderr.contains("cache = file"), "the hint: {stderr}");
+    env.call(&["--cache", "keyring", "-c", "dev", "credential-process"])
+        .failure()
+        .stdout_empty()
+        .stderr_starts("saml-login: error: cannot connect to the Secret Service keyring: ")
+        // The hint.
+        .stderr_has("cache = file");
     assert_eq!(
         idp.samlp_requests(),
         0,
@@ -348,36 +329,29 @@ fn a_locked_keyring_is_a_clear_error_and_file_is_the_fallback_the_user_chooses()
     let (env, idp, _moto, _) = world();
     let service = SecretService::start(&env);
     let env = service.env(env);
-    json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    env.call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(idp.samlp_requests(), 1);
 
     service.lock();
     for choice in ["auto", "keyring"] {
-        let (out, stderr) = env.run(&["--cache", choice, "-c", "dev", "credential-process"]);
-        assert!(!out.status.success(), "{choice}: {stderr}");
-        assert!(out.stdout.is_empty());
-        assert!(
-            stderr.starts_with(
-                "saml-login: error: cannot read from the Secret Service keyring: it is locked or refused access"
-            ),
-            "{choice}: {stderr}"
-        );
-        assert!(stderr.contains("cache = file"), "the hint: {stderr}");
+        env.call(&["--cache", choice, "-c", "dev", "credential-process"])
+            .failure()
+            .stdout_empty()
+            .stderr_starts(
+                "saml-login: error: cannot read from the Secret Service keyring: it is locked or refused access",
+            )
+            // The hint.
+            .stderr_has("cache = file");
     }
     assert_eq!(idp.samlp_requests(), 1, "no login behind the user's back");
 
     // The user's choice: the file store (a new login, kept in a 0600 file).
-    let keys = json(
-        &env.cmd()
-            .args(["--cache", "file", "-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    let keys = env
+        .call(&["--cache", "file", "-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(idp.samlp_requests(), 2);
     let found = files_holding(env.home.path(), keys["SecretAccessKey"].as_str().unwrap());
     assert_eq!(found.len(), 1, "{found:?}");
@@ -388,12 +362,9 @@ fn logout_removes_the_keyring_entries() {
     let (env, idp, _moto, _) = world();
     let service = SecretService::start(&env);
     let env = service.env(env);
-    json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    env.call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(service.entries(), 2, "credentials and assertion");
     let stderr = env.ok(&["-c", "dev", "logout"]);
     assert!(
@@ -407,11 +378,8 @@ fn logout_removes_the_keyring_entries() {
             .is_none()
     );
     // And the next call logs in again.
-    json(
-        &env.cmd()
-            .args(["-c", "dev", "credential-process"])
-            .output()
-            .unwrap(),
-    );
+    env.call(&["-c", "dev", "credential-process"])
+        .success()
+        .stdout_json();
     assert_eq!(idp.samlp_requests(), 2);
 }

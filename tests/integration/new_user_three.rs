@@ -3,7 +3,7 @@
 //! stand-in as the system browser; the IdP counts logins, so "before any login" is
 //! measured), the completions in real shells.
 
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 #[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
@@ -18,14 +18,6 @@ fn world(extra: &str) -> (Env, Server, Server) {
     (w.env, w.idp, w.moto.unwrap())
 }
 
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Run `code` in `program` (bash, zsh, fish) with the built saml-login first on PATH.
 fn in_shell(env: &Env, program: &str, code: &str) -> String {
     let bin_dir = assert_cmd::cargo::cargo_bin("saml-login")
@@ -33,29 +25,21 @@ fn in_shell(env: &Env, program: &str, code: &str) -> String {
         .unwrap()
         .to_owned();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
-    let out = env
-        .command(
-            which(program)
-                .unwrap_or_else(|| panic!("{program} is installed (scripts/install-deps.sh)")),
-        )
-        .args(["-c", code])
-        .env("PATH", &path)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{program}: {}{}",
-        stdout_of(&out),
-        stderr_of(&out)
-    );
-    stdout_of(&out)
+    env.command(
+        which(program)
+            .unwrap_or_else(|| panic!("{program} is installed (scripts/install-deps.sh)")),
+    )
+    .args(["-c", code])
+    .env("PATH", &path)
+    .stdin(Stdio::null())
+    .ran()
+    .success()
+    .stdout()
 }
 
 fn completion_script(env: &Env, shell: &str) -> std::path::PathBuf {
-    let out = env.cmd().args(["completions", shell]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    env.write(&format!("complete.{shell}"), &stdout_of(&out))
+    let script = env.call(&["completions", shell]).code(0).stdout();
+    env.write(&format!("complete.{shell}"), &script)
 }
 
 /// Defect 1 (bash): the function `complete -p` registers completes commands (it
@@ -171,8 +155,7 @@ os.kill(pid, 9)
 os.waitpid(pid, 0)
 print(seen.decode(errors="replace"))
 "#;
-    let out = env
-        .command(python())
+    env.command(python())
         .args(["-c", driver, line])
         .env("ZDOTDIR", &rc)
         .env("TERM", "xterm")
@@ -181,17 +164,16 @@ print(seen.decode(errors="replace"))
             format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
         )
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    stdout_of(&out)
+        .ran()
+        .success()
+        .stdout()
 }
 
 /// Defect 2: botocore and the AWS CLI v1 read AWS_DEFAULT_REGION.
 #[test]
 fn exec_and_env_export_aws_default_region_beside_aws_region() {
     let (env, _idp, _moto) = world("");
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "-c",
         "dev",
         "exec",
@@ -199,29 +181,19 @@ fn exec_and_env_export_aws_default_region_beside_aws_region() {
         "sh",
         "-c",
         "echo \"$AWS_REGION $AWS_DEFAULT_REGION\"",
-    ]);
-    assert!(out.status.success(), "{stderr}");
-    assert_eq!(stdout_of(&out), "eu-west-1 eu-west-1\n");
-    let (out, stderr) = env.run(&["-c", "dev", "env", "--shell", "bash"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stdout_of(&out).contains("export AWS_DEFAULT_REGION='eu-west-1'\n"),
-        "{}",
-        stdout_of(&out)
-    );
+    ])
+    .success()
+    .stdout_eq("eu-west-1 eu-west-1\n");
+    env.call(&["-c", "dev", "env", "--shell", "bash"])
+        .success()
+        .stdout_has("export AWS_DEFAULT_REGION='eu-west-1'\n");
     // Papercut: a shell whose syntax env does not print is said so.
-    let out = env
-        .cmd()
+    env.cmd()
         .env("SHELL", "/bin/tcsh")
         .args(["-c", "dev", "env"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("SHELL is /bin/tcsh, whose syntax env does not print"),
-        "{}",
-        stderr_of(&out)
-    );
+        .ran()
+        .success()
+        .stderr_has("SHELL is /bin/tcsh, whose syntax env does not print");
 }
 
 fn profile_value(text: &str, key: &str) -> String {
@@ -263,12 +235,12 @@ fn a_profile_whose_keys_were_rewritten_is_never_vouched_for() {
 #[test]
 fn exec_unknown_option_is_a_usage_error_before_any_login() {
     let (env, idp, _moto) = world("");
-    let (out, stderr) = env.run(&["-c", "dev", "exec", "--profil", "foo", "--", "true"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--profil"), "{stderr}");
+    env.call(&["-c", "dev", "exec", "--profil", "foo", "--", "true"])
+        .code(2)
+        .stderr_has("--profil");
     assert_eq!(idp.samlp_requests(), 0, "no login for a usage error");
-    let (out, stderr) = env.run(&["-c", "dev", "exec", "sh", "-c", "exit 3", "--x"]);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    env.call(&["-c", "dev", "exec", "sh", "-c", "exit 3", "--x"])
+        .code(3);
 }
 
 /// Defect 5: `configure` answered from the cached assertion says so (its time and
@@ -293,10 +265,10 @@ fn configure_names_the_cached_assertion_and_dry_run_always_reports() {
 #[test]
 fn configure_refuses_a_profile_name_no_sdk_can_use() {
     let (env, idp, _moto) = world("profile_name = {role} [x]\n");
-    let (out, stderr) = env.run(&["-c", "dev", "configure"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("profile_name"), "{stderr}");
-    assert!(stderr.contains("[dev]"), "{stderr}");
+    env.call(&["-c", "dev", "configure"])
+        .code(1)
+        .stderr_has("profile_name")
+        .stderr_has("[dev]");
     assert!(!env.path(".aws/config").exists());
     assert_eq!(idp.samlp_requests(), 0);
 }
@@ -308,9 +280,9 @@ fn a_malformed_credentials_file_is_refused_with_its_line_and_kept() {
     let (env, idp, _moto) = world("");
     let broken = "[default]\naws_access_key_id = AKIAEXAMPLE\n\n[sandbox-role\nregion = x\n";
     env.write(".aws/credentials", broken);
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("line 4"), "{stderr}");
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .code(1)
+        .stderr_has("line 4");
     assert_eq!(env.credentials(), broken);
     assert_eq!(idp.samlp_requests(), 0);
 }
@@ -320,18 +292,18 @@ fn a_malformed_credentials_file_is_refused_with_its_line_and_kept() {
 #[test]
 fn account_and_role_flags_for_every_credential_command() {
     let (env, _idp, _moto) = world("[acct]\naws_account = 123456789012\n[bare]\n");
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "-c",
         "acct",
         "credential-process",
         "--account",
         "123456789012",
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no aws_role"), "{stderr}");
-    assert!(!stderr.contains("no aws_account"), "{stderr}");
-    assert!(stderr.contains("-c acct credential-process"), "{stderr}");
-    let (out, stderr) = env.run(&[
+    ])
+    .code(2)
+    .stderr_has("no aws_role")
+    .stderr_lacks("no aws_account")
+    .stderr_has("-c acct credential-process");
+    env.call(&[
         "-c",
         "bare",
         "exec",
@@ -343,10 +315,10 @@ fn account_and_role_flags_for_every_credential_command() {
         "sh",
         "-c",
         "test -n \"$AWS_ACCESS_KEY_ID\" && echo ok",
-    ]);
-    assert!(out.status.success(), "{stderr}");
-    assert_eq!(stdout_of(&out), "ok\n");
-    let (out, stderr) = env.run(&[
+    ])
+    .success()
+    .stdout_eq("ok\n");
+    env.call(&[
         "-c",
         "bare",
         "env",
@@ -356,12 +328,12 @@ fn account_and_role_flags_for_every_credential_command() {
         "Developer",
         "--shell",
         "bash",
-    ]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stdout_of(&out).contains("export AWS_ACCESS_KEY_ID="));
-    let (out, stderr) = env.run(&["-c", "bare", "exec", "--", "true"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("-c bare exec --account"), "{stderr}");
+    ])
+    .success()
+    .stdout_has("export AWS_ACCESS_KEY_ID=");
+    env.call(&["-c", "bare", "exec", "--", "true"])
+        .code(2)
+        .stderr_has("-c bare exec --account");
 }
 
 /// Defect 9: SIGTERM, SIGINT and SIGHUP to `exec` reach the command, whose status is
@@ -452,10 +424,10 @@ fn what_can_be_checked_is_checked_before_the_browser_opens() {
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
     let creds = env.write(".aws/credentials", "[other]\naws_access_key_id = A\n");
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o400)).unwrap();
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("read-only"), "{stderr}");
-    assert!(stderr.contains("0400"), "{stderr}");
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .code(1)
+        .stderr_has("read-only")
+        .stderr_has("0400");
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     for (args, expected) in [
@@ -485,13 +457,11 @@ fn what_can_be_checked_is_checked_before_the_browser_opens() {
         ),
         (&["-c", "commented", "aws-assume-role"][..], "comment"),
     ] {
-        let (out, stderr) = env.run(args);
-        assert!(
-            matches!(out.status.code(), Some(1 | 2)),
-            "{args:?}: {stderr}"
-        );
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
-        assert_eq!(idp.samlp_requests(), 0, "{args:?} logged in: {stderr}");
+        let ran = env.call(args);
+        let code = ran.out.status.code();
+        ran.check(matches!(code, Some(1 | 2)), "expected exit code 1 or 2")
+            .stderr_has(expected)
+            .check(idp.samlp_requests() == 0, "logged in");
     }
 }
 
@@ -508,10 +478,10 @@ fn exec_profile_naming_an_unknown_section_fails_before_any_login() {
             bin.display()
         ),
     );
-    let (out, stderr) = env.run(&["exec", "--profile", "p", "--", "true"]);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("nosuch"), "{stderr}");
-    assert_eq!(idp.samlp_requests(), 0, "{stderr}");
+    env.call(&["exec", "--profile", "p", "--", "true"])
+        .failure()
+        .stderr_has("nosuch")
+        .check(idp.samlp_requests() == 0, "logged in");
 }
 
 /// Defect 12: two sections of one IdP with the default template clash: the message
@@ -521,11 +491,11 @@ fn configure_clash_names_the_other_section() {
     let (env, _idp, _moto) = world("[work]\n");
     env.ok(&["-c", "dev", "configure"]);
     let before = std::fs::read_to_string(env.path(".aws/config")).unwrap();
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(!stderr.contains("outside saml-login's block"), "{stderr}");
-    assert!(stderr.contains("block of [dev]"), "{stderr}");
-    assert!(stderr.contains("profile_name"), "{stderr}");
+    env.call(&["-c", "work", "configure"])
+        .code(1)
+        .stderr_lacks("outside saml-login's block")
+        .stderr_has("block of [dev]")
+        .stderr_has("profile_name");
     assert_eq!(
         std::fs::read_to_string(env.path(".aws/config")).unwrap(),
         before
@@ -589,7 +559,7 @@ while True:
 print("exit", os.waitstatus_to_exitcode(status))
 sys.stdout.write(seen.decode(errors="replace"))
 "#;
-    let out = env
+    let report = env
         .command(python())
         .args(["-c", driver, key])
         .arg(assert_cmd::cargo::cargo_bin("saml-login"))
@@ -598,10 +568,9 @@ sys.stdout.write(seen.decode(errors="replace"))
         .arg("aws-assume-role")
         .env("TERM", "xterm")
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let report = stdout_of(&out);
-    assert!(report.starts_with("exit "), "{report}{}", stderr_of(&out));
+        .ran()
+        .stdout_matches("^exit ")
+        .stdout();
     let (first, rest) = report.split_once('\n').unwrap();
     (first[5..].trim().parse().unwrap(), rest.to_owned())
 }
@@ -645,20 +614,14 @@ fn the_role_picker_shows_the_cursor_after_ctrl_c_and_esc_chooses_no_role() {
 #[test]
 fn help_and_man_page_say_what_a_new_user_needs() {
     let env = Env::new();
-    let out = env
-        .cmd()
-        .args(["credential-process", "--help"])
-        .output()
-        .unwrap();
-    let help = stdout_of(&out);
+    let help = env.call(&["credential-process", "--help"]).stdout();
     assert!(
         help.lines().any(|l| l.trim() == "[profile dev]"),
         "the ini example keeps its lines: {help}"
     );
     assert!(help.contains("[env: SAML_LOGIN_CONFIG]"), "{help}");
     assert!(help.contains("full ARN"), "{help}");
-    let out = env.cmd().arg("man").output().unwrap();
-    let roff = stdout_of(&out);
+    let roff = env.call(&["man"]).stdout();
     let environment = roff.split(".SH ENVIRONMENT\n").nth(1).unwrap();
     for var in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"] {
         assert!(environment.contains(var), "{var} in ENVIRONMENT");
@@ -669,14 +632,12 @@ fn help_and_man_page_say_what_a_new_user_needs() {
     );
     // SAML_LOGIN_CONFIG set but empty counts as unset.
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
-    let out = env
-        .cmd()
+    env.cmd()
         .env("SAML_LOGIN_CONFIG", "")
         .arg("__sections")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(stdout_of(&out), "DEFAULT\n");
+        .ran()
+        .success()
+        .stdout_eq("DEFAULT\n");
 }
 
 /// Papercut: bad flag values are usage errors (2), as clap's own are.
@@ -685,9 +646,9 @@ fn bad_flag_values_are_usage_errors() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
     for flag in [["--timeout", "0"], ["--listen-port", "99999"]] {
-        let (out, stderr) = env.run(&[flag[0], flag[1], "get-token"]);
-        assert_eq!(out.status.code(), Some(2), "{flag:?}: {stderr}");
-        assert!(stderr.contains(flag[0]), "{stderr}");
+        env.call(&[flag[0], flag[1], "get-token"])
+            .code(2)
+            .stderr_has(flag[0]);
     }
 }
 
@@ -708,8 +669,7 @@ fn assume_all_keeps_valid_profiles_and_show_or_all_refuse_flags_they_ignore() {
         &["aws-assume-role", "--all", "-C"][..],
         &["aws-assume-role", "--show", "--role", "Developer"][..],
     ] {
-        let (out, stderr) = env.run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        env.call(args).code(2);
     }
 }
 
@@ -718,9 +678,9 @@ fn assume_all_keeps_valid_profiles_and_show_or_all_refuse_flags_they_ignore() {
 fn a_misspelt_section_gets_did_you_mean() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n[production]\n");
-    let (out, stderr) = env.run(&["-c", "prodcution", "get-token"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("did you mean -c production?"), "{stderr}");
+    env.call(&["-c", "prodcution", "get-token"])
+        .code(1)
+        .stderr_has("did you mean -c production?");
 }
 
 /// Papercut: an empty ~/.saml-login gets the template a missing one gets.
@@ -728,39 +688,36 @@ fn a_misspelt_section_gets_did_you_mean() {
 fn an_empty_configuration_gets_the_template() {
     let env = Env::new();
     env.config("");
-    let (out, stderr) = env.run(&["get-token"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(
-            "is empty (no configuration yet); it needs at least:\n\n[DEFAULT]\nidp_url = "
-        ),
-        "{stderr}"
-    );
+    env.call(&["get-token"])
+        .code(1)
+        .stderr_has("is empty (no configuration yet); it needs at least:\n\n[DEFAULT]\nidp_url = ");
 }
 
 /// Papercut: an STS nothing answers at is named.
 #[test]
 fn unreachable_sts_is_named() {
     let port = free_port();
-    let idp = idp(&["--auto-session"]);
-    let env = Env::new().var("AWS_ENDPOINT_URL_STS", format!("http://127.0.0.1:{port}"));
-    env.config(&format!(
-        "{}[dev]\naws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
-        config_for(&idp, free_port())
-    ));
-    let saved = env.write("saved.b64", &fetch_saml_response(&idp));
-    let (out, stderr) = env.run(&[
-        "--saml-response-file",
-        saved.to_str().unwrap(),
-        "-c",
-        "dev",
-        "aws-assume-role",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("cannot reach STS at http://127.0.0.1:{port}")),
-        "{stderr}"
-    );
+    let w = World::new()
+        .no_callback()
+        .sts_url(&format!("http://127.0.0.1:{port}"))
+        .no_browser()
+        .section(
+            "dev",
+            "aws_account = 123456789012\naws_role = Developer\naws_profile = dev\n",
+        )
+        .saved_response()
+        .build();
+    let saved = w.env.path("saved.b64");
+    w.env
+        .call(&[
+            "--saml-response-file",
+            saved.to_str().unwrap(),
+            "-c",
+            "dev",
+            "aws-assume-role",
+        ])
+        .code(1)
+        .stderr_has(&format!("cannot reach STS at http://127.0.0.1:{port}"));
 }
 
 /// Papercut: `logout` with no configuration file has nothing to forget, and says how
@@ -768,9 +725,7 @@ fn unreachable_sts_is_named() {
 #[test]
 fn logout_without_a_configuration_file_succeeds_and_names_logout_all() {
     let env = Env::new();
-    let (out, stderr) = env.run(&["logout"]);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("logout --all"), "{stderr}");
+    env.call(&["logout"]).code(0).stderr_has("logout --all");
 }
 
 /// Papercut: a saved response copied URL-encoded is said to be so.
@@ -779,12 +734,12 @@ fn a_url_encoded_saved_response_is_named_so() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n");
     let saved = env.write("saved.b64", "PHNhbWxwOlJlc3BvbnNl%2BeG1%3D\n");
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "--saml-response-file",
         saved.to_str().unwrap(),
         "aws-assume-role",
         "--show",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("it looks URL-encoded"), "{stderr}");
+    ])
+    .code(1)
+    .stderr_has("it looks URL-encoded");
 }

@@ -2,7 +2,6 @@
 //! foreign-owned files and the papercuts, each through the real binary against moto,
 //! the test IdP and real files.
 
-use std::process::Output;
 #[cfg(unix)]
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -18,10 +17,6 @@ fn world() -> (Env, Server, Server) {
     (w.env, w.idp, w.moto.unwrap())
 }
 
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Defect 10: a credentials file, or a `~/.aws` directory, owned by another user (uid
 /// 65534, `nobody`; the suite runs as root, as the hostile-neighbour tests do) is
 /// refused before the browser opens, naming the path and the owner.
@@ -31,14 +26,11 @@ fn a_foreign_owned_credentials_file_or_directory_is_refused_before_the_browser_o
     let (env, idp, _moto) = world();
     let creds = env.write(".aws/credentials", "[other]\naws_access_key_id = A\n");
     std::os::unix::fs::chown(&creds, Some(65534), Some(65534)).unwrap();
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("{}", creds.display()))
-            && stderr.contains("owned by another user (uid 65534)"),
-        "{stderr}"
-    );
-    assert_eq!(idp.samlp_requests(), 0, "logged in: {stderr}");
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .code(1)
+        .stderr_has(&format!("{}", creds.display()))
+        .stderr_has("owned by another user (uid 65534)")
+        .check(idp.samlp_requests() == 0, "logged in");
     assert_eq!(
         std::fs::read_to_string(&creds).unwrap(),
         "[other]\naws_access_key_id = A\n"
@@ -47,14 +39,11 @@ fn a_foreign_owned_credentials_file_or_directory_is_refused_before_the_browser_o
     std::fs::remove_file(&creds).unwrap();
     let dir = env.path(".aws");
     std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
-    let (out, stderr) = env.run(&["-c", "dev", "aws-assume-role"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("{}", dir.display()))
-            && stderr.contains("owned by another user (uid 65534)"),
-        "{stderr}"
-    );
-    assert_eq!(idp.samlp_requests(), 0, "logged in: {stderr}");
+    env.call(&["-c", "dev", "aws-assume-role"])
+        .code(1)
+        .stderr_has(&format!("{}", dir.display()))
+        .stderr_has("owned by another user (uid 65534)")
+        .check(idp.samlp_requests() == 0, "logged in");
     assert!(!creds.exists());
 }
 
@@ -67,19 +56,13 @@ fn an_unknown_saml_login_variable_gets_did_you_mean() {
         .var("SAML_LOGIN_USERNAME", "alice")
         .var("SAML_LOGIN_FROBNICATE", "1");
     env.config("[DEFAULT]\nidp_url = https://x.example\nclient_id = c\n[production]\n");
-    let (out, stderr) = env.run(&["-c", "prodcution", "get-token"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(
-            "saml-login: warning: SAML_LOGIN_TIMOUT is not a variable saml-login reads; did you mean SAML_LOGIN_TIMEOUT?"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("saml-login: warning: SAML_LOGIN_FROBNICATE is not a variable"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("SAML_LOGIN_USERNAME"), "{stderr}");
+    env.call(&["-c", "prodcution", "get-token"])
+        .code(1)
+        .stderr_has(
+            "saml-login: warning: SAML_LOGIN_TIMOUT is not a variable saml-login reads; did you mean SAML_LOGIN_TIMEOUT?",
+        )
+        .stderr_has("saml-login: warning: SAML_LOGIN_FROBNICATE is not a variable")
+        .stderr_lacks("SAML_LOGIN_USERNAME");
 }
 
 /// Papercut: warnings have one style: tracing's (`WARN ...`) reads as saml-login's own
@@ -106,20 +89,16 @@ fn every_warning_has_one_style() {
             "dev",
             "aws-assume-role",
         ]);
-        let (_, stderr) = env.run(&args);
-        assert!(
-            stderr.contains(&format!(
-                "saml-login: warning: {} is writable by its group (mode 770)",
-                dir.display()
-            )),
-            "{verbose:?}: {stderr}"
-        );
-        assert!(
-            stderr
-                .lines()
-                .all(|l| !l.trim_start().starts_with("WARN") && !l.contains(" WARN ")),
-            "{verbose:?}: {stderr}"
-        );
+        let ran = env.call(&args);
+        let one_style = ran
+            .stderr()
+            .lines()
+            .all(|l| !l.trim_start().starts_with("WARN") && !l.contains(" WARN "));
+        ran.stderr_has(&format!(
+            "saml-login: warning: {} is writable by its group (mode 770)",
+            dir.display()
+        ))
+        .check(one_style, "a tracing-style WARN line");
     }
 }
 
@@ -188,15 +167,12 @@ fn waiting_for_a_lock_without_a_pid_says_so_without_a_question_mark() {
 #[test]
 fn cache_keyring_without_any_session_bus_says_so() {
     let (env, idp, _moto) = world();
-    let (out, stderr) = env.run(&["--cache", "keyring", "-c", "dev", "credential-process"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(!stderr.contains("unlock the keyring"), "{stderr}");
-    assert!(
-        stderr.contains("no D-Bus session bus answers at DBUS_SESSION_BUS_ADDRESS"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("cache = file"), "{stderr}");
-    assert_eq!(idp.samlp_requests(), 0, "{stderr}");
+    env.call(&["--cache", "keyring", "-c", "dev", "credential-process"])
+        .code(1)
+        .stderr_lacks("unlock the keyring")
+        .stderr_has("no D-Bus session bus answers at DBUS_SESSION_BUS_ADDRESS")
+        .stderr_has("cache = file")
+        .check(idp.samlp_requests() == 0, "logged in");
 }
 
 /// Papercut: the stand-alone `aws-console`'s help names ~/.aws/config too, its lines
@@ -205,22 +181,18 @@ fn cache_keyring_without_any_session_bus_says_so() {
 #[test]
 fn aws_console_names_its_files_and_says_when_the_browser_never_opened() {
     let env = Env::new();
-    let help = env.cmd_for("aws-console").arg("--help").output().unwrap();
-    let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    assert!(help.contains("~/.aws/config"), "{help}");
+    env.cmd_for("aws-console")
+        .arg("--help")
+        .ran()
+        .stdout_has("~/.aws/config");
 
     env.write(".aws/credentials", "[a]\nx = 1\n");
-    let out = env
-        .cmd_for("aws-console")
+    env.cmd_for("aws-console")
         .args(["--profile", "nope", "--print"])
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("no profile [nope]") && stderr.contains(".aws/config"),
-        "{stderr}"
-    );
+        .ran()
+        .code(1)
+        .stderr_has("no profile [nope]")
+        .stderr_has(".aws/config");
 
     let fed = Server::python("federation.py", &[]);
     let env = Env::new()
@@ -234,26 +206,22 @@ fn aws_console_names_its_files_and_says_when_the_browser_never_opened() {
         "[dev]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = sekrit\naws_session_token = tok\n",
     );
     let started = Instant::now();
-    let out = env
+    let ran = env
         .cmd_for("aws-console")
         .args(["--profile", "dev"])
         .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.starts_with("aws-console: opening the AWS console"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("saml-login:"), "{stderr}");
-    assert!(
-        stderr.contains(
-            "aws-console: error: the browser did not open the console's sign-in page within 10 s"
-        ),
-        "{stderr}"
-    );
-    assert!(started.elapsed() < Duration::from_secs(40));
+        .ran();
+    let elapsed = started.elapsed();
+    ran.code(1)
+        .stderr_starts("aws-console: opening the AWS console")
+        .stderr_lacks("saml-login:")
+        .stderr_has(
+            "aws-console: error: the browser did not open the console's sign-in page within 10 s",
+        )
+        .check(
+            elapsed < Duration::from_secs(40),
+            &format!("took {elapsed:?}"),
+        );
 }
 
 /// A HOME whose saved response is the test IdP's, with every `NotOnOrAfter` set to
@@ -287,19 +255,14 @@ fn expired_saved_response() -> (Env, std::path::PathBuf, Server) {
 #[test]
 fn an_expired_saved_response_is_used_with_a_warning() {
     let (env, saved, _idp) = expired_saved_response();
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "--saml-response-file",
         saved.to_str().unwrap(),
         "aws-assume-role",
         "--show",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains(
-            "saml-login: warning: the saved SAML response expired at 2020-01-01 10:00 UTC"
-        ),
-        "{stderr}"
-    );
+    ])
+    .code(0)
+    .stderr_has("saml-login: warning: the saved SAML response expired at 2020-01-01 10:00 UTC");
 }
 
 /// Papercut: times in notices are local, with their zone, on a terminal (`script`
@@ -313,20 +276,14 @@ fn on_a_terminal_notices_give_local_time_with_its_zone() {
         assert_cmd::cargo::cargo_bin("saml-login").display(),
         saved.display()
     );
-    let out = env
-        .command("script")
+    env.command("script")
         .args(["-qec", &command, "/dev/null"])
         .env("TZ", "IST-5:30")
         .env("SHELL", "/bin/sh")
         .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let terminal = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{terminal}{}", stderr_of(&out));
-    assert!(
-        terminal.contains("the saved SAML response expired at 2020-01-01 15:30 IST"),
-        "{terminal}"
-    );
+        .ran()
+        .success()
+        .stdout_has("the saved SAML response expired at 2020-01-01 15:30 IST");
 }
 
 /// Papercut: a credentials file with CRLF line endings keeps them (no mixed endings)
@@ -365,19 +322,21 @@ fn an_idp_on_this_machine_that_does_not_answer_ends_the_login_at_once() {
         free_port()
     ));
     let started = Instant::now();
-    let (out, stderr) = env.run(&["get-token"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(30), "{stderr}");
-    assert!(
-        stderr.lines().any(|l| l.starts_with(&format!(
+    let ran = env.call(&["get-token"]);
+    let elapsed = started.elapsed();
+    let said = ran.stderr().lines().any(|l| {
+        l.starts_with(&format!(
             "saml-login: error: the IdP does not answer at http://127.0.0.1:{port}/samlp/c:"
-        )) && l.contains("onnection refused")),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("in your browser"),
-        "no browser opened: {stderr}"
-    );
+        )) && l.contains("onnection refused")
+    });
+    ran.code(1)
+        .check(
+            elapsed < Duration::from_secs(30),
+            &format!("took {elapsed:?}"),
+        )
+        .check(said, "a line naming the URL and the refused connection")
+        // No browser opened.
+        .stderr_lacks("in your browser");
 }
 
 /// Papercut: an IdP elsewhere that does not answer (a name that does not resolve) is
@@ -390,21 +349,20 @@ fn an_idp_elsewhere_that_does_not_answer_is_named_at_once() {
         "[DEFAULT]\nidp_url = http://idp.saml-login-test.invalid\nclient_id = c\nlisten_port = {}\nbrowser = system\ntimeout = 6\n",
         free_port()
     ));
-    let (out, stderr) = env.run(&["get-token"]);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    let warning = stderr
-        .lines()
-        .position(|l| {
-            l.starts_with(
-                "saml-login: warning: the IdP does not answer at http://idp.saml-login-test.invalid/samlp/c:",
-            )
-        })
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let ran = env.call(&["get-token"]).code(4);
+    let stderr = ran.stderr();
+    let warning = stderr.lines().position(|l| {
+        l.starts_with(
+            "saml-login: warning: the IdP does not answer at http://idp.saml-login-test.invalid/samlp/c:",
+        )
+    });
     let timeout = stderr
         .lines()
-        .position(|l| l.contains("no login completed within 6 s"))
-        .unwrap_or_else(|| panic!("{stderr}"));
-    assert!(warning < timeout, "{stderr}");
+        .position(|l| l.contains("no login completed within 6 s"));
+    ran.check(
+        matches!((warning, timeout), (Some(w), Some(t)) if w < t),
+        "the IdP warning, then the timeout",
+    );
 }
 
 /// Papercut: an IdP that answers the start URL with 404 (a wrong client id) ends the
@@ -419,17 +377,18 @@ fn an_idp_answering_404_ends_the_login_at_once() {
         free_port()
     ));
     let started = Instant::now();
-    let (out, stderr) = env.run(&["get-token"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(60), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+    let ran = env.call(&["get-token"]);
+    let elapsed = started.elapsed();
+    ran.code(1)
+        .check(
+            elapsed < Duration::from_secs(60),
+            &format!("took {elapsed:?}"),
+        )
+        .stderr_has(&format!(
             "the IdP answered 404 Not Found for {}/samlp/wrong-client",
             idp.url
-        )),
-        "{stderr}"
-    );
-    assert!(stderr.contains("client_id"), "{stderr}");
+        ))
+        .stderr_has("client_id");
 }
 
 /// Papercut: a headless login whose password POST the IdP answers with HTTP 401 (or
@@ -454,25 +413,21 @@ fn a_headless_login_answered_401_is_a_rejected_login() {
             free_port()
         ));
         let started = Instant::now();
-        let out = env
+        let ran = env
             .cmd()
             .timeout(Duration::from_secs(120))
             .args(["--no-cache", "get-token"])
-            .output()
-            .unwrap();
-        let stderr = stderr_of(&out);
-        assert_eq!(out.status.code(), Some(1), "{status}: {stderr}");
-        assert!(
-            stderr.contains(&format!(
+            .ran()
+            .context(status);
+        let elapsed = started.elapsed();
+        ran.code(1)
+            .stderr_has(&format!(
                 "the IdP rejected the login of `robot` (SAML_LOGIN_USERNAME) with HTTP {status}: the page says \"Access denied: the account is locked\""
-            )),
-            "{status}: {stderr}"
-        );
-        assert!(!stderr.contains("right-Pa55"), "{stderr}");
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{status}: took {:?}: {stderr}",
-            started.elapsed()
-        );
+            ))
+            .stderr_lacks("right-Pa55")
+            .check(
+                elapsed < Duration::from_secs(60),
+                &format!("took {elapsed:?}"),
+            );
     }
 }

@@ -12,12 +12,9 @@ fn a_failing_credential_process_is_a_failure_not_a_usage_error() {
     let env = Env::new();
     env.config("[DEFAULT]\nidp_url = https://idp.example.test\nclient_id = c\n");
     env.write(".aws/config", "[profile p]\ncredential_process = false\n");
-    let (out, stderr) = env.run(&["exec", "--profile", "p", "--", "true"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("saml-login: error: credential_process of profile p: false failed"),
-        "{stderr}"
-    );
+    env.call(&["exec", "--profile", "p", "--", "true"])
+        .code(1)
+        .stderr_has("saml-login: error: credential_process of profile p: false failed");
 }
 
 /// The stand-alone `aws-console` resolving a chained profile says the chain's notice in
@@ -37,20 +34,14 @@ fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
         "[profile base]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"ASIABASEEXAMPLE1\",\"SecretAccessKey\":\"base-secret\",\"SessionToken\":\"base-token\"}'\n\
          [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deployer\nsource_profile = base\nregion = eu-west-1\nduration_seconds = 7200\n",
     );
-    let out = env
-        .cmd_for("aws-console")
+    env.cmd_for("aws-console")
         .args(["--profile", "deploy", "--print"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(
-            "aws-console: profile deploy chains on a role session, which AWS limits to 3600 s"
-        ),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("saml-login:"), "{stderr}");
+        .ran()
+        .success()
+        .stderr_has(
+            "aws-console: profile deploy chains on a role session, which AWS limits to 3600 s",
+        )
+        .stderr_lacks("saml-login:");
 }
 
 /// The lines of `stderr` that say `warning` (the one format), and whether anything came
@@ -80,15 +71,15 @@ fn the_webview_refuses_a_forged_form_in_one_warning_line() {
         "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = webview\ntimeout = 6\n",
         idp.url
     ));
-    let (out, stderr) = env.run(&["get-token"]);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert_eq!(
-        warnings(&stderr),
-        [format!(
-            "saml-login: warning: ignored a message from the page at {} in the webview: refused: its RelayState is not the one we sent; still waiting",
-            idp.url
-        )],
-        "{stderr}"
+    let ran = env.call(&["get-token"]);
+    let stderr = ran.stderr();
+    let expected = [format!(
+        "saml-login: warning: ignored a message from the page at {} in the webview: refused: its RelayState is not the one we sent; still waiting",
+        idp.url
+    )];
+    ran.code(4).check(
+        warnings(&stderr) == expected,
+        &format!("the warnings are exactly {expected:?}"),
     );
     holder.set_nonblocking(true).unwrap();
     assert!(holder.accept().is_err(), "the forged form reached the port");
@@ -111,21 +102,17 @@ fn the_webview_helper_warns_in_pkce_logins_name() {
             idp.url
         ),
     );
-    let out = env
-        .cmd_for("pkce-login")
-        .arg("get-id-jwt")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert_eq!(
-        warnings(&stderr),
-        [
-            "pkce-login: warning: refused a navigation to the callback in the webview: its state is not the one we sent; still waiting"
-        ],
-        "{stderr}"
-    );
-    assert!(!stderr.contains("saml-login"), "{stderr}");
+    let ran = env.cmd_for("pkce-login").arg("get-id-jwt").ran();
+    let stderr = ran.stderr();
+    let expected = [
+        "pkce-login: warning: refused a navigation to the callback in the webview: its state is not the one we sent; still waiting",
+    ];
+    ran.code(4)
+        .check(
+            warnings(&stderr) == expected,
+            &format!("the warnings are exactly {expected:?}"),
+        )
+        .stderr_lacks("saml-login");
     holder.set_nonblocking(true).unwrap();
     assert!(holder.accept().is_err(), "the redirect reached the port");
 }
@@ -149,18 +136,18 @@ fn headless_refusals_are_one_warning_line_with_or_without_verbose() {
         if verbose {
             args.insert(0, "--verbose");
         }
-        let (out, stderr) = env.run(&args);
-        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        let ran = env.call(&args);
+        let stderr = ran.stderr();
         let refusals: Vec<&str> = stderr
             .lines()
             .filter(|l| l.contains("refused a callback request"))
             .collect();
-        assert_eq!(
-            refusals,
-            [
-                "saml-login: warning: refused a callback request: its RelayState is not the one we sent; still waiting"
-            ],
-            "--verbose {verbose}: {stderr}"
+        let expected = [
+            "saml-login: warning: refused a callback request: its RelayState is not the one we sent; still waiting",
+        ];
+        ran.code(4).check(
+            refusals == expected,
+            &format!("the refusals are exactly {expected:?}"),
         );
     }
     holder.set_nonblocking(true).unwrap();

@@ -13,13 +13,9 @@ use crate::support::*;
 const FAST: Duration = Duration::from_secs(20);
 const SESSION: &str = "passkey-made-session-0123456789";
 
-/// `get-token --headless` on `idp` (no jar unless given), bounded at 90 s: exit code,
-/// stdout, stderr, elapsed.
-fn headless_get_token(
-    idp: &Server,
-    port: u16,
-    jar: Option<&str>,
-) -> (Option<i32>, String, String, Duration) {
+/// `get-token --headless` on `idp` (no jar unless given), bounded at 90 s: the run and
+/// how long it took.
+fn headless_get_token(idp: &Server, port: u16, jar: Option<&str>) -> (Ran, Duration) {
     let mut env = Env::new();
     if let Some(jar) = jar {
         env = env.var("SAML_LOGIN_COOKIES", jar);
@@ -29,38 +25,27 @@ fn headless_get_token(
         idp.url
     ));
     let started = Instant::now();
-    let out = env
+    let ran = env
         .cmd()
         .timeout(Duration::from_secs(90))
         .args(["--no-cache", "get-token"])
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        started.elapsed(),
-    )
+        .ran();
+    (ran, started.elapsed())
 }
 
 #[test]
 fn headless_fails_within_20_s_naming_the_passkey() {
     let _serial = serial();
     let idp = idp(&["--challenge", "passkey"]);
-    let (code, stdout, stderr, elapsed) = headless_get_token(&idp, free_port(), None);
-    assert_eq!(code, Some(1), "the exit code of a failed login: {stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
-    assert!(
-        stderr.contains(
-            "the IdP asks for a passkey/security key (WebAuthn): a headless login cannot provide it"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("--headless --show-browser --save-cookies"),
-        "the ways forward: {stderr}"
-    );
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = headless_get_token(&idp, free_port(), None);
+    // The exit code of a failed login, and the ways forward.
+    ran.code(1)
+        .stdout_empty()
+        .stderr_has(
+            "the IdP asks for a passkey/security key (WebAuthn): a headless login cannot provide it",
+        )
+        .stderr_has("--headless --show-browser --save-cookies")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
     eprintln!("passkey page: failed after {elapsed:?}");
 }
 
@@ -68,14 +53,11 @@ fn headless_fails_within_20_s_naming_the_passkey() {
 fn headless_fails_within_20_s_naming_the_entra_device_policy() {
     let _serial = serial();
     let idp = idp(&["--challenge", "aadsts53001"]);
-    let (code, _, stderr, elapsed) = headless_get_token(&idp, free_port(), None);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        stderr.contains("a domain-joined device (Entra Conditional Access) (AADSTS53001): a headless login cannot provide it"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--system-browser"), "{stderr}");
-    assert!(elapsed < FAST, "took {elapsed:?}: {stderr}");
+    let (ran, elapsed) = headless_get_token(&idp, free_port(), None);
+    ran.code(1)
+        .stderr_has("a domain-joined device (Entra Conditional Access) (AADSTS53001): a headless login cannot provide it")
+        .stderr_has("--system-browser")
+        .check(elapsed < FAST, &format!("took {elapsed:?}"));
     eprintln!("AADSTS53001 page: failed after {elapsed:?}");
 }
 
@@ -97,10 +79,11 @@ fn every_known_page_is_named_in_headless() {
         ("okta-device-assurance", "(okta-device-assurance)"),
     ] {
         let idp = idp(&["--challenge", challenge]);
-        let (code, _, stderr, elapsed) = headless_get_token(&idp, free_port(), None);
-        assert_eq!(code, Some(1), "{challenge}: {stderr}");
-        assert!(stderr.contains(named), "{challenge}: {stderr}");
-        assert!(elapsed < FAST, "{challenge} took {elapsed:?}: {stderr}");
+        let (ran, elapsed) = headless_get_token(&idp, free_port(), None);
+        ran.context(challenge)
+            .code(1)
+            .stderr_has(named)
+            .check(elapsed < FAST, &format!("took {elapsed:?}"));
     }
 }
 
@@ -120,13 +103,13 @@ fn headless_with_a_valid_stored_session_never_meets_the_passkey_page() {
         &callback,
     ]);
     let jar = format!("127.0.0.1\tFALSE\t/\tFALSE\t0\tidp_session\t{SESSION}\n");
-    let (code, stdout, stderr, _) = headless_get_token(&idp, port, Some(&jar));
-    assert_eq!(code, Some(0), "{stderr}");
+    let (ran, _) = headless_get_token(&idp, port, Some(&jar));
+    let ran = ran.code(0).stderr_lacks("passkey");
     assert!(
-        decode_saml(stdout.trim()).contains("<samlp:Response "),
-        "{stdout}"
+        decode_saml(ran.stdout().trim()).contains("<samlp:Response "),
+        "{}",
+        ran.stdout()
     );
-    assert!(!stderr.contains("passkey"), "{stderr}");
 }
 
 #[cfg(target_os = "linux")]
@@ -134,40 +117,33 @@ mod webview {
     use super::*;
 
     /// The IdP: a passkey (or `challenge`) page for a browser without a session, the
-    /// SAML form for one with the session cookie `SESSION` (the scripted browser's).
-    struct World {
+    /// SAML form for one with the session cookie `SESSION` (the scripted browser's,
+    /// which logs what it does to `log`); the webview logs in, with no STS.
+    struct Webview {
         idp: Server,
         env: Env,
         log: std::path::PathBuf,
     }
 
-    fn world(challenge: &str) -> World {
-        let port = free_port();
-        let callback = format!("http://localhost:{port}/saml");
-        let idp = idp(&[
-            "--challenge",
-            challenge,
-            "--session-cookie",
-            SESSION,
-            "--callback",
-            &callback,
-        ]);
+    fn world(challenge: &str) -> Webview {
         let env = display_env();
         let log = env.tmp().join("browser.log");
-        let env = env.test_browser(&format!(
-            "--cookie idp_session={SESSION} --log {}",
-            log.display()
-        ));
-        env.config(&format!(
-            "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = webview\ntimeout = 300\n",
-            idp.url
-        ));
-        World { idp, env, log }
+        let World { env, idp, .. } = WorldBuilder::on(env)
+            .person()
+            .no_sts()
+            .idp_args(&["--challenge", challenge, "--session-cookie", SESSION])
+            .browser_args(&format!(
+                "--cookie idp_session={SESSION} --log {}",
+                log.display()
+            ))
+            .defaults("browser = webview\ntimeout = 300\n")
+            .build();
+        Webview { idp, env, log }
     }
 
-    /// One `get-token` run: its exit status, stdout, stderr, and when the scripted
-    /// browser was first started (from the run's start), if it was.
-    fn run(w: &World, extra: &[&str]) -> (bool, String, String, Option<Duration>) {
+    /// One `get-token` run, and when the scripted browser was first started (from the
+    /// run's start), if it was.
+    fn run(w: &Webview, extra: &[&str]) -> (Ran, Option<Duration>) {
         let _ = std::fs::remove_file(&w.log);
         let mut cmd = w.env.saml_login();
         cmd.args(extra)
@@ -190,12 +166,7 @@ mod webview {
             called = Some(started.elapsed());
         }
         let (out, _) = guard.output_within(Duration::from_secs(90));
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            called,
-        )
+        (Ran::from(out), called)
     }
 
     fn refusals_dir(env: &Env) -> std::path::PathBuf {
@@ -209,15 +180,17 @@ mod webview {
     fn webview_hands_the_passkey_login_to_the_browser_remembers_it_and_logout_forgets() {
         let w = world("passkey");
         // 1. The webview meets the passkey page: the same login goes on in BROWSER.
-        let (ok, stdout, stderr, called) = run(&w, &[]);
-        assert!(ok, "{stderr}");
+        let (ran, called) = run(&w, &[]);
+        let ran = ran.success();
         let called = called.expect("the scripted browser was started");
-        assert!(called < FAST, "BROWSER called after {called:?}: {stderr}");
         eprintln!("webview -> BROWSER after {called:?}");
-        assert!(stderr.contains(HANDED_OVER), "{stderr}");
+        let ran = ran
+            .check(called < FAST, &format!("BROWSER called after {called:?}"))
+            .stderr_has(HANDED_OVER);
         assert!(
-            decode_saml(stdout.trim()).contains("<samlp:Response "),
-            "{stdout}"
+            decode_saml(ran.stdout().trim()).contains("<samlp:Response "),
+            "{}",
+            ran.stdout()
         );
         let log = std::fs::read_to_string(&w.log).unwrap();
         assert!(
@@ -234,52 +207,52 @@ mod webview {
         );
 
         // 2. Next time: straight to the browser, said in one line, no window.
-        let (ok, _, stderr, called) = run(&w, &[]);
-        assert!(ok, "{stderr}");
-        assert!(called.is_some(), "{stderr}");
-        assert!(
-            !stderr.contains(HANDED_OVER),
-            "the webview was not tried: {stderr}"
-        );
+        let (ran, called) = run(&w, &[]);
+        let stderr = ran.stderr();
         let said: Vec<_> = stderr
             .lines()
             .filter(|l| l.contains("the webview could not serve this IdP on 20"))
             .collect();
-        assert_eq!(said.len(), 1, "{stderr}");
-        assert!(
-            said[0].contains("(it asked for a passkey)") && said[0].contains("--retry-webview"),
-            "{stderr}"
-        );
+        // The webview was not tried.
+        ran.success()
+            .check(called.is_some(), "the scripted browser was started")
+            .stderr_lacks(HANDED_OVER)
+            .check(said.len() == 1, "said in one line")
+            .check(
+                said[0].contains("(it asked for a passkey)") && said[0].contains("--retry-webview"),
+                "the line names the passkey and --retry-webview",
+            );
 
         // 3. --retry-webview tries the webview again (which meets the page again).
-        let (ok, _, stderr, _) = run(&w, &["--retry-webview"]);
-        assert!(ok, "{stderr}");
-        assert!(stderr.contains(HANDED_OVER), "{stderr}");
+        run(&w, &["--retry-webview"])
+            .0
+            .success()
+            .stderr_has(HANDED_OVER);
 
         // 4. logout forgets it; the run after tries the webview again.
         let said = w.env.ok(&["logout"]);
         assert!(said.contains("1 remembered webview refusal(s)"), "{said}");
         assert_eq!(std::fs::read_dir(refusals_dir(&w.env)).unwrap().count(), 0);
-        let (ok, _, stderr, _) = run(&w, &[]);
-        assert!(ok, "{stderr}");
-        assert!(stderr.contains(HANDED_OVER), "{stderr}");
-        assert!(!stderr.contains("could not serve this IdP on"), "{stderr}");
+        run(&w, &[])
+            .0
+            .success()
+            .stderr_has(HANDED_OVER)
+            .stderr_lacks("could not serve this IdP on");
     }
 
     #[test]
     fn webview_hands_an_entra_device_page_to_the_browser() {
         let w = world("aadsts53001");
-        let (ok, stdout, stderr, called) = run(&w, &[]);
-        assert!(ok, "{stderr}");
+        let (ran, called) = run(&w, &[]);
+        let ran = ran.success();
         let called = called.expect("the scripted browser was started");
-        assert!(called < FAST, "BROWSER called after {called:?}: {stderr}");
+        let ran = ran
+            .check(called < FAST, &format!("BROWSER called after {called:?}"))
+            .stderr_has("the IdP asks for a managed device (AADSTS53001), which this window cannot provide; continuing in your browser");
         assert!(
-            stderr.contains("the IdP asks for a managed device (AADSTS53001), which this window cannot provide; continuing in your browser"),
-            "{stderr}"
-        );
-        assert!(
-            decode_saml(stdout.trim()).contains("<samlp:Response "),
-            "{stdout}"
+            decode_saml(ran.stdout().trim()).contains("<samlp:Response "),
+            "{}",
+            ran.stdout()
         );
     }
 }

@@ -320,11 +320,10 @@ fn configuration_errors_are_named() {
             missing.display()
         ));
 
-    let out = pkce(&env)
+    pkce(&env)
         .args(["--webview", "--headless", "get-id-jwt"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+        .ran()
+        .code(2);
     assert_eq!(stats(&idp)["authorize"], 0);
 }
 

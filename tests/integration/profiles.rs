@@ -50,21 +50,16 @@ fn aws_config(env: &Env) -> String {
 
 /// boto3's idea of who `profile` of ~/.aws/config is (credential_process and all).
 fn boto3_identity(env: &Env, profile: &str) -> String {
-    let out = env
+    let ran = env
         .command(python())
         .args([
             "-c",
             "import boto3, sys; print(boto3.Session(profile_name=sys.argv[1]).client('sts').get_caller_identity()['Arn'])",
             profile,
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "boto3 with {profile}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        .ran()
+        .success();
+    String::from_utf8(ran.out.stdout).unwrap().trim().to_owned()
 }
 
 #[test]
@@ -72,17 +67,13 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
     let (env, idp, _moto, port) = world(&[&format!("{ROLE},{PROVIDER}"), ADMIN]);
 
     // --dry-run: the change as a diff, nothing written.
-    let (out, stderr) = env.run(&["-c", "work", "configure", "--dry-run"]);
-    assert!(out.status.success(), "{stderr}");
-    let diff = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        diff.contains("+[profile Developer@sandbox]") && diff.contains("+[profile Admin@sandbox]"),
-        "{diff}"
-    );
+    env.call(&["-c", "work", "configure", "--dry-run"])
+        .success()
+        .stdout_has("+[profile Developer@sandbox]")
+        .stdout_has("+[profile Admin@sandbox]");
     assert_eq!(aws_config(&env), MINE, "--dry-run writes nothing");
 
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["-c", "work", "configure"]).success();
     let written = aws_config(&env);
     assert!(
         written.starts_with(MINE),
@@ -110,17 +101,16 @@ fn configure_writes_a_profile_per_role_and_keeps_the_rest_of_the_file() {
     );
 
     // The same grants again: nothing changes.
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("nothing changed"), "{stderr}");
+    env.call(&["-c", "work", "configure"])
+        .success()
+        .stderr_has("nothing changed");
     assert_eq!(aws_config(&env), written);
 
     // A role no longer granted leaves the block; the user's part stays.
     let idp_port = idp.port;
     drop(idp);
     let idp = start_idp(port, Some(idp_port), &[&format!("{ROLE},{PROVIDER}")]);
-    let (out, stderr) = env.run(&["-c", "work", "configure", "--force"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["-c", "work", "configure", "--force"]).success();
     let after = aws_config(&env);
     assert!(after.starts_with(MINE), "{after}");
     assert!(
@@ -135,14 +125,10 @@ fn a_generated_name_written_by_hand_is_an_error_naming_both() {
     let (env, _idp, _moto, _) = world(&[&format!("{ROLE},{PROVIDER}")]);
     let mine = format!("{MINE}\n[profile Developer@sandbox]\nregion = ap-south-1\n");
     env.write(".aws/config", &mine);
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr
-            .contains("line 8: [profile Developer@sandbox] is written outside saml-login's block")
-            && stderr.contains("arn:aws:iam::123456789012:role/Developer"),
-        "{stderr}"
-    );
+    env.call(&["-c", "work", "configure"])
+        .code(1)
+        .stderr_has("line 8: [profile Developer@sandbox] is written outside saml-login's block")
+        .stderr_has("arn:aws:iam::123456789012:role/Developer");
     assert_eq!(aws_config(&env), mine, "nothing written");
     // profile_name decides the names; a template without {role} is refused.
     env.write(
@@ -152,24 +138,18 @@ fn a_generated_name_written_by_hand_is_an_error_naming_both() {
             std::fs::read_to_string(env.path(".saml-login")).unwrap()
         ),
     );
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["-c", "work", "configure"]).success();
     assert!(aws_config(&env).contains("[profile Developer-123456789012]"));
     let env = env.var("SAML_LOGIN_PROFILE_NAME", "{account}");
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr
-            .contains("profile_name in SAML_LOGIN_PROFILE_NAME: \"{account}\" must contain {role}"),
-        "{stderr}"
-    );
+    env.call(&["-c", "work", "configure"])
+        .code(1)
+        .stderr_has("profile_name in SAML_LOGIN_PROFILE_NAME: \"{account}\" must contain {role}");
 }
 
 /// A HOME with a generated Developer profile and, by hand, `deploy` chained on it.
 fn chained_world(deploy: &str) -> (Env, Server, Server) {
     let (env, idp, moto, _) = world(&[&format!("{ROLE},{PROVIDER}")]);
-    let (out, stderr) = env.run(&["-c", "work", "configure"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["-c", "work", "configure"]).success();
     let config = format!("{}\n{deploy}", aws_config(&env));
     env.write(".aws/config", &config);
     (env, idp, moto)
@@ -181,34 +161,27 @@ const DEPLOY: &str = "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:rol
 fn exec_and_env_with_a_chained_profile_get_the_chained_role() {
     let (env, _idp, _moto) = chained_world(DEPLOY);
     let who = "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])";
-    let out = env
+    let exec = env
         .cmd()
         .args(["exec", "--profile", "deploy", "--"])
         .arg(python())
         .args(["-c", who])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+        .ran()
+        .success()
+        .stderr_has("chains on a role session, which AWS limits to 3600 s");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        exec.stdout().trim(),
         "arn:aws:sts::123456789012:assumed-role/Deployer/ci"
     );
-    assert!(
-        stderr.contains("chains on a role session, which AWS limits to 3600 s"),
-        "{stderr}"
-    );
     // The hop is cached under its identity: the same chain again is a hit, said so.
-    let (out, stderr) = env.run(&["env", "--profile", "deploy"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(
-            "using the cached credentials of arn:aws:iam::123456789012:role/Deployer (profile deploy)"
-        ),
-        "{stderr}"
-    );
-    let exports = String::from_utf8_lossy(&out.stdout);
-    assert!(exports.contains("export AWS_SESSION_TOKEN='"), "{exports}");
+    let exports = env
+        .call(&["env", "--profile", "deploy"])
+        .success()
+        .stderr_has(
+            "using the cached credentials of arn:aws:iam::123456789012:role/Deployer (profile deploy)",
+        )
+        .stdout_has("export AWS_SESSION_TOKEN='")
+        .stdout();
     // --force assumes the role again: other keys.
     let key = |text: &str| {
         text.lines()
@@ -216,9 +189,10 @@ fn exec_and_env_with_a_chained_profile_get_the_chained_role() {
             .map(|k| k.trim_end_matches('\'').to_owned())
             .unwrap()
     };
-    let (forced, stderr) = env.run(&["env", "--profile", "deploy", "--force"]);
-    assert!(forced.status.success(), "{stderr}");
-    assert_ne!(key(&String::from_utf8_lossy(&forced.stdout)), key(&exports));
+    let forced = env
+        .call(&["env", "--profile", "deploy", "--force"])
+        .success();
+    assert_ne!(key(&forced.stdout()), key(&exports));
 }
 
 #[test]
@@ -229,9 +203,9 @@ fn aws_console_takes_a_chained_profile() {
         "SAML_LOGIN_FEDERATION_URL",
         format!("{}/federation", fed.url),
     );
-    let (out, stderr) = env.run(&["aws-console", "--profile", "deploy", "--print"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("SigninToken="));
+    env.call(&["aws-console", "--profile", "deploy", "--print"])
+        .success()
+        .stdout_has("SigninToken=");
     assert!(
         fed.get("/requests").contains("\"sessionId\": \"ASIA"),
         "{}",
@@ -264,9 +238,9 @@ fn loops_deep_chains_and_mfa_are_refused_before_any_login() {
     for (text, profile, expected) in cases {
         let (env, idp, _moto, _) = world(&[&format!("{ROLE},{PROVIDER}")]);
         env.write(".aws/config", &text);
-        let (out, stderr) = env.run(&["exec", "--profile", profile, "--", "true"]);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        env.call(&["exec", "--profile", profile, "--", "true"])
+            .code(1)
+            .stderr_has(expected);
         assert_eq!(idp.samlp_requests(), 0);
     }
 }
@@ -278,8 +252,7 @@ fn a_chained_hop_asks_sts_for_3600_seconds() {
     let (env, _idp, moto) = chained_world(DEPLOY);
     let recorder = sts_recorder(&moto, &[]);
     let env = env.var("AWS_ENDPOINT_URL_STS", recorder.url.clone());
-    let (out, stderr) = env.run(&["env", "--profile", "deploy"]);
-    assert!(out.status.success(), "{stderr}");
+    env.call(&["env", "--profile", "deploy"]).success();
     let calls = sts_calls(&recorder);
     let hops: Vec<_> = calls
         .iter()

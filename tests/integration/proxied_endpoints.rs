@@ -39,16 +39,12 @@ fn world(partition: &str, proxy: &Mitm) -> (Env, Server) {
     (w.env, w.idp)
 }
 
-fn assume(env: &Env) -> (std::process::Output, String) {
-    let out = env
-        .cmd()
+fn assume(env: &Env) -> Ran {
+    env.cmd()
         .args(["-c", "dev", "--saml-response-file"])
         .arg(env.path("saved.b64"))
         .args(["aws-assume-role", "--force"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stderr)
+        .ran()
 }
 
 #[test]
@@ -68,8 +64,7 @@ fn fips_regional_and_dual_stack_sts_endpoints_are_the_sdks_and_go_through_the_pr
     // AWS_USE_FIPS_ENDPOINT in the environment: us-east-1's FIPS endpoint.
     let (env, _idp) = world("aws", &proxy);
     let env = env.var("AWS_USE_FIPS_ENDPOINT", "true");
-    let (out, stderr) = assume(&env);
-    assert!(out.status.success(), "{stderr}");
+    assume(&env).success();
     assert_eq!(
         connects(0),
         format!("{FIPS_EAST}:443"),
@@ -80,8 +75,7 @@ fn fips_regional_and_dual_stack_sts_endpoints_are_the_sdks_and_go_through_the_pr
     // The region of the AWS config's default profile: its regional endpoint.
     let (env, _idp) = world("aws", &proxy);
     env.write(".aws/config", "[default]\nregion = eu-central-1\n");
-    let (out, stderr) = assume(&env);
-    assert!(out.status.success(), "{stderr}");
+    assume(&env).success();
     assert_eq!(
         connects(1),
         format!("{FRANKFURT}:443"),
@@ -94,8 +88,7 @@ fn fips_regional_and_dual_stack_sts_endpoints_are_the_sdks_and_go_through_the_pr
     // host saml-login names when the proxy's certificate is not trusted.
     let (env, _idp) = world("aws-us-gov", &proxy);
     env.write(".aws/config", "[default]\nuse_fips_endpoint = true\n");
-    let (out, stderr) = assume(&env);
-    assert!(out.status.success(), "{stderr}");
+    assume(&env).success();
     assert_eq!(
         connects(2),
         format!("{GOV_WEST}:443"),
@@ -104,7 +97,7 @@ fn fips_regional_and_dual_stack_sts_endpoints_are_the_sdks_and_go_through_the_pr
     );
     assert!(env.credentials().contains("[dev]"), "{}", env.credentials());
     let untrusted = env.var("AWS_CA_BUNDLE", "");
-    let (out, stderr) = assume(&untrusted);
+    let ran = assume(&untrusted);
     // Its handshake, and the one that read the issuer for the message: the same host.
     assert_eq!(
         connects(3),
@@ -118,12 +111,10 @@ fn fips_regional_and_dual_stack_sts_endpoints_are_the_sdks_and_go_through_the_pr
         "{:?}",
         proxy.flows()
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!("the certificate of {GOV_WEST} ")),
-        "the host the SDK called: {stderr}"
-    );
-    assert!(!stderr.contains("sts-fips"), "{stderr}");
+    // The host the SDK called.
+    ran.code(1)
+        .stderr_has(&format!("the certificate of {GOV_WEST} "))
+        .stderr_lacks("sts-fips");
 
     // Dual-stack behind a NO_PROXY that lets *.amazonaws.com go direct (a VPC endpoint):
     // the SDK calls sts.us-east-1.api.aws, which is not in NO_PROXY, so it goes through
@@ -132,8 +123,7 @@ fn fips_regional_and_dual_stack_sts_endpoints_are_the_sdks_and_go_through_the_pr
     let env = env
         .var("AWS_USE_DUALSTACK_ENDPOINT", "true")
         .var("NO_PROXY", ".amazonaws.com");
-    let (out, stderr) = assume(&env);
-    assert!(out.status.success(), "{stderr}");
+    assume(&env).success();
     assert_eq!(
         connects(5),
         format!("{DUAL_STACK}:443"),
@@ -291,34 +281,30 @@ fn get_token_without_a_browser_goes_through_the_inspecting_proxy_with_its_ca() {
         std::fs::set_permissions(&jar, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let token = |extra: &[&str]| {
-        let out = env
-            .cmd()
+        env.cmd()
             .args(extra)
             .args(["--no-cache", "--cookies"])
             .arg(&jar)
             .arg("get-token")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        (out, stderr)
+            .ran()
     };
-    let (out, stderr) = token(&[]);
-    assert_eq!(out.status.code(), Some(1), "untrusted: {stderr}");
-    assert!(
-        stderr.contains("the certificate of idp.example.test")
-            && stderr.contains("CN=mitmproxy")
-            && stderr.contains("AWS_CA_BUNDLE="),
-        "one line naming the host, the issuer and the setting: {stderr}"
-    );
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // Untrusted: one line naming the host, the issuer and the setting.
+    let untrusted = token(&[]);
+    let lines = untrusted.stderr().lines().count();
+    untrusted
+        .code(1)
+        .stderr_has("the certificate of idp.example.test")
+        .stderr_has("CN=mitmproxy")
+        .stderr_has("AWS_CA_BUNDLE=")
+        .check(lines == 1, "one line");
     assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
     let ca = proxy.ca.display().to_string();
-    let (out, stderr) = token(&["--ca-bundle", &ca]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(decode_saml(&String::from_utf8_lossy(&out.stdout)).contains("<samlp:Response "));
+    let trusted = token(&["--ca-bundle", &ca]).success();
+    assert!(decode_saml(&trusted.stdout()).contains("<samlp:Response "));
     assert_eq!(
         proxy.requests(),
         ["GET idp.example.test/samlp/test-client"],
-        "{stderr}"
+        "{}",
+        trusted.stderr()
     );
 }

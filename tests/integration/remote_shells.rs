@@ -184,26 +184,20 @@ fn a_busy_fixed_port_is_never_swapped_and_names_the_ssh_forward() {
     let idp = idp(&["--auto-session"]);
     let (env, _) = spied_env(false);
     env.config(&config_for(&idp, port));
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "--no-browser",
         "--listen-port",
         &port.to_string(),
         "get-token",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.starts_with(&format!(
-            "saml-login: error: port {port} on 127.0.0.1 is already in use"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "SSH forward (`ssh -L {port}:127.0.0.1:{port} HOST`)"
-        )),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("Open this URL"), "{stderr}");
+    ])
+    .code(1)
+    .stderr_starts(&format!(
+        "saml-login: error: port {port} on 127.0.0.1 is already in use"
+    ))
+    .stderr_has(&format!(
+        "SSH forward (`ssh -L {port}:127.0.0.1:{port} HOST`)"
+    ))
+    .stderr_lacks("Open this URL");
 }
 
 /// A real SSH session: saml-login runs on "the server" (sshd in a private network
@@ -348,8 +342,8 @@ fn fake_records(env: &Env) -> (Vec<FakeRun>, Vec<String>) {
 /// The login went through the Windows opener: the scripted browser fetched the login
 /// URL with `&`, `%`, `^` intact and our RelayState, from the forwarding page; no
 /// opener's argv or stdin held the RelayState or the login URL.
-fn assert_wsl_login(env: &Env, login_url: &str, stdout: &[u8]) {
-    assert!(decode_saml(String::from_utf8_lossy(stdout).trim()).contains(ROLE));
+fn assert_wsl_login(env: &Env, login_url: &str, stdout: &str) {
+    assert!(decode_saml(stdout.trim()).contains(ROLE));
     let browser_log = std::fs::read_to_string(env.path("browser.log")).unwrap();
     let fetched = browser_log
         .lines()
@@ -381,9 +375,8 @@ fn assert_wsl_login(env: &Env, login_url: &str, stdout: &[u8]) {
 fn wsl_opens_windows_browser_through_powershell() {
     let (env, _idp, login_url) = wsl_world(&["wslview", "powershell.exe", "cmd.exe"], true);
     let env = env.var("FAKE_FAIL", "wslview");
-    let (out, stderr) = env.run(&["get-token"]);
-    assert!(out.status.success(), "{stderr}");
-    assert_wsl_login(&env, &login_url, &out.stdout);
+    let token = env.call(&["get-token"]).success().stdout();
+    assert_wsl_login(&env, &login_url, &token);
     let (runs, _) = fake_records(&env);
     let tools: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(tools, ["wslview", "wslpath", "powershell.exe"], "{runs:?}");
@@ -402,9 +395,8 @@ fn wsl_opens_windows_browser_through_powershell() {
 #[test]
 fn wsl_falls_back_to_cmd_with_carets() {
     let (env, _idp, login_url) = wsl_world(&["cmd.exe"], true);
-    let (out, stderr) = env.run(&["get-token"]);
-    assert!(out.status.success(), "{stderr}");
-    assert_wsl_login(&env, &login_url, &out.stdout);
+    let token = env.call(&["get-token"]).success().stdout();
+    assert_wsl_login(&env, &login_url, &token);
     let (runs, _) = fake_records(&env);
     let tools: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(tools, ["wslpath", "cmd.exe"], "{runs:?}");
@@ -430,9 +422,8 @@ fn wsl_is_known_by_its_interop_marker_and_wslview_opens() {
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped());
     let (out, _) = GroupGuard::spawn(cmd).output_within(Duration::from_secs(90));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert_wsl_login(&env, &login_url, &out.stdout);
+    let token = Ran::from(out).success().stdout();
+    assert_wsl_login(&env, &login_url, &token);
     let (runs, opened) = fake_records(&env);
     let tools: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(tools, ["wslview"], "{runs:?}");
@@ -445,13 +436,13 @@ fn wsl_is_known_by_its_interop_marker_and_wslview_opens() {
 fn help_and_man_page_name_no_browser() {
     let env = Env::new();
     for bin in ["saml-login", "pkce-login"] {
-        let out = env.cmd_for(bin).arg("--help").output().unwrap();
-        let help = String::from_utf8_lossy(&out.stdout);
-        assert!(help.contains("--no-browser"), "{bin}: {help}");
+        env.cmd_for(bin)
+            .arg("--help")
+            .ran()
+            .stdout_has("--no-browser");
     }
-    let out = env.cmd().arg("man").output().unwrap();
-    assert!(out.status.success());
-    let man = String::from_utf8_lossy(&out.stdout);
-    assert!(man.contains("\\-\\-no\\-browser"), "{man}");
-    assert!(man.contains("SSH_CONNECTION"), "{man}");
+    env.call(&["man"])
+        .success()
+        .stdout_has("\\-\\-no\\-browser")
+        .stdout_has("SSH_CONNECTION");
 }

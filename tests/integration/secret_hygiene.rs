@@ -246,17 +246,19 @@ impl World {
     /// login goes through the browser (the assertion cache is emptied first and cached
     /// credentials are skipped with --force). Stdout is scanned unless it is the
     /// secret by design.
-    fn run(&mut self, bin: &str, label: &str, args: &[&str], stdout_is_secret: bool) -> String {
+    fn step(&mut self, bin: &str, label: &str, args: &[&str], stdout_is_secret: bool) -> String {
         let _ = std::fs::remove_dir_all(self.env.path(".cache/saml-login/assertions"));
         let mut cmd = self.env.cmd_for(bin);
         cmd.arg("--verbose");
         if bin == "saml-login" {
             cmd.args(&self.global);
         }
-        let out = cmd.args(args).output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "[{}] {label}: {stderr}", self.browser);
+        let ran = cmd
+            .args(args)
+            .ran()
+            .context(format!("{}] [{label}", self.browser))
+            .success();
+        let (stdout, stderr) = (ran.stdout(), ran.stderr());
         // A browser login traces; the console command and a saved response log in
         // nowhere and may have nothing to trace.
         assert!(
@@ -282,9 +284,9 @@ impl World {
     /// Every command of saml-login and pkce-login. `pkce`: whether this browser runs
     /// pkce-login (a saved SAML response cannot).
     fn all_commands(&mut self, pkce: bool, fed: &Server) {
-        let token = self.run("saml-login", "get-token", &["get-token"], true);
+        let token = self.step("saml-login", "get-token", &["get-token"], true);
         self.assertion(&token);
-        self.run(
+        self.step(
             "saml-login",
             "aws-assume-role",
             &[
@@ -299,13 +301,13 @@ impl World {
             ],
             false,
         );
-        self.run(
+        self.step(
             "saml-login",
             "aws-assume-role --show",
             &["aws-assume-role", "--show"],
             false,
         );
-        let json = self.run(
+        let json = self.step(
             "saml-login",
             "credential-process",
             &["-c", "dev", "credential-process", "--force"],
@@ -319,7 +321,7 @@ impl World {
         self.session_token(v["SessionToken"].as_str().unwrap());
         // The child prints nothing; its environment goes to a file the test reads.
         let child_env = self.env.path("exec-child-env.txt");
-        self.run(
+        self.step(
             "saml-login",
             "exec",
             &[
@@ -354,7 +356,7 @@ impl World {
                 self.session_token(v);
             }
         }
-        let exports = self.run("saml-login", "env", &["-c", "dev", "env", "--force"], true);
+        let exports = self.step("saml-login", "env", &["-c", "dev", "env", "--force"], true);
         for line in exports.lines() {
             let value = line.split_once("='").map(|(_, v)| v.trim_end_matches('\''));
             if line.starts_with("export AWS_SECRET_ACCESS_KEY=") {
@@ -371,7 +373,7 @@ impl World {
             "SAML_LOGIN_FEDERATION_URL".into(),
             format!("{}/federation", fed.url),
         ));
-        let url = self.run(
+        let url = self.step(
             "saml-login",
             "aws-console --print",
             &["aws-console", "--profile", "hyg", "--print"],
@@ -380,7 +382,7 @@ impl World {
         assert!(url.contains("SigninToken=signin-token-for-ASIA"), "{url}");
         self.env.vars.truncate(before);
         if pkce {
-            let out = self.run("pkce-login", "pkce-login get-id-jwt", &["get-id-jwt"], true);
+            let out = self.step("pkce-login", "pkce-login get-id-jwt", &["get-id-jwt"], true);
             let v: serde_json::Value = serde_json::from_str(&out).unwrap();
             for k in ["access_token", "id_token", "refresh_token"] {
                 if let Some(t) = v[k].as_str() {
@@ -623,7 +625,7 @@ fn headless_leaks_nothing() {
     w.jars = vec![jar.clone(), saved.clone()];
     // get-token: the password login (no jar), keeping the IdP's new cookie.
     w.global = vec!["--save-cookies".into(), saved.display().to_string()];
-    let token = w.run("saml-login", "get-token (password)", &["get-token"], true);
+    let token = w.step("saml-login", "get-token (password)", &["get-token"], true);
     w.assertion(&token);
     assert!(
         std::fs::read_to_string(&saved)
@@ -639,7 +641,7 @@ fn headless_leaks_nothing() {
     w.global = vec!["--cookies".into(), jar.display().to_string()];
     w.all_commands(false, &fed);
     // pkce-login headless with the jar in the variable (no --cookies flag here).
-    let out = w.run("pkce-login", "pkce-login get-id-jwt", &["get-id-jwt"], true);
+    let out = w.step("pkce-login", "pkce-login get-id-jwt", &["get-id-jwt"], true);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     w.secret(v["id_token"].as_str().unwrap(), "an OAuth token");
     w.secret(v["access_token"].as_str().unwrap(), "an OAuth token");

@@ -56,11 +56,9 @@ fn config(ssp: &SimpleSamlPhp, port: u16, browser: &str, extra: &str) -> String 
     )
 }
 
-fn success(out: &std::process::Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    assert!(!stderr.contains(PASSWORD), "password leaked: {stderr}");
-    stderr
+/// `ran` succeeded and did not show the password.
+fn success(ran: Ran) -> Ran {
+    ran.success().stderr_lacks(PASSWORD)
 }
 
 fn robot_arn() -> &'static str {
@@ -92,14 +90,13 @@ fn headless_fills_its_form_then_its_jar_alone_then_an_expired_session_fails_fast
     env.config(&config(&ssp, port, "headless", ""));
     let jar = env.path("ci/jar.txt");
     std::fs::create_dir_all(jar.parent().unwrap()).unwrap();
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "--verbose", "--save-cookies"])
-        .arg(&jar)
-        .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    let stderr = success(&out);
+    let out = success(
+        env.cmd()
+            .args(["-c", "dev", "--verbose", "--save-cookies"])
+            .arg(&jar)
+            .arg("aws-assume-role")
+            .ran(),
+    );
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "dev"),
         robot_arn()
@@ -116,7 +113,8 @@ fn headless_fills_its_form_then_its_jar_alone_then_an_expired_session_fails_fast
         .rsplit('\t')
         .next()
         .unwrap();
-    assert!(!stderr.contains(session), "cookie leaked: {stderr}");
+    // The cookie never shows.
+    out.stderr_lacks(session);
     #[cfg(unix)]
     assert_eq!(mode(&jar), 0o600);
     let sessions = ssp.sessions();
@@ -124,14 +122,13 @@ fn headless_fills_its_form_then_its_jar_alone_then_an_expired_session_fails_fast
     // 2. The jar alone, no password anywhere: the IdP session is reused.
     let env2 = Env::new().sts(&moto);
     env2.config(&config(&ssp, port, "headless", ""));
-    let out = env2
-        .cmd()
-        .args(["-c", "dev", "--cookies"])
-        .arg(&jar)
-        .arg("aws-assume-role")
-        .output()
-        .unwrap();
-    success(&out);
+    success(
+        env2.cmd()
+            .args(["-c", "dev", "--cookies"])
+            .arg(&jar)
+            .arg("aws-assume-role")
+            .ran(),
+    );
     assert_eq!(
         caller_identity(&moto, &env2.credentials_path(), "dev"),
         robot_arn()
@@ -141,20 +138,14 @@ fn headless_fills_its_form_then_its_jar_alone_then_an_expired_session_fails_fast
     // 3. The server ended the session: the jar names a session that no longer exists.
     assert!(ssp.expire_sessions() > 0);
     let started = Instant::now();
-    let out = env2
+    let ran = env2
         .cmd()
         .args(["--no-cache", "--cookies"])
         .arg(&jar)
         .arg("get-token")
-        .output()
-        .unwrap();
+        .ran();
     let elapsed = started.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the stored IdP session has expired"),
-        "{stderr}"
-    );
+    ran.code(1).stderr_has("the stored IdP session has expired");
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
 
@@ -168,19 +159,13 @@ fn headless_wrong_password_is_rejected_within_seconds() {
         .var("SAML_LOGIN_PASSWORD", "not-the-password");
     env.config(&config(&ssp, port, "headless", "").replace("timeout = 60", "timeout = 300"));
     let started = Instant::now();
-    let out = env.cmd().arg("get-token").output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the IdP rejected the login of `robot`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("Incorrect username or password"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("not-the-password"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(15));
+    let ran = env.call(&["get-token"]);
+    let elapsed = started.elapsed();
+    ran.code(1)
+        .stderr_has("the IdP rejected the login of `robot`")
+        .stderr_has("Incorrect username or password")
+        .stderr_lacks("not-the-password");
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
 
 #[test]
@@ -193,19 +178,14 @@ fn show_lists_the_roles_in_the_order_simplesamlphp_sends_them() {
         .var("SAML_LOGIN_PASSWORD", PASSWORD);
     env.config(&config(&ssp, port, "headless", ""));
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
-    let out = env
-        .cmd()
-        .args(["aws-assume-role", "--show"])
-        .output()
-        .unwrap();
-    success(&out);
+    let out = success(env.cmd().args(["aws-assume-role", "--show"]).ran());
     let login = format!("login_url = {}\n", ssp.login_url());
     let expected = format!(
         "[Admin@210987654321]\n{login}aws_account = 210987654321\naws_role = Admin\naws_profile = Admin@210987654321\n\n\
          [Developer@sandbox]\n{login}aws_account = sandbox\naws_role = Developer\naws_profile = Developer@sandbox\n\n\
          [Auditor@210987654321]\n{login}aws_account = 210987654321\naws_role = Auditor\naws_profile = Auditor@210987654321\n\n"
     );
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+    out.stdout_eq(&expected);
 }
 
 #[test]
@@ -222,12 +202,11 @@ fn all_and_credential_process_through_boto3() {
     env.write(".aws-accounts", "[DEFAULT]\nsandbox = 123456789012\n");
 
     // --all: every granted role into its own profile.
-    let out = env
-        .cmd()
-        .args(["--no-cache", "aws-assume-role", "--all"])
-        .output()
-        .unwrap();
-    success(&out);
+    success(
+        env.cmd()
+            .args(["--no-cache", "aws-assume-role", "--all"])
+            .ran(),
+    );
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "Developer@sandbox"),
         robot_arn()
@@ -250,16 +229,12 @@ fn all_and_credential_process_through_boto3() {
             &moto.url,
         ])
         .env("AWS_SHARED_CREDENTIALS_FILE", env.path(".aws/none"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    Ran::from(&out).success();
-    assert_eq!(stdout.trim(), robot_arn());
+        .ran()
+        .success();
+    assert_eq!(out.stdout().trim(), robot_arn());
 
     // pkce-free commands: env prints the cached credentials, no new login.
-    let out = env.cmd().args(["-c", "dev", "env"]).output().unwrap();
-    success(&out);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("AWS_ACCESS_KEY_ID="));
+    success(env.call(&["-c", "dev", "env"])).stdout_has("AWS_ACCESS_KEY_ID=");
 }
 
 /// SimpleSAMLphp posting to AWS's own sign-in endpoint.

@@ -59,14 +59,13 @@ fn world(
     )
 }
 
-fn assume(env: &Env, extra: &[&str]) -> std::process::Output {
+fn assume(env: &Env, extra: &[&str]) -> Ran {
     env.cmd()
         .args(["-c", "dev", "--saml-response-file"])
         .arg(env.path("saved.b64"))
         .args(extra)
         .arg("aws-assume-role")
-        .output()
-        .unwrap()
+        .ran()
 }
 
 /// Every parameter of one call: the role and provider of the assertion's Role value,
@@ -76,8 +75,7 @@ fn assume(env: &Env, extra: &[&str]) -> std::process::Output {
 fn role_provider_policies_and_the_assertions_session_duration() {
     let (env, recorder, moto, response) =
         world(&["--session-duration", "7200"], &[], &with_policies());
-    let out = assume(&env, &[]);
-    Ran::from(out).success();
+    assume(&env, &[]).success();
     let calls = assume_calls(&recorder);
     assert_eq!(calls.len(), 1, "{calls:#?}");
     let call = &calls[0];
@@ -101,13 +99,11 @@ fn role_provider_policies_and_the_assertions_session_duration() {
 #[test]
 fn the_role_duration_setting_wins_and_3600_is_the_default() {
     let (env, recorder, _moto, _) = world(&["--session-duration", "7200"], &[], "");
-    let out = assume(&env, &["--role-duration", "900"]);
-    Ran::from(out).success();
+    assume(&env, &["--role-duration", "900"]).success();
     assert_eq!(param(&assume_calls(&recorder)[0], "DurationSeconds"), "900");
 
     let (env, recorder, _moto, _) = world(&[], &[], "");
-    let out = assume(&env, &[]);
-    Ran::from(out).success();
+    assume(&env, &[]).success();
     let call = &assume_calls(&recorder)[0];
     assert_eq!(param(call, "DurationSeconds"), "3600");
     assert!(
@@ -123,7 +119,7 @@ fn the_role_duration_setting_wins_and_3600_is_the_default() {
 #[test]
 fn the_max_session_duration_retry_asks_3600_with_the_same_parameters() {
     let (env, recorder, moto, _) = world(&[], &["--error", "MaxSessionDuration"], &with_policies());
-    let out = Ran::from(assume(&env, &["--role-duration", "43200"])).success();
+    let out = assume(&env, &["--role-duration", "43200"]).success();
     let stderr = out.stderr();
     assert_eq!(
         stderr.matches("retrying with 3600 s").count(),
@@ -176,16 +172,7 @@ fn cached_world(expired: &[&str]) -> (Env, Server, Server, Server) {
 #[test]
 fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
     let (env, recorder, moto, idp) = cached_world(&["2"]);
-    let first = env
-        .cmd()
-        .args(["-c", "dev", "aws-assume-role"])
-        .output()
-        .unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    env.call(&["-c", "dev", "aws-assume-role"]).success();
     assert_eq!(idp.samlp_requests(), 1);
     // Another profile: the cached assertion goes to STS, which calls it expired.
     let out = env
@@ -229,14 +216,7 @@ fn an_expired_cached_assertion_is_dropped_and_the_login_redone_once() {
     // When the fresh assertion is refused too, saml-login does not loop: exit 5 after
     // exactly one more login.
     let (env, recorder, _moto, idp) = cached_world(&["2", "3"]);
-    assert!(
-        env.cmd()
-            .args(["-c", "dev", "aws-assume-role"])
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    env.call(&["-c", "dev", "aws-assume-role"]).success();
     env.cmd()
         .args(["-c", "dev", "aws-assume-role", "--profile", "second"])
         .ran()
@@ -262,20 +242,12 @@ fn no_cache_neither_reads_nor_keeps_the_assertion() {
     };
     assert_eq!(kept(), 0, "nothing kept");
     // With a valid cached assertion present, --no-cache still logs in.
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "aws-assume-role", "--force"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    env.call(&["-c", "dev", "aws-assume-role", "--force"])
+        .success();
     assert_eq!(kept(), 1, "a run without --no-cache keeps it");
     assert_eq!(idp.samlp_requests(), 2);
-    let out = env
-        .cmd()
-        .args(["-c", "dev", "--no-cache", "aws-assume-role", "--force"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    env.call(&["-c", "dev", "--no-cache", "aws-assume-role", "--force"])
+        .success();
     assert_eq!(idp.samlp_requests(), 3, "the cached assertion was not read");
 }
 

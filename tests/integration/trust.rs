@@ -197,13 +197,9 @@ fn open_console_with_a_valid_profile_opens_the_console() {
 #[test]
 fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
     let (env, idp, _moto, port) = world(&three_roles(), "");
-    let out = env
-        .cmd()
-        .args(["aws-assume-role", "--show"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("[Ops@other]"));
+    env.call(&["aws-assume-role", "--show"])
+        .success()
+        .stdout_has("[Ops@other]");
     assert_eq!(idp.samlp_requests(), 1);
 
     // The IdP now grants other roles.
@@ -216,30 +212,24 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
             role(SANDBOX, "Auditor"),
         ],
     );
-    let (out, stderr) = env.run(&["aws-assume-role", "--show"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("[Ops@other]"),
-        "the cached assertion answered"
-    );
-    assert!(
-        stderr.contains("using the SAML assertion of") && stderr.contains("--force logs in again"),
-        "a cached answer is announced: {stderr}"
-    );
+    env.call(&["aws-assume-role", "--show"])
+        .success()
+        // The cached assertion answered.
+        .stdout_has("[Ops@other]")
+        // A cached answer is announced.
+        .stderr_has("using the SAML assertion of")
+        .stderr_has("--force logs in again");
     assert_eq!(idp.samlp_requests(), 0);
 
     // --force logs in and replaces the cached assertion.
-    let (out, stderr) = env.run(&["aws-assume-role", "--show", "--force"]);
-    assert!(out.status.success(), "{stderr}");
-    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        shown.contains("[Auditor@sandbox]") && !shown.contains("Ops"),
-        "{shown}"
-    );
-    assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
+    env.call(&["aws-assume-role", "--show", "--force"])
+        .success()
+        .stdout_has("[Auditor@sandbox]")
+        .stdout_lacks("Ops")
+        .stderr_lacks("using the SAML assertion");
     assert_eq!(idp.samlp_requests(), 1);
-    let (out, _) = env.run(&["aws-assume-role", "--show"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("[Auditor@sandbox]"));
+    env.call(&["aws-assume-role", "--show"])
+        .stdout_has("[Auditor@sandbox]");
     assert_eq!(
         idp.samlp_requests(),
         1,
@@ -251,9 +241,9 @@ fn caches_say_when_they_answer_and_force_or_no_cache_log_in() {
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect::<Vec<_>>();
-    let (out, stderr) = env.run(&["--no-cache", "aws-assume-role", "--show"]);
-    assert!(out.status.success(), "{stderr}");
-    assert!(!stderr.contains("using the SAML assertion"), "{stderr}");
+    env.call(&["--no-cache", "aws-assume-role", "--show"])
+        .success()
+        .stderr_lacks("using the SAML assertion");
     assert_eq!(idp.samlp_requests(), 2);
     let after = std::fs::read_dir(env.path(".cache/saml-login/assertions"))
         .unwrap()
@@ -285,7 +275,7 @@ fn a_cached_assertion_that_does_not_grant_the_role_is_not_used() {
     );
     assert_eq!(idp.samlp_requests(), 1);
     // A role granted nowhere: the error says which assertion listed the roles.
-    let (out, stderr) = env.run(&[
+    env.call(&[
         "aws-assume-role",
         "--account",
         "sandbox",
@@ -293,12 +283,9 @@ fn a_cached_assertion_that_does_not_grant_the_role_is_not_used() {
         "Nobody",
         "--profile",
         "x",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("role Nobody@sandbox is not granted by the SAML assertion of this login"),
-        "{stderr}"
-    );
+    ])
+    .code(1)
+    .stderr_has("role Nobody@sandbox is not granted by the SAML assertion of this login");
     assert_eq!(
         idp.samlp_requests(),
         2,
@@ -317,21 +304,18 @@ fn credential_cache_answers_only_the_same_request() {
             std::fs::read_to_string(env.path(".saml-login")).unwrap()
         ),
     );
-    let key = |out: &Output| -> String {
-        let out = Ran::from(out).success().out;
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["AccessKeyId"].as_str().unwrap().to_owned()
+    let key = |ran: &Ran| -> String {
+        ran.stdout_json()["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let cp = ["-c", "dev", "credential-process"];
-    let first = key(&env.cmd().args(cp).output().unwrap());
-    let (again, stderr) = env.run(&cp);
+    let first = key(&env.call(&cp).success());
+    let again = env.call(&cp).success().stderr_has(&format!(
+        "using the cached credentials of arn:aws:iam::{SANDBOX}:role/Developer"
+    ));
     assert_eq!(key(&again), first);
-    assert!(
-        stderr.contains(&format!(
-            "using the cached credentials of arn:aws:iam::{SANDBOX}:role/Developer"
-        )),
-        "{stderr}"
-    );
     // The section gains a session policy: not the unrestricted keys.
     env.write(
         ".saml-login",
@@ -340,22 +324,20 @@ fn credential_cache_answers_only_the_same_request() {
             std::fs::read_to_string(env.path(".saml-login")).unwrap()
         ),
     );
-    let (restricted, stderr) = env.run(&cp);
-    assert_ne!(key(&restricted), first);
-    assert!(!stderr.contains("using the cached credentials"), "{stderr}");
+    let restricted = env
+        .call(&cp)
+        .success()
+        .stderr_lacks("using the cached credentials");
+    let restricted = key(&restricted);
+    assert_ne!(restricted, first);
     // exec and env follow the same rule: another role is not the cached one.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["-c", "dev", "--no-cache", "env"])
         .env("SAML_LOGIN_AWS_ROLE", "Admin")
-        .output()
-        .unwrap();
-    let exports = String::from_utf8_lossy(&out.stdout);
-    Ran::from(&out).success();
-    assert!(
-        !exports.contains(&first) && !exports.contains(&key(&restricted)),
-        "{exports}"
-    );
+        .ran()
+        .success()
+        .stdout_lacks(&first)
+        .stdout_lacks(&restricted);
     assert_eq!(idp.samlp_requests(), 2, "one login, then --no-cache's own");
 }
 
@@ -390,14 +372,20 @@ fn parallel_callers_share_one_login() {
     let outs = at_once(&env, 8, &["-c", "dev", "credential-process"]);
     let mut keys = Vec::new();
     let mut waited = 0;
-    for out in &outs {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
-        if stderr.contains("waiting for the login in saml-login pid") {
+    for out in outs {
+        let ran = Ran::from(out).success();
+        if ran
+            .stderr()
+            .contains("waiting for the login in saml-login pid")
+        {
             waited += 1;
         }
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        keys.push(v["AccessKeyId"].as_str().unwrap().to_owned());
+        keys.push(
+            ran.stdout_json()["AccessKeyId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     assert_eq!(
         idp.samlp_requests(),
@@ -427,19 +415,16 @@ fn an_idp_that_does_not_echo_relay_state_is_told_at_once() {
         "",
     );
     let started = std::time::Instant::now();
-    let (out, stderr) = env.run(&["--timeout", "90", "get-token"]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("the IdP did not send our RelayState back")
-            && stderr.contains("set require_relay_state = false in a section that names one role"),
-        "{stderr}"
-    );
-    assert!(out.stdout.is_empty());
-    assert!(
-        started.elapsed() < Duration::from_secs(45),
-        "ended {:?} after the start, not within seconds",
-        started.elapsed()
-    );
+    let ran = env.call(&["--timeout", "90", "get-token"]);
+    let elapsed = started.elapsed();
+    ran.code(1)
+        .stderr_has("the IdP did not send our RelayState back")
+        .stderr_has("set require_relay_state = false in a section that names one role")
+        .stdout_empty()
+        .check(
+            elapsed < Duration::from_secs(45),
+            &format!("ended {elapsed:?} after the start, not within seconds"),
+        );
     assert_eq!(idp.samlp_requests(), 1);
 }
 
@@ -480,13 +465,10 @@ fn require_relay_state_false_takes_a_response_for_one_named_role() {
         &["-c", "dev", "aws-assume-role", "--show"][..],
         &["-c", "dev", "get-token"][..],
     ] {
-        let (out, stderr) = env.run(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("refused the SAML response posted without our RelayState: this command does not name one role"),
-            "{stderr}"
-        );
-        assert!(out.stdout.is_empty());
+        env.call(args)
+            .code(1)
+            .stderr_has("refused the SAML response posted without our RelayState: this command does not name one role")
+            .stdout_empty();
     }
 }
 
@@ -557,25 +539,22 @@ fn require_relay_state_false_refuses_an_old_or_misaddressed_response() {
         } else {
             env.cmd().args(run).output().unwrap()
         };
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let ran = Ran::from(out).context(format!("{idp_extra:?}"));
         let Some(expected) = expected else {
-            assert!(out.status.success(), "{idp_extra:?}: {stderr}");
-            assert!(env.credentials().contains("[dev]"), "{idp_extra:?}");
+            ran.success()
+                .check(env.credentials().contains("[dev]"), "[dev] stored");
             continue;
         };
-        assert_eq!(out.status.code(), Some(4), "{idp_extra:?}: {stderr}");
-        assert!(
-            stderr.lines().any(|l| {
-                l.starts_with(
-                    "saml-login: warning: refused a callback request: it carries no RelayState and ",
-                )
-                    && l.contains(expected)
-                    && l.ends_with("; still waiting")
-            }),
-            "{expected}: {stderr}"
-        );
-        assert!(stderr.contains("no login completed within 8 s"), "{stderr}");
-        assert!(env.credentials().is_empty(), "nothing stored");
+        let refused = ran.stderr().lines().any(|l| {
+            l.starts_with(
+                "saml-login: warning: refused a callback request: it carries no RelayState and ",
+            ) && l.contains(expected)
+                && l.ends_with("; still waiting")
+        });
+        ran.code(4)
+            .check(refused, &format!("a refusal line naming {expected:?}"))
+            .stderr_has("no login completed within 8 s")
+            .check(env.credentials().is_empty(), "nothing stored");
     }
 }
 
@@ -601,24 +580,16 @@ fn account_and_role_select_and_the_profile_defaults_to_role_at_alias() {
     );
     // One given that leaves several, no terminal: the error names only what is
     // missing, and the candidates.
-    let (out, stderr) = env.run(&["aws-assume-role", "--account", "sandbox", "--profile", "p"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(
-            "--role is needed to choose among Developer@sandbox, Admin@sandbox (or aws_role in the section)"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("--profile") && !stderr.contains("--account"),
-        "{stderr}"
-    );
-    let (out, stderr) = env.run(&["aws-assume-role"]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("--account and --role are needed to choose among"),
-        "{stderr}"
-    );
+    env.call(&["aws-assume-role", "--account", "sandbox", "--profile", "p"])
+        .code(2)
+        .stderr_has(
+            "--role is needed to choose among Developer@sandbox, Admin@sandbox (or aws_role in the section)",
+        )
+        .stderr_lacks("--profile")
+        .stderr_lacks("--account");
+    env.call(&["aws-assume-role"])
+        .code(2)
+        .stderr_has("--account and --role are needed to choose among");
 }
 
 #[test]

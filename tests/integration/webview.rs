@@ -107,9 +107,8 @@ fn webview_without_a_display_says_so() {
     let idp = idp(&["--auto-session"]);
     let env = Env::new();
     env.config(&config_for(&idp, free_port()));
-    let out = env.cmd().args(["--webview", "get-token"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no display"), "{stderr}");
-    assert!(stderr.contains("--headless"), "{stderr}");
+    env.call(&["--webview", "get-token"])
+        .code(1)
+        .stderr_has("no display")
+        .stderr_has("--headless");
 }

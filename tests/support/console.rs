@@ -25,7 +25,8 @@ pub struct ConsoleWorld {
 
 impl ConsoleWorld {
     /// A new world for the test called `name` (its screenshots go to
-    /// `target/test-output/console_profiles/NAME/`).
+    /// `target/test-output/console_profiles/NAME/`), whose `~/.saml-login` has the
+    /// wrapper as `console_browser` (and an IdP nothing asks, as no login is made).
     pub fn new(name: &str) -> ConsoleWorld {
         let standin = Server::python("console_standin.py", &[]);
         let env = display_env()
@@ -62,6 +63,22 @@ impl ConsoleWorld {
             wrapper,
             out,
         }
+        .defaults("")
+    }
+
+    /// `~/.saml-login`'s `[DEFAULT]` with `lines` (`key = value`) after `console_browser`.
+    pub fn defaults(self, lines: &str) -> Self {
+        self.env.config(&format!(
+            "[DEFAULT]\nidp_url = https://idp.example\nclient_id = c\nconsole_browser = {}\n{lines}",
+            self.wrapper.display()
+        ));
+        self
+    }
+
+    /// Write `~/.aws/credentials`.
+    pub fn credentials(self, text: &str) -> Self {
+        self.env.write(".aws/credentials", text);
+        self
     }
 
     /// The browser profile directory saml-login keeps for identity `name`.

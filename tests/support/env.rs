@@ -117,13 +117,6 @@ impl Env {
         self.command(assert_cmd::cargo::cargo_bin("saml-login"))
     }
 
-    /// Run saml-login with `args`: its output, and its stderr as text.
-    pub fn run(&self, args: &[&str]) -> (std::process::Output, String) {
-        let out = self.cmd().args(args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        (out, stderr)
-    }
-
     /// Run saml-login with `args`, which must succeed; its stderr.
     pub fn ok(&self, args: &[&str]) -> String {
         self.call(args).success().stderr()

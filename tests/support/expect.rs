@@ -36,6 +36,15 @@ impl Ran {
         String::from_utf8_lossy(&self.out.stdout).into_owned()
     }
 
+    /// stdout as UTF-8 text for the checks on it: a stdout that is not text fails them.
+    #[track_caller]
+    fn stdout_text(&self) -> String {
+        match std::str::from_utf8(&self.out.stdout) {
+            Ok(text) => text.to_owned(),
+            Err(e) => self.fail(&format!("stdout is not UTF-8 text: {e}")),
+        }
+    }
+
     /// stderr as text (lossy).
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.out.stderr).into_owned()
@@ -97,6 +106,13 @@ impl Ran {
         self.check(lacks, &format!("expected stderr without {needle:?}"))
     }
 
+    /// stderr is exactly `text`.
+    #[track_caller]
+    pub fn stderr_eq(self, text: &str) -> Self {
+        let same = self.out.stderr == text.as_bytes();
+        self.check(same, &format!("expected stderr to be exactly {text:?}"))
+    }
+
     /// stderr starts with `prefix`.
     #[track_caller]
     pub fn stderr_starts(self, prefix: &str) -> Self {
@@ -107,15 +123,22 @@ impl Ran {
     /// stdout contains `needle`.
     #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Self {
-        let has = self.stdout().contains(needle);
+        let has = self.stdout_text().contains(needle);
         self.check(has, &format!("expected stdout to contain {needle:?}"))
     }
 
     /// stdout does not contain `needle`.
     #[track_caller]
     pub fn stdout_lacks(self, needle: &str) -> Self {
-        let lacks = !self.stdout().contains(needle);
+        let lacks = !self.stdout_text().contains(needle);
         self.check(lacks, &format!("expected stdout without {needle:?}"))
+    }
+
+    /// stdout is exactly `text`.
+    #[track_caller]
+    pub fn stdout_eq(self, text: &str) -> Self {
+        let same = self.out.stdout == text.as_bytes();
+        self.check(same, &format!("expected stdout to be exactly {text:?}"))
     }
 
     /// stdout is empty.
@@ -139,7 +162,7 @@ impl Ran {
     pub fn stdout_matches(self, re: &str) -> Self {
         let matches = predicates::str::is_match(re)
             .unwrap_or_else(|e| panic!("bad regex {re:?}: {e}"))
-            .eval(&self.stdout());
+            .eval(&self.stdout_text());
         self.check(matches, &format!("expected stdout to match /{re}/"))
     }
 
@@ -226,21 +249,25 @@ fn the_expect_checks_pass_on_the_truth_and_fail_showing_the_output() {
         .stdout_has("\"a\"")
         .stdout_lacks("oops")
         .stdout_matches(r"^\{.*\}\n$")
+        .stdout_eq("{\"a\": 1}\n")
         .stderr_has("oops")
         .stderr_lacks("{")
         .stderr_starts("oops:")
+        .stderr_eq("oops: 42 things\n")
         .stderr_matches(r"\d+ things")
         .context("a case");
     assert_eq!(out.stdout_json()["a"], 1);
     type Check = fn(Ran);
-    let failing: [(&str, Check); 9] = [
+    let failing: [(&str, Check); 11] = [
         ("success", |r| drop(r.success())),
         ("code", |r| drop(r.code(0))),
         ("stderr_has", |r| drop(r.stderr_has("absent"))),
         ("stderr_lacks", |r| drop(r.stderr_lacks("oops"))),
+        ("stderr_eq", |r| drop(r.stderr_eq("oops: 42 things"))),
         ("stdout_has", |r| drop(r.stdout_has("absent"))),
         ("stdout_lacks", |r| drop(r.stdout_lacks("a"))),
         ("stdout_empty", |r| drop(r.stdout_empty())),
+        ("stdout_eq", |r| drop(r.stdout_eq("{\"a\": 1}"))),
         ("stderr_matches", |r| drop(r.stderr_matches(r"^\d"))),
         ("stdout_matches", |r| drop(r.stdout_matches("oops"))),
     ];
@@ -261,4 +288,10 @@ fn the_expect_checks_pass_on_the_truth_and_fail_showing_the_output() {
         .err()
         .and_then(|m| m.downcast_ref::<String>().cloned());
     assert!(message.is_some_and(|m| m.contains("expected a failure")));
+    // A stdout that is not UTF-8 fails the text checks on it (as a strict read did).
+    let binary = std::process::Command::new("printf").arg("\\377").ran();
+    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| binary.stdout_has("")))
+        .err()
+        .and_then(|m| m.downcast_ref::<String>().cloned());
+    assert!(message.is_some_and(|m| m.contains("stdout is not UTF-8")));
 }

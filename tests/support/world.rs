@@ -31,6 +31,7 @@ pub struct WorldBuilder {
     callback: bool,
     sts: Sts,
     browser: Option<String>,
+    defaults: String,
     config: String,
     accounts: Option<String>,
     files: Vec<(String, String)>,
@@ -68,6 +69,7 @@ impl WorldBuilder {
             callback: true,
             sts: Sts::Moto,
             browser: Some(String::new()),
+            defaults: String::new(),
             config: String::new(),
             accounts: None,
             files: Vec::new(),
@@ -126,6 +128,17 @@ impl WorldBuilder {
     /// Set a variable of the runs' environment.
     pub fn var(mut self, key: &str, value: impl Into<String>) -> Self {
         self.env = self.env.var(key, value);
+        self
+    }
+
+    /// `key = value` lines of `[DEFAULT]`, each replacing the line of its key that
+    /// [`config_for`] writes (`browser = system`, `timeout = 30` ...) or added after them:
+    /// `.defaults("browser = webview\ntimeout = 300\n")`.
+    pub fn defaults(mut self, lines: &str) -> Self {
+        self.defaults.push_str(lines);
+        if !lines.ends_with('\n') {
+            self.defaults.push('\n');
+        }
         self
     }
 
@@ -199,7 +212,13 @@ impl WorldBuilder {
         if let Some(browser) = &self.browser {
             env = env.test_browser(browser);
         }
-        env.config(&format!("{}\n{}", config_for(&idp, port), self.config));
+        let key = |line: &str| line.split('=').next().unwrap_or_default().trim().to_owned();
+        let mut defaults: Vec<String> = config_for(&idp, port).lines().map(String::from).collect();
+        for line in self.defaults.lines() {
+            defaults.retain(|l| key(l) != key(line));
+            defaults.push(line.to_owned());
+        }
+        env.config(&format!("{}\n\n{}", defaults.join("\n"), self.config));
         if let Some(accounts) = &self.accounts {
             env.write(".aws-accounts", accounts);
         }
