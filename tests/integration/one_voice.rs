@@ -46,6 +46,7 @@ fn aws_console_says_a_chained_profiles_notice_in_its_own_name() {
 
 /// The lines of `stderr` that say `warning` (the one format), and whether anything came
 /// out in tracing's format (`WARN ...`, only `--verbose` may show that).
+#[cfg(target_os = "linux")]
 fn warnings(stderr: &str) -> Vec<&str> {
     assert!(
         stderr
@@ -152,4 +153,33 @@ fn headless_refusals_are_one_warning_line_with_or_without_verbose() {
     }
     holder.set_nonblocking(true).unwrap();
     assert!(holder.accept().is_err(), "the forged post reached the port");
+}
+
+/// The webview helper traces under its caller's `--verbose` (the request tells it; its
+/// trace used to need `SAML_LOGIN_WEBVIEW_LOG`), and writes no trace without it: its
+/// line `webview opened` comes only from the helper's own trace.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_webview_helper_traces_under_verbose_only() {
+    let idp = idp(&["--auto-session"]);
+    let env = display_env();
+    env.config(&format!(
+        "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nbrowser = webview\ntimeout = 60\n",
+        idp.url
+    ));
+    for verbose in [false, true] {
+        let mut args = vec!["--no-cache", "--fresh", "get-token"];
+        if verbose {
+            args.insert(0, "--verbose");
+        }
+        let ran = env
+            .call(&args)
+            .context(format!("verbose: {verbose}"))
+            .success();
+        let traced = ran.stderr().contains("webview opened");
+        ran.check(
+            traced == verbose,
+            "the helper's trace (`webview opened`) is there exactly under --verbose",
+        );
+    }
 }
