@@ -183,9 +183,14 @@ fn the_process_helpers_see_a_test_s_children_and_their_end() {
     let run = GroupGuard::spawn(cmd);
     let leader = run.id();
     let deadline = Instant::now() + Duration::from_secs(20);
+    // Until the grandchild has run its program: between its fork and its exec it shows
+    // its parent's command line (seen once under load).
     let family = loop {
         let family = descendants(leader);
-        if !family.is_empty() || Instant::now() >= deadline {
+        let execed = family
+            .iter()
+            .any(|(_, cmd)| cmd.contains(&format!("{marker}-grandchild")));
+        if execed || Instant::now() >= deadline {
             break family;
         }
         std::thread::sleep(Duration::from_millis(50));
