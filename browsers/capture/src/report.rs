@@ -91,6 +91,7 @@ pub fn instructions(text: &str) {
 /// Write `text` (lines made by [`line`], and what belongs under them) on stderr at
 /// once. A line that cannot be written does not end the run (`eprintln!` would panic).
 pub fn write_stderr(text: &str) {
+    #[cfg(feature = "observe")]
     if let Some(observer) = OBSERVER.get() {
         observer(text);
     }
@@ -100,11 +101,14 @@ pub fn write_stderr(text: &str) {
 }
 
 /// Who else is handed every text written (see [`observe`]).
+#[cfg(feature = "observe")]
 static OBSERVER: OnceLock<fn(&str)> = OnceLock::new();
 
 /// Hand every text written on stderr from now on to `observer` too (it still goes to
 /// stderr): for a test that runs a browser in its own process and counts the warnings
-/// it expects. The first call wins.
+/// it expects. The first call wins. Only with the feature `observe`, which only tests
+/// turn on (the webview crate's, as a dev-dependency): no release build has the hook.
+#[cfg(feature = "observe")]
 pub fn observe(observer: fn(&str)) {
     let _ = OBSERVER.set(observer);
 }
