@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::aws::chain;
 use crate::aws::credentials::Credentials;
-use crate::commands::shell::EnvShell;
+use crate::config::plan::EnvShell;
 use crate::config::paths::Paths;
 use crate::config::plan::WithCredentials;
 use crate::error::{Error, Result};

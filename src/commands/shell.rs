@@ -2,7 +2,7 @@
 //! for each (a value never escapes its quotes, whatever it holds; cmd.exe refuses a
 //! value it cannot quote).
 
-pub use crate::config::plan::EnvShell;
+use crate::config::plan::EnvShell;
 use crate::error::{Error, Result};
 
 impl EnvShell {
