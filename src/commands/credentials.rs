@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::aws::chain;
 use crate::aws::credentials::Credentials;
-use crate::config::plan::EnvShell;
 use crate::config::paths::Paths;
+use crate::config::plan::EnvShell;
 use crate::config::plan::WithCredentials;
 use crate::error::{Error, Result};
 use crate::login::lock::Acquired;
