@@ -134,39 +134,40 @@ pub(crate) fn resolve_on(
         })
     };
     // `--profile P`: an AWS config profile, whatever saml-login section it ends in.
-    let (force, task, may_log_in) = match command {
+    let profile_request = match command {
         Command::Exec(a) if a.profile.is_some() => {
-            return Ok(Plan::Profile {
-                cache: unsectioned_cache(&paths, &overrides)?,
-                paths,
-                profile: a.profile.unwrap_or_default(),
-                force: a.fresh.force,
-                then: if a.server {
-                    WithCredentials::Serve(ServeSetup::of_exec(a.command, env))
-                } else {
-                    WithCredentials::Exec(a.command)
-                },
-            });
+            let then = if a.server {
+                WithCredentials::Serve(ServeSetup::of_exec(a.command, env))
+            } else {
+                WithCredentials::Exec(a.command)
+            };
+            Ok((a.profile, a.fresh.force, then))
         }
         Command::Serve(a) if a.profile.is_some() => {
             check_serve_address(&a)?;
+            let then = WithCredentials::Serve(ServeSetup::of_serve(&a, env));
+            Ok((a.profile, a.fresh.force, then))
+        }
+        Command::Env(a) if a.profile.is_some() => Ok((
+            a.profile,
+            a.fresh.force,
+            WithCredentials::Export(shell(a.shell)),
+        )),
+        other => Err(other),
+    };
+    let command = match profile_request {
+        Ok((profile, force, then)) => {
             return Ok(Plan::Profile {
                 cache: unsectioned_cache(&paths, &overrides)?,
                 paths,
-                then: WithCredentials::Serve(ServeSetup::of_serve(&a, env)),
-                profile: a.profile.unwrap_or_default(),
-                force: a.fresh.force,
+                profile: profile.unwrap_or_default(),
+                force,
+                then,
             });
         }
-        Command::Env(a) if a.profile.is_some() => {
-            return Ok(Plan::Profile {
-                cache: unsectioned_cache(&paths, &overrides)?,
-                paths,
-                profile: a.profile.unwrap_or_default(),
-                force: a.fresh.force,
-                then: WithCredentials::Export(shell(a.shell)),
-            });
-        }
+        Err(command) => command,
+    };
+    let (force, task, may_log_in) = match command {
         Command::GetToken => (false, Task::GetToken, true),
         Command::AwsAssumeRole(a) => (
             a.force,

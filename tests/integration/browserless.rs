@@ -270,8 +270,9 @@ fn an_expired_session_falls_back_to_chromium() {
         )
         .stderr_lacks("s3cret-Pa55")
         .stderr_lacks("expired-value");
-    assert!(
-        idp.get("/stats").contains("\"login_posts\": 2"),
+    assert_eq!(
+        idp.stat("login_posts"),
+        2,
         "Chromium typed the two steps, the browserless try none"
     );
     assert!(chromium_of(&env).is_empty() || wait_no_chromium(&env));

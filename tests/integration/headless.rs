@@ -102,7 +102,7 @@ fn cookie_jar_login_with(chrome: &str, moto: &Server) {
         caller_identity(moto, &env.credentials_path(), "dev"),
         "arn:aws:sts::123456789012:assumed-role/Developer/developer@example.com"
     );
-    assert!(idp.get("/stats").contains("\"login_posts\": 0"));
+    assert_eq!(idp.stat("login_posts"), 0);
     holder.set_nonblocking(true).unwrap();
     assert!(
         holder.accept().is_err(),
@@ -182,7 +182,7 @@ fn password_login_then_saved_jar_with(chrome: &str) {
             0o600
         );
     }
-    assert!(idp.get("/stats").contains("\"login_posts\": 2"));
+    assert_eq!(idp.stat("login_posts"), 2);
 
     // Second run: the saved jar alone, no password in the environment.
     let env2 = headless_env().var("CHROME", chrome);
@@ -193,10 +193,7 @@ fn password_login_then_saved_jar_with(chrome: &str) {
         .arg("get-token")
         .ran()
         .success();
-    assert!(
-        idp.get("/stats").contains("\"login_posts\": 2"),
-        "no new login"
-    );
+    assert_eq!(idp.stat("login_posts"), 2, "no new login");
 }
 
 #[test]
@@ -244,10 +241,7 @@ fn loose_jar_permissions_refused() {
         .code(1)
         .stderr_has("readable by group or others")
         .stderr_has("chmod 600");
-    assert!(
-        idp.get("/stats").contains("\"samlp\": 0"),
-        "no login attempted"
-    );
+    assert_eq!(idp.stat("samlp"), 0, "no login attempted");
 }
 
 /// `--show-browser` needs a window, which the headless shell has not: with only the
@@ -267,10 +261,7 @@ fn show_browser_with_only_the_headless_shell_asks_for_full_chromium() {
         .code(1)
         .stderr_has("--show-browser needs a window")
         .stderr_has("apt-get install chromium");
-    assert!(
-        idp.get("/stats").contains("\"samlp\": 0"),
-        "no login attempted"
-    );
+    assert_eq!(idp.stat("samlp"), 0, "no login attempted");
 }
 
 /// The `chrome` setting chooses the binary (over `CHROME`), as `--chrome` does.
@@ -342,10 +333,7 @@ fn foreign_relay_state_is_refused_and_the_wait_goes_on() {
             "saml-login: warning: refused a callback request: its RelayState is not the one we sent; still waiting\n",
         )
         .stderr_has("no login completed within 5 s");
-    assert!(
-        idp.get("/stats").contains("\"samlp\": 1"),
-        "the IdP page was loaded"
-    );
+    assert_eq!(idp.stat("samlp"), 1, "the IdP page was loaded");
     assert!(
         holder.accept().is_err(),
         "the forged POST leaked to the port on 127.0.0.1"
@@ -460,7 +448,7 @@ fn after_a_sigkill_chromium_exits_and_the_next_run_removes_its_profile() {
     // Wait until the login page is up (Chromium asked the IdP for it; the headless
     // shell's renderer does not name the profile on its command line).
     let up = Instant::now();
-    while idp.get("/stats").contains("\"samlp\": 0") {
+    while idp.stat("samlp") == 0 {
         // The guard kills the run when this fails.
         assert!(
             up.elapsed() < Duration::from_secs(20),

@@ -45,10 +45,7 @@ fn a_held_port_stops_the_system_browser_and_is_never_talked_to() {
             .context(addr)
             .code(1)
             .stderr_has(&format!("port {port} on 127.0.0.1 is already in use"));
-        assert!(
-            idp.get("/stats").contains("\"samlp\": 0"),
-            "{addr}: no browser opened"
-        );
+        assert_eq!(idp.stat("samlp"), 0, "{addr}: no browser opened");
         assert!(
             nothing_connected(&holder),
             "{addr}: saml-login connected to the holder"
@@ -273,10 +270,7 @@ fn another_users_ipv6_listener_on_the_port_stops_the_login() {
     );
     out.code(1)
         .stderr_has(&format!("port {port} on [::1] is already in use"));
-    assert!(
-        idp.get("/stats").contains("\"samlp\": 0"),
-        "no browser opened"
-    );
+    assert_eq!(idp.stat("samlp"), 0, "no browser opened");
     assert!(env.credentials().is_empty());
 }
 
@@ -642,10 +636,7 @@ fn headless_refuses_an_assertion_posted_to_aws_by_a_frame_on_the_idp_page() {
         ])
         .ran()
         .success();
-    assert!(
-        attacker.get("/stats").contains("\"samlp\": 1"),
-        "the frame was loaded"
-    );
+    assert_eq!(attacker.stat("samlp"), 1, "the frame was loaded");
     assert_eq!(
         caller_identity(&moto, &env.credentials_path(), "dev"),
         REAL,

@@ -63,16 +63,7 @@ fn webview_remembers_the_session_and_fresh_does_not() {
         "[DEFAULT]\nidp_url = {}\nclient_id = test-client\nlisten_port = {port}\nbrowser = webview\ntimeout = 60\n",
         idp.url
     ));
-    let login_posts = || -> u64 {
-        let stats = idp.get("/stats");
-        let at = stats.find("\"login_posts\": ").unwrap() + "\"login_posts\": ".len();
-        stats[at..]
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let login_posts = || idp.stat("login_posts");
     let run = |extra: &[&str]| {
         env.cmd()
             .args(extra)

@@ -53,16 +53,18 @@ impl Server {
         http_get(&format!("{}{path}", self.url))
     }
 
+    /// The test IdP's count `name` in its `/stats` (`samlp`, `login_posts` ...).
+    pub fn stat(&self, name: &str) -> u64 {
+        let stats = self.get("/stats");
+        serde_json::from_str::<serde_json::Value>(&stats)
+            .ok()
+            .and_then(|v| v[name].as_u64())
+            .unwrap_or_else(|| panic!("no count {name} in the test IdP's /stats: {stats}"))
+    }
+
     /// How many times the test IdP served `/samlp/...`: the logins it saw.
     pub fn samlp_requests(&self) -> u64 {
-        let stats = self.get("/stats");
-        let at = stats.find("\"samlp\": ").expect("the test IdP's /stats") + "\"samlp\": ".len();
-        stats[at..]
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
+        self.stat("samlp")
     }
 }
 
